@@ -1,0 +1,27 @@
+"""The ``hubbub`` command line. Thin: every command calls the library.
+
+Each command group lives in its own module here and is registered below.
+"""
+
+from __future__ import annotations
+
+import click
+
+from hubbub import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="hubbub")
+def main() -> None:
+    """Hubbub: hashtag chats, listening, a team inbox and audience quality
+    across X, Bluesky and Mastodon."""
+
+
+def _register() -> None:
+    from hubbub.cli import data
+
+    for command in data.COMMANDS:
+        main.add_command(command)
+
+
+_register()

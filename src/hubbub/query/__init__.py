@@ -1,0 +1,1 @@
+"""The search language shared by ``hubbub search``, exports and listening."""
