@@ -23,7 +23,7 @@ from typing import Any
 
 from hubbub.post import Item
 
-FORMATS = ("auto", "x-v2", "x-v1", "bluesky", "mastodon")
+FORMATS = ("auto", "x-v2", "x-v1", "bluesky", "mastodon", "hubbub")
 
 
 class FormatError(ValueError):
@@ -42,9 +42,10 @@ class Context:
 
 def _formats() -> dict[str, tuple[Callable[[Any], bool], Callable[[Any, Context], list[Item]]]]:
     # Imported lazily so importing hubbub.formats stays cheap and cycle-free.
-    from hubbub.formats import bluesky, mastodon, x
+    from hubbub.formats import bluesky, hubbub, mastodon, x
 
     return {
+        "hubbub": (hubbub.detect, hubbub.parse),
         "x-v2": (x.detect_v2, x.parse_v2),
         "x-v1": (x.detect_v1, x.parse_v1),
         "bluesky": (bluesky.detect, bluesky.parse),
@@ -62,6 +63,11 @@ def detect_format(obj: Any) -> str | None:
 
 def parse_value(obj: Any, ctx: Context, fmt: str = "auto") -> list[Item]:
     """Parse one decoded JSON value. ``fmt`` forces a format (``auto`` detects)."""
+    return parse_record(obj, ctx, fmt)[1]
+
+
+def parse_record(obj: Any, ctx: Context, fmt: str = "auto") -> tuple[str, list[Item]]:
+    """Like ``parse_value``, also naming the format that was used."""
     if fmt == "auto":
         name = detect_format(obj)
         if name is None:
@@ -74,4 +80,4 @@ def parse_value(obj: Any, ctx: Context, fmt: str = "auto") -> list[Item]:
     detect, parse = formats[name]
     if fmt != "auto" and not detect(obj):
         raise FormatError(f"not a {name} payload")
-    return parse(obj, ctx)
+    return name, parse(obj, ctx)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import orjson
 
@@ -109,3 +109,43 @@ def _sse_event(event: str, payload: bytes, line: int) -> Record:
             return Record(line, payload, error=f"invalid JSON in SSE event {event!r}")
     raw = orjson.dumps({"event": event, "payload": text})
     return Record(line, raw, {"event": event, "payload": body})
+
+
+def iter_file_records(stream: IO[bytes]) -> Iterator[Record]:
+    """Like ``records`` but streams JSONL line by line, so a large capture is
+    never held in memory. SSE and single pretty-printed documents are read
+    whole (they are small in practice, and need their whole text)."""
+    head = stream.read(65536)
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:]
+    if not head.strip():
+        rest = stream.read()
+        if rest.strip():
+            yield from records(head + rest)
+        return
+    first_line = head.lstrip().split(b"\n", 1)[0].strip()
+    first_is_json = False
+    if not looks_like_sse(head):
+        try:
+            orjson.loads(first_line)
+            first_is_json = True
+        except orjson.JSONDecodeError:
+            first_is_json = False
+    if not first_is_json:
+        # SSE, a pretty-printed document, or a broken first line: read whole.
+        yield from records(head + stream.read())
+        return
+    number = 0
+    pending = head
+    while True:
+        chunk = stream.read(1 << 20)
+        pending += chunk
+        lines = pending.split(b"\n")
+        pending = lines.pop() if chunk else b""
+        for raw_line in lines:
+            number += 1
+            line = raw_line.strip()
+            if line:
+                yield _decode(line, number)
+        if not chunk:
+            return

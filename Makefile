@@ -1,0 +1,51 @@
+# The two commands of the README: `make demo` and `make test`. Both bootstrap
+# .venv on a fresh machine (the only step that needs the package registries).
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-dev
+
+.PHONY: install demo test lint format bench models services browser clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian's chromium for the browser tests (Playwright drives it; no browser download).
+browser:
+	@bash scripts/ensure-chromium.sh
+
+# PostgreSQL and Redis: start them if this machine has them and they are down.
+services:
+	@bash scripts/ensure-services.sh
+
+demo: install
+	$(VENV)/bin/hubbub demo
+
+test: install browser services
+	$(PY) -m pytest -q
+
+lint: install
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+
+format: install
+	$(VENV)/bin/ruff format src tests bench
+	$(VENV)/bin/ruff check --fix src tests bench
+
+bench: install services
+	$(PY) bench/import.py
+	$(PY) bench/room_latency.py
+
+# Retrain the classifiers from ../shared/data (needs the optional `train` extra).
+models: install
+	$(PY) -m pip install -q -e '.[dev,train]'
+	$(PY) -m hubbub.classify.train
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build dist src/*.egg-info

@@ -1,0 +1,173 @@
+"""``hubbub import``, ``hubbub search`` and ``hubbub export``."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import click
+import orjson
+
+from hubbub.formats import FORMATS
+from hubbub.query.parser import QuerySyntaxError, parse
+from hubbub.store import Store, open_store
+from hubbub.store.engine import StoreError
+from hubbub.transfer.exporter import write_csv, write_jsonl, write_raw
+from hubbub.transfer.importer import import_paths
+
+db_option = click.option(
+    "--db",
+    envvar="HUBBUB_DB",
+    default=None,
+    metavar="URL",
+    help="Database: a file path or an SQLAlchemy URL (sqlite:///…, postgresql://…). "
+    "Default ./hubbub.db, or $HUBBUB_DB.",
+)
+workspace_option = click.option(
+    "--workspace", default="default", show_default=True, help="Workspace the data belongs to."
+)
+
+
+@contextmanager
+def store_from(db: str | None) -> Iterator[Store]:
+    try:
+        store = open_store(db)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def parse_query_or_fail(query: str):
+    try:
+        return parse(query)
+    except QuerySyntaxError as exc:
+        raise click.UsageError(f"bad query: {exc}\n  {query}\n  {' ' * exc.position}^") from None
+
+
+@contextmanager
+def _progress(paths: tuple[str, ...]) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on a terminal, by bytes read; nothing in pipes."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    total = sum(os.path.getsize(p) for p in paths if p != "-" and os.path.isfile(p)) or None
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        transient=True,
+        console=None,
+    ) as progress:
+        task = progress.add_task("importing", total=total)
+        yield lambda n: progress.advance(task, n)
+
+
+@click.command("import")
+@click.argument("files", nargs=-1, required=True, metavar="FILE...")
+@db_option
+@workspace_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="auto",
+    show_default=True,
+    help="Payload format; auto detects it per line, document or SSE event.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the counts.")
+def import_command(files: tuple[str, ...], db: str | None, workspace: str, fmt: str, as_json: bool) -> None:
+    """Import FILE... (JSONL, JSON documents, SSE captures; - reads stdin).
+
+    Exit status 0 when every record was read, 1 when some were rejected
+    (the rest is stored), 2 for usage errors.
+    """
+    missing = [f for f in files if f != "-" and not os.path.exists(f)]
+    if missing:
+        raise click.UsageError(f"no such file: {missing[0]}")
+    with store_from(db) as store, _progress(files) as on_bytes:
+        report = import_paths(store, files, workspace=workspace, fmt=fmt, on_bytes=on_bytes)
+    if as_json:
+        click.echo(orjson.dumps(report.as_json()).decode())
+    else:
+        c = report.counts
+        click.echo(
+            f"imported {c.imported}, duplicates {c.duplicates}, updated {c.updated}, "
+            f"deleted {c.deleted}, skipped {c.skipped}, rejected {report.rejected}"
+        )
+        for error in report.errors:
+            click.echo(f"{error['file']}:{error['line']}: {error['reason']}", err=True)
+    sys.exit(1 if report.rejected else 0)
+
+
+@click.command("search")
+@click.argument("query")
+@db_option
+@workspace_option
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "jsonl", "csv"]), default="table", show_default=True)
+def search_command(query: str, db: str | None, workspace: str, limit: int, fmt: str) -> None:
+    """Search stored posts, newest first.
+
+    QUERY: words, "exact phrase", OR, ( ), -exclusion, #hashtag, @mention,
+    from:handle, lang:xx, network:x|bluesky|mastodon, is:reply, is:repost,
+    has:links, has:media, since:YYYY-MM-DD, until:YYYY-MM-DD.
+    """
+    node = parse_query_or_fail(query)
+    with store_from(db) as store:
+        posts = store.search(node, workspace=workspace, limit=limit)
+    if fmt == "jsonl":
+        write_jsonl(posts, sys.stdout.buffer)
+    elif fmt == "csv":
+        write_csv(posts, sys.stdout)
+    else:
+        _print_table(posts)
+
+
+def _print_table(posts) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(show_lines=False)
+    for column in ("time (UTC)", "network", "author", "text"):
+        table.add_column(column, overflow="fold")
+    for post in posts:
+        table.add_row(
+            post.created_at.strftime("%Y-%m-%d %H:%M"),
+            post.network,
+            post.author.handle,
+            post.text.replace("\n", " "),
+        )
+    # markup=False: network text is hostile and must never be read as Rich markup.
+    Console(markup=False, highlight=False).print(table)
+    click.echo(f"{len(posts)} posts")
+
+
+@click.command("export")
+@click.argument("query", required=False)
+@db_option
+@workspace_option
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--raw", is_flag=True, help="Write the original payloads as received instead.")
+def export_command(query: str | None, db: str | None, workspace: str, fmt: str, raw: bool) -> None:
+    """Write posts (all, or those matching QUERY) to standard output, oldest first."""
+    node = parse_query_or_fail(query) if query else None
+    if raw and fmt == "csv":
+        raise click.UsageError("--raw writes payloads as received (JSONL); it cannot be CSV")
+    with store_from(db) as store:
+        if raw:
+            write_raw(store.iter_raw(node, workspace=workspace), sys.stdout.buffer)
+        elif fmt == "csv":
+            write_csv(store.iter_posts(node, workspace=workspace), sys.stdout)
+        else:
+            write_jsonl(store.iter_posts(node, workspace=workspace), sys.stdout.buffer)
+
+
+COMMANDS = [import_command, search_command, export_command]

@@ -1,0 +1,1 @@
+"""Moving posts in and out of the store: file import and export."""
