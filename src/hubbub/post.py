@@ -27,11 +27,14 @@ def utc(dt: datetime) -> datetime:
     return dt.astimezone(UTC)
 
 
-def rfc3339(dt: datetime | None, *, millis: bool = False) -> str | None:
-    """Format as RFC 3339 in UTC ending in ``Z`` (seconds, or milliseconds)."""
+def rfc3339(dt: datetime | None, *, millis: bool = False, exact: bool = False) -> str | None:
+    """Format as RFC 3339 in UTC ending in ``Z``: seconds, milliseconds, or
+    ``exact`` (microseconds when there are any, so exports lose nothing)."""
     if dt is None:
         return None
     dt = utc(dt)
+    if exact and dt.microsecond:
+        return dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     if millis:
         return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
     return dt.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -28,12 +28,14 @@ def _text(tokens: tuple[str, ...], dialect: str) -> sa.ColumnElement[bool]:
     if dialect == "postgresql":
         # The tokens are already folded; unaccent here mirrors the index side.
         query = sa.func.phraseto_tsquery(
-            sa.literal_column("'simple'::regconfig"), sa.func.hubbub_unaccent(sa.bindparam(None, " ".join(tokens)))
+            sa.literal_column("'simple'::regconfig"), sa.func.hubbub_unaccent(sa.bindparam(None, " ".join(tokens), unique=True))
         )
         return sa.literal_column("posts.search_vector").op("@@")(query)
     phrase = '"' + " ".join(tokens).replace('"', '""') + '"'
     fts = sa.table("posts_fts", sa.column("rowid"))
-    matching = sa.select(fts.c.rowid).where(sa.text("posts_fts MATCH :_fts").bindparams(_fts=phrase))
+    # A unique anonymous parameter per term: several terms share one statement.
+    condition = sa.literal_column("posts_fts").op("MATCH")(sa.bindparam(None, phrase, unique=True))
+    matching = sa.select(fts.c.rowid).where(condition)
     return _p.c.pk.in_(matching)
 
 
