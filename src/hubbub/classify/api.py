@@ -1,0 +1,97 @@
+"""``classify_texts``: sentiment, intent, spam, offensive and language for a batch of posts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from hubbub.classify import language, rules
+from hubbub.classify.linear import SENTIMENT_LABELS, load_models, score_texts
+
+Sentiment = Literal["negative", "neutral", "positive", "unsupported"]
+Intent = Literal["complaint", "question", "lead", "praise", "other", "unsupported"]
+
+#: Languages the sentiment, intent and offensive models were trained on.
+SUPPORTED_LANGS = frozenset({"en"})
+# Intent cut-offs. The complaint one is the model's own 0.5 (balanced training);
+# question/praise need one clear signal each (see rules.py).
+_QUESTION_MIN = 0.5
+_PRAISE_MIN_POSITIVE = 0.45
+_PRAISE_STRONG_POSITIVE = 0.9
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    sentiment: Sentiment
+    sentiment_score: float  # P(positive) - P(negative), in [-1, 1]; 0.0 when unsupported
+    intent: Intent
+    spam: float  # 0..1
+    offensive: bool
+    lang: str  # ISO 639-1, or 'und'
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _intent(text: str, complaint: float, probs: np.ndarray, threshold: float) -> Intent:
+    negative, _neutral, positive = (float(p) for p in probs)
+    # Order matters: a complaint phrased as a question ("why is my order late?")
+    # is a complaint; a recommendation request phrased as a question is a lead.
+    if complaint >= threshold and positive < 0.5:
+        return "complaint"
+    if rules.lead_signal(text):
+        return "lead"
+    if rules.question_score(text) >= _QUESTION_MIN:
+        return "question"
+    if negative < 0.3 and (
+        (rules.praise_signal(text) and positive >= _PRAISE_MIN_POSITIVE)
+        or positive >= _PRAISE_STRONG_POSITIVE
+    ):
+        return "praise"
+    return "other"
+
+
+def classify_texts(
+    texts: Sequence[str], langs: Sequence[Any] | None = None
+) -> list[Classification]:
+    """Classify ``texts``; ``langs[i]`` is the network's language for text ``i`` (or None).
+
+    A text whose language is not English gets sentiment and intent
+    'unsupported' (score 0.0) and offensive False, because those models only
+    know English; its spam score is still given, from language-neutral signals
+    (links, tag stuffing, cashtags, money) plus an English promo lexicon.
+    """
+    if langs is not None and len(langs) != len(texts):
+        raise ValueError("langs must be as long as texts")
+    n = len(texts)
+    if n == 0:
+        return []
+    models = load_models()
+    resolved = [language.resolve(t, langs[i] if langs is not None else None) for i, t in enumerate(texts)]
+    english = [i for i, lang in enumerate(resolved) if lang in SUPPORTED_LANGS]
+    scores = score_texts([texts[i] for i in english], models) if english else None
+    slot = {i: k for k, i in enumerate(english)}
+
+    out: list[Classification] = []
+    for i, text in enumerate(texts):
+        spam = round(rules.spam_score(text), 4)
+        k = slot.get(i)
+        if k is None or scores is None:
+            out.append(Classification("unsupported", 0.0, "unsupported", spam, False, resolved[i]))
+            continue
+        probs = scores.sentiment[k]
+        label = SENTIMENT_LABELS[int(np.argmax(probs))]
+        out.append(
+            Classification(
+                sentiment=label,  # type: ignore[arg-type]
+                sentiment_score=round(float(probs[2] - probs[0]), 4),
+                intent=_intent(text, float(scores.complaint[k]), probs, models.complaint_threshold),
+                spam=spam,
+                offensive=bool(scores.offensive[k] >= models.offensive_threshold),
+                lang=resolved[i],
+            )
+        )
+    return out

@@ -1,0 +1,53 @@
+"""Language of a post: the network's own field when it has one, else detected.
+
+Detection uses ``py3langid`` (Lui & Baldwin's langid.py, repackaged with its
+model inside the wheel: offline, numpy only).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Any
+
+# Codes networks send that mean "no language" (X: und, qam = mentions only,
+# qct = cashtags, qht = hashtags, qme = media links, qst = very short, zxx = no text).
+_UNKNOWN = frozenset({"", "und", "qam", "qct", "qht", "qme", "qst", "zxx", "mul", "mis"})
+# Old ISO 639-1 codes X still sends.
+_RENAMED = {"in": "id", "iw": "he", "ji": "yi", "jw": "jv"}
+_LETTER = re.compile(r"[^\W\d_]")
+_STRIP = re.compile(r"https?://\S+|www\.\S+|[@#$][\w.]+")
+
+
+def normalise_lang(value: Any) -> str | None:
+    """'en-US' → 'en', 'und' → None; a list (Bluesky ``langs``) gives its first entry."""
+    if isinstance(value, list | tuple):
+        value = value[0] if value else None
+    if not isinstance(value, str):
+        return None
+    code = value.strip().lower().replace("_", "-").split("-", 1)[0]
+    if code in _UNKNOWN or not code.isalpha() or len(code) not in (2, 3):
+        return None
+    return _RENAMED.get(code, code)
+
+
+@cache
+def _identifier() -> Any:
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    # Our own instance, not the module's global one, so no other caller can change its languages.
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=False)
+
+
+def detect(text: str) -> str:
+    """ISO 639-1 code of ``text``, or 'und' when there are no words to judge."""
+    # Links, handles, hashtags and cashtags are not in any language; judge the rest.
+    body = _STRIP.sub(" ", text)
+    if len(_LETTER.findall(body)) < 3:
+        return "und"
+    lang, _score = _identifier().classify(body)
+    return str(lang)
+
+
+def resolve(text: str, given: Any) -> str:
+    return normalise_lang(given) or detect(text)

