@@ -18,9 +18,9 @@ def main() -> None:
 
 
 def _register() -> None:
-    from hubbub.cli import data
+    from hubbub.cli import classify, data, serve
 
-    for command in data.COMMANDS:
+    for command in data.COMMANDS + classify.COMMANDS + serve.COMMANDS:
         main.add_command(command)
 
 

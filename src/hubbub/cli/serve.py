@@ -1,0 +1,138 @@
+"""``hubbub serve``, ``hubbub demo`` and ``hubbub user``: thin wrappers over
+``hubbub.web.create_app`` and ``hubbub.web.accounts``."""
+
+from __future__ import annotations
+
+import secrets
+import socket
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from hubbub.cli.data import db_option, store_from, workspace_option
+from hubbub.i18n import _
+from hubbub.settings import Settings
+
+DEMO_TAG = "hubchat"
+DEMO_SOURCE = f"sim:{DEMO_TAG}?rate=3&seed=1&speed=20"
+
+
+def _check_sources(specs: tuple[str, ...]) -> None:
+    from hubbub.sources.spec import source_from_spec
+
+    for spec in specs:
+        try:
+            source_from_spec(spec)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--source") from None
+
+
+def _run(settings: Settings) -> None:
+    import uvicorn
+
+    from hubbub.web import create_app
+
+    app = create_app(settings)
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", lifespan="on")
+    uvicorn.Server(config).run()
+
+
+@click.command("serve")
+@db_option
+@click.option("--host", default=None, help="Address to listen on. Default 127.0.0.1, or $HUBBUB_HOST.")
+@click.option("--port", type=int, default=None, help="Port. Default 8000, or $HUBBUB_PORT.")
+@workspace_option
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    metavar="SRC",
+    help="Feed the rooms: sim:TAG[?rate=R&seed=S&speed=F] or replay:FILE[?speed=F&maxgap=S]. Repeatable.",
+)
+def serve(db: str | None, host: str | None, port: int | None, workspace: str, sources: tuple[str, ...]) -> None:
+    """Run the web app: live rooms, posting, accounts."""
+    settings = Settings.from_env(
+        db=db, host=host, port=port, workspace=workspace, sources=tuple(sources) or None
+    )
+    _check_sources(settings.sources)
+    click.echo(_("Hubbub at http://{host}:{port}/").format(host=settings.host, port=settings.port))
+    _run(settings)
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _free_port(host: str) -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+@click.command("demo")
+@click.option("--port", type=int, default=8000, show_default=True, help="Port (another free one if taken).")
+@click.option("--dir", "folder", type=click.Path(file_okay=False), default=None,
+              help="Folder for the demo database. Default: a new temporary folder.")
+def demo(port: int, folder: str | None) -> None:
+    """Start Hubbub offline with a simulated chat on #hubchat and a demo login."""
+    from hubbub.store import open_store
+    from hubbub.web.accounts import create_user, set_password, user_exists
+    from hubbub.web.rooms import RoomRepo
+
+    base = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="hubbub-demo-"))
+    base.mkdir(parents=True, exist_ok=True)
+    db = str(base / "hubbub.db")
+    host = "127.0.0.1"
+    if not _port_free(host, port):
+        port = _free_port(host)
+    password = secrets.token_urlsafe(9)
+    with open_store(db) as store:
+        if user_exists(store, "default", "demo"):
+            set_password(store, "default", "demo", password)
+        else:
+            create_user(store, "default", "demo", password, role="owner")
+        RoomRepo(store, "default").ensure(DEMO_TAG)
+    settings = Settings.from_env(db=db, host=host, port=port, workspace="default", sources=(DEMO_SOURCE,))
+    url = f"http://{host}:{port}/rooms/{DEMO_TAG}"
+    click.echo(_("Hubbub demo: {url}").format(url=url))
+    click.echo(_("Sign in as: demo / {password}").format(password=password))
+    click.echo(_("Data in {folder} (Ctrl-C to stop)").format(folder=base))
+    sys.stdout.flush()
+    _run(settings)
+
+
+@click.group("user")
+def user() -> None:
+    """Manage accounts."""
+
+
+@user.command("create")
+@click.argument("name")
+@db_option
+@workspace_option
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
+@click.option("--role", type=click.Choice(["owner", "agent", "viewer"]), default="owner", show_default=True)
+def user_create(name: str, db: str | None, workspace: str, password_stdin: bool, role: str) -> None:
+    """Create an account (argon2id password hash)."""
+    from hubbub.web.accounts import AccountError, create_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt(_("Password"), hide_input=True, confirmation_prompt=True)
+    with store_from(db) as store:
+        try:
+            created = create_user(store, workspace, name, password, role=role)
+        except AccountError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(_("Created {role} {name}").format(role=created.role, name=created.name))
+
+
+COMMANDS = [serve, demo, user]

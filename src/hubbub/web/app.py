@@ -1,0 +1,81 @@
+"""``create_app(settings)``: the FastAPI app of rooms, posting and accounts.
+
+The app owns what it opens: a Store (unless handed one) and a Pipeline fed by
+the sources in the settings (unless handed one, as tests and ``demo`` do).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from hubbub.i18n import _
+from hubbub.settings import Settings
+from hubbub.store import Store, open_store
+from hubbub.web.hub import Hubs
+from hubbub.web.ratelimit import RateLimiter
+from hubbub.web.rooms import RoomRepo, configured_tags
+from hubbub.web.security import Sessions, security_middleware
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).parent
+
+
+def create_app(settings: Settings | None = None, *, store: Store | None = None, pipeline: Any = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+    sessions = Sessions(settings.resolved_secret(), secure=settings.secure_cookies)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own_store = store is None
+        st = store if store is not None else open_store(settings.db)
+        own_pipeline = pipeline is None
+        pl = pipeline
+        try:
+            if pl is None:
+                from hubbub.pipeline import Pipeline
+                from hubbub.sources.spec import source_from_spec
+
+                pl = Pipeline(st, settings.workspace)
+                await pl.start([source_from_spec(spec) for spec in settings.sources])
+            repo = RoomRepo(st, settings.workspace)
+            app.state.store = st
+            # Tests and benchmarks hand posts to the pipeline from other threads.
+            app.state.loop = asyncio.get_running_loop()
+            app.state.pipeline = pl
+            app.state.rooms = repo
+            app.state.hubs = Hubs(pl, repo)
+            await app.state.hubs.start_configured(configured_tags(st, settings.workspace))
+            yield
+        finally:
+            if hasattr(app.state, "hubs"):
+                await app.state.hubs.stop()
+            if own_pipeline and pl is not None:
+                await pl.stop()
+            if own_store:
+                st.close()
+
+    app = FastAPI(title="Hubbub", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.settings = settings
+    app.state.sessions = sessions
+    app.state.guest_limiter = RateLimiter(settings.guest_posts_per_minute, per_seconds=60.0)
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.globals["_"] = _
+    app.state.templates = templates
+    app.middleware("http")(security_middleware(sessions, settings.allowed_origins))
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    from hubbub.web import routes_api, routes_live, routes_pages
+
+    app.include_router(routes_pages.router)
+    app.include_router(routes_api.router)
+    app.include_router(routes_live.router)
+    return app

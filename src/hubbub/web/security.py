@@ -1,0 +1,155 @@
+"""Sessions, CSRF, security headers and Origin checks.
+
+- The session is a signed cookie (itsdangerous) holding a random session id,
+  the CSRF token and, after login, the user id. Every visitor gets one, so web
+  guests' posts are CSRF-protected too. HttpOnly, SameSite=Lax, Secure on https.
+- Every state-changing request needs the CSRF token: the ``X-CSRF-Token``
+  header (fetch) or a ``csrf`` form field; a foreign ``Origin`` is refused
+  first. Both are checked here, in one middleware, never per route.
+- WebSockets: browsers always send ``Origin``; one from another site is refused
+  (cross-site WebSocket hijacking). Non-browser clients send none and are let in:
+  they cannot carry a victim's cookies.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+
+COOKIE = "hubbub_session"
+SESSION_MAX_AGE = 14 * 24 * 3600
+CSRF_HEADER = "x-csrf-token"
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+MAX_FORM_BYTES = 64 * 1024
+
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+SECURITY_HEADERS = {
+    "content-security-policy": CSP,
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+    "x-frame-options": "DENY",
+    "cross-origin-opener-policy": "same-origin",
+    "permissions-policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+class Sessions:
+    def __init__(self, secret: str, secure: bool = False) -> None:
+        self._serializer = URLSafeTimedSerializer(secret, salt="hubbub.session")
+        self.force_secure = secure
+
+    def load(self, conn: HTTPConnection) -> dict[str, Any] | None:
+        raw = conn.cookies.get(COOKIE)
+        if not raw:
+            return None
+        try:
+            data = self._serializer.loads(raw, max_age=SESSION_MAX_AGE)
+        except BadSignature:
+            return None
+        if not isinstance(data, dict) or not isinstance(data.get("csrf"), str):
+            return None
+        return data
+
+    @staticmethod
+    def new(uid: int | None = None) -> dict[str, Any]:
+        return {"sid": secrets.token_urlsafe(16), "csrf": secrets.token_urlsafe(32), "uid": uid}
+
+    def set_cookie(self, request: Request, response: Response, session: dict[str, Any]) -> None:
+        response.set_cookie(
+            COOKIE,
+            self._serializer.dumps(session),
+            max_age=SESSION_MAX_AGE,
+            httponly=True,
+            samesite="lax",
+            secure=self.force_secure or request.url.scheme == "https",
+            path="/",
+        )
+
+
+def own_origin(conn: HTTPConnection) -> str:
+    """scheme://host[:port] this request was addressed to (from the Host header)."""
+    scheme = conn.url.scheme
+    if scheme in ("ws", "wss"):
+        scheme = "https" if scheme == "wss" else "http"
+    host = conn.headers.get("host", "")
+    return f"{scheme}://{host}".lower()
+
+
+def origin_allowed(conn: HTTPConnection, allowed: tuple[str, ...] = ()) -> bool:
+    """No Origin (not a browser) or the same origin (or a configured one)."""
+    origin = conn.headers.get("origin")
+    if origin is None:
+        return True
+    origin = origin.lower().rstrip("/")
+    return origin == own_origin(conn) or origin in {a.lower().rstrip("/") for a in allowed}
+
+
+def tokens_equal(a: str | None, b: str | None) -> bool:
+    return bool(a) and bool(b) and hmac.compare_digest(str(a), str(b))
+
+
+async def _form_token(request: Request) -> str | None:
+    ctype = request.headers.get("content-type", "").split(";")[0].strip()
+    if ctype != "application/x-www-form-urlencoded":
+        return None
+    body = await request.body()  # Starlette caches it, so the route can read it again
+    if len(body) > MAX_FORM_BYTES:
+        return None
+    values = parse_qs(body.decode("utf-8", "replace")).get("csrf")
+    return values[0] if values else None
+
+
+def security_middleware(
+    sessions: Sessions, allowed_origins: tuple[str, ...] = ()
+) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
+    async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        session = sessions.load(request)
+        fresh = session is None
+        if session is None:
+            session = Sessions.new()
+        request.state.session = session
+        request.state.session_changed = fresh
+        if request.method in UNSAFE:
+            if not origin_allowed(request, allowed_origins):
+                return _refuse(request, "cross-origin request refused")
+            token = request.headers.get(CSRF_HEADER) or await _form_token(request)
+            if fresh or not tokens_equal(token, session.get("csrf")):
+                return _refuse(request, "missing or wrong CSRF token")
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.state.session_changed:
+            sessions.set_cookie(request, response, request.state.session)
+        return response
+
+    return middleware
+
+
+def _refuse(request: Request, reason: str) -> Response:
+    if request.url.path.startswith("/api/"):
+        response: Response = JSONResponse({"detail": reason}, status_code=403)
+    else:
+        response = PlainTextResponse(reason, status_code=403)
+    for name, value in SECURITY_HEADERS.items():
+        response.headers[name] = value
+    return response

@@ -1,0 +1,571 @@
+// The live room page. Every piece of network text goes into the page with
+// textContent or as an attribute value set through the DOM — never innerHTML —
+// so a post, a name or a link cannot inject markup or script.
+"use strict";
+
+(function () {
+  const root = document.getElementById("room");
+  if (!root) return;
+  const TAG = root.dataset.tag;
+  const CSRF = root.dataset.csrf;
+  const IS_HOST = root.dataset.host === "true";
+  const PROJECTOR = root.dataset.projector === "true";
+  const T = JSON.parse(document.getElementById("strings").textContent);
+  const API = "/api/rooms/" + encodeURIComponent(TAG);
+  const CROSSPOST_WINDOW_MS = 5 * 60 * 1000;
+  const MAX_SHOWN = PROJECTOR ? 60 : 2000;
+  const NETWORK_LABEL = { x: "X", bluesky: "Bluesky", mastodon: "Mastodon", web: "Web" };
+
+  const $ = (id) => document.getElementById(id);
+  const list = $("posts");
+
+  const state = {
+    room: { allow_guests: false, approval: false, roles: [], me: { name: null, host: false } },
+    roles: new Map(),     // "network:handle" → host|guest
+    shown: new Map(),     // post id → {post, el}
+    crossposts: new Map(),// xkey → {el, at, networks:Set}
+    questions: new Map(), // question post id → n
+    waiting: [],          // arrived but not shown yet (paused or slow mode)
+    paused: false,
+    slowRate: 0,
+    slowTimer: null,
+    langs: new Set(),
+    qaView: false,
+    ws: null,
+    loaded: false,
+    early: [],            // WebSocket posts that arrived before the first page load
+  };
+
+  // -- helpers ------------------------------------------------------------
+
+  function el(tag, cls, text) {
+    const node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  async function send(path, body) {
+    const res = await fetch(API + path, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": CSRF },
+      body: JSON.stringify(body),
+      credentials: "same-origin",
+    });
+    let data = null;
+    try { data = await res.json(); } catch (e) { data = null; }
+    if (!res.ok) {
+      const detail = data && typeof data.detail === "string" ? data.detail : String(res.status);
+      throw new Error(detail);
+    }
+    return data;
+  }
+
+  function roleOf(p) {
+    if (p.role) return p.role;
+    if (p.author_id && p.author_id.startsWith("web:guest:")) return null;
+    return state.roles.get(p.network + ":" + String(p.author || "").toLowerCase().replace(/^@/, "")) || null;
+  }
+
+  // Plain text with http(s) links made clickable; everything else stays text.
+  function fillText(node, text) {
+    const re = /https?:\/\/[^\s<>"']+/gi;
+    let last = 0;
+    let m;
+    while ((m = re.exec(text)) !== null) {
+      if (m.index > last) node.appendChild(document.createTextNode(text.slice(last, m.index)));
+      const raw = m[0];
+      let href = null;
+      try {
+        const u = new URL(raw);
+        if (u.protocol === "http:" || u.protocol === "https:") href = u.href;
+      } catch (e) { href = null; }
+      if (href) {
+        const a = el("a", "link", raw);
+        a.href = href;
+        a.rel = "nofollow noopener noreferrer";
+        a.target = "_blank";
+        node.appendChild(a);
+      } else {
+        node.appendChild(document.createTextNode(raw));
+      }
+      last = m.index + raw.length;
+    }
+    if (last < text.length) node.appendChild(document.createTextNode(text.slice(last)));
+  }
+
+  function timeLabel(iso) {
+    const d = new Date(iso);
+    if (isNaN(d.getTime())) return "";
+    return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  }
+
+  function badge(network) {
+    const b = el("span", "badge badge-" + (NETWORK_LABEL[network] ? network : "other"),
+                 NETWORK_LABEL[network] || network);
+    b.dataset.network = network;
+    return b;
+  }
+
+  // -- rendering ----------------------------------------------------------
+
+  function render(p) {
+    const li = el("li", "post");
+    li.dataset.id = p.id;
+    li.dataset.network = p.network;
+    li.dataset.authorId = p.author_id || "";
+    li.dataset.langs = (p.langs || []).join(" ");
+    li.dataset.repost = p.repost_of ? "true" : "false";
+    if (p.question) li.dataset.question = String(p.question);
+    if (p.answer) li.dataset.answer = String(p.answer);
+    const role = roleOf(p);
+    if (role) { li.dataset.role = role; li.classList.add("role-" + role); }
+
+    const meta = el("div", "meta");
+    const badges = el("span", "badges");
+    badges.appendChild(badge(p.network));
+    meta.appendChild(badges);
+    meta.appendChild(el("span", "name", p.author_name || p.author));
+    meta.appendChild(el("span", "handle", p.author ? "@" + p.author : ""));
+    if (role) meta.appendChild(el("span", "role-label", T[role] || role));
+    if (p.author_id && p.author_id.startsWith("web:guest:")) meta.appendChild(el("span", "role-label guest-label", T.guest));
+    if (p.repost_of) meta.appendChild(el("span", "kind", T.repost));
+    const time = el("time", "time", timeLabel(p.created_at));
+    time.dateTime = p.created_at || "";
+    time.title = p.created_at || "";
+    meta.appendChild(time);
+    if (IS_HOST && !PROJECTOR) {
+      const tools = el("span", "tools");
+      for (const action of ["mute", "block"]) {
+        const b = el("button", "tool tool-" + action, T[action]);
+        b.type = "button";
+        b.addEventListener("click", () => hideAuthor(action === "mute" ? "muted" : "blocked", p));
+        tools.appendChild(b);
+      }
+      meta.appendChild(tools);
+    }
+    li.appendChild(meta);
+
+    const body = el("p", "text");
+    fillText(body, p.text || "");
+    if (p.content_warning || p.sensitive) {
+      // Folded until the reader opens it (native <details>, no script needed).
+      const details = el("details", "cw");
+      details.appendChild(el("summary", "cw-summary", p.content_warning || T.sensitive));
+      details.appendChild(body);
+      li.appendChild(details);
+    } else {
+      li.appendChild(body);
+    }
+    return li;
+  }
+
+  function noteLang(p) {
+    for (const lang of p.langs || []) {
+      if (state.langs.has(lang)) continue;
+      state.langs.add(lang);
+      const opt = el("option", null, lang);
+      opt.value = lang;
+      const select = $("f-lang");
+      if (select) select.appendChild(opt);
+    }
+  }
+
+  // Show one post now: merge a cross-post into the entry it repeats, else add it.
+  function show(p) {
+    if (state.shown.has(p.id)) return;
+    if (p.question) state.questions.set(p.id, p.question);
+    if (!p.answer && p.reply_to && state.questions.has(p.reply_to)) p.answer = state.questions.get(p.reply_to);
+    noteLang(p);
+    const at = Date.parse(p.created_at) || Date.now();
+    if (!p.repost_of && p.xkey) {
+      const twin = state.crossposts.get(p.xkey);
+      if (twin && !twin.networks.has(p.network) && Math.abs(twin.at - at) <= CROSSPOST_WINDOW_MS) {
+        twin.networks.add(p.network);
+        twin.el.querySelector(".badges").appendChild(badge(p.network));
+        twin.el.dataset.network += " " + p.network;
+        state.shown.set(p.id, { post: p, el: twin.el });
+        return;
+      }
+    }
+    const li = render(p);
+    state.shown.set(p.id, { post: p, el: li });
+    if (!p.repost_of && p.xkey) state.crossposts.set(p.xkey, { el: li, at: at, networks: new Set([p.network]) });
+    applyFilters(li);
+    list.insertBefore(li, list.firstChild);
+    while (list.children.length > MAX_SHOWN) {
+      const old = list.lastChild;
+      list.removeChild(old);
+      state.shown.delete(old.dataset.id);
+    }
+    if (state.qaView) renderQA();
+  }
+
+  // -- pause and slow mode ------------------------------------------------
+
+  function updateWaiting() {
+    const count = $("waiting-count");
+    if (count) count.textContent = String(state.waiting.length);
+    const box = $("waiting");
+    if (box) box.classList.toggle("has-waiting", state.waiting.length > 0);
+  }
+
+  function arrive(p) {
+    if (state.shown.has(p.id)) return;
+    state.waiting.push(p);
+    pump();
+  }
+
+  function pump() {
+    if (!state.paused && state.slowRate === 0) {
+      while (state.waiting.length) show(state.waiting.shift());
+    }
+    updateWaiting();
+  }
+
+  function slowTick() {
+    if (!state.paused && state.waiting.length) show(state.waiting.shift());
+    updateWaiting();
+  }
+
+  function setPaused(paused) {
+    state.paused = paused;
+    const b = $("pause");
+    if (b) {
+      b.textContent = paused ? T.resume : T.pause;
+      b.setAttribute("aria-pressed", paused ? "true" : "false");
+    }
+    root.classList.toggle("paused", paused);
+    pump();
+  }
+
+  function setSlow() {
+    const on = $("slow-on").checked;
+    let rate = parseFloat($("slow-rate").value);
+    if (!isFinite(rate)) rate = 1;
+    rate = Math.min(10, Math.max(0.3, rate));
+    if (state.slowTimer) { clearInterval(state.slowTimer); state.slowTimer = null; }
+    state.slowRate = on ? rate : 0;
+    if (on) state.slowTimer = setInterval(slowTick, 1000 / rate);
+    pump();
+  }
+
+  // -- filters -----------------------------------------------------------
+
+  function filters() {
+    const val = (id) => { const n = $(id); return n ? n : null; };
+    return {
+      reposts: val("f-reposts") && val("f-reposts").checked,
+      people: val("f-people") && val("f-people").checked,
+      questions: val("f-questions") && val("f-questions").checked,
+      answers: val("f-answers") ? parseInt(val("f-answers").value, 10) : NaN,
+      network: val("f-network") ? val("f-network").value : "",
+      lang: val("f-lang") ? val("f-lang").value : "",
+    };
+  }
+
+  function applyFilters(li, f) {
+    f = f || filters();
+    const d = li.dataset;
+    let visible = true;
+    if (f.reposts && d.repost === "true") visible = false;
+    if (f.people && !d.role) visible = false;
+    if (f.questions && !d.question) visible = false;
+    if (!isNaN(f.answers) && d.answer !== String(f.answers)) visible = false;
+    if (f.network && !d.network.split(" ").includes(f.network)) visible = false;
+    if (f.lang && !d.langs.split(" ").includes(f.lang)) visible = false;
+    li.hidden = !visible;
+  }
+
+  function refilter() {
+    const f = filters();
+    for (const li of list.children) applyFilters(li, f);
+    if (state.qaView) renderQA();
+  }
+
+  // -- Q&A view ----------------------------------------------------------
+
+  function renderQA() {
+    const box = $("qa");
+    box.replaceChildren();
+    const posts = Array.from(state.shown.values()).map((v) => v.post);
+    const qs = posts.filter((p) => p.question).sort((a, b) => a.question - b.question);
+    const seen = new Set();
+    for (const q of qs) {
+      if (seen.has(q.question)) continue;
+      seen.add(q.question);
+      const section = el("section", "qa-question");
+      section.dataset.question = String(q.question);
+      const h = el("h2", "qa-title");
+      h.appendChild(el("span", "qa-n", "Q" + q.question + " "));
+      h.appendChild(el("span", "qa-text", q.text));
+      section.appendChild(h);
+      const answers = posts.filter((p) => p.answer === q.question)
+        .sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at));
+      const ul = el("ul", "qa-answers");
+      for (const a of answers) {
+        const li = el("li", "qa-answer");
+        li.dataset.id = a.id;
+        li.appendChild(badge(a.network));
+        li.appendChild(el("span", "name", a.author_name || a.author));
+        const t = el("span", "text");
+        fillText(t, " " + a.text);
+        li.appendChild(t);
+        ul.appendChild(li);
+      }
+      if (!answers.length) ul.appendChild(el("li", "qa-none", T.no_answers));
+      section.appendChild(ul);
+      box.appendChild(section);
+    }
+  }
+
+  // -- host tools --------------------------------------------------------
+
+  async function hideAuthor(role, p) {
+    try {
+      const room = await send("/people", {
+        role: role, network: p.network, who: p.author_id, label: "@" + p.author, on: true,
+      });
+      applyRoom(room);
+      for (const [id, v] of Array.from(state.shown.entries())) {
+        if (v.post.author_id === p.author_id && v.post.network === p.network) {
+          if (v.el.parentNode) v.el.parentNode.removeChild(v.el);
+          state.shown.delete(id);
+        }
+      }
+      state.waiting = state.waiting.filter((w) => !(w.author_id === p.author_id && w.network === p.network));
+      updateWaiting();
+    } catch (e) { status(String(e.message || e)); }
+  }
+
+  function applyRoom(room) {
+    Object.assign(state.room, room);
+    state.roles = new Map((room.roles || []).map((r) => [r.network + ":" + r.handle, r.role]));
+    if (IS_HOST) {
+      $("s-guests").checked = !!room.allow_guests;
+      $("s-approval").checked = !!room.approval;
+      const people = $("people");
+      people.replaceChildren();
+      for (const r of room.roles || []) {
+        const li = el("li", "person role-" + r.role);
+        li.appendChild(el("span", null, (T[r.role] || r.role) + ": " + NETWORK_LABEL[r.network] + " @" + r.handle));
+        people.appendChild(li);
+      }
+      const hidden = $("hidden-list");
+      hidden.replaceChildren();
+      for (const h of room.hidden || []) {
+        const li = el("li", "person");
+        li.appendChild(el("span", null, (T[h.role === "muted" ? "mute" : "block"]) + ": " +
+          (NETWORK_LABEL[h.network] || h.network) + " " + h.label));
+        const b = el("button", "tool", T.unblock);
+        b.type = "button";
+        b.addEventListener("click", async () => {
+          try { applyRoom(await send("/people", { role: h.role, network: h.network, who: h.author_id, on: false })); }
+          catch (e) { status(String(e.message || e)); }
+        });
+        li.appendChild(b);
+        hidden.appendChild(li);
+      }
+    }
+    setupCompose();
+  }
+
+  let queueTimer = null;
+  async function pollQueue() {
+    if (!IS_HOST) return;
+    if (!state.room.approval) { $("queue").replaceChildren(); return; }
+    try {
+      const res = await fetch(API + "/pending", { credentials: "same-origin" });
+      if (!res.ok) return;
+      const posts = await res.json();
+      const queue = $("queue");
+      queue.replaceChildren();
+      if (!posts.length) queue.appendChild(el("li", "queue-empty", T.empty_queue));
+      for (const p of posts) {
+        const li = el("li", "queued");
+        li.dataset.id = p.id;
+        li.appendChild(badge(p.network));
+        li.appendChild(el("span", "name", p.author_name || p.author));
+        const t = el("span", "text");
+        fillText(t, " " + p.text);
+        li.appendChild(t);
+        for (const [label, approve] of [[T.approve, true], [T.reject, false]]) {
+          const b = el("button", approve ? "approve" : "reject", label);
+          b.type = "button";
+          b.addEventListener("click", async () => {
+            try {
+              await send("/decide", { network: p.network, id: p.id, approve: approve });
+              if (li.parentNode) li.parentNode.removeChild(li);
+            } catch (e) { status(String(e.message || e)); }
+          });
+          li.appendChild(b);
+        }
+        queue.appendChild(li);
+      }
+    } catch (e) { /* next poll retries */ }
+  }
+
+  // -- compose -----------------------------------------------------------
+
+  // Mirrors hubbub.web.compose: X weighs links 23 and wide characters 2.
+  const X_LIGHT = [[0, 4351], [8192, 8205], [8208, 8223], [8242, 8247]];
+  function xLength(text) {
+    let total = 0;
+    const parts = text.normalize("NFC").split(/(https?:\/\/[^\s]+)/i);
+    parts.forEach((part, i) => {
+      if (i % 2 === 1) { total += 23; return; }
+      for (const ch of part) {
+        const cp = ch.codePointAt(0);
+        total += X_LIGHT.some(([lo, hi]) => cp >= lo && cp <= hi) ? 1 : 2;
+      }
+    });
+    return total;
+  }
+  function graphemes(text) {
+    if (typeof Intl !== "undefined" && Intl.Segmenter) {
+      let n = 0;
+      for (const _ of new Intl.Segmenter(undefined, { granularity: "grapheme" }).segment(text)) n++;
+      return n;
+    }
+    return Array.from(text).length;
+  }
+  function hasTag(text) {
+    const want = TAG.toLowerCase();
+    const re = /(?:^|[^\w&])#([^\s#.,!?;:()\[\]{}"'<>]+)/g;
+    let m;
+    while ((m = re.exec(text)) !== null) if (m[1].toLowerCase() === want) return true;
+    return false;
+  }
+  function withTag(text) {
+    text = text.trim();
+    if (hasTag(text)) return text;
+    return text ? text + " #" + TAG : "#" + TAG;
+  }
+  function countCompose() {
+    const text = withTag($("c-text").value);
+    const counts = { x: [xLength(text), 280], bluesky: [graphemes(text), 300], mastodon: [text.length, 500] };
+    for (const [net, [n, max]] of Object.entries(counts)) {
+      const out = $("n-" + net);
+      out.textContent = String(n);
+      out.classList.toggle("over", n > max);
+    }
+  }
+
+  function setupCompose() {
+    const box = $("compose");
+    if (!box) return;
+    const member = !!(state.room.me && state.room.me.name);
+    const canPost = member || !!state.room.allow_guests;
+    box.hidden = !canPost;
+    $("c-name").hidden = member;
+    for (const n of box.querySelectorAll(".member-only")) n.hidden = !member;
+  }
+
+  async function post() {
+    const text = $("c-text").value;
+    const msg = $("c-msg");
+    msg.textContent = "";
+    try {
+      await send("/posts", { text: text, name: $("c-name").value || null, thread: $("c-thread").checked });
+      $("c-text").value = "";
+      countCompose();
+      msg.textContent = T.sent;
+    } catch (e) {
+      msg.textContent = T.error + " " + String(e.message || e);
+    }
+  }
+
+  // -- live connection ---------------------------------------------------
+
+  function status(text) { const s = $("status"); if (s) s.textContent = text; }
+
+  function connect() {
+    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    const ws = new WebSocket(scheme + location.host + API + "/live");
+    state.ws = ws;
+    ws.addEventListener("open", () => status(T.connected));
+    ws.addEventListener("message", (ev) => {
+      let p;
+      try { p = JSON.parse(ev.data); } catch (e) { return; }
+      if (!p || typeof p.id !== "string") return;
+      if (!state.loaded) state.early.push(p); else arrive(p);
+    });
+    ws.addEventListener("close", () => {
+      status(T.offline);
+      // Reconnect, then fill any gap from the API (duplicates are skipped by id).
+      setTimeout(() => { connect(); load(); }, 2000);
+    });
+  }
+
+  async function load() {
+    try {
+      const res = await fetch(API + "/posts?limit=100", { credentials: "same-origin" });
+      if (res.ok) {
+        const posts = await res.json();
+        for (const p of posts.reverse()) if (!state.shown.has(p.id)) show(p);
+      }
+    } catch (e) { /* the WebSocket still delivers */ }
+    state.loaded = true;
+    const early = state.early;
+    state.early = [];
+    for (const p of early) arrive(p);
+  }
+
+  async function loadState() {
+    try {
+      const res = await fetch(API + "/state", { credentials: "same-origin" });
+      if (res.ok) applyRoom(await res.json());
+    } catch (e) { /* defaults: read-only */ }
+  }
+
+  // -- wiring ------------------------------------------------------------
+
+  function wire() {
+    if (PROJECTOR) return;
+    $("pause").addEventListener("click", () => setPaused(!state.paused));
+    document.addEventListener("keydown", (ev) => {
+      if (ev.key !== " " && ev.code !== "Space") return;
+      const t = ev.target;
+      if (t && (t.isContentEditable || ["INPUT", "TEXTAREA", "SELECT", "BUTTON"].includes(t.tagName))) return;
+      ev.preventDefault();
+      setPaused(!state.paused);
+    });
+    $("slow-on").addEventListener("change", setSlow);
+    $("slow-rate").addEventListener("change", setSlow);
+    for (const id of ["f-reposts", "f-people", "f-questions", "f-network", "f-lang"]) $(id).addEventListener("change", refilter);
+    $("f-answers").addEventListener("input", refilter);
+    $("view-qa").addEventListener("click", () => {
+      state.qaView = !state.qaView;
+      $("view-qa").setAttribute("aria-pressed", state.qaView ? "true" : "false");
+      $("qa").hidden = !state.qaView;
+      list.hidden = state.qaView;
+      if (state.qaView) renderQA();
+    });
+    $("c-text").addEventListener("input", countCompose);
+    $("c-send").addEventListener("click", post);
+    countCompose();
+    if (IS_HOST) {
+      $("s-guests").addEventListener("change", async (ev) => {
+        try { applyRoom(await send("/settings", { allow_guests: ev.target.checked })); } catch (e) { status(String(e.message || e)); }
+      });
+      $("s-approval").addEventListener("change", async (ev) => {
+        try { applyRoom(await send("/settings", { approval: ev.target.checked })); pollQueue(); } catch (e) { status(String(e.message || e)); }
+      });
+      $("person-form").addEventListener("submit", async (ev) => {
+        ev.preventDefault();
+        try {
+          applyRoom(await send("/people", {
+            role: $("p-role").value, network: $("p-network").value, who: $("p-handle").value, on: true,
+          }));
+          $("p-handle").value = "";
+        } catch (e) { status(String(e.message || e)); }
+      });
+      queueTimer = setInterval(pollQueue, 1500);
+    }
+  }
+
+  wire();
+  connect();
+  loadState().then(load).then(pollQueue);
+  window.hubbubRoom = { state: state }; // for debugging in the console
+})();
