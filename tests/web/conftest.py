@@ -32,7 +32,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-PASSWORD = "correct horse battery"
+PASSWORD = "correct horse battery"  # noqa: S105 - a test account
 _ids = itertools.count(1)
 
 
@@ -54,6 +54,14 @@ class Server:
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
         return self.app.state.loop  # type: ignore[attr-defined]
+
+    def call(self, coro):  # noqa: ANN001, ANN201
+        """Run a coroutine on the server's event loop and wait for it."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=15)
+
+    def set_person(self, tag: str, role: str, network: str, who: str) -> None:
+        self.app.state.rooms.set_person(tag, role, network, who)  # type: ignore[attr-defined]
+        self.call(self.app.state.hubs.refresh(tag))  # type: ignore[attr-defined]
 
     def submit(self, post: Post) -> None:
         """Hand a post to the server's pipeline, as a source would."""
@@ -101,7 +109,7 @@ def make_post(
     )
 
 
-def start_server(tmp: Path, sources: tuple[str, ...] = ()) -> Server:
+def start_server(tmp: Path, sources: tuple[str, ...] = (), guest_rate: float = 100_000) -> Server:
     import uvicorn
 
     from hubbub.store import open_store
@@ -112,7 +120,7 @@ def start_server(tmp: Path, sources: tuple[str, ...] = ()) -> Server:
     with open_store(str(db)) as store:
         create_user(store, "default", "host", PASSWORD, role="owner")
     port = free_port()
-    settings = Settings(db=str(db), host="127.0.0.1", port=port, sources=sources, guest_posts_per_minute=30)
+    settings = Settings(db=str(db), host="127.0.0.1", port=port, sources=sources, guest_posts_per_minute=guest_rate)
     pipeline = None
     try:
         import hubbub.pipeline as real
@@ -125,7 +133,7 @@ def start_server(tmp: Path, sources: tuple[str, ...] = ()) -> Server:
             pytest.skip("the pipeline (and its simulator) is not available yet")
         pipeline = StubPipeline(open_store(str(db)))
     app = create_app(settings, pipeline=pipeline)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", proxy_headers=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="hubbub-test-server", daemon=True)
     thread.start()

@@ -119,3 +119,26 @@ def test_cross_origin_websocket_refused_same_origin_accepted(server, tag):
     message = asyncio.run(run())
     assert message["text"].startswith("live one")
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", message["received_at"])
+
+
+def test_guest_rate_limit_follows_the_setting(tmp_path):
+    from tests.web.conftest import start_server, stop_server
+
+    srv = start_server(tmp_path, guest_rate=2)
+    try:
+        srv.app.state.rooms.update("limited", allow_guests=True)
+        srv.call(srv.app.state.hubs.refresh("limited"))
+        with http_client(srv) as client:
+            token = _csrf(client, "/rooms/limited")
+            codes = [
+                client.post(
+                    "/api/rooms/limited/posts",
+                    json={"text": f"hello {i}", "name": "Guest"},
+                    headers={"X-CSRF-Token": token, "X-Forwarded-For": f"10.0.0.{i}"},
+                ).status_code
+                for i in range(3)
+            ]
+        # A spoofed X-Forwarded-For does not reset the limit.
+        assert codes == [201, 201, 429]
+    finally:
+        stop_server(srv)

@@ -35,7 +35,10 @@ def _run(settings: Settings) -> None:
     from hubbub.web import create_app
 
     app = create_app(settings)
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", lifespan="on")
+    # proxy_headers=False: uvicorn would otherwise take X-Forwarded-For from any
+    # loopback peer as the client address, letting a spoofed header dodge the
+    # guest rate limit.
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", lifespan="on", proxy_headers=False)
     uvicorn.Server(config).run()
 
 
