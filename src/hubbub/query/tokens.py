@@ -13,52 +13,44 @@ spaces, so neither engine's own tokenizer decides anything.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 
-_WORD_CATEGORIES = ("L", "N")
+# A token character is one for which str.isalnum() is true; in Python's re,
+# ``\w`` is exactly isalnum() plus "_", so ``[^\W_]`` is a token character.
+_TOKEN_RE = re.compile(r"[^\W_]+")
 
 
-@lru_cache(maxsize=65536)
-def _is_word_char(ch: str) -> bool:
-    return unicodedata.category(ch)[0] in _WORD_CATEGORIES
-
-
-@lru_cache(maxsize=65536)
-def _is_mark(ch: str) -> bool:
-    return unicodedata.category(ch)[0] == "M"
+@lru_cache(maxsize=1)
+def _drop_marks() -> dict[int, None]:
+    """A str.translate table deleting every mark (category M*)."""
+    # Marks live below U+20000 and in the variation selectors supplement
+    # (U+E0100–E01EF); scanning only there keeps the first call cheap.
+    planes = (range(0x20000), range(0xE0000, 0xE1000))
+    return {cp: None for block in planes for cp in block if unicodedata.category(chr(cp))[0] == "M"}
 
 
 def fold(text: str) -> str:
     """Case-fold and strip diacritics (``Łódź`` → ``lodz``, ``Straße`` → ``strasse``)."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    # Drop every mark (category M*), not just those with a non-zero combining
-    # class: spacing and class-0 marks (Devanagari and Thai vowel signs, ...)
-    # would otherwise survive and, being neither letter nor digit, split a word
-    # in tokenize() ("हिन्दी" became "ह" + "नद").
-    stripped = "".join(ch for ch in decomposed if not _is_mark(ch))
+    if text.isascii():
+        return text.lower()  # the common case, and the same result as below
+    # casefold → NFKD → drop marks → casefold again: compatibility forms such
+    # as "ℌ" decompose to capitals, and casefolding can produce new marks.
+    # Every mark goes (not only those with a combining class): Devanagari and
+    # Thai vowel signs would otherwise split a word ("हिन्दी" → "ह" + "नद").
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    stripped = decomposed.translate(_drop_marks()).casefold()
     # Letters that NFKD does not decompose but users expect folded.
-    return stripped.translate(_EXTRA_FOLDS).casefold()
+    return stripped.translate(_EXTRA_FOLDS)
 
 
-_EXTRA_FOLDS = str.maketrans(
-    {"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ħ": "h", "Ħ": "H", "ı": "i"}
-)
+_EXTRA_FOLDS = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "ħ": "h", "ı": "i"})
 
 
 def tokenize(text: str) -> list[str]:
     """Split ``text`` into normalised word tokens."""
-    tokens: list[str] = []
-    current: list[str] = []
-    for ch in fold(text):
-        if ch.isalnum() or _is_word_char(ch):
-            current.append(ch)
-        elif current:
-            tokens.append("".join(current))
-            current = []
-    if current:
-        tokens.append("".join(current))
-    return tokens
+    return _TOKEN_RE.findall(fold(text))
 
 
 def index_text(text: str) -> str:

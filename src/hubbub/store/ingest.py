@@ -190,20 +190,26 @@ class _Batch:
             for row in self.conn.execute(query).mappings():
                 self.aliases[(network, row["alias"])] = dict(row)
 
-    def _load_posts(self, keys: set[tuple[str, str]]) -> None:
+    def _load_posts(self, keys: set[tuple[str, str]], only_pk: bool = False) -> None:
+        """Load stored rows for ``keys``; with ``only_pk``, just fill in the
+        primary keys of rows this batch has inserted."""
         by_network: dict[str, list[str]] = {}
         for network, post_id in keys:
             by_network.setdefault(network, []).append(post_id)
         p = t.posts
+        columns = (p.c.pk, p.c.post_id) if only_pk else tuple(p.columns)
         for network, ids in by_network.items():
             for chunk in _chunks(sorted(ids), 500):
-                query = sa.select(p).where(
+                query = sa.select(*columns).where(
                     p.c.workspace_id == self.ws, p.c.network == network, p.c.post_id.in_(chunk)
                 )
                 for row in self.conn.execute(query).mappings():
                     key = (network, row["post_id"])
-                    self.rows[key] = dict(row)
-                    self.status[key] = "same"
+                    if only_pk:
+                        self.rows[key]["pk"] = row["pk"]
+                    else:
+                        self.rows[key] = dict(row)
+                        self.status[key] = "same"
 
     # -- merging ---------------------------------------------------------
 
@@ -391,9 +397,10 @@ class _Batch:
         new_keys = [key for key, status in self.status.items() if status == "new"]
         if new_keys:
             params = [{**self.rows[key], "workspace_id": ws} for key in new_keys]
-            stmt = sa.insert(p).returning(p.c.pk, p.c.network, p.c.post_id, sort_by_parameter_order=True)
-            for row in conn.execute(stmt, params):
-                self.rows[(row.network, row.post_id)]["pk"] = row.pk
+            # A plain executemany, then one SELECT for the new keys: SQLite's
+            # INSERT … RETURNING in order falls back to one statement per row.
+            conn.execute(sa.insert(p), params)
+            self._load_posts({key for key in new_keys}, only_pk=True)
         changed = [key for key, status in self.status.items() if status == "changed"]
         if changed:
             mutable = [c.name for c in p.columns if c.name not in ("pk", "workspace_id", "network", "post_id", "stored_at")]
@@ -517,7 +524,11 @@ def store_raw_payloads(
 ) -> dict[int, int]:
     """Store each distinct payload once per workspace; map ``id(raw)`` → row id."""
     by_hash: dict[str, list[RawPayload]] = {}
+    hashed: set[int] = set()
     for raw in raws:
+        if id(raw) in hashed:
+            continue  # one payload (a page) is shared by all the posts in it
+        hashed.add(id(raw))
         digest = hashlib.sha256(raw.body).hexdigest()
         by_hash.setdefault(digest, []).append(raw)
     if not by_hash:
@@ -537,12 +548,14 @@ def store_raw_payloads(
                 "source": by_hash[digest][0].source,
                 "format": by_hash[digest][0].format,
                 "fetched_at": by_hash[digest][0].fetched_at,
-                "body": zlib.compress(by_hash[digest][0].body, 6),
+                "body": zlib.compress(by_hash[digest][0].body, 1),
             }
             for digest in missing
         ]
-        stmt = sa.insert(r).returning(r.c.id, r.c.sha256, sort_by_parameter_order=True)
-        ids.update({row.sha256: row.id for row in conn.execute(stmt, params)})
+        conn.execute(sa.insert(r), params)
+        for chunk in _chunks(missing, 500):
+            query = sa.select(r.c.id, r.c.sha256).where(r.c.workspace_id == workspace_id, r.c.sha256.in_(chunk))
+            ids.update({row.sha256: row.id for row in conn.execute(query)})
     return {id(raw): ids[digest] for digest, group in by_hash.items() for raw in group}
 
 
