@@ -79,6 +79,17 @@ def _free_port(host: str) -> int:
         return int(sock.getsockname()[1])
 
 
+def _mark_sim_cast(repo: object) -> None:
+    """Highlight the simulated chat's host and guests in the demo room."""
+    from hubbub.sources.sim_cast import cast_for
+
+    cast = cast_for(1)  # the demo source uses seed=1
+    for role, people in (("host", (cast.host,)), ("guest", cast.guests)):
+        for person in people:
+            for network in person.networks:
+                repo.set_person(DEMO_TAG, role, network, person.handle_on(network))  # type: ignore[attr-defined]
+
+
 @click.command("demo")
 @click.option("--port", type=int, default=8000, show_default=True, help="Port (another free one if taken).")
 @click.option("--dir", "folder", type=click.Path(file_okay=False), default=None,
@@ -101,7 +112,7 @@ def demo(port: int, folder: str | None) -> None:
             set_password(store, "default", "demo", password)
         else:
             create_user(store, "default", "demo", password, role="owner")
-        RoomRepo(store, "default").ensure(DEMO_TAG)
+        _mark_sim_cast(RoomRepo(store, "default"))
     settings = Settings.from_env(db=db, host=host, port=port, workspace="default", sources=(DEMO_SOURCE,))
     url = f"http://{host}:{port}/rooms/{DEMO_TAG}"
     click.echo(_("Hubbub demo: {url}").format(url=url))

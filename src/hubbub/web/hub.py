@@ -81,7 +81,6 @@ class RoomHub:
                 await self._task
             self._task = None
         for client in list(self.clients):
-            client.offer_close = True  # type: ignore[attr-defined]
             with contextlib.suppress(asyncio.QueueFull):
                 client.queue.put_nowait(None)
 
