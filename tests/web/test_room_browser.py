@@ -169,8 +169,8 @@ def test_content_warning_is_folded_until_opened(page, server, tag):
 
 def test_approval_queue_holds_posts_until_approved(browser, host_page, server, tag):
     open_room(host_page, server, tag)
-    host_page.check("#s-approval")
-    expect(host_page.locator("#s-approval")).to_be_checked()
+    with host_page.expect_response(lambda r: r.url.endswith("/settings") and r.ok):
+        host_page.check("#s-approval")
     context = browser.new_context()
     try:
         public = context.new_page()
@@ -261,8 +261,8 @@ def test_guest_posts_only_when_the_host_allows(browser, host_page, server, tag):
             tag,
         )
         assert status == 403
-        host_page.check("#s-guests")
-        expect(host_page.locator("#s-guests")).to_be_checked()
+        with host_page.expect_response(lambda r: r.url.endswith("/settings") and r.ok):
+            host_page.check("#s-guests")
         guest.reload()
         guest.wait_for_function("() => window.hubbubRoom.state.loaded")
         expect(guest.locator("#compose")).to_be_visible()

@@ -4,6 +4,7 @@ or CSRF token, cross-origin WebSockets, missing security headers."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import re
 
@@ -116,7 +117,9 @@ def test_cross_origin_websocket_refused_same_origin_accepted(server, tag):
             )
             return json.loads(await asyncio.wait_for(ws.recv(), 10))
 
-    message = asyncio.run(run())
+    # Its own thread: Playwright's sync API may own this thread's event loop.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        message = pool.submit(lambda: asyncio.run(run())).result(timeout=60)
     assert message["text"].startswith("live one")
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", message["received_at"])
 
