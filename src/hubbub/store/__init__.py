@@ -11,6 +11,22 @@ scopes its queries here, in one place.
 
 from __future__ import annotations
 
-from hubbub.store.api import IngestCounts, Ingest, RawPayload, Store, open_store, resolve_db_url
+from hubbub.store.api import (
+    Ingest,
+    IngestCounts,
+    IngestResult,
+    RawPayload,
+    Store,
+    open_store,
+    resolve_db_url,
+)
 
-__all__ = ["Ingest", "IngestCounts", "RawPayload", "Store", "open_store", "resolve_db_url"]
+__all__ = [
+    "Ingest",
+    "IngestCounts",
+    "IngestResult",
+    "RawPayload",
+    "Store",
+    "open_store",
+    "resolve_db_url",
+]
