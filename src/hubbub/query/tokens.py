@@ -23,12 +23,22 @@ _TOKEN_RE = re.compile(r"[^\W_]+")
 
 
 @lru_cache(maxsize=1)
-def _drop_marks() -> dict[int, None]:
-    """A str.translate table deleting every mark (category M*)."""
+def _marks() -> re.Pattern[str]:
+    """A pattern matching runs of marks (category M*)."""
     # Marks live below U+20000 and in the variation selectors supplement
     # (U+E0100–E01EF); scanning only there keeps the first call cheap.
     planes = (range(0x20000), range(0xE0000, 0xE1000))
-    return {cp: None for block in planes for cp in block if unicodedata.category(chr(cp))[0] == "M"}
+    ranges: list[str] = []
+    start = prev = None
+    for cp in (cp for block in planes for cp in block if unicodedata.category(chr(cp))[0] == "M"):
+        if prev is not None and cp == prev + 1:
+            prev = cp
+            continue
+        if start is not None:
+            ranges.append(f"{re.escape(chr(start))}-{re.escape(chr(prev))}")
+        start = prev = cp
+    ranges.append(f"{re.escape(chr(start))}-{re.escape(chr(prev))}")
+    return re.compile("[" + "".join(ranges) + "]+")
 
 
 def fold(text: str) -> str:
@@ -40,7 +50,7 @@ def fold(text: str) -> str:
     # Every mark goes (not only those with a combining class): Devanagari and
     # Thai vowel signs would otherwise split a word ("हिन्दी" → "ह" + "नद").
     decomposed = unicodedata.normalize("NFKD", text.casefold())
-    stripped = decomposed.translate(_drop_marks()).casefold()
+    stripped = _marks().sub("", decomposed).casefold()
     # Letters that NFKD does not decompose but users expect folded.
     return stripped.translate(_EXTRA_FOLDS)
 
