@@ -1,0 +1,153 @@
+"""``ListeningStage``: match every new post against the workspace's active
+saved queries and classify it, storing both. Goes after ``StoreStage`` (it
+needs the posts' keys in the store) and before publishing.
+
+The work (matching, classifying, one transaction) runs in a worker thread per
+batch so the event loop keeps serving rooms. The compiled matcher is rebuilt
+only when the set of active queries changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from hubbub.listen.classes import classify_rows
+from hubbub.listen.matcher import Matcher
+from hubbub.listen.saved import insert_matches, list_queries
+from hubbub.pipeline.bus import LivePost
+from hubbub.store import Store
+from hubbub.store import schema as t
+from hubbub.store.listen_schema import post_classes, query_matches
+from hubbub.store.sql import chunks
+
+log = logging.getLogger(__name__)
+
+# Called (in the worker thread) with {query name: [posts it matched]} per batch,
+# e.g. to bump the dashboard's live counters or check alert rules.
+OnMatches = Callable[[dict[str, list[LivePost]]], None]
+
+
+@dataclass(slots=True)
+class ListeningStats:
+    batches: int = 0
+    posts: int = 0
+    matches: int = 0
+    classified: int = 0
+    failures: int = 0
+    last_error: str | None = None
+    last_batch_seconds: float = 0.0
+
+
+class ListeningStage:
+    def __init__(
+        self,
+        store: Store,
+        workspace: str = "default",
+        *,
+        classify: bool = True,
+        on_matches: OnMatches | None = None,
+    ) -> None:
+        self.store = store
+        self.workspace = workspace
+        self.classify = classify
+        self.on_matches = on_matches
+        self.stats = ListeningStats()
+        self._lock = asyncio.Lock()
+        self._signature: tuple[tuple[int, str, str], ...] | None = None
+        self._matcher = Matcher({})
+        self._ids: list[int] = []
+
+    async def __call__(self, batch: list[LivePost]) -> list[LivePost]:
+        lives = [live for live in batch if live.stored]
+        if not lives:
+            return batch
+        async with self._lock:
+            began = time.perf_counter()
+            try:
+                await asyncio.to_thread(self.process, lives)
+            except Exception as exc:  # noqa: BLE001 - listening must not stop the room
+                self.stats.failures += 1
+                self.stats.last_error = f"{type(exc).__name__}: {exc}"
+                log.error("listening stage failed: %s", self.stats.last_error)
+            self.stats.last_batch_seconds = time.perf_counter() - began
+        return batch
+
+    def matcher(self) -> Matcher:
+        """The compiled matcher of the active queries, rebuilt when they change."""
+        saved = list_queries(self.store, workspace=self.workspace, active_only=True)
+        signature = tuple((q.id, q.name, q.query) for q in saved)
+        if signature != self._signature:
+            self._matcher = Matcher([(q.name, q.query) for q in saved])
+            self._ids = [q.id for q in saved]
+            self._signature = signature
+        return self._matcher
+
+    # -- in the worker thread ------------------------------------------------
+
+    def process(self, lives: list[LivePost]) -> dict[str, list[LivePost]]:
+        """Match, classify and store one batch; returns the matches by query name."""
+        self.stats.batches += 1
+        self.stats.posts += len(lives)
+        matcher = self.matcher()
+        ws = self.store.workspace_id(self.workspace)
+        pk_of = self._pks(ws, lives)
+        wanted: set[tuple[int, int]] = set()
+        touched: list[int] = []
+        by_name: dict[str, list[LivePost]] = {}
+        to_classify: list[tuple[int, str, tuple[str, ...]]] = []
+        for live in lives:
+            post = live.post
+            pk = pk_of.get((post.network, post.id))
+            if pk is None:
+                continue
+            touched.append(pk)
+            if post.deleted:
+                continue  # a tombstone keeps no matches (the store's search skips it too)
+            for i in matcher.match_indexes(post):
+                wanted.add((self._ids[i], pk))
+                by_name.setdefault(matcher.queries[i].name, []).append(live)
+            to_classify.append((pk, post.text, post.langs))
+        classes = classify_rows(to_classify) if self.classify and to_classify else []
+        qm = query_matches
+        with self.store.engine.begin() as conn:
+            existing: set[tuple[int, int]] = set()
+            for chunk in chunks(touched, 1000):
+                rows = conn.execute(sa.select(qm.c.query_id, qm.c.post_pk).where(qm.c.post_pk.in_(chunk)))
+                existing.update((q, pk) for q, pk in rows)
+            # An edit can make a post stop matching; a deletion always does.
+            for query_id, pk in existing - wanted:
+                conn.execute(qm.delete().where(qm.c.query_id == query_id, qm.c.post_pk == pk))
+            insert_matches(conn, ws, sorted(wanted - existing))
+            if classes:
+                # Replace: an edited post is classified on its new text.
+                pks = [row["post_pk"] for row in classes]
+                for chunk in chunks(pks, 1000):
+                    conn.execute(post_classes.delete().where(post_classes.c.post_pk.in_(chunk)))
+                for chunk in chunks(classes, 500):
+                    conn.execute(post_classes.insert(), list(chunk))
+        self.stats.matches += len(wanted)
+        self.stats.classified += len(classes)
+        if self.on_matches is not None and by_name:
+            self.on_matches(by_name)
+        return by_name
+
+    def _pks(self, ws: int, lives: list[LivePost]) -> dict[tuple[str, str], int]:
+        p = t.posts
+        out: dict[tuple[str, str], int] = {}
+        by_network: dict[str, list[str]] = {}
+        for live in lives:
+            by_network.setdefault(live.post.network, []).append(live.post.id)
+        with self.store.engine.connect() as conn:
+            for network, ids in by_network.items():
+                for chunk in chunks(ids, 1000):
+                    stmt = sa.select(p.c.pk, p.c.post_id).where(
+                        p.c.workspace_id == ws, p.c.network == network, p.c.post_id.in_(chunk)
+                    )
+                    out.update(((network, post_id), pk) for pk, post_id in conn.execute(stmt))
+        return out
