@@ -36,18 +36,18 @@ class Classification:
         return asdict(self)
 
 
-def _intent(text: str, complaint: float, probs: np.ndarray, threshold: float) -> Intent:
+def _intent(p: rules.Prepared, complaint: float, probs: np.ndarray, threshold: float) -> Intent:
     negative, _neutral, positive = (float(p) for p in probs)
     # Order matters: a complaint phrased as a question ("why is my order late?")
     # is a complaint; a recommendation request phrased as a question is a lead.
-    if complaint >= threshold and positive < 0.5:
+    if complaint >= threshold and positive < 0.5 and rules.service_signal(p):
         return "complaint"
-    if rules.lead_signal(text):
+    if rules.lead_signal(p):
         return "lead"
-    if rules.question_score(text) >= _QUESTION_MIN:
+    if rules.question_score(p) >= _QUESTION_MIN:
         return "question"
     if negative < 0.3 and (
-        (rules.praise_signal(text) and positive >= _PRAISE_MIN_POSITIVE)
+        (rules.praise_signal(p) and positive >= _PRAISE_MIN_POSITIVE)
         or positive >= _PRAISE_STRONG_POSITIVE
     ):
         return "praise"
@@ -70,14 +70,17 @@ def classify_texts(
     if n == 0:
         return []
     models = load_models()
-    resolved = [language.resolve(t, langs[i] if langs is not None else None) for i, t in enumerate(texts)]
+    resolved = [
+        language.resolve(t, langs[i] if langs is not None else None) for i, t in enumerate(texts)
+    ]
     english = [i for i, lang in enumerate(resolved) if lang in SUPPORTED_LANGS]
     scores = score_texts([texts[i] for i in english], models) if english else None
     slot = {i: k for k, i in enumerate(english)}
 
     out: list[Classification] = []
     for i, text in enumerate(texts):
-        spam = round(rules.spam_score(text), 4)
+        prepared = rules.prepare(text)
+        spam = round(rules.spam_score(prepared), 4)
         k = slot.get(i)
         if k is None or scores is None:
             out.append(Classification("unsupported", 0.0, "unsupported", spam, False, resolved[i]))
@@ -88,7 +91,9 @@ def classify_texts(
             Classification(
                 sentiment=label,  # type: ignore[arg-type]
                 sentiment_score=round(float(probs[2] - probs[0]), 4),
-                intent=_intent(text, float(scores.complaint[k]), probs, models.complaint_threshold),
+                intent=_intent(
+                    prepared, float(scores.complaint[k]), probs, models.complaint_threshold
+                ),
                 spam=spam,
                 offensive=bool(scores.offensive[k] >= models.offensive_threshold),
                 lang=resolved[i],

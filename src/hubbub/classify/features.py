@@ -54,8 +54,37 @@ _TOKEN = re.compile(r"[#$]?[\w']+|[^\w\s]")
 _EMO_POS = re.compile(r"(?:[:;=]-?[)\]dp]|<3|\(-?[:;=])(?!\w)", re.IGNORECASE)
 _EMO_NEG = re.compile(r"(?:[:;=]'?-?[(\[/\\]|\)-?[:;=])")
 _NEGATORS = frozenset(
-    "not no never none nobody nothing nowhere neither nor cannot cant dont doesnt didnt isnt "
-    "wasnt arent werent wont wouldnt shouldnt couldnt aint hasnt havent hadnt".split()
+    [f"{w}n't" for w in ("do", "does", "did", "is", "was", "are", "were", "wo", "would", "should")]
+    + [f"{w}n't" for w in ("could", "ca", "ai", "has", "have", "had", "must", "need")]
+    + ["can't", "won't", "ain't"]
+    + [
+        "not",
+        "no",
+        "never",
+        "none",
+        "nobody",
+        "nothing",
+        "nowhere",
+        "neither",
+        "nor",
+        "cannot",
+        "cant",
+        "dont",
+        "doesnt",
+        "didnt",
+        "isnt",
+        "wasnt",
+        "arent",
+        "werent",
+        "wont",
+        "wouldnt",
+        "shouldnt",
+        "couldnt",
+        "aint",
+        "hasnt",
+        "havent",
+        "hadnt",
+    ]
 )
 # VADER's constant for how much a negation flips a word's valence.
 _NEGATION_SCALAR = -0.74
@@ -79,7 +108,8 @@ def normalise(text: str) -> str:
     text = _MENTION.sub(" @user ", text)
     # "soooo goood" → "soo good": elongation is kept as a signal but not as new words.
     text = _REPEAT.sub(r"\1\1", text)
-    return text.lower()
+    # Phones type ’ for ': one spelling of "don't" for the n-grams and the negation rule.
+    return text.lower().replace("\u2019", "'")
 
 
 def tokens(norm: str) -> list[str]:
@@ -99,34 +129,32 @@ class Lexicon:
 
 
 def dense_features(raw: str, toks: list[str], lexicon: Lexicon) -> list[float]:
-    pos = neg = 0.0
-    n_pos = n_neg = 0
-    negate = 0
-    for tok in toks:
-        bare = tok.replace("'", "")
-        if bare in _NEGATORS or tok.endswith("n't"):
-            negate = 3  # VADER looks three words back for a negation
-            continue
-        value = lexicon.valence.get(tok)
-        if value is not None:
-            if negate:
-                value *= _NEGATION_SCALAR
-            if value > 0:
-                pos += value
-                n_pos += 1
-            elif value < 0:
-                neg -= value
-                n_neg += 1
-        if negate:
-            negate -= 1
-    words = [w for w in raw.split() if w.isalpha() and len(w) > 2]
-    caps = sum(1 for w in words if w.isupper()) / len(words) if words else 0.0
+    get = lexicon.valence.get
+    values = [get(t, 0.0) for t in toks]
+    if not _NEGATORS.isdisjoint(toks):
+        # VADER's rule: a negation within the three words before flips (and damps) a word.
+        negate = 0
+        for i, tok in enumerate(toks):
+            if tok in _NEGATORS:
+                negate = 3
+                values[i] = 0.0
+            elif negate:
+                values[i] *= _NEGATION_SCALAR
+                negate -= 1
+    positives = [v for v in values if v > 0]
+    negatives = [v for v in values if v < 0]
+    pos = sum(positives)
+    neg = -sum(negatives)
+    caps = 0.0
+    if not raw.islower():
+        words = [w for w in raw.split() if len(w) > 2 and w.isalpha()]
+        caps = sum(1 for w in words if w.isupper()) / len(words) if words else 0.0
     return [
         pos / 4.0,
         neg / 4.0,
         math.tanh((pos - neg) / 4.0),
-        min(n_pos, 5) / 5.0,
-        min(n_neg, 5) / 5.0,
+        min(len(positives), 5) / 5.0,
+        min(len(negatives), 5) / 5.0,
         float(bool(_EMO_POS.search(raw))),
         float(bool(_EMO_NEG.search(raw))),
         float("!" in raw),
@@ -137,11 +165,17 @@ def dense_features(raw: str, toks: list[str], lexicon: Lexicon) -> list[float]:
 
 @dataclass(frozen=True, slots=True)
 class Rows:
-    """A batch of feature rows in CSR form: row ``i`` is ``indices/values[indptr[i]:indptr[i+1]]``."""
+    """A batch of feature rows: hashed columns in CSR form plus a dense block.
+
+    Row ``i`` has hashed entries ``indices/values[indptr[i]:indptr[i+1]]`` and
+    dense features ``dense[i]`` (columns ``N_HASHED ..``). Keeping the dense
+    block apart spares a sort of every entry per batch.
+    """
 
     indptr: np.ndarray  # int64, len n+1
-    indices: np.ndarray  # int64 column ids
+    indices: np.ndarray  # int64 column ids < N_HASHED
     values: np.ndarray  # float32
+    dense: np.ndarray  # float32 [n, N_DENSE]
 
     @property
     def n_rows(self) -> int:
@@ -206,29 +240,22 @@ def featurise(texts: list[str], idf: np.ndarray, lexicon: Lexicon) -> Rows:
     n = len(texts)
     dense = np.asarray(
         [dense_features(t, tk, lexicon) for t, tk in zip(texts, toks, strict=True)],
-        dtype=np.float64,
+        dtype=np.float32,
     ).reshape(n, N_DENSE)
-    d_rows = np.repeat(np.arange(n, dtype=np.int64), N_DENSE)
-    d_cols = np.tile(np.arange(N_HASHED, N_FEATURES, dtype=np.int64), n)
-    # Hashed entries of a row are sorted by column and all come before the dense ones;
-    # a stable sort by row keeps that order.
-    all_rows = np.concatenate([rows, d_rows])
-    order = np.argsort(all_rows, kind="stable")
-    all_cols = np.concatenate([cols, d_cols])[order]
-    all_vals = np.concatenate([vals, dense.ravel()])[order]
     indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(all_rows, minlength=n), out=indptr[1:])
-    return Rows(indptr, all_cols, all_vals.astype(np.float32))
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    return Rows(indptr, cols, vals.astype(np.float32), dense)
 
 
-def document_frequency(texts: list[str], lexicon: Lexicon, batch: int = 4096) -> tuple[np.ndarray, int]:
+def document_frequency(
+    texts: list[str], lexicon: Lexicon, batch: int = 4096
+) -> tuple[np.ndarray, int]:
     """How many texts contain each hashed column (for idf); used by training only."""
     df = np.zeros(N_HASHED, dtype=np.int64)
     ones = np.ones(N_HASHED, dtype=np.float64)
     for start in range(0, len(texts), batch):
         part = featurise(texts[start : start + batch], ones, lexicon)
-        cols = part.indices[part.indices < N_HASHED]
-        df += np.bincount(cols, minlength=N_HASHED)
+        df += np.bincount(part.indices, minlength=N_HASHED)
     return df, len(texts)
 
 

@@ -15,6 +15,18 @@ from typing import Any
 _UNKNOWN = frozenset({"", "und", "qam", "qct", "qht", "qme", "qst", "zxx", "mul", "mis"})
 # Old ISO 639-1 codes X still sends.
 _RENAMED = {"in": "id", "iw": "he", "ji": "yi", "jw": "jv"}
+# Words that are common in English and rare as words of other languages written in
+# Latin script (so not "is", "was", "will", "on", "die", "for"…). Two different ones
+# in an all-ASCII text decide English without running the n-gram model, which is
+# the slowest step of classification (agreement with py3langid: docs/classifiers.md).
+_ENGLISH_MARKERS = frozenset(
+    "the and you your this that with have has what just they their them would could "
+    "about because really think people don't i'm it's can't didn't doesn't are were been "
+    "there when where which who get got like know good going gonna want should some "
+    "than then only also into after before tonight tomorrow today".split()
+)
+_MARKERS_NEEDED = 2
+_WORD = re.compile(r"[a-z']+")
 _LETTER = re.compile(r"[^\W\d_]")
 _STRIP = re.compile(r"https?://\S+|www\.\S+|[@#$][\w.]+")
 
@@ -45,6 +57,11 @@ def detect(text: str) -> str:
     body = _STRIP.sub(" ", text)
     if len(_LETTER.findall(body)) < 3:
         return "und"
+    if (
+        body.isascii()
+        and len(_ENGLISH_MARKERS.intersection(_WORD.findall(body.lower()))) >= _MARKERS_NEEDED
+    ):
+        return "en"
     lang, _score = _identifier().classify(body)
     return str(lang)
 

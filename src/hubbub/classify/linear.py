@@ -69,15 +69,27 @@ def load_models() -> LinearModels:
 
 def decision(rows: Rows, models: LinearModels) -> np.ndarray:
     """Raw linear scores, shape [n_rows, n_heads]."""
-    contrib = models.weights[rows.indices] * rows.values[:, None]
-    # Every row has its dense features, so no row is empty and reduceat is exact.
-    return np.add.reduceat(contrib, rows.indptr[:-1], axis=0) + models.bias
+    out = rows.dense @ models.weights[N_HASHED:] + models.bias
+    if len(rows.indices):
+        contrib = models.weights[rows.indices] * rows.values[:, None]
+        # reduceat gives an empty row the next row's first entry; rows without
+        # hashed entries are rare (padding alone makes char n-grams), so mask them.
+        sums = np.add.reduceat(contrib, np.minimum(rows.indptr[:-1], len(contrib) - 1), axis=0)
+        sums[rows.indptr[:-1] == rows.indptr[1:]] = 0.0
+        out += sums
+    return out
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=1, keepdims=True)
+
+
+def ovr_proba(z: np.ndarray) -> np.ndarray:
+    """Class probabilities from one-vs-rest scores, as scikit-learn's OvR predict_proba."""
+    p = sigmoid(z)
+    return p / p.sum(axis=1, keepdims=True)
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -95,7 +107,7 @@ def score_texts(texts: list[str], models: LinearModels | None = None) -> Scores:
     models = models or load_models()
     rows = featurise(texts, models.idf, models.lexicon)
     z = decision(rows, models)
-    sentiment = softmax(z[:, [models.column(f"sentiment_{s}") for s in SENTIMENT_LABELS]])
+    sentiment = ovr_proba(z[:, [models.column(f"sentiment_{s}") for s in SENTIMENT_LABELS]])
     complaint = sigmoid(z[:, models.column("complaint")] + sentiment @ models.complaint_stack)
     offensive = sigmoid(z[:, models.column("offensive")])
     return Scores(sentiment=sentiment, complaint=complaint, offensive=offensive)

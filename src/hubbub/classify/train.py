@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from scipy.sparse import csr_matrix, hstack
+from scipy.sparse import csr_matrix, hstack, vstack
 from sklearn.linear_model import LogisticRegression
 
 from hubbub.classify import datasets
@@ -34,6 +34,7 @@ from hubbub.classify.features import (
     featurise,
     idf_from_df,
 )
+from hubbub.classify.linear import ovr_proba
 
 MODELS = Path(__file__).resolve().parent / "models"
 SEED = 0
@@ -60,22 +61,32 @@ def matrix(texts: list[str], idf: np.ndarray, lexicon: Lexicon, batch: int = 409
     parts = []
     for start in range(0, len(texts), batch):
         rows = featurise(texts[start : start + batch], idf, lexicon)
-        parts.append(
-            csr_matrix(
-                (rows.values, rows.indices, rows.indptr), shape=(rows.n_rows, N_FEATURES)
-            )
-        )
-    from scipy.sparse import vstack
-
+        hashed = csr_matrix((rows.values, rows.indices, rows.indptr), shape=(rows.n_rows, N_HASHED))
+        # Dense block last: column order must match the weight rows in linear.py.
+        parts.append(hstack([hashed, csr_matrix(rows.dense)]).tocsr())
     return vstack(parts).tocsr()
 
 
-def fit_sentiment(x: csr_matrix, y: np.ndarray) -> LogisticRegression:
-    # Balanced class weights: the metric is macro recall and negative is the rare class.
-    model = LogisticRegression(
-        C=SENTIMENT_C, class_weight="balanced", max_iter=3000, random_state=SEED
-    )
-    return model.fit(x, y)
+def fit_sentiment(x: csr_matrix, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One-vs-rest logistic regressions (negative, neutral, positive): (coef [3, F], bias [3]).
+
+    One-vs-rest with liblinear trains in about a minute where the multinomial
+    lbfgs fit took over ten, at the same held-out macro recall (checked on a
+    10% split of the SemEval training data, not on TweetEval val). Balanced
+    class weights because the metric is macro recall and negative is rare.
+    """
+    coefs, biases = [], []
+    for k in range(3):
+        model = LogisticRegression(
+            C=SENTIMENT_C, class_weight="balanced", solver="liblinear", random_state=SEED
+        ).fit(x, (y == k).astype(int))
+        coefs.append(model.coef_[0])
+        biases.append(model.intercept_[0])
+    return np.asarray(coefs), np.asarray(biases)
+
+
+def sentiment_proba(x: csr_matrix, coef: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    return ovr_proba(np.asarray(x @ coef.T) + bias)
 
 
 def complaint_design(x: csr_matrix, sentiment_proba: np.ndarray) -> csr_matrix:
@@ -125,23 +136,31 @@ def main(argv: list[str] | None = None) -> None:
     print(f"idf over {n_docs} texts ({time.perf_counter() - t0:.0f}s)", flush=True)
 
     xs = matrix(s_texts, idf, lexicon)
-    sentiment = fit_sentiment(xs, np.asarray(s_labels))
+    s_coef, s_bias = fit_sentiment(xs, np.asarray(s_labels))
     print(f"sentiment trained ({time.perf_counter() - t0:.0f}s)", flush=True)
 
     xc = matrix(c_texts, idf, lexicon)
-    complaint = fit_complaint(complaint_design(xc, sentiment.predict_proba(xc)), np.asarray(c_labels))
+    complaint = fit_complaint(
+        complaint_design(xc, sentiment_proba(xc, s_coef, s_bias)), np.asarray(c_labels)
+    )
     print(f"complaint trained ({time.perf_counter() - t0:.0f}s)", flush=True)
 
     xo = matrix(o_texts, idf, lexicon)
     offensive = fit_offensive(xo, np.asarray(o_labels))
     print(f"offensive trained ({time.perf_counter() - t0:.0f}s)", flush=True)
 
-    heads = ["sentiment_negative", "sentiment_neutral", "sentiment_positive", "complaint", "offensive"]
+    heads = [
+        "sentiment_negative",
+        "sentiment_neutral",
+        "sentiment_positive",
+        "complaint",
+        "offensive",
+    ]
     weights = np.zeros((N_FEATURES, len(heads)), dtype=np.float64)
-    weights[:, 0:3] = sentiment.coef_.T
+    weights[:, 0:3] = s_coef.T
     weights[:, 3] = complaint.coef_[0, :N_FEATURES]
     weights[:, 4] = offensive.coef_[0]
-    bias = np.concatenate([sentiment.intercept_, complaint.intercept_, offensive.intercept_])
+    bias = np.concatenate([s_bias, complaint.intercept_, offensive.intercept_])
     q, scale = quantise(weights)
     np.savez_compressed(
         out / "linear.npz",

@@ -37,9 +37,7 @@ def classify_lines(lines: Iterator[str], fmt: str) -> Iterator[dict[str, Any]]:
 
     def flush() -> Iterator[dict[str, Any]]:
         items = [item for _, item, _ in pending if item is not None]
-        results = iter(
-            classify_texts([i["text"] for i in items], [i.get("lang") for i in items])
-        )
+        results = iter(classify_texts([i["text"] for i in items], [i.get("lang") for i in items]))
         for number, item, error in pending:
             if item is None:
                 yield {"error": error, "line": number}
