@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from typing import IO, Any
 
@@ -77,7 +78,9 @@ def classify(file: IO[str], fmt: str) -> None:
     FILE is a path or '-' for standard input. A line that cannot be read gives
     {"error": ..., "line": N} in its place; in jsonl mode blank lines are skipped.
     """
-    out = click.get_binary_stream("stdout")
+    # Bytes straight to the binary buffer: orjson's UTF-8 must not meet a narrower
+    # locale encoding on its way out.
+    out = sys.stdout.buffer
     for result in classify_lines(iter(file), fmt):
         out.write(orjson.dumps(result) + b"\n")
     out.flush()
