@@ -179,16 +179,21 @@ class StoreStage:
             if isinstance(item, Post):
                 order.setdefault((item.network, item.id), index)
                 entered.setdefault((item.network, item.id), pending.entered_at)
-        out: list[LivePost] = []
+        news: list[LivePost] = []
+        changes: list[LivePost] = []
         for source, group in groups.items():
             cursor = batch.cursors.get(source)
-            out.extend(self._write_group(source, group, cursor, entered))
-        out.sort(key=lambda live: order.get((live.post.network, live.post.id), len(order)))
-        return out
+            group_news, group_changes = self._write_group(source, group, cursor, entered)
+            news += group_news
+            changes += group_changes
+        # New posts in arrival order across sources; updates and deletions
+        # after them (a deletion in this batch may be of a post new in it).
+        news.sort(key=lambda live: order.get((live.post.network, live.post.id), len(order)))
+        return news + changes
 
     def _write_group(
         self, source: str, group: list[Pending], cursor: str | None, entered: dict[Key, float]
-    ) -> list[LivePost]:
+    ) -> tuple[list[LivePost], list[LivePost]]:
         ingests = [p.ingest for p in group]
         try:
             result = self.store.ingest(
@@ -198,7 +203,8 @@ class StoreStage:
             self._failed(exc)
         else:
             return self._lives(result, entered)
-        out: list[LivePost] = []
+        news: list[LivePost] = []
+        changes: list[LivePost] = []
         ok = True
         for pending in group:
             try:
@@ -208,41 +214,46 @@ class StoreStage:
                 self._failed(exc)
                 item = pending.ingest.item
                 if isinstance(item, Post) and self._first_time(item):
-                    out.append(LivePost(item, pending.entered_at, False))
+                    news.append(LivePost(item, pending.entered_at, False))
             else:
-                out.extend(self._lives(result, entered))
+                one_news, one_changes = self._lives(result, entered)
+                news += one_news
+                changes += one_changes
         if ok and cursor is not None:
             try:
                 self.store.set_cursor(source, cursor, self.workspace)
             except Exception as exc:  # noqa: BLE001
                 self._failed(exc)
-        return out
+        return news, changes
 
     def _failed(self, exc: Exception) -> None:
         self.stats.failures += 1
         self.stats.last_error = describe_error(exc)
         log.error("store write failed: %s", self.stats.last_error)
 
-    def _lives(self, result: IngestResult, entered: dict[Key, float]) -> list[LivePost]:
+    def _lives(
+        self, result: IngestResult, entered: dict[Key, float]
+    ) -> tuple[list[LivePost], list[LivePost]]:
+        """(new posts not published before, updates and deletions)."""
         counts = result.counts
         self.stats.new += counts.imported
         self.stats.updated += counts.updated
         self.stats.deleted += counts.deleted
         self.stats.duplicates += counts.duplicates
         now = time.time()
-        out = [
+        news = [
             LivePost(p, entered.get((p.network, p.id), now), True)
             for p in result.new
             if self._first_time(p)
         ]
-        out += [LivePost(p, entered.get((p.network, p.id), now), True) for p in result.updated]
+        out = [LivePost(p, entered.get((p.network, p.id), now), True) for p in result.updated]
         for network, post_id in result.deleted:
             tombstone = self.store.get_post(network, post_id, self.workspace)
             if tombstone is None:
                 tombstone = Post(network, post_id, Author(network, "", ""), "", datetime.now(UTC))
             tombstone.deleted = True
             out.append(LivePost(tombstone, now, True))
-        return out
+        return news, out
 
     def _first_time(self, post: Post) -> bool:
         """True once per new post (updates and deletions are not asked)."""

@@ -141,6 +141,8 @@ class _State:
     cast: Cast
     tag: str
     start: datetime
+    # Mixed into ids so two simulated chats (other tags) never share a post id.
+    salt: int = 0
     seq: int = 0
     question: int = 0
     questions: dict[str, _Posted] = field(default_factory=dict)  # network → current Q post
@@ -296,7 +298,7 @@ def _x_payload(
     reply_to: _Posted | None = None, retweet_of: _Posted | None = None, sensitive: bool = False,
 ) -> tuple[dict[str, Any], _Posted]:  # fmt: skip
     millis = int(when.timestamp() * 1000)
-    tweet_id = str(((millis - _X_EPOCH_MS) << 22) | (st.seq % 4096))
+    tweet_id = str(((millis - _X_EPOCH_MS) << 22) | ((st.salt % 1024) << 12) | (st.seq % 4096))
     users = {person.x_id: _x_user(person)}
     includes_tweets: list[dict[str, Any]] = []
     refs: list[dict[str, str]] = []
@@ -380,7 +382,7 @@ def _bsky_payload(
     st: _State, person: Persona, segs: list[Seg], when: datetime, *, reply_to: _Posted | None = None
 ) -> tuple[dict[str, Any], _Posted]:
     micros = int(when.timestamp() * 1_000_000)
-    rkey = tid(micros, st.seq)
+    rkey = tid(micros, st.salt + st.seq)
     text, facets = _bsky_facets(segs, st.cast)
     record: dict[str, Any] = {
         "$type": "app.bsky.feed.post",
@@ -420,9 +422,13 @@ def _masto_payload(
     reply_to: _Posted | None = None, spoiler: str = "",
 ) -> tuple[dict[str, Any], _Posted]:  # fmt: skip
     millis = int(when.timestamp() * 1000)
-    local_id = str((millis << 16) | (st.seq & 0xFFFF))
+    local_id = str((millis << 16) | ((st.salt % 64) << 10) | (st.seq % 1024))
     # A remote author's status has its own id on its home server.
-    home_id = local_id if person.masto_host == MASTODON_SERVER else str((millis << 16) | 0x7A7A)
+    home_id = (
+        local_id
+        if person.masto_host == MASTODON_SERVER
+        else str((millis << 16) | ((st.salt % 64) << 10) | ((st.seq * 7 + 511) % 1024))
+    )
     content, mentions, tags = _masto_html(segs, st.cast)
     account_url = f"https://{person.masto_host}/@{person.masto_user}"
     status: dict[str, Any] = {
@@ -674,7 +680,14 @@ def schedule(
     if rate <= 0 or speed <= 0:
         raise ValueError("rate and speed must be positive")
     start = start or datetime.now(UTC)
-    st = _State(random.Random(f"sim:{seed}"), cast_for(seed), tag.lstrip("#"), start)
+    tag = tag.lstrip("#")
+    st = _State(
+        random.Random(f"sim:{seed}"),
+        cast_for(seed),
+        tag,
+        start,
+        salt=digest_int("ids", tag.lower(), seed),
+    )
     offset = 0.0
     next_question = 0.0  # chat seconds; Q1 follows the intro at once
     forced = deque(_FORCED)

@@ -112,10 +112,8 @@ def source_from_spec(spec: str) -> Source:
     if not path:
         raise ValueError(f"source {spec!r}: replay: needs a file, e.g. replay:chat.jsonl")
     options = _options(query, _REPLAY_KEYS, spec)
+    speed = _number(options, "speed", 1.0, spec, positive=True)
+    maxgap = _number(options, "maxgap", 5.0, spec, positive=False)
     if not Path(path).is_file():
         raise ValueError(f"source {spec!r}: no such file: {path}")
-    return ReplaySource(
-        path,
-        speed=_number(options, "speed", 1.0, spec, positive=True),
-        maxgap=_number(options, "maxgap", 5.0, spec, positive=False),
-    )
+    return ReplaySource(path, speed=speed, maxgap=maxgap)
