@@ -18,9 +18,9 @@ def main() -> None:
 
 
 def _register() -> None:
-    from hubbub.cli import classify, data, serve
+    from hubbub.cli import classify, data, serve, simulate
 
-    for command in data.COMMANDS + classify.COMMANDS + serve.COMMANDS:
+    for command in data.COMMANDS + classify.COMMANDS + serve.COMMANDS + simulate.COMMANDS:
         main.add_command(command)
 
 
