@@ -67,6 +67,7 @@ from hubbub.sources.sim_cast import (
     sim_roles,
     tid,
 )
+from hubbub.sources.sim_render import Seg, bsky_facets, iso, masto_html, plain_text, x_entities
 
 __all__ = ["SimEvent", "SimSource", "schedule", "sim_roles"]
 
@@ -101,8 +102,6 @@ _FORCED = (
     "answer", "repost", "crosspost", "polish", "guest_answer", "spam", "side_reply",
     "complaint", "sales", "cw", "host_reaction", "sensitive",
 )  # fmt: skip
-
-Seg = tuple[str, str]  # ("t", text) | ("#", tag) | ("@", persona key) | ("url", url)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,128 +146,6 @@ class _State:
     question: int = 0
     questions: dict[str, _Posted] = field(default_factory=dict)  # network → current Q post
     recent: deque[_Posted] = field(default_factory=lambda: deque(maxlen=60))
-
-
-# --------------------------------------------------------------------------- rendering
-
-
-def _x_entities(segs: list[Seg], cast: Cast, seq: int) -> tuple[str, dict[str, Any]]:
-    text = ""
-    hashtags: list[dict[str, Any]] = []
-    mentions: list[dict[str, Any]] = []
-    urls: list[dict[str, Any]] = []
-    for kind, value in segs:
-        start = len(text)  # X v2 entity indices count code points, as Python does
-        if kind == "#":
-            text += "#" + value
-            hashtags.append({"start": start, "end": len(text), "tag": value})
-        elif kind == "@":
-            person = cast.by_key(value)
-            text += "@" + person.x_username
-            mentions.append(
-                {"start": start, "end": len(text), "username": person.x_username, "id": person.x_id}
-            )
-        elif kind == "url":
-            short = f"https://t.co/{digest_int('tco', value, seq) % 36**10:010x}"[:23]
-            text += short
-            display = value.split("://", 1)[-1]
-            urls.append(
-                {
-                    "start": start,
-                    "end": len(text),
-                    "url": short,
-                    "expanded_url": value,
-                    "display_url": display[:24] + ("…" if len(display) > 24 else ""),
-                }
-            )
-        else:
-            text += value
-    entities = {
-        k: v for k, v in (("hashtags", hashtags), ("mentions", mentions), ("urls", urls)) if v
-    }
-    return text, entities
-
-
-def _bsky_facets(segs: list[Seg], cast: Cast) -> tuple[str, list[dict[str, Any]]]:
-    data = b""
-    facets: list[dict[str, Any]] = []
-    for kind, value in segs:
-        start = len(data)  # facets index UTF-8 bytes, not characters
-        if kind == "#":
-            data += ("#" + value).encode()
-            feature = {"$type": "app.bsky.richtext.facet#tag", "tag": value}
-        elif kind == "@":
-            person = cast.by_key(value)
-            data += ("@" + person.bsky_handle).encode()
-            feature = {"$type": "app.bsky.richtext.facet#mention", "did": person.did}
-        elif kind == "url":
-            data += value.encode()
-            feature = {"$type": "app.bsky.richtext.facet#link", "uri": value}
-        else:
-            data += value.encode()
-            continue
-        facets.append(
-            {
-                "$type": "app.bsky.richtext.facet",
-                "index": {"byteStart": start, "byteEnd": len(data)},
-                "features": [feature],
-            }
-        )
-    return data.decode(), facets
-
-
-def _masto_html(
-    segs: list[Seg], cast: Cast
-) -> tuple[str, list[dict[str, Any]], list[dict[str, Any]]]:
-    parts: list[str] = []
-    mentions: list[dict[str, Any]] = []
-    tags: list[dict[str, Any]] = []
-    for kind, value in segs:
-        if kind == "#":
-            url = f"https://{MASTODON_SERVER}/tags/{value.lower()}"
-            parts.append(
-                f'<a href="{url}" class="mention hashtag" rel="tag">#<span>{html.escape(value)}</span></a>'
-            )
-            tags.append({"name": value.lower(), "url": url})
-        elif kind == "@":
-            person = cast.by_key(value)
-            url = f"https://{person.masto_host}/@{person.masto_user}"
-            parts.append(
-                f'<span class="h-card" translate="no"><a href="{url}" class="u-url mention">'
-                f"@<span>{html.escape(person.masto_user)}</span></a></span>"
-            )
-            mentions.append(
-                {
-                    "id": person.masto_account_id,
-                    "username": person.masto_user,
-                    "url": url,
-                    "acct": person.masto_acct,
-                }
-            )
-        elif kind == "url":
-            escaped = html.escape(value)
-            parts.append(
-                f'<a href="{escaped}" target="_blank" rel="nofollow noopener" translate="no">'
-                f"{escaped}</a>"
-            )
-        else:
-            parts.append(html.escape(value).replace("\n", "<br />"))
-    return "<p>" + "".join(parts) + "</p>", mentions, tags
-
-
-def _plain(segs: list[Seg], cast: Cast, network: str) -> str:
-    if network == "x":
-        return _x_entities(segs, cast, 0)[0]
-    if network == "bluesky":
-        return _bsky_facets(segs, cast)[0]
-    return "".join(
-        ("@" + cast.by_key(v).masto_user) if k == "@" else ("#" + v if k == "#" else v)
-        for k, v in segs
-    )
-
-
-def _iso(dt: datetime) -> str:
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
 # --------------------------------------------------------------------------- payloads
@@ -327,12 +204,12 @@ def _x_payload(
         includes_tweets.append(original)
         users[retweet_of.person.x_id] = _x_user(retweet_of.person)
     else:
-        text, entities = _x_entities(segs, st.cast, st.seq)
+        text, entities = x_entities(segs, st.cast, st.seq)
     tweet: dict[str, Any] = {
         "id": tweet_id,
         "text": text,
         "author_id": person.x_id,
-        "created_at": _iso(when),
+        "created_at": iso(when),
         "conversation_id": tweet_id,
         "lang": "pl" if person.lang == "pl" else "en",
         "edit_history_tweet_ids": [tweet_id],
@@ -383,10 +260,10 @@ def _bsky_payload(
 ) -> tuple[dict[str, Any], _Posted]:
     micros = int(when.timestamp() * 1_000_000)
     rkey = tid(micros, st.salt + st.seq)
-    text, facets = _bsky_facets(segs, st.cast)
+    text, facets = bsky_facets(segs, st.cast)
     record: dict[str, Any] = {
         "$type": "app.bsky.feed.post",
-        "createdAt": _iso(when),
+        "createdAt": iso(when),
         "langs": [person.lang],
         "text": text,
     }
@@ -429,11 +306,11 @@ def _masto_payload(
         if person.masto_host == MASTODON_SERVER
         else str((millis << 16) | ((st.salt % 64) << 10) | ((st.seq * 7 + 511) % 1024))
     )
-    content, mentions, tags = _masto_html(segs, st.cast)
+    content, mentions, tags = masto_html(segs, st.cast)
     account_url = f"https://{person.masto_host}/@{person.masto_user}"
     status: dict[str, Any] = {
         "id": local_id,
-        "created_at": _iso(when),
+        "created_at": iso(when),
         "in_reply_to_id": reply_to.post_id if reply_to else None,
         "in_reply_to_account_id": reply_to.person.masto_account_id if reply_to else None,
         "sensitive": bool(spoiler),
@@ -489,7 +366,7 @@ def _masto_payload(
         None,
         local_id,
         uri=status["uri"],
-        text=_plain(segs, st.cast, "mastodon"),
+        text=plain_text(segs, st.cast, "mastodon"),
     )
     return value, posted
 
