@@ -1,0 +1,255 @@
+"""The listening report: the scorecard, share of voice, and Who / What / When
+/ Where / Why / How / To what Extent, for a query, a saved query or a group
+over a period. One dict; the renderers (JSON, HTML, CSV) only lay it out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from hubbub.analyze.keywords import top_keywords, top_phrases
+from hubbub.analyze.scorecard import Classes, Mention, author_key, counted, scorecard
+from hubbub.analyze.selection import (
+    Period,
+    Selection,
+    count_posts,
+    load_mentions,
+    query_words,
+    resolve_period,
+    selection_condition,
+    selection_nodes,
+)
+from hubbub.analyze.share_of_voice import share_of_voice
+from hubbub.analyze.volume import WEEKDAYS, by_hour_and_weekday, volume_series
+from hubbub.listen.classes import ensure_classes
+from hubbub.post import rfc3339
+from hubbub.query.tokens import tokenize
+from hubbub.store import Store
+from hubbub.store import schema as t
+from hubbub.store.sql import chunks
+
+INTENTS = ("complaint", "question", "lead", "praise", "other", "unsupported")
+ENGAGEMENT = ("likes", "reposts", "replies", "quotes")
+EXAMPLES_PER_INTENT = 3
+TOP = 10
+_URL_RE = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
+
+
+def build_report(
+    store: Store,
+    selection: Selection,
+    *,
+    workspace: str = "default",
+    since: str | datetime | None = None,
+    until: str | datetime | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Everything ``hubbub report`` prints (see docs/listening.md)."""
+    period = resolve_period(store, workspace, since, until, now=now)
+    condition = selection_condition(store, workspace, selection)
+    mentions = load_mentions(store, workspace, condition, period.since, period.until)
+    classes = ensure_classes(store, (m["pk"] for m in mentions))
+    # Links are not words: "twitter status photo" from every pasted URL would
+    # top the keywords otherwise.
+    tokens = [tokenize(_URL_RE.sub(" ", m["text"])) for m in mentions]
+    exclude = query_words(selection_nodes(store, workspace, selection))
+    # Strength's window: the 24 hours before the period's end, whatever the period.
+    day_start = period.until - timedelta(hours=24)
+    mentions_24h = count_posts(store, workspace, day_start, period.until, condition)
+    posts_24h = count_posts(store, workspace, day_start, period.until)
+    tz = ZoneInfo(period.timezone)
+    report: dict[str, Any] = {
+        "selection": {"kind": selection.kind, "value": selection.value},
+        "workspace": workspace,
+        "period": {
+            "since": rfc3339(period.since, exact=True),
+            "until": rfc3339(period.until, exact=True),
+            "timezone": period.timezone,
+        },
+        "generated_at": rfc3339(datetime.now(UTC)),
+    }
+    report.update(
+        scorecard(
+            mentions,
+            classes,
+            tokens,
+            mentions_24h=mentions_24h,
+            posts_24h=posts_24h,
+            exclude_words=exclude,
+            limit=TOP,
+        )
+    )
+    report["strength"]["window"] = {
+        "since": rfc3339(day_start, exact=True),
+        "until": rfc3339(period.until, exact=True),
+    }
+    report["share_of_voice"] = share_of_voice(store, workspace, period.since, period.until)
+    followers = _followers(store, workspace, {author_key(m) for m in mentions})
+    report["who"] = who(mentions, followers)
+    report["what"] = {
+        "terms": top_keywords(tokens, exclude, TOP * 2),
+        "phrases": top_phrases(tokens, exclude, TOP * 2),
+    }
+    report["when"] = when(mentions, classes, period, tz)
+    report["where"] = where(mentions, classes)
+    report["why"] = why(mentions, classes)
+    report["how"] = how(mentions, classes)
+    report["extent"] = extent(mentions, followers)
+    return report
+
+
+def _followers(
+    store: Store, workspace: str, keys: set[tuple[str, str]]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """Followers and display names from the ``authors`` table (the newest
+    profile the store has seen)."""
+    ws = store.workspace_id(workspace)
+    a = t.authors
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    by_network: dict[str, list[str]] = {}
+    for network, author_id in keys:
+        by_network.setdefault(network, []).append(author_id)
+    with store.engine.connect() as conn:
+        for network, ids in by_network.items():
+            for chunk in chunks(sorted(ids), 500):
+                stmt = sa.select(a.c.author_id, a.c.followers, a.c.display_name).where(
+                    a.c.workspace_id == ws, a.c.network == network, a.c.author_id.in_(chunk)
+                )
+                for row in conn.execute(stmt):
+                    out[(network, row.author_id)] = {
+                        "followers": row.followers,
+                        "name": row.display_name,
+                    }
+    return out
+
+
+def who(
+    mentions: Sequence[Mention], followers: dict[tuple[str, str], dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Top authors by how many times they mention it, with their followers."""
+    per_author = Counter(author_key(m) for m in mentions)
+    handle = {author_key(m): m["author_handle"] for m in mentions}
+    name = {author_key(m): m["author_name"] for m in mentions}
+    ranked = sorted(per_author.items(), key=lambda item: (-item[1], handle[item[0]], item[0]))
+    return [
+        {
+            "handle": handle[key],
+            "name": followers.get(key, {}).get("name") or name[key],
+            "network": key[0],
+            "followers": followers.get(key, {}).get("followers"),
+            "mentions": n,
+        }
+        for key, n in ranked[:TOP]
+    ]
+
+
+def when(
+    mentions: Sequence[Mention], classes: Classes, period: Period, tz: ZoneInfo
+) -> dict[str, Any]:
+    times = [m["created_at"] for m in mentions]
+    hours, days = by_hour_and_weekday(times, tz)
+    negatives = [classes[m["pk"]]["sentiment"] == "negative" for m in mentions]
+    volume = volume_series(times, negatives, period.since, period.until, tz)
+    return {
+        "timezone": period.timezone,
+        "by_hour": hours,
+        "by_weekday": dict(zip(WEEKDAYS, days, strict=True)),
+        "volume": volume["series"],
+        "bucket": volume["bucket"],
+        "spikes": volume["spikes"],
+    }
+
+
+def where(mentions: Sequence[Mention], classes: Classes) -> dict[str, Any]:
+    """Places (as the network names them), languages (the network's own field,
+    else detected: ISO 639-1) and locales (language tags as the networks sent
+    them, region included: en-us, pt-br)."""
+    locales = [lang.lower() for m in mentions for lang in (m["langs"] or ())]
+    return {
+        "places": counted([m["place"] for m in mentions], limit=TOP),
+        "languages": counted([classes[m["pk"]]["lang"] for m in mentions], key="lang"),
+        "locales": counted(locales, key="locale", limit=TOP),
+    }
+
+
+def _engagement(m: Mention) -> int:
+    metrics = m["metrics"] or {}
+    return sum(int(metrics.get(name) or 0) for name in ENGAGEMENT)
+
+
+def why(mentions: Sequence[Mention], classes: Classes) -> dict[str, Any]:
+    """Intent breakdown with examples: the most engaged posts of each intent."""
+    counts = Counter(classes[m["pk"]]["intent"] for m in mentions)
+    examples: dict[str, list[dict[str, Any]]] = {}
+    for intent in INTENTS:
+        chosen = sorted(
+            (m for m in mentions if classes[m["pk"]]["intent"] == intent),
+            key=lambda m: (-_engagement(m), m["created_at"]),
+        )[:EXAMPLES_PER_INTENT]
+        if chosen:
+            examples[intent] = [
+                {
+                    "network": m["network"],
+                    "id": m["post_id"],
+                    "url": m["url"],
+                    "author": m["author_handle"],
+                    "text": m["text"][:280],
+                }
+                for m in chosen
+            ]
+    return {"intents": {name: counts.get(name, 0) for name in INTENTS}, "examples": examples}
+
+
+def how(mentions: Sequence[Mention], classes: Classes) -> dict[str, Any]:
+    kinds = Counter(
+        "repost"
+        if m["repost_of"]
+        else "reply"
+        if m["reply_to"]
+        else "quote"
+        if m["quote_of"]
+        else "original"
+        for m in mentions
+    )
+    by_network: dict[str, Counter[str]] = {}
+    for m in mentions:
+        by_network.setdefault(m["network"], Counter())[classes[m["pk"]]["sentiment"]] += 1
+    return {
+        "networks": counted([m["network"] for m in mentions]),
+        "kinds": {k: kinds.get(k, 0) for k in ("original", "reply", "repost", "quote")},
+        "sentiment_by_network": {n: dict(sorted(c.items())) for n, c in sorted(by_network.items())},
+    }
+
+
+def extent(
+    mentions: Sequence[Mention], followers: dict[tuple[str, str], dict[str, Any]]
+) -> dict[str, Any]:
+    """Potential impressions: the sum of the followers of each unique author
+    (an author counted once however often they post; unknown counts as 0,
+    ``authors_with_followers`` says how many were known). Engagement: likes,
+    reposts, replies and quotes of the mentions, as last fetched."""
+    authors = {author_key(m) for m in mentions}
+    known = [
+        followers[a]["followers"]
+        for a in authors
+        if followers.get(a, {}).get("followers") is not None
+    ]
+    engagement = {name: 0 for name in ENGAGEMENT}
+    for m in mentions:
+        metrics = m["metrics"] or {}
+        for name in ENGAGEMENT:
+            engagement[name] += int(metrics.get(name) or 0)
+    engagement["total"] = sum(engagement.values())
+    return {
+        "potential_impressions": sum(known),
+        "authors": len(authors),
+        "authors_with_followers": len(known),
+        "engagement": engagement,
+    }

@@ -1,0 +1,251 @@
+"""What a report is about (a query, a saved query or a group), over which
+period, and loading the matching posts ("mentions") from the store.
+
+Period rules (documented in docs/listening.md):
+
+- ``until`` is "now" for every windowed figure (strength's 24 hours, spikes):
+  a report on old data with ``--until`` in the past has real numbers.
+- Default ``until``: now, unless the workspace's newest stored post is older
+  than that (an imported archive), then just after that post, so a report on
+  an archive is not empty. Default ``since``: ``until`` minus 7 days.
+- A bare date (``2024-05-01``) is midnight in the workspace's time zone; a full
+  ISO timestamp without an offset is in the workspace's time zone too; one with
+  an offset or ``Z`` is taken as it says. ``since`` is inclusive, ``until``
+  exclusive (like the query language's ``since:``/``until:``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlalchemy as sa
+
+from hubbub.listen.saved import SavedQueryError, catch_up, get_query, list_queries
+from hubbub.query import ast
+from hubbub.query.parser import parse
+from hubbub.query.tokens import tokenize
+from hubbub.store import Store
+from hubbub.store import schema as t
+from hubbub.store.listen_schema import query_matches
+from hubbub.store.search import compile_query
+
+DEFAULT_DAYS = 7
+_p = t.posts
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+class PeriodError(ValueError):
+    """A date or period a report cannot use."""
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """What is reported on: ``kind`` is ``query``, ``saved`` or ``group``."""
+
+    kind: str
+    value: str
+
+    @property
+    def label(self) -> str:
+        return {"query": "query", "saved": "saved query", "group": "group"}[self.kind] + f" {self.value}"
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    since: datetime  # inclusive, aware UTC
+    until: datetime  # exclusive, aware UTC; "now" for windowed figures
+    timezone: str
+
+
+def workspace_timezone(store: Store, workspace: str) -> ZoneInfo:
+    ws = store.workspace_id(workspace)
+    with store.engine.connect() as conn:
+        name = conn.execute(
+            sa.select(t.workspaces.c.timezone).where(t.workspaces.c.id == ws)
+        ).scalar()
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        # A bad setting must not break every report; UTC is what it defaults to.
+        return ZoneInfo("UTC")
+
+
+def parse_when(value: str, tz: ZoneInfo) -> datetime:
+    """A date or ISO timestamp (see the module doc) as aware UTC."""
+    text = value.strip()
+    if text.lower() == "now":
+        return datetime.now(UTC)
+    try:
+        if _DATE_RE.fullmatch(text):
+            day = datetime.strptime(text, "%Y-%m-%d")
+            return day.replace(tzinfo=tz).astimezone(UTC)
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise PeriodError(
+            f"not a date: {value!r} (use YYYY-MM-DD or an ISO timestamp such as 2024-05-01T12:00)"
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=tz)
+    return parsed.astimezone(UTC)
+
+
+def newest_post_time(store: Store, workspace: str) -> datetime | None:
+    ws = store.workspace_id(workspace)
+    with store.engine.connect() as conn:
+        return conn.execute(
+            sa.select(sa.func.max(_p.c.created_at)).where(
+                _p.c.workspace_id == ws, _p.c.deleted.is_(False)
+            )
+        ).scalar()
+
+
+def resolve_period(
+    store: Store,
+    workspace: str,
+    since: str | datetime | None = None,
+    until: str | datetime | None = None,
+    *,
+    now: datetime | None = None,
+) -> Period:
+    tz = workspace_timezone(store, workspace)
+    if isinstance(until, str):
+        end = parse_when(until, tz)
+    elif until is not None:
+        end = until.astimezone(UTC) if until.tzinfo else until.replace(tzinfo=UTC)
+    else:
+        end = now or datetime.now(UTC)
+        newest = newest_post_time(store, workspace)
+        if newest is not None and newest < end:
+            end = newest + timedelta(microseconds=1)
+    if isinstance(since, str):
+        start = parse_when(since, tz)
+    elif since is not None:
+        start = since.astimezone(UTC) if since.tzinfo else since.replace(tzinfo=UTC)
+    else:
+        start = end - timedelta(days=DEFAULT_DAYS)
+    if start >= end:
+        raise PeriodError("--since must be before --until")
+    return Period(start, end, tz.key)
+
+
+def selection_condition(
+    store: Store, workspace: str, selection: Selection
+) -> sa.ColumnElement[bool]:
+    """An SQL condition on ``posts`` for the selection. Saved queries and
+    groups read the stored matches (caught up first, so posts imported
+    without the pipeline count too)."""
+    ws = store.workspace_id(workspace)
+    qm, q = query_matches, t.saved_queries
+    if selection.kind == "query":
+        return compile_query(parse(selection.value), store.dialect)
+    catch_up(store, workspace=workspace)
+    if selection.kind == "saved":
+        saved = get_query(store, selection.value, workspace=workspace)
+        if saved is None:
+            raise SavedQueryError(f"no saved query named {selection.value!r}")
+        return _p.c.pk.in_(sa.select(qm.c.post_pk).where(qm.c.query_id == saved.id))
+    if selection.kind == "group":
+        if not list_queries(store, workspace=workspace, group=selection.value):
+            raise SavedQueryError(f"no saved queries in group {selection.value!r}")
+        ids = sa.select(q.c.id).where(q.c.workspace_id == ws, q.c.group_name == selection.value)
+        return _p.c.pk.in_(sa.select(qm.c.post_pk).where(qm.c.query_id.in_(ids)))
+    raise ValueError(f"unknown selection kind {selection.kind!r}")
+
+
+def selection_nodes(store: Store, workspace: str, selection: Selection) -> list[ast.Node]:
+    """The parsed queries behind a selection (for excluding their own terms)."""
+    if selection.kind == "query":
+        return [parse(selection.value)]
+    if selection.kind == "saved":
+        saved = get_query(store, selection.value, workspace=workspace)
+        return [saved.node] if saved else []
+    return [s.node for s in list_queries(store, workspace=workspace, group=selection.value)]
+
+
+def query_words(nodes: list[ast.Node]) -> set[str]:
+    """Every word a query searches for, as text tokens: its terms, phrases,
+    and the words of its hashtags and handles (``#Acme`` is the word acme)."""
+    words: set[str] = set()
+    for node in nodes:
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Term):
+                words.add(sub.token)
+            elif isinstance(sub, ast.Phrase):
+                words.update(sub.tokens)
+            elif isinstance(sub, ast.Hashtag):
+                words.update(tokenize(sub.tag))
+            elif isinstance(sub, ast.Mention | ast.From):
+                words.update(tokenize(sub.handle))
+    return words
+
+
+MENTION_COLUMNS = (
+    _p.c.pk,
+    _p.c.network,
+    _p.c.post_id,
+    _p.c.url,
+    _p.c.author_id,
+    _p.c.author_handle,
+    _p.c.author_name,
+    _p.c.text,
+    _p.c.created_at,
+    _p.c.langs,
+    _p.c.hashtags,
+    _p.c.metrics,
+    _p.c.place,
+    _p.c.source,
+    _p.c.reply_to,
+    _p.c.repost_of,
+    _p.c.quote_of,
+)
+
+
+def load_mentions(
+    store: Store, workspace: str, condition: sa.ColumnElement[bool], since: datetime, until: datetime
+) -> list[dict[str, Any]]:
+    """The matching live posts created in ``[since, until)``, oldest first."""
+    ws = store.workspace_id(workspace)
+    stmt = (
+        sa.select(*MENTION_COLUMNS)
+        .where(
+            _p.c.workspace_id == ws,
+            _p.c.deleted.is_(False),
+            _p.c.created_at >= since,
+            _p.c.created_at < until,
+            condition,
+        )
+        .order_by(_p.c.created_at, _p.c.pk)
+    )
+    with store.engine.connect() as conn:
+        return [dict(row) for row in conn.execute(stmt).mappings()]
+
+
+def count_posts(
+    store: Store,
+    workspace: str,
+    since: datetime,
+    until: datetime,
+    condition: sa.ColumnElement[bool] | None = None,
+) -> int:
+    """Live posts of the workspace in ``[since, until)`` (matching ``condition``)."""
+    ws = store.workspace_id(workspace)
+    stmt = (
+        sa.select(sa.func.count())
+        .select_from(_p)
+        .where(
+            _p.c.workspace_id == ws,
+            _p.c.deleted.is_(False),
+            _p.c.created_at >= since,
+            _p.c.created_at < until,
+        )
+    )
+    if condition is not None:
+        stmt = stmt.where(condition)
+    with store.engine.connect() as conn:
+        return conn.execute(stmt).scalar_one()

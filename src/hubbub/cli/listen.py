@@ -1,0 +1,167 @@
+"""``hubbub listen add|list|remove`` and ``hubbub report``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import orjson
+
+from hubbub.cli.data import db_option, parse_query_or_fail, store_from, workspace_option
+from hubbub.i18n import _
+
+
+@click.group("listen")
+def listen_group() -> None:
+    """Saved listening queries (brand, competitors, locale, industry, or your own groups)."""
+
+
+@listen_group.command("add")
+@click.argument("name")
+@click.argument("query")
+@click.option(
+    "--group",
+    default="brand",
+    show_default=True,
+    help="Group: brand, competitors, locale, industry, or any name of your own.",
+)
+@db_option
+@workspace_option
+def add_command(name: str, query: str, group: str, db: str | None, workspace: str) -> None:
+    """Save QUERY as NAME and find its matches among stored posts."""
+    from hubbub.listen import SavedQueryError, add_query
+
+    parse_query_or_fail(query)  # a usage error pointing at the column
+    with store_from(db) as store:
+        try:
+            saved = add_query(store, name, query, group=group, workspace=workspace)
+        except SavedQueryError as exc:
+            raise click.UsageError(str(exc)) from None
+    click.echo(
+        _("saved {name} ({group}): {matches} matching posts").format(
+            name=saved.name, group=saved.group, matches=saved.matches
+        )
+    )
+
+
+@listen_group.command("list")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table", show_default=True
+)
+@db_option
+@workspace_option
+def list_command(fmt: str, db: str | None, workspace: str) -> None:
+    """Saved queries with their number of stored matches."""
+    from hubbub.listen import catch_up, list_queries
+
+    with store_from(db) as store:
+        # Posts imported since the last look are counted too.
+        catch_up(store, workspace=workspace)
+        saved = list_queries(store, workspace=workspace, with_matches=True)
+    if fmt == "jsonl":
+        for q in saved:
+            click.echo(orjson.dumps(q.as_json()).decode())
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table()
+    for column in (_("name"), _("group"), _("matches"), _("query")):
+        table.add_column(column, overflow="fold")
+    for q in saved:
+        table.add_row(q.name, q.group, str(q.matches), q.query)
+    # markup=False: names and queries are user text, never Rich markup.
+    Console(markup=False, highlight=False).print(table)
+
+
+@listen_group.command("remove")
+@click.argument("name")
+@db_option
+@workspace_option
+def remove_command(name: str, db: str | None, workspace: str) -> None:
+    """Delete saved query NAME and its stored matches."""
+    from hubbub.listen import remove_query
+
+    with store_from(db) as store:
+        if not remove_query(store, name, workspace=workspace):
+            raise click.UsageError(_("no saved query named {name!r}").format(name=name))
+    click.echo(_("removed {name}").format(name=name))
+
+
+@click.command("report")
+@click.argument("query", required=False)
+@click.option("--saved", "saved_name", metavar="NAME", help="Report on a saved query.")
+@click.option("--group", metavar="G", help="Report on every saved query of a group.")
+@db_option
+@workspace_option
+@click.option(
+    "--since",
+    metavar="D",
+    help="Start (inclusive): YYYY-MM-DD or ISO timestamp, in the workspace's time zone. "
+    "Default: --until minus 7 days.",
+)
+@click.option(
+    "--until",
+    metavar="D",
+    help="End (exclusive) and 'now' for the 24-hour figures. Default: now, or just after "
+    "the newest stored post when the data ends earlier.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["json", "html", "csv"]), default="json", show_default=True
+)
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), help="Write to FILE.")
+def report_command(
+    query: str | None,
+    saved_name: str | None,
+    group: str | None,
+    db: str | None,
+    workspace: str,
+    since: str | None,
+    until: str | None,
+    fmt: str,
+    out: str | None,
+) -> None:
+    """Scorecard, share of voice and the Who/What/When/Where/Why/How/Extent
+    report for QUERY, a saved query (--saved) or a group (--group)."""
+    from hubbub.analyze import PeriodError, Selection, build_report, render_csv, render_html
+    from hubbub.analyze.selection import parse_when
+    from hubbub.listen import SavedQueryError
+
+    chosen = [x for x in (query, saved_name, group) if x is not None]
+    if len(chosen) != 1:
+        raise click.UsageError(_("give exactly one of QUERY, --saved NAME or --group G"))
+    if query is not None:
+        parse_query_or_fail(query)
+        selection = Selection("query", query)
+    elif saved_name is not None:
+        selection = Selection("saved", saved_name)
+    else:
+        selection = Selection("group", group or "")
+    from zoneinfo import ZoneInfo
+
+    # Bad dates are usage errors before the database is even opened.
+    for name, value in (("--since", since), ("--until", until)):
+        if value is not None:
+            try:
+                parse_when(value, ZoneInfo("UTC"))
+            except PeriodError as exc:
+                raise click.UsageError(f"{name}: {exc}") from None
+    with store_from(db) as store:
+        try:
+            report = build_report(store, selection, workspace=workspace, since=since, until=until)
+        except (PeriodError, SavedQueryError) as exc:
+            raise click.UsageError(str(exc)) from None
+    if fmt == "html":
+        text = render_html(report)
+    elif fmt == "csv":
+        text = render_csv(report)
+    else:
+        text = orjson.dumps(report, option=orjson.OPT_INDENT_2).decode() + "\n"
+    if out:
+        with open(out, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+    else:
+        sys.stdout.write(text)
+
+
+COMMANDS = [listen_group, report_command]
