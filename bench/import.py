@@ -27,7 +27,13 @@ import orjson
 
 REPO = Path(__file__).resolve().parents[1]
 TWARC = REPO.parent / "shared" / "data" / "payloads" / "x_v2_twarc2"
-SOURCE_FILES = ("2sets.jsonl", "brexit.jsonl", "entities_test.jsonl", "noflat.jsonl", "withheld.jsonl")
+SOURCE_FILES = (
+    "2sets.jsonl",
+    "brexit.jsonl",
+    "entities_test.jsonl",
+    "noflat.jsonl",
+    "withheld.jsonl",
+)
 
 
 def _shift(value: object, offset: int) -> object:
@@ -79,7 +85,9 @@ def baseline(path: Path, db: Path) -> int:
     conn = sqlite3.connect(db)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("CREATE TABLE posts (network TEXT, post_id TEXT, text TEXT, PRIMARY KEY (network, post_id))")
+    conn.execute(
+        "CREATE TABLE posts (network TEXT, post_id TEXT, text TEXT, PRIMARY KEY (network, post_id))"
+    )
     conn.execute(
         "CREATE VIRTUAL TABLE posts_fts USING fts5(text, content='posts', "
         "tokenize='unicode61 remove_diacritics 2')"
@@ -104,8 +112,12 @@ def baseline(path: Path, db: Path) -> int:
 
 def _flush(conn: sqlite3.Connection, batch: list[tuple[int, str, str, str]]) -> None:
     with conn:
-        conn.executemany("INSERT INTO posts(rowid, network, post_id, text) VALUES (?, ?, ?, ?)", batch)
-        conn.executemany("INSERT INTO posts_fts(rowid, text) VALUES (?, ?)", [(r[0], r[3]) for r in batch])
+        conn.executemany(
+            "INSERT INTO posts(rowid, network, post_id, text) VALUES (?, ?, ?, ?)", batch
+        )
+        conn.executemany(
+            "INSERT INTO posts_fts(rowid, text) VALUES (?, ?)", [(r[0], r[3]) for r in batch]
+        )
 
 
 def hubbub_import(path: Path, db: Path) -> int:
@@ -147,7 +159,11 @@ def main() -> int:
         path, unique = build_input(folder, args.posts)
         results: dict[str, list[float]] = {"baseline": [], "hubbub": [], "parse": []}
         for run in range(args.runs):
-            for name, fn in (("baseline", baseline), ("hubbub", hubbub_import), ("parse", hubbub_parse_only)):
+            for name, fn in (
+                ("baseline", baseline),
+                ("hubbub", hubbub_import),
+                ("parse", hubbub_parse_only),
+            ):
                 db = folder / f"{name}-{run}.db"
                 start = time.perf_counter()
                 stored = fn(path, db)
@@ -158,7 +174,9 @@ def main() -> int:
         base = statistics.median(results["baseline"])
         ours = statistics.median(results["hubbub"])
         size_mb = path.stat().st_size / 1e6
-        print(f"input: {unique} unique posts, {size_mb:.1f} MB of X v2 JSONL; median of {args.runs} runs")
+        print(
+            f"input: {unique} unique posts, {size_mb:.1f} MB of X v2 JSONL; median of {args.runs} runs"
+        )
         print(f"baseline (orjson + sqlite3 executemany + FTS5): {base:,.0f} posts/s")
         print(f"hubbub import:                                  {ours:,.0f} posts/s")
         parse = statistics.median(results["parse"])

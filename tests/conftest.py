@@ -23,7 +23,9 @@ REDIS_URL = os.environ.get("HUBBUB_TEST_REDIS", "redis://127.0.0.1:6379/15")
 
 
 def _services_required(installed: bool) -> bool:
-    return bool(os.environ.get("CI")) or bool(os.environ.get("HUBBUB_REQUIRE_SERVICES")) or installed
+    return (
+        bool(os.environ.get("CI")) or bool(os.environ.get("HUBBUB_REQUIRE_SERVICES")) or installed
+    )
 
 
 def unavailable(what: str, reason: str, installed: bool) -> None:

@@ -17,7 +17,9 @@ from tests.conftest import PAYLOADS, require_shared_data
 IMPORT_KEYS = ["imported", "duplicates", "updated", "deleted", "skipped", "rejected", "errors"]
 
 
-def hubbub(*args: str, stdin: bytes | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+def hubbub(
+    *args: str, stdin: bytes | None = None, env: dict | None = None
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "hubbub.cli", *args],
         input=stdin,
@@ -90,7 +92,9 @@ def test_bad_query_names_the_column(db: str) -> None:
 def test_search_jsonl_csv_and_env_db(db: str) -> None:
     require_shared_data()
     hubbub("import", "--db", db, str(PAYLOADS / "x_v2_twarc2" / "brexit.jsonl"))
-    done = hubbub("search", "#brexit -is:repost", "--format", "jsonl", "--limit", "5", env={"HUBBUB_DB": db})
+    done = hubbub(
+        "search", "#brexit -is:repost", "--format", "jsonl", "--limit", "5", env={"HUBBUB_DB": db}
+    )
     assert done.returncode == 0, done.stderr
     rows = [orjson.loads(line) for line in done.stdout.splitlines()]
     assert len(rows) == 5
@@ -121,7 +125,9 @@ def test_export_raw_reimports_to_the_same_posts(db: str, tmp_path: Path) -> None
     original = hubbub("export", "--db", db).stdout.splitlines()
     copied = hubbub("export", "--db", copy).stdout.splitlines()
     # Same posts (the Mastodon delete in the stream applies again on re-import).
-    assert sorted(orjson.loads(r)["id"] for r in copied) == sorted(orjson.loads(r)["id"] for r in original)
+    assert sorted(orjson.loads(r)["id"] for r in copied) == sorted(
+        orjson.loads(r)["id"] for r in original
+    )
 
 
 def test_export_csv_defuses_formulas(db: str, tmp_path: Path) -> None:
@@ -130,7 +136,7 @@ def test_export_csv_defuses_formulas(db: str, tmp_path: Path) -> None:
         "network": "web",
         "id": "web:1",
         "author": "=cmd|' /C calc'!A0",
-        "text": "=HYPERLINK(\"http://evil\")",
+        "text": '=HYPERLINK("http://evil")',
         "created_at": "2026-01-01T00:00:00Z",
     }
     hubbub("import", "--db", db, "-", stdin=orjson.dumps(row) + b"\n")

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.store.expected_counts import live_post_ids
 from hubbub.store import open_store
 from hubbub.transfer.importer import import_paths
 from tests.conftest import PAYLOADS, require_shared_data
+from tests.store.expected_counts import live_post_ids
 
 # Metadata about a capture (which relay, how many frames), not a payload.
 NOT_PAYLOADS = {"manifest.corpus.json"}

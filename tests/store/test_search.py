@@ -115,7 +115,10 @@ def test_same_posts_on_both_backends_and_the_matcher(loaded, query: str) -> None
         ("has:media", lambda p: p.media_count > 0),
         ("since:2022-01-01", lambda p: p.created_at >= datetime(2022, 1, 1, tzinfo=UTC)),
         ("until:2021-06-01", lambda p: p.created_at < datetime(2021, 6, 1, tzinfo=UTC)),
-        ("brexit -labour", lambda p: "brexit" in tokenize(p.text) and "labour" not in tokenize(p.text)),
+        (
+            "brexit -labour",
+            lambda p: "brexit" in tokenize(p.text) and "labour" not in tokenize(p.text),
+        ),
         ("brexit OR italia", lambda p: {"brexit", "italia"} & set(tokenize(p.text))),
     ],
 )
@@ -134,8 +137,12 @@ def test_newest_first_and_limit(loaded) -> None:
         assert [p.created_at for p in found] == sorted((p.created_at for p in found), reverse=True)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.text(alphabet=st.sampled_from(list('ab "()-:#@*^ANDORNEAR\'\\;%_\u00e9\u0142')), max_size=30))
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.text(alphabet=st.sampled_from(list("ab \"()-:#@*^ANDORNEAR'\\;%_\u00e9\u0142")), max_size=30)
+)
 def test_nothing_typed_reaches_the_engines_as_syntax(loaded, text: str) -> None:
     """Random input: a clean parse error, or the same answer on both engines."""
     stores, everything = loaded
@@ -143,13 +150,17 @@ def test_nothing_typed_reaches_the_engines_as_syntax(loaded, text: str) -> None:
         node = parse(text)
     except QuerySyntaxError:
         return
-    assert _ids(stores["sqlite"].search(node, limit=None)) == _ids(
-        stores["postgresql"].search(node, limit=None)
-    ) == _ids(p for p in everything if matches(node, p))
+    assert (
+        _ids(stores["sqlite"].search(node, limit=None))
+        == _ids(stores["postgresql"].search(node, limit=None))
+        == _ids(p for p in everything if matches(node, p))
+    )
 
 
 @pytest.mark.parametrize(("source", "target"), [("sqlite", "postgresql"), ("postgresql", "sqlite")])
-def test_export_then_import_into_the_other_kind(loaded, source, target, tmp_path, _pg_admin) -> None:
+def test_export_then_import_into_the_other_kind(
+    loaded, source, target, tmp_path, _pg_admin
+) -> None:
     stores, _ = loaded
     buffer = io.BytesIO()
     write_jsonl(stores[source].iter_posts(), buffer)
@@ -169,7 +180,9 @@ def test_export_then_import_into_the_other_kind(loaded, source, target, tmp_path
             copied = sorted(copy.iter_posts(), key=lambda p: (p.network, p.id))
             assert copied == original
             for query in ("brexit", "#brexit", "lang:en has:links"):
-                assert _ids(copy.search(query, limit=None)) == _ids(stores[source].search(query, limit=None))
+                assert _ids(copy.search(query, limit=None)) == _ids(
+                    stores[source].search(query, limit=None)
+                )
     finally:
         if name:
             with _pg_admin.connect() as conn:

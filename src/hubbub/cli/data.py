@@ -83,7 +83,9 @@ def _progress(paths: tuple[str, ...]) -> Iterator[Callable[[int], None] | None]:
     help="Payload format; auto detects it per line, document or SSE event.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the counts.")
-def import_command(files: tuple[str, ...], db: str | None, workspace: str, fmt: str, as_json: bool) -> None:
+def import_command(
+    files: tuple[str, ...], db: str | None, workspace: str, fmt: str, as_json: bool
+) -> None:
     """Import FILE... (JSONL, JSON documents, SSE captures; - reads stdin).
 
     Exit status 0 when every record was read, 1 when some were rejected
@@ -112,7 +114,13 @@ def import_command(files: tuple[str, ...], db: str | None, workspace: str, fmt: 
 @db_option
 @workspace_option
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["table", "jsonl", "csv"]), default="table", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "jsonl", "csv"]),
+    default="table",
+    show_default=True,
+)
 def search_command(query: str, db: str | None, workspace: str, limit: int, fmt: str) -> None:
     """Search stored posts, newest first.
 
@@ -154,7 +162,9 @@ def _print_table(posts) -> None:
 @click.argument("query", required=False)
 @db_option
 @workspace_option
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True
+)
 @click.option("--raw", is_flag=True, help="Write the original payloads as received instead.")
 def export_command(query: str | None, db: str | None, workspace: str, fmt: str, raw: bool) -> None:
     """Write posts (all, or those matching QUERY) to standard output, oldest first."""

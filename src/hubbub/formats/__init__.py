@@ -16,9 +16,9 @@ functions per format it reads:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from collections.abc import Callable
 from typing import Any
 
 from hubbub.post import Item

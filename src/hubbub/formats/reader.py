@@ -31,15 +31,11 @@ def _decode(raw: bytes, line: int) -> Record:
 
 
 def looks_like_sse(head: bytes) -> bool:
+    """Does the first non-blank line look like a server-sent-events field?"""
     for raw_line in head.splitlines():
         stripped = raw_line.strip()
-        if not stripped:
-            continue
-        if stripped.startswith((b"event:", b"data:", b"id:", b"retry:")) or stripped.startswith(
-            b":"
-        ):
-            return True
-        return False
+        if stripped:
+            return stripped.startswith((b"event:", b"data:", b"id:", b"retry:", b":"))
     return False
 
 

@@ -85,7 +85,9 @@ class Store:
 
     def workspaces(self) -> list[str]:
         with self.engine.connect() as conn:
-            return list(conn.execute(sa.select(t.workspaces.c.name).order_by(t.workspaces.c.id)).scalars())
+            return list(
+                conn.execute(sa.select(t.workspaces.c.name).order_by(t.workspaces.c.id)).scalars()
+            )
 
     # -- writing -----------------------------------------------------------
 
@@ -184,22 +186,30 @@ class Store:
         each once, in the order they were stored."""
         p, pr, r = t.posts, t.post_raws, t.raw_payloads
         matching = self._select_posts(query, workspace).with_only_columns(p.c.pk).subquery()
-        raw_ids = sa.select(pr.c.raw_id).where(pr.c.post_pk.in_(sa.select(matching.c.pk))).distinct()
+        raw_ids = (
+            sa.select(pr.c.raw_id).where(pr.c.post_pk.in_(sa.select(matching.c.pk))).distinct()
+        )
         stmt = sa.select(r.c.id, r.c.format, r.c.body).where(r.c.id.in_(raw_ids)).order_by(r.c.id)
         with self.engine.connect() as conn:
             for row in conn.execute(stmt):
                 yield row.format, zlib.decompress(row.body)
 
-    def get_post(self, network: str, post_id: str, workspace: str = DEFAULT_WORKSPACE) -> Post | None:
+    def get_post(
+        self, network: str, post_id: str, workspace: str = DEFAULT_WORKSPACE
+    ) -> Post | None:
         """A stored post by identity (tombstones included, with ``deleted`` set)."""
         ws = self.workspace_id(workspace)
         p = t.posts
-        stmt = sa.select(p).where(p.c.workspace_id == ws, p.c.network == network, p.c.post_id == post_id)
+        stmt = sa.select(p).where(
+            p.c.workspace_id == ws, p.c.network == network, p.c.post_id == post_id
+        )
         with self.engine.connect() as conn:
             row = conn.execute(stmt).mappings().first()
         return row_to_post(row) if row else None
 
-    def post_versions(self, network: str, post_id: str, workspace: str = DEFAULT_WORKSPACE) -> list[str]:
+    def post_versions(
+        self, network: str, post_id: str, workspace: str = DEFAULT_WORKSPACE
+    ) -> list[str]:
         """Earlier texts of an edited post, oldest first."""
         ws = self.workspace_id(workspace)
         p, v = t.posts, t.post_versions
@@ -212,10 +222,14 @@ class Store:
         with self.engine.connect() as conn:
             return list(conn.execute(stmt).scalars())
 
-    def get_author(self, network: str, author_id: str, workspace: str = DEFAULT_WORKSPACE) -> dict | None:
+    def get_author(
+        self, network: str, author_id: str, workspace: str = DEFAULT_WORKSPACE
+    ) -> dict | None:
         ws = self.workspace_id(workspace)
         a = t.authors
-        stmt = sa.select(a).where(a.c.workspace_id == ws, a.c.network == network, a.c.author_id == author_id)
+        stmt = sa.select(a).where(
+            a.c.workspace_id == ws, a.c.network == network, a.c.author_id == author_id
+        )
         with self.engine.connect() as conn:
             row = conn.execute(stmt).mappings().first()
         return dict(row) if row else None
@@ -230,5 +244,3 @@ class _nullcontext:
 
     def __exit__(self, *exc: object) -> None:
         return None
-
-

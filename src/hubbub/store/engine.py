@@ -53,7 +53,9 @@ def create_engine(url: str) -> sa.Engine:
         if database and database != ":memory:":
             parent = Path(database).expanduser().resolve().parent
             if not parent.is_dir():
-                raise StoreError(f"cannot create database {database}: folder {parent} does not exist")
+                raise StoreError(
+                    f"cannot create database {database}: folder {parent} does not exist"
+                )
         engine = sa.create_engine(
             url,
             connect_args={"check_same_thread": False},

@@ -28,10 +28,10 @@ import sqlalchemy as sa
 
 from hubbub.post import Author, Deletion, Item, Post, Skipped
 from hubbub.store import schema as t
+from hubbub.store.rows import author_to_row, post_to_row, row_to_post, term_rows
 from hubbub.store.sql import chunks as _chunks
 from hubbub.store.sql import dialect_insert as _dialect_insert
 from hubbub.store.sql import insert_ignore as _insert_ignore
-from hubbub.store.rows import author_to_row, post_to_row, row_to_post, term_rows
 
 # Columns that make a post "visibly" different when they change.
 _VISIBLE = ("text", "metrics", "deleted", "withheld", "sensitive", "content_warning", "edited_at")
@@ -281,7 +281,9 @@ class _Batch:
         else:
             self.result.counts.duplicates += 1
 
-    def _merge(self, key: tuple[str, str], current: dict[str, Any], incoming: dict[str, Any]) -> None:
+    def _merge(
+        self, key: tuple[str, str], current: dict[str, Any], incoming: dict[str, Any]
+    ) -> None:
         cur_version, inc_version = _version_key(current), _version_key(incoming)
         if inc_version > cur_version:
             self._keep_version(key, current)
@@ -374,10 +376,10 @@ class _Batch:
                 self.result.counts.deleted += 1
                 self.result.deleted.append(key)
             for alias_key, alias_row in self.aliases.items():
-                if alias_key[0] == key[0] and alias_row["post_id"] == key[1]:
-                    if not alias_row["tombstone"]:
-                        alias_row["tombstone"] = True
-                        self.alias_dirty.add(alias_key)
+                same_post = alias_key[0] == key[0] and alias_row["post_id"] == key[1]
+                if same_post and not alias_row["tombstone"]:
+                    alias_row["tombstone"] = True
+                    self.alias_dirty.add(alias_key)
 
     def _author(self, author: Author) -> None:
         key = (author.network, author.id)
@@ -403,7 +405,11 @@ class _Batch:
             self._load_posts({key for key in new_keys}, only_pk=True)
         changed = [key for key, status in self.status.items() if status == "changed"]
         if changed:
-            mutable = [c.name for c in p.columns if c.name not in ("pk", "workspace_id", "network", "post_id", "stored_at")]
+            mutable = [
+                c.name
+                for c in p.columns
+                if c.name not in ("pk", "workspace_id", "network", "post_id", "stored_at")
+            ]
             stmt = (
                 sa.update(p)
                 .where(p.c.pk == sa.bindparam("_pk"))
@@ -452,7 +458,9 @@ class _Batch:
         ]
         for chunk in _chunks(deleted_pks, 500):
             # Earlier texts of a deleted post go with it.
-            self.conn.execute(sa.delete(t.post_versions).where(t.post_versions.c.post_pk.in_(chunk)))
+            self.conn.execute(
+                sa.delete(t.post_versions).where(t.post_versions.c.post_pk.in_(chunk))
+            )
 
     def _write_aliases(self) -> None:
         if not self.alias_dirty:
@@ -537,7 +545,9 @@ def store_raw_payloads(
     ids: dict[str, int] = {}
     hashes = sorted(by_hash)
     for chunk in _chunks(hashes, 500):
-        query = sa.select(r.c.id, r.c.sha256).where(r.c.workspace_id == workspace_id, r.c.sha256.in_(chunk))
+        query = sa.select(r.c.id, r.c.sha256).where(
+            r.c.workspace_id == workspace_id, r.c.sha256.in_(chunk)
+        )
         ids.update({row.sha256: row.id for row in conn.execute(query)})
     missing = [digest for digest in hashes if digest not in ids]
     if missing:
@@ -554,7 +564,9 @@ def store_raw_payloads(
         ]
         conn.execute(sa.insert(r), params)
         for chunk in _chunks(missing, 500):
-            query = sa.select(r.c.id, r.c.sha256).where(r.c.workspace_id == workspace_id, r.c.sha256.in_(chunk))
+            query = sa.select(r.c.id, r.c.sha256).where(
+                r.c.workspace_id == workspace_id, r.c.sha256.in_(chunk)
+            )
             ids.update({row.sha256: row.id for row in conn.execute(query)})
     return {id(raw): ids[digest] for digest, group in by_hash.items() for raw in group}
 

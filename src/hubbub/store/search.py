@@ -28,7 +28,8 @@ def _text(tokens: tuple[str, ...], dialect: str) -> sa.ColumnElement[bool]:
     if dialect == "postgresql":
         # The tokens are already folded; unaccent here mirrors the index side.
         query = sa.func.phraseto_tsquery(
-            sa.literal_column("'simple'::regconfig"), sa.func.hubbub_unaccent(sa.bindparam(None, " ".join(tokens), unique=True))
+            sa.literal_column("'simple'::regconfig"),
+            sa.func.hubbub_unaccent(sa.bindparam(None, " ".join(tokens), unique=True)),
         )
         return sa.literal_column("posts.search_vector").op("@@")(query)
     phrase = '"' + " ".join(tokens).replace('"', '""') + '"'
@@ -40,7 +41,9 @@ def _text(tokens: tuple[str, ...], dialect: str) -> sa.ColumnElement[bool]:
 
 
 def _term(kind: str, value: str) -> sa.ColumnElement[bool]:
-    return sa.exists().where(_terms.c.post_pk == _p.c.pk, _terms.c.kind == kind, _terms.c.value == value)
+    return sa.exists().where(
+        _terms.c.post_pk == _p.c.pk, _terms.c.kind == kind, _terms.c.value == value
+    )
 
 
 def _compile(node: ast.Node, dialect: str) -> sa.ColumnElement[bool]:

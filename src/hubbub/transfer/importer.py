@@ -115,7 +115,15 @@ def import_paths(
     report = ImportReport()
     for path in paths:
         if path == "-":
-            import_stream(store, sys.stdin.buffer, "-", workspace=workspace, fmt=fmt, report=report, on_bytes=on_bytes)
+            import_stream(
+                store,
+                sys.stdin.buffer,
+                "-",
+                workspace=workspace,
+                fmt=fmt,
+                report=report,
+                on_bytes=on_bytes,
+            )
             continue
         try:
             handle = open(path, "rb")  # noqa: SIM115 - closed below, after streaming
@@ -124,5 +132,7 @@ def import_paths(
             report.errors.append({"file": path, "line": 0, "reason": exc.strerror or str(exc)})
             continue
         with handle:
-            import_stream(store, handle, path, workspace=workspace, fmt=fmt, report=report, on_bytes=on_bytes)
+            import_stream(
+                store, handle, path, workspace=workspace, fmt=fmt, report=report, on_bytes=on_bytes
+            )
     return report
