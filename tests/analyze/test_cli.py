@@ -13,8 +13,23 @@ from hubbub.store import open_store
 from tests.analyze.conftest import build_small
 
 REPORT_KEYS = {
-    "mentions", "strength", "sentiment", "passion", "reach", "top_keywords", "top_users",
-    "top_hashtags", "sources", "share_of_voice", "who", "what", "when", "where", "why", "how", "extent",
+    "mentions",
+    "strength",
+    "sentiment",
+    "passion",
+    "reach",
+    "top_keywords",
+    "top_users",
+    "top_hashtags",
+    "sources",
+    "share_of_voice",
+    "who",
+    "what",
+    "when",
+    "where",
+    "why",
+    "how",
+    "extent",
 }
 
 
@@ -36,7 +51,9 @@ def test_listen_add_list_remove(db: str) -> None:
     listed = run("listen", "list", "--format", "jsonl", "--db", db)
     rows = [orjson.loads(line) for line in listed.output.splitlines()]
     assert [(r["name"], r["group"], r["matches"]) for r in rows] == [
-        ("acme", "brand", 8), ("globex", "competitors", 1), ("rival", "competitors", 1)
+        ("acme", "brand", 8),
+        ("globex", "competitors", 1),
+        ("rival", "competitors", 1),
     ]
     assert {"name", "query", "group", "matches"} <= rows[0].keys()
     table = run("listen", "list", "--db", db)
@@ -44,7 +61,9 @@ def test_listen_add_list_remove(db: str) -> None:
     assert run("listen", "remove", "rival", "--db", db).exit_code == 0
     assert run("listen", "remove", "rival", "--db", db).exit_code == 2
     # Another workspace has its own queries.
-    assert run("listen", "list", "--format", "jsonl", "--db", db, "--workspace", "other").output == ""
+    assert (
+        run("listen", "list", "--format", "jsonl", "--db", db, "--workspace", "other").output == ""
+    )
 
 
 def test_listen_errors_are_usage_errors(db: str) -> None:
@@ -65,7 +84,21 @@ def test_report_json_html_csv(db: str, tmp_path: Path) -> None:
     group = orjson.loads(run("report", "--group", "brand", "--db", db, *period).output)
     assert saved["mentions"] == group["mentions"] == 6
     html = tmp_path / "r.html"
-    assert run("report", "--group", "brand", "--db", db, "--format", "html", "--out", str(html), *period).exit_code == 0
+    assert (
+        run(
+            "report",
+            "--group",
+            "brand",
+            "--db",
+            db,
+            "--format",
+            "html",
+            "--out",
+            str(html),
+            *period,
+        ).exit_code
+        == 0
+    )
     text = html.read_text()
     assert text.startswith("<!DOCTYPE html>") and "<svg" in text and "<script" not in text
     csv_out = run("report", "acme", "--db", db, "--format", "csv", *period).output

@@ -29,7 +29,11 @@ def test_report_counts_on_real_data(store: Store, query: str) -> None:
     node = parse(query)
     mine = [p for p in store.iter_posts() if matches(node, p) and SINCE <= p.created_at < UNTIL]
     assert len(mine) > 50
-    for selection in (Selection("query", query), Selection("saved", "q"), Selection("group", "brand")):
+    for selection in (
+        Selection("query", query),
+        Selection("saved", "q"),
+        Selection("group", "brand"),
+    ):
         r = build_report(store, selection, since=SINCE, until=UNTIL)
         assert r["mentions"] == len(mine)
         per_author = Counter((p.network, p.author.id) for p in mine)
@@ -39,7 +43,9 @@ def test_report_counts_on_real_data(store: Store, query: str) -> None:
         tags = Counter(t for p in mine for t in {fold(h) for h in p.hashtags})
         assert {(h["tag"], h["count"]) for h in r["top_hashtags"]} <= set(tags.items())
         assert r["top_hashtags"][0]["count"] == max(tags.values())
-        assert dict((n["name"], n["count"]) for n in r["sources"]["networks"]) == Counter(p.network for p in mine)
+        assert dict((n["name"], n["count"]) for n in r["sources"]["networks"]) == Counter(
+            p.network for p in mine
+        )
         likes = sum(p.metrics.get("likes", 0) for p in mine)
         assert r["extent"]["engagement"]["likes"] == likes
         assert sum(r["when"]["by_hour"]) == len(mine)

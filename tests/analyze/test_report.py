@@ -19,14 +19,23 @@ def small(store: Store) -> Store:
     return store
 
 
-@pytest.mark.parametrize("selection", [Selection("query", "acme"), Selection("saved", "acme"), Selection("group", "brand")])
+@pytest.mark.parametrize(
+    "selection",
+    [Selection("query", "acme"), Selection("saved", "acme"), Selection("group", "brand")],
+)
 def test_scorecard_figures(small: Store, selection: Selection) -> None:
     r = build_report(small, selection, since=SINCE, until=UNTIL)
     assert r["mentions"] == 6  # posts 1-6; 9 is before, 10 at the (exclusive) end
     # 24 h before UNTIL: mentions 1, 2, 3, 5 of posts 1, 2, 3, 5, 7, 8.
     assert (r["strength"]["mentions"], r["strength"]["posts"]) == (4, 6)
     assert r["strength"]["value"] == round(4 / 6, 4)
-    assert r["sentiment"] == {"positive": 3, "neutral": 1, "negative": 2, "unsupported": 0, "ratio": 1.5}
+    assert r["sentiment"] == {
+        "positive": 3,
+        "neutral": 1,
+        "negative": 2,
+        "unsupported": 0,
+        "ratio": 1.5,
+    }
     # alice wrote 3 of the 6: passion 3/6 from one author.
     assert r["passion"] == {"value": 0.5, "authors": 1, "mentions": 3}
     assert r["reach"] == {"value": round(4 / 6, 4), "authors": 4, "mentions": 6}
@@ -53,15 +62,34 @@ def test_share_of_voice_and_5w(small: Store) -> None:
     # Europe/Warsaw is UTC+2 in May: 10:00Z and 2024-05-05 10:00Z are 12h local.
     hours = r["when"]["by_hour"]
     assert (hours[12], hours[13], hours[15], hours[11], sum(hours)) == (2, 2, 1, 1, 6)
-    assert r["when"]["by_weekday"] == {"Mon": 0, "Tue": 0, "Wed": 1, "Thu": 1, "Fri": 3, "Sat": 0, "Sun": 1}
+    assert r["when"]["by_weekday"] == {
+        "Mon": 0,
+        "Tue": 0,
+        "Wed": 1,
+        "Thu": 1,
+        "Fri": 3,
+        "Sat": 0,
+        "Sun": 1,
+    }
     assert r["when"]["timezone"] == "Europe/Warsaw" and r["when"]["bucket"] == "day"
     assert sum(v["mentions"] for v in r["when"]["volume"]) == 6
     assert r["where"]["languages"] == [{"lang": "en", "count": 6}]
-    assert r["why"]["intents"] == {"complaint": 2, "question": 0, "lead": 1, "praise": 2, "other": 1, "unsupported": 0}
+    assert r["why"]["intents"] == {
+        "complaint": 2,
+        "question": 0,
+        "lead": 1,
+        "praise": 2,
+        "other": 1,
+        "unsupported": 0,
+    }
     assert [e["id"] for e in r["why"]["examples"]["complaint"]] == ["1", "2"]  # most engaged first
     assert r["how"]["kinds"] == {"original": 6, "reply": 0, "repost": 0, "quote": 0}
     ext = r["extent"]
-    assert (ext["potential_impressions"], ext["authors"], ext["authors_with_followers"]) == (170, 4, 3)
+    assert (ext["potential_impressions"], ext["authors"], ext["authors_with_followers"]) == (
+        170,
+        4,
+        3,
+    )
     assert ext["engagement"] == {"likes": 14, "reposts": 1, "replies": 2, "quotes": 1, "total": 18}
 
 
@@ -88,7 +116,9 @@ def test_missing_classes_are_computed_and_stored(store: Store) -> None:
     from hubbub.store import Ingest
     from tests.analyze.conftest import make_post
 
-    store.ingest([Ingest(make_post("1", "x", "alice", UNTIL, "I love this phone, it is great", {}))])
+    store.ingest(
+        [Ingest(make_post("1", "x", "alice", UNTIL, "I love this phone, it is great", {}))]
+    )
     first = ensure_classes(store, [1])
     assert first[1]["sentiment"] == "positive" and first[1]["lang"] == "en"
     assert ensure_classes(store, [1]) == first
@@ -118,7 +148,11 @@ def test_html_is_self_contained_and_escapes_posts(store: Store) -> None:
     assert "svg" in parser.tags and "rect" in parser.tags
     assert "script" not in parser.tags and "img" not in parser.tags
     assert not any(name.startswith("on") for name, _v in parser.attrs)
-    assert not any(v and ("http" in v and "w3.org" not in v) for name, v in parser.attrs if name in ("src", "href"))
+    assert not any(
+        v and ("http" in v and "w3.org" not in v)
+        for name, v in parser.attrs
+        if name in ("src", "href")
+    )
     assert HOSTILE in "".join(parser.text)  # shown as text, exactly
 
 
@@ -126,9 +160,26 @@ def test_csv_has_every_section(small: Store) -> None:
     import csv
     import io
 
-    rows = list(csv.DictReader(io.StringIO(render_csv(build_report(small, Selection("query", "acme"), since=SINCE, until=UNTIL)))))
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                render_csv(
+                    build_report(small, Selection("query", "acme"), since=SINCE, until=UNTIL)
+                )
+            )
+        )
+    )
     sections = {row["section"] for row in rows}
-    assert {"mentions", "strength", "sentiment", "passion", "reach", "who", "when.by_hour", "extent"} <= sections
+    assert {
+        "mentions",
+        "strength",
+        "sentiment",
+        "passion",
+        "reach",
+        "who",
+        "when.by_hour",
+        "extent",
+    } <= sections
     assert {"section": "mentions", "item": "mentions", "value": "6", "detail": ""} in rows
 
 
@@ -153,6 +204,10 @@ def test_negative_share_spike_in_volume_series() -> None:
         for k in range(10):
             times.append(day)
             negative.append(k < (8 if i == 9 else 1))  # 10% negative, then 80% on the last day
-    out = volume_series(times, negative, days[0].replace(hour=0), days[-1].replace(hour=23), ZoneInfo("UTC"))
+    out = volume_series(
+        times, negative, days[0].replace(hour=0), days[-1].replace(hour=23), ZoneInfo("UTC")
+    )
     assert out["bucket"] == "day"
-    assert [(s["kind"], s["start"][:10]) for s in out["spikes"]] == [("negative_share", "2024-05-10")]
+    assert [(s["kind"], s["start"][:10]) for s in out["spikes"]] == [
+        ("negative_share", "2024-05-10")
+    ]

@@ -32,7 +32,9 @@ from tests.store.test_search import QUERIES
 
 
 def _post(pid: str, text: str, handle: str = "alice", **kw) -> Post:
-    return Post("x", pid, Author("x", "id-" + handle, handle), text, datetime(2024, 5, 1, tzinfo=UTC), **kw)
+    return Post(
+        "x", pid, Author("x", "id-" + handle, handle), text, datetime(2024, 5, 1, tzinfo=UTC), **kw
+    )
 
 
 def _ingest(store: Store, posts: list[Post]) -> None:
@@ -42,14 +44,24 @@ def _ingest(store: Store, posts: list[Post]) -> None:
 def _matched_ids(store: Store, name: str) -> set[tuple[str, str]]:
     saved = get_query(store, name)
     assert saved is not None
-    p, qm = sa.table("posts", sa.column("pk"), sa.column("network"), sa.column("post_id")), query_matches
-    stmt = sa.select(p.c.network, p.c.post_id).join(qm, qm.c.post_pk == p.c.pk).where(qm.c.query_id == saved.id)
+    p, qm = (
+        sa.table("posts", sa.column("pk"), sa.column("network"), sa.column("post_id")),
+        query_matches,
+    )
+    stmt = (
+        sa.select(p.c.network, p.c.post_id)
+        .join(qm, qm.c.post_pk == p.c.pk)
+        .where(qm.c.query_id == saved.id)
+    )
     with store.engine.connect() as conn:
         return {(n, i) for n, i in conn.execute(stmt)}
 
 
 def test_add_list_remove_and_errors(store: Store) -> None:
-    _ingest(store, [_post("1", "Acme is great"), _post("2", "acme broke again", "bob"), _post("3", "other")])
+    _ingest(
+        store,
+        [_post("1", "Acme is great"), _post("2", "acme broke again", "bob"), _post("3", "other")],
+    )
     saved = add_query(store, "acme", "acme")
     assert (saved.group, saved.matches, saved.active) == ("brand", 2, True)
     add_query(store, "rival", "globex OR #globex", group="competitors")
@@ -123,7 +135,12 @@ def test_listening_stage_stores_matches_and_classes(sqlite_url: str) -> None:
         with store.engine.connect() as conn:
             classes = {r.post_pk: r for r in conn.execute(sa.select(post_classes))}
         assert len(classes) == 3
-        assert {r.sentiment for r in classes.values()} <= {"positive", "neutral", "negative", "unsupported"}
+        assert {r.sentiment for r in classes.values()} <= {
+            "positive",
+            "neutral",
+            "negative",
+            "unsupported",
+        }
         # An edit that drops the brand removes the match; a deletion too.
         edited = _post("1", "I love my phone")
         gone = _post("2", "", "bob", hashtags=("Globex",))

@@ -39,7 +39,9 @@ STOPWORDS: frozenset[str] = frozenset(fold(w) for w in (_ENGLISH + _POLISH).spli
 
 
 def is_keyword(token: str, exclude: frozenset[str] | set[str] = frozenset()) -> bool:
-    return len(token) > 1 and not token.isdigit() and token not in STOPWORDS and token not in exclude
+    return (
+        len(token) > 1 and not token.isdigit() and token not in STOPWORDS and token not in exclude
+    )
 
 
 def top_keywords(

@@ -51,7 +51,9 @@ class Selection:
 
     @property
     def label(self) -> str:
-        return {"query": "query", "saved": "saved query", "group": "group"}[self.kind] + f" {self.value}"
+        return {"query": "query", "saved": "saved query", "group": "group"}[
+            self.kind
+        ] + f" {self.value}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +209,11 @@ MENTION_COLUMNS = (
 
 
 def load_mentions(
-    store: Store, workspace: str, condition: sa.ColumnElement[bool], since: datetime, until: datetime
+    store: Store,
+    workspace: str,
+    condition: sa.ColumnElement[bool],
+    since: datetime,
+    until: datetime,
 ) -> list[dict[str, Any]]:
     """The matching live posts created in ``[since, until)``, oldest first."""
     ws = store.workspace_id(workspace)

@@ -39,9 +39,7 @@ def share_of_voice(
         p.c.created_at < until,
     )
     queries = [
-        q
-        for q in list_queries(store, workspace=workspace, active_only=True)
-        if q.group in GROUPS
+        q for q in list_queries(store, workspace=workspace, active_only=True) if q.group in GROUPS
     ]
     per_query: dict[int, int] = {}
     per_group: dict[str, int] = dict.fromkeys(GROUPS, 0)

@@ -180,9 +180,7 @@ def remove_query(store: Store, name: str, *, workspace: str = "default") -> bool
             return False
         conn.execute(query_matches.delete().where(query_matches.c.query_id == query_id))
         c = t.source_cursors
-        conn.execute(
-            c.delete().where(c.c.workspace_id == ws, c.c.source == _cursor_name(query_id))
-        )
+        conn.execute(c.delete().where(c.c.workspace_id == ws, c.c.source == _cursor_name(query_id)))
         conn.execute(_q.delete().where(_q.c.id == query_id))
     return True
 
@@ -231,7 +229,9 @@ def insert_matches(conn: sa.Connection, ws: int, pairs: list[tuple[int, int]]) -
     if not pairs:
         return
     now = datetime.now(UTC)
-    rows = [{"workspace_id": ws, "query_id": q, "post_pk": pk, "matched_at": now} for q, pk in pairs]
+    rows = [
+        {"workspace_id": ws, "query_id": q, "post_pk": pk, "matched_at": now} for q, pk in pairs
+    ]
     # Chunked: PostgreSQL and SQLite cap bound parameters per statement.
     for chunk in chunks(rows, 5000):
         conn.execute(insert_ignore(conn, query_matches), list(chunk))

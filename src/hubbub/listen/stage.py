@@ -118,7 +118,9 @@ class ListeningStage:
         with self.store.engine.begin() as conn:
             existing: set[tuple[int, int]] = set()
             for chunk in chunks(touched, 1000):
-                rows = conn.execute(sa.select(qm.c.query_id, qm.c.post_pk).where(qm.c.post_pk.in_(chunk)))
+                rows = conn.execute(
+                    sa.select(qm.c.query_id, qm.c.post_pk).where(qm.c.post_pk.in_(chunk))
+                )
                 existing.update((q, pk) for q, pk in rows)
             # An edit can make a post stop matching; a deletion always does.
             for query_id, pk in existing - wanted:

@@ -18,7 +18,9 @@ depends_on = None
 
 def upgrade() -> None:
     bind = op.get_bind()
-    metadata.create_all(bind, tables=[metadata.tables[name] for name in listen_schema.LISTEN_TABLES])
+    metadata.create_all(
+        bind, tables=[metadata.tables[name] for name in listen_schema.LISTEN_TABLES]
+    )
 
 
 def downgrade() -> None:
