@@ -138,4 +138,7 @@ class Skipped:
     kind: str
 
 
-Item = Post | Deletion | Skipped
+# An ``Author`` on its own is an identity record: what a network told us about
+# an account without a post (a Bluesky identity event naming a DID's handle).
+# The store counts it as skipped (it is not a post) but learns the handle.
+Item = Post | Deletion | Skipped | Author

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from hubbub.formats import Context, FormatError
 from hubbub.formats.bluesky import detect, parse
 from hubbub.formats.bluesky_richtext import extract, facet_text
-from hubbub.post import Deletion, Item, Post, Skipped
+from hubbub.post import Author, Deletion, Item, Post, Skipped
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = REPO_ROOT / "tests" / "fixtures" / "bluesky"
@@ -164,7 +164,8 @@ def test_jetstream_event_kinds() -> None:
     assert clip.text == "" and clip.conversation_id == clip.id
 
     assert items[8] == Skipped("app.bsky.actor.profile")
-    assert items[9] == Skipped("identity")
+    # An identity event naming a handle teaches the store that DID's handle.
+    assert items[9] == Author(network="bluesky", id="did:plc:dave0000000000000000000004", handle="dave.example.net")
     assert items[10] == Skipped("account")
 
 

@@ -81,9 +81,10 @@ def test_questions_and_answers(chat) -> None:
 
 def test_the_cast_hosts_guests_and_crowd(chat) -> None:
     roles = sim_roles("HubChat", 1)
-    assert len(roles["hosts"]) == 3 and 3 <= len(roles["guests"]) <= 6
+    # One handle per network, plus the Bluesky handle behind the DID.
+    assert len(roles["hosts"]) == 4 and 4 <= len(roles["guests"]) <= 8
     authors = {post.author.handle for _, post, _ in chat}
-    assert set(roles["hosts"]) <= authors
+    assert {h for h in roles["hosts"] if not h.endswith(".bsky.social")} <= authors
     assert authors & set(roles["guests"])
     intro = next(post for kind, post, _ in chat if kind == "intro" and post.network == "x")
     assert intro.mentions and set(intro.mentions) <= set(roles["guests"])
@@ -170,7 +171,12 @@ async def test_source_paces_with_an_injected_clock_and_stops_at_limit() -> None:
     src = SimSource(
         "t", rate=4.0, speed=2.0, limit=120, start=START, sleep=fake_sleep, clock=lambda: now[0]
     )
-    items = [item async for item in src]
+    everything = [item async for item in src]
+    # Identity events (handles for the Bluesky DIDs) come first, then the posts.
+    identities = [i for i in everything if i.value.get("kind") == "identity"]
+    assert identities == everything[: len(identities)] and identities
+    assert all(not i.value["identity"]["handle"].startswith("did:") for i in identities)
+    items = everything[len(identities) :]
     assert len(items) == 120
     assert [i.cursor for i in items[:3]] == ["1", "2", "3"]
     last = list(itertools.islice(schedule("t", 1, 4.0, 2.0, START), 120))[-1].offset
@@ -186,7 +192,9 @@ async def test_a_slow_consumer_does_not_lower_the_average_rate() -> None:
 
     src = SimSource("t", rate=10.0, limit=200, start=START, sleep=fake_sleep, clock=lambda: now[0])
     count = 0
-    async for _ in src:
+    async for item in src:
+        if item.value.get("kind") == "identity":
+            continue  # the handles sent first are not posts
         count += 1
         if count == 50:
             now[0] += 5.0  # the consumer stalls for 5 simulated seconds

@@ -148,3 +148,29 @@ def test_blank_lines_ignored_bad_line_reported(store) -> None:
     assert report.rejected == 1
     assert report.errors[0]["file"] == "mixed.jsonl" and report.errors[0]["line"] == 5
     assert report.counts.imported == 2
+
+
+def test_bluesky_identity_names_the_did(store) -> None:
+    did = "did:plc:abcdefghijklmnopqrstuvwx"
+
+    def bsky(rkey: str, text: str) -> Post:
+        author = Author(network="bluesky", id=did, handle=did)  # Jetstream: DID only
+        return Post(
+            network="bluesky",
+            id=f"at://{did}/app.bsky.feed.post/{rkey}",
+            author=author,
+            text=text,
+            created_at=T0,
+        )
+
+    store.ingest([Ingest(bsky("a1", "before the identity event"))])
+    assert [p.author.handle for p in store.search("before")] == [did]
+    result = store.ingest([Ingest(Author(network="bluesky", id=did, handle="ann.example.com"))])
+    assert result.counts.skipped == 1 and result.counts.imported == 0
+    assert [p.author.handle for p in store.search("before")] == ["ann.example.com"]
+    assert len(store.search("from:ann.example.com")) == 1
+    later = store.ingest([Ingest(bsky("a2", "after the identity event"))])
+    assert later.new[0].author.handle == "ann.example.com"  # what the pipeline publishes
+    assert len(store.search("from:ann.example.com")) == 2
+    # A later post naming only the DID does not undo what we learnt.
+    assert store.get_author("bluesky", did)["handle"] == "ann.example.com"

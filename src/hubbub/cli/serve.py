@@ -88,6 +88,8 @@ def _mark_sim_cast(repo: object) -> None:
         for person in people:
             for network in person.networks:
                 repo.set_person(DEMO_TAG, role, network, person.handle_on(network))  # type: ignore[attr-defined]
+                if network == "bluesky":  # shown by handle once its identity event is stored
+                    repo.set_person(DEMO_TAG, role, network, person.bsky_handle)  # type: ignore[attr-defined]
 
 
 @click.command("demo")

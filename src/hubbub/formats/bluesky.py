@@ -404,8 +404,16 @@ def _parse_jetstream(event: dict[str, Any]) -> list[Item]:
     did: str = event["did"]
     kind: str = event["kind"]
     seen = _time_us(event["time_us"])
+    if kind == "identity":
+        # An identity event may name the DID's current handle: pass it on so
+        # the store can show handles for authors Jetstream names only by DID.
+        identity = event.get("identity")
+        handle = identity.get("handle") if isinstance(identity, dict) else None
+        if isinstance(handle, str) and handle and handle != "handle.invalid":
+            return [Author(network="bluesky", id=did, handle=handle.lower())]
+        return [Skipped(kind)]
     if kind != "commit":
-        # identity / account (and any kind Jetstream adds later) carry no posts.
+        # account (and any kind Jetstream adds later) carry no posts.
         return [Skipped(kind)]
     commit = event.get("commit")
     if not isinstance(commit, dict):

@@ -663,6 +663,28 @@ class SimSource:
                 return
             yield self._raw(event, index, start)
 
+    def identity_items(self, start: datetime) -> list[RawItem]:
+        """Jetstream identity events naming the handle of every Bluesky persona."""
+        cast = cast_for(self.seed)
+        people = (cast.host, *cast.guests, *cast.crowd, SPAMMER, BRAND)
+        micros = int(start.timestamp() * 1_000_000)
+        ctx = Context(source=self.name, fetched_at=start)
+        items = []
+        for n, person in enumerate(p for p in people if "bluesky" in p.networks):
+            event = {
+                "did": person.did,
+                "time_us": micros + n,
+                "kind": "identity",
+                "identity": {
+                    "did": person.did,
+                    "handle": person.bsky_handle,
+                    "seq": n + 1,
+                    "time": start.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                },
+            }
+            items.append(RawItem(event, ctx, fmt="bluesky"))
+        return items
+
     def _raw(self, event: SimEvent, index: int, start: datetime) -> RawItem:
         ctx = Context(
             source=self.name,
@@ -674,6 +696,10 @@ class SimSource:
     async def __aiter__(self) -> AsyncIterator[RawItem]:
         start = self.start or datetime.now(UTC)
         began = self._clock()
+        # A Jetstream client learns handles from identity events; the store
+        # keeps them so Bluesky authors show a handle rather than a DID.
+        for item in self.identity_items(start):
+            yield item
         events = schedule(self.tag, self.seed, self.rate, self.speed, start)
         for index, event in enumerate(events):
             if self.limit is not None and index >= self.limit:

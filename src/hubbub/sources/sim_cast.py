@@ -185,7 +185,11 @@ def sim_roles(tag: str, seed: int = 1) -> dict[str, list[str]]:
     cast = cast_for(seed)
 
     def handles(people: tuple[Persona, ...]) -> list[str]:
-        return [p.handle_on(n) for p in people for n in p.networks]
+        found = [p.handle_on(n) for p in people for n in p.networks]
+        # Bluesky posts carry the DID when parsed, the handle once the store
+        # has seen the identity event the simulator sends first: list both.
+        found += [p.bsky_handle for p in people if "bluesky" in p.networks]
+        return found
 
     return {"hosts": handles((cast.host,)), "guests": handles(cast.guests)}
 

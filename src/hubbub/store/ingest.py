@@ -135,6 +135,8 @@ class _Batch:
         self.alias_dirty: set[tuple[str, str]] = set()
         self.post_raws: set[tuple[tuple[str, str], int]] = set()
         self.authors: dict[tuple[str, str], dict[str, Any]] = {}
+        self.handles: dict[tuple[str, str], str] = {}  # (network, author id) → known handle
+        self.renamed: dict[tuple[str, str], str] = {}  # identities learnt in this batch
         self.result = IngestResult()
 
     # -- loading ---------------------------------------------------------
@@ -157,6 +159,7 @@ class _Batch:
                     if item.alias.startswith("*/"):
                         star_aliases.add((item.network, item.alias))
                     alias_keys.add((item.network, item.alias))
+        self._load_known_handles(items)
         self._load_aliases(alias_keys, star_aliases)
         keys.update(
             (network, row["post_id"])
@@ -164,6 +167,26 @@ class _Batch:
             if row["post_id"]
         )
         self._load_posts(keys)
+
+    def _load_known_handles(self, items: Sequence[Ingest]) -> None:
+        """Handles already learnt for authors this batch names only by id
+        (Jetstream gives a DID; an identity event or an XRPC view gave the handle)."""
+        unknown: dict[str, set[str]] = {}
+        for ingest in items:
+            item = ingest.item
+            if isinstance(item, Post) and item.author.handle == item.author.id and item.author.id:
+                unknown.setdefault(item.network, set()).add(item.author.id)
+        a = t.authors
+        for network, ids in unknown.items():
+            for chunk in _chunks(sorted(ids), 500):
+                query = sa.select(a.c.author_id, a.c.handle).where(
+                    a.c.workspace_id == self.ws,
+                    a.c.network == network,
+                    a.c.author_id.in_(chunk),
+                    a.c.handle != a.c.author_id,
+                )
+                for row in self.conn.execute(query):
+                    self.handles[(network, row.author_id)] = row.handle
 
     def _load_aliases(self, alias_keys: set[tuple[str, str]], stars: set[tuple[str, str]]) -> None:
         by_network: dict[str, list[str]] = {}
@@ -219,7 +242,19 @@ class _Batch:
             self.result.counts.skipped += 1
         elif isinstance(item, Deletion):
             self._delete(item)
+        elif isinstance(item, Author):
+            # An identity record is not a post (counted as skipped), but the
+            # handle it names is kept for this author's posts, past and future.
+            self.result.counts.skipped += 1
+            self._author(item)
+            if item.handle and item.handle != item.id:
+                key = (item.network, item.id)
+                self.handles[key] = item.handle
+                self.renamed[key] = item.handle
         else:
+            known = self.handles.get((item.network, item.author.id))
+            if known and item.author.handle == item.author.id:
+                item.author.handle = known
             fetched_at = ingest.raw.fetched_at if ingest.raw else None
             self._upsert(item, fetched_at)
             self._author(item.author)
@@ -387,10 +422,11 @@ class _Batch:
         existing = self.authors.get(key)
         if existing is None:
             self.authors[key] = row
-        else:  # later, non-empty values win
+        else:  # later, non-empty values win; a bare id never replaces a handle
             for name, value in row.items():
-                if value is not None:
-                    existing[name] = value
+                if value is None or (name == "handle" and value == author.id):
+                    continue
+                existing[name] = value
 
     # -- writing ---------------------------------------------------------
 
@@ -427,6 +463,33 @@ class _Batch:
         self._write_aliases()
         self._write_post_raws()
         self._write_authors()
+        self._write_renames()
+
+    def _write_renames(self) -> None:
+        """Show a newly learnt handle on the author's stored posts."""
+        p = t.posts
+        for (network, author_id), handle in sorted(self.renamed.items()):
+            where = (
+                (p.c.workspace_id == self.ws)
+                & (p.c.network == network)
+                & (p.c.author_id == author_id)
+                & (p.c.author_handle != handle)
+                & p.c.deleted.is_(False)
+            )
+            rows = [dict(r) for r in self.conn.execute(sa.select(p).where(where)).mappings()]
+            if not rows:
+                continue
+            self.conn.execute(sa.update(p).where(where).values(author_handle=handle))
+            pks = [row["pk"] for row in rows]
+            for chunk in _chunks(pks, 500):
+                self.conn.execute(sa.delete(t.post_terms).where(t.post_terms.c.post_pk.in_(chunk)))
+            params = [
+                {"post_pk": row["pk"], "kind": kind, "value": value}
+                for row in rows
+                for kind, value in term_rows({**row, "author_handle": handle})
+            ]
+            if params:
+                self.conn.execute(sa.insert(t.post_terms), params)
 
     def _write_terms(self) -> None:
         if not self.term_dirty:
@@ -497,18 +560,20 @@ class _Batch:
             return
         a = t.authors
         stmt = _dialect_insert(self.conn, a)
-        keep = ("handle", "updated_at")
+        set_: dict[str, Any] = {
+            c.name: sa.func.coalesce(getattr(stmt.excluded, c.name), c)
+            for c in a.columns
+            if c.name not in ("workspace_id", "network", "author_id", "handle", "updated_at")
+        }
+        set_["updated_at"] = stmt.excluded.updated_at
+        # A post that names its author only by id (a Bluesky DID) must not
+        # overwrite a handle we already know.
+        set_["handle"] = sa.case(
+            (stmt.excluded.handle == stmt.excluded.author_id, a.c.handle),
+            else_=stmt.excluded.handle,
+        )
         stmt = stmt.on_conflict_do_update(
-            index_elements=[a.c.workspace_id, a.c.network, a.c.author_id],
-            set_={
-                c.name: (
-                    getattr(stmt.excluded, c.name)
-                    if c.name in keep
-                    else sa.func.coalesce(getattr(stmt.excluded, c.name), c)
-                )
-                for c in a.columns
-                if c.name not in ("workspace_id", "network", "author_id")
-            },
+            index_elements=[a.c.workspace_id, a.c.network, a.c.author_id], set_=set_
         )
         params = [{**row, "workspace_id": self.ws} for _key, row in sorted(self.authors.items())]
         self.conn.execute(stmt, params)
