@@ -20,10 +20,63 @@ _RENAMED = {"in": "id", "iw": "he", "ji": "yi", "jw": "jv"}
 # in an all-ASCII text decide English without running the n-gram model, which is
 # the slowest step of classification (agreement with py3langid: docs/classifiers.md).
 _ENGLISH_MARKERS = frozenset(
-    "the and you your this that with have has what just they their them would could "
-    "about because really think people don't i'm it's can't didn't doesn't are were been "
-    "there when where which who get got like know good going gonna want should some "
-    "than then only also into after before tonight tomorrow today".split()
+    [
+        "the",
+        "and",
+        "you",
+        "your",
+        "this",
+        "that",
+        "with",
+        "have",
+        "has",
+        "what",
+        "just",
+        "they",
+        "their",
+        "them",
+        "would",
+        "could",
+        "about",
+        "because",
+        "really",
+        "think",
+        "people",
+        "don't",
+        "i'm",
+        "it's",
+        "can't",
+        "didn't",
+        "doesn't",
+        "are",
+        "were",
+        "been",
+        "there",
+        "when",
+        "where",
+        "which",
+        "who",
+        "get",
+        "got",
+        "like",
+        "know",
+        "good",
+        "going",
+        "gonna",
+        "want",
+        "should",
+        "some",
+        "than",
+        "then",
+        "only",
+        "also",
+        "into",
+        "after",
+        "before",
+        "tonight",
+        "tomorrow",
+        "today",
+    ]
 )
 _MARKERS_NEEDED = 2
 _WORD = re.compile(r"[a-z']+")
