@@ -53,6 +53,7 @@ _REPEAT = re.compile(r"(.)\1{2,}")
 _TOKEN = re.compile(r"[#$]?[\w']+|[^\w\s]")
 _EMO_POS = re.compile(r"(?:[:;=]-?[)\]dp]|<3|\(-?[:;=])(?!\w)", re.IGNORECASE)
 _EMO_NEG = re.compile(r"(?:[:;=]'?-?[(\[/\\]|\)-?[:;=])")
+_EMOTICON_CHARS = frozenset(":;=<")
 _NEGATORS = frozenset(
     [f"{w}n't" for w in ("do", "does", "did", "is", "was", "are", "were", "wo", "would", "should")]
     + [f"{w}n't" for w in ("could", "ca", "ai", "has", "have", "had", "must", "need")]
@@ -148,6 +149,8 @@ def dense_features(raw: str, toks: list[str], lexicon: Lexicon) -> list[float]:
     negatives = [v for v in values if v < 0]
     pos = sum(positives)
     neg = -sum(negatives)
+    # Every emoticon the patterns know holds one of these; most posts have none.
+    emoticons = not _EMOTICON_CHARS.isdisjoint(raw)
     caps = 0.0
     if not raw.islower():
         words = [w for w in raw.split() if len(w) > 2 and w.isalpha()]
@@ -158,8 +161,8 @@ def dense_features(raw: str, toks: list[str], lexicon: Lexicon) -> list[float]:
         math.tanh((pos - neg) / 4.0),
         min(len(positives), 5) / 5.0,
         min(len(negatives), 5) / 5.0,
-        float(bool(_EMO_POS.search(raw))),
-        float(bool(_EMO_NEG.search(raw))),
+        float(emoticons and bool(_EMO_POS.search(raw))),
+        float(emoticons and bool(_EMO_NEG.search(raw))),
         float("!" in raw),
         float("?" in raw),
         caps,

@@ -17,7 +17,7 @@ _UNKNOWN = frozenset({"", "und", "qam", "qct", "qht", "qme", "qst", "zxx", "mul"
 _RENAMED = {"in": "id", "iw": "he", "ji": "yi", "jw": "jv"}
 # Words that are common in English and rare as words of other languages written in
 # Latin script (so not "is", "was", "will", "on", "die", "for"…). Two different ones
-# in an all-ASCII text decide English without running the n-gram model, which is
+# in a text whose letters are all ASCII decide English without running the n-gram model, which is
 # the slowest step of classification (agreement with py3langid: docs/classifiers.md).
 _ENGLISH_MARKERS = frozenset(
     [
@@ -76,11 +76,45 @@ _ENGLISH_MARKERS = frozenset(
         "tonight",
         "tomorrow",
         "today",
+        "it",
+        "not",
+        "but",
+        "if",
+        "all",
+        "out",
+        "up",
+        "how",
+        "why",
+        "new",
+        "now",
+        "she",
+        "his",
+        "him",
+        "her",
+        "our",
+        "us",
+        "one",
+        "day",
+        "love",
+        "time",
+        "see",
+        "make",
+        "she's",
+        "he's",
+        "that's",
+        "you're",
+        "i've",
+        "i'll",
+        "won't",
+        "isn't",
+        "wasn't",
     ]
 )
 _MARKERS_NEEDED = 2
 _WORD = re.compile(r"[a-z']+")
-_LETTER = re.compile(r"[^\W\d_]")
+_THREE_LETTERS = re.compile(r"[^\W\d_](?:[\W\d_]*[^\W\d_]){2}")
+# A letter outside ASCII (emoji and curly quotes are not letters, so they pass).
+_NON_ASCII_LETTER = re.compile(r"[^\W\d_a-zA-Z]")
 _STRIP = re.compile(r"https?://\S+|www\.\S+|[@#$][\w.]+")
 
 
@@ -108,11 +142,10 @@ def detect(text: str) -> str:
     """ISO 639-1 code of ``text``, or 'und' when there are no words to judge."""
     # Links, handles, hashtags and cashtags are not in any language; judge the rest.
     body = _STRIP.sub(" ", text)
-    if len(_LETTER.findall(body)) < 3:
+    if not _THREE_LETTERS.search(body):
         return "und"
-    if (
-        body.isascii()
-        and len(_ENGLISH_MARKERS.intersection(_WORD.findall(body.lower()))) >= _MARKERS_NEEDED
+    if len(_ENGLISH_MARKERS.intersection(_WORD.findall(body.lower()))) >= _MARKERS_NEEDED and (
+        body.isascii() or not _NON_ASCII_LETTER.search(body)
     ):
         return "en"
     lang, _score = _identifier().classify(body)

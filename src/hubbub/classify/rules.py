@@ -11,6 +11,9 @@ import math
 import re
 from dataclasses import dataclass
 
+# "Not after a letter or digit": the same as a leading \b for these word lists, but
+# Python's engine scans it about a third faster than \b before a long alternation.
+_WORD_START = r"(?<![a-z0-9_])"
 _URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
 _HANDLE = re.compile(r"@\w+")
 
@@ -37,7 +40,8 @@ _WH_START = re.compile(
     r"do|does|did|will|would|should|shall|may|has|have|had|any|anyone|anybody|someone|somebody)\b",
 )
 _ASKS = re.compile(
-    r"\b(?:anyone know|does anyone|do you know|can you (?:help|tell|explain)|please (?:help|advise|"
+    _WORD_START
+    + r"(?:anyone know|does anyone|do you know|can you (?:help|tell|explain)|please (?:help|advise|"
     r"explain|tell)|need (?:some )?help|how (?:do|can|to) i|any (?:idea|ideas|update|news|view|"
     r"views|opportunity)|is there (?:a|any) way|wondering (?:if|whether|how|what))\b",
 )
@@ -66,7 +70,8 @@ def question_score(p: Prepared) -> float:
 # being a customer or user: it needs a word about an order, a service, a product,
 # an account or waiting. (Added after the first evaluation run; see docs.)
 _SERVICE = re.compile(
-    r"\b(?:order(?:ed|s)?|deliver(?:y|ed|ing)?|shipping|shipment|parcel|package|refund(?:ed|s)?|"
+    _WORD_START
+    + r"(?:order(?:ed|s)?|deliver(?:y|ed|ing)?|shipping|shipment|parcel|package|refund(?:ed|s)?|"
     r"return(?:ed)?|replace(?:d|ment)?|repair(?:ed)?|cancel(?:led|ed|lation)?|charged?|bill(?:ed|ing)?|"
     r"invoice|payment|paid|subscription|account|app|website|site|login|password|connection|internet|"
     r"wifi|network|signal|installation|install(?:ed)?|customer|service|services|support|helpline|"
@@ -85,7 +90,8 @@ def service_signal(p: Prepared) -> bool:
 
 # --- lead: intent to buy, or asking for a recommendation -----------------------
 _LEAD = re.compile(
-    r"\b(?:recommend(?:ation|ations)?|suggest(?:ion|ions)?|looking for (?:a|an|some|good|the best|"
+    _WORD_START
+    + r"(?:recommend(?:ation|ations)?|suggest(?:ion|ions)?|looking for (?:a|an|some|good|the best|"
     r"recommendations?)|where (?:can|do|should) i (?:buy|get|find|order)|(?:want|wanting|need|planning|"
     r"going) to (?:buy|order|purchase|get a new|upgrade|switch)|thinking (?:of|about) (?:buying|"
     r"getting|switching|upgrading)|should i (?:buy|get|go with|switch|choose|pick|order|hold|sell)|"
@@ -102,7 +108,8 @@ def lead_signal(p: Prepared) -> bool:
 
 # --- praise: positive feedback about a product, service or someone's work ------
 _PRAISE = re.compile(
-    r"\b(?:well done|great (?:job|work|service|call|product|app|team|support|food|show|game|"
+    _WORD_START
+    + r"(?:well done|great (?:job|work|service|call|product|app|team|support|food|show|game|"
     r"performance|experience|action)|good job|nice (?:job|work|one)|top marks|kudos|bravo|"
     r"hats off|shout ?out to|thanks? (?:you )?(?:so much )?(?:for|to)|thank you|love (?:my|the|your|"
     r"this|these|it|how)|loving (?:my|the|your|this)|(?:is|was|are|were|looks?|so|absolutely|"
@@ -119,7 +126,8 @@ def praise_signal(p: Prepared) -> bool:
 
 # --- spam -----------------------------------------------------------------------
 _SPAM_WORDS = re.compile(
-    r"\b(?:giveaway|give away|airdrop|free (?:call|tips?|signals?|money|followers|gift|crypto|nft|"
+    _WORD_START
+    + r"(?:giveaway|give away|airdrop|free (?:call|tips?|signals?|money|followers|gift|crypto|nft|"
     r"entry)|dm (?:me|us|for)|link in (?:bio|profile)|click (?:here|the link|below)|follow ?back|"
     r"followback|follo\w* ?for ?follo\w*|f4f|promo ?code|coupon|discount|\d+\s?% off|"
     r"limited (?:time|offer)|buy now|order now|shop now|huge (?:returns|gain|profit)|"
@@ -130,7 +138,8 @@ _SPAM_WORDS = re.compile(
 _CASHTAG = re.compile(r"(?<![\w$])\$[a-z]{1,6}\b")
 _HASHTAG = re.compile(r"(?<!\w)#\w+")
 _MONEY = re.compile(r"[₹$€£]\s?\d|\b(?:rs\.?|inr|usd|sgd)\s?\d")
-_MONEY_HINT = frozenset("₹$€£rsiu")
+_MONEY_SYMBOLS = frozenset("₹$€£")
+_MONEY_CODES = ("rs", "inr", "usd", "sgd")
 _HYPE = re.compile("[\U0001f680\U0001f4b0\U0001f4b5\U0001f4b8\U0001f3af\u2705\U0001f525\U0001f381]")
 
 
@@ -146,7 +155,9 @@ def spam_score(p: Prepared) -> float:
     hashtags = len(_HASHTAG.findall(body)) if "#" in body else 0
     cashtags = len(_CASHTAG.findall(body)) if "$" in body else 0
     promo = len(_SPAM_WORDS.findall(body))
-    money = len(_MONEY.findall(body)) if _MONEY_HINT.intersection(body) else 0
+    money = 0
+    if not _MONEY_SYMBOLS.isdisjoint(body) or any(c in body for c in _MONEY_CODES):
+        money = len(_MONEY.findall(body))
     hype = len(_HYPE.findall(body)) if not body.isascii() else 0
     words = max(1, len(body.split()))
     z = (
