@@ -53,7 +53,7 @@ _REPEAT = re.compile(r"(.)\1{2,}")
 _TOKEN = re.compile(r"[#$]?[\w']+|[^\w\s]")
 _EMO_POS = re.compile(r"(?:[:;=]-?[)\]dp]|<3|\(-?[:;=])(?!\w)", re.IGNORECASE)
 _EMO_NEG = re.compile(r"(?:[:;=]'?-?[(\[/\\]|\)-?[:;=])")
-_EMOTICON_CHARS = frozenset(":;=<")
+_CAPS_RUN = re.compile(r"[^\W\d_a-z]{3}")
 _NEGATORS = frozenset(
     [f"{w}n't" for w in ("do", "does", "did", "is", "was", "are", "were", "wo", "would", "should")]
     + [f"{w}n't" for w in ("could", "ca", "ai", "has", "have", "had", "must", "need")]
@@ -150,9 +150,11 @@ def dense_features(raw: str, toks: list[str], lexicon: Lexicon) -> list[float]:
     pos = sum(positives)
     neg = -sum(negatives)
     # Every emoticon the patterns know holds one of these; most posts have none.
-    emoticons = not _EMOTICON_CHARS.isdisjoint(raw)
+    emoticons = ":" in raw or ";" in raw or "=" in raw or "<" in raw
     caps = 0.0
-    if not raw.islower():
+    # An all-caps word needs three letters in a row that are not lower-case ASCII;
+    # one search rules most posts out before splitting them into words.
+    if _CAPS_RUN.search(raw):
         words = [w for w in raw.split() if len(w) > 2 and w.isalpha()]
         caps = sum(1 for w in words if w.isupper()) / len(words) if words else 0.0
     return [
@@ -216,7 +218,7 @@ def _word_hashes(all_tokens: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
     hashes: list[int] = []
     for i, toks in enumerate(all_tokens):
         rows.extend([i] * len(toks))
-        hashes.extend(_token_hash(t) for t in toks)
+        hashes.extend(map(_token_hash, toks))
     h = np.asarray(hashes, dtype=np.uint64)
     r = np.asarray(rows, dtype=np.int64)
     same = r[:-1] == r[1:] if len(r) else np.empty(0, bool)

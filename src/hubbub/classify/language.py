@@ -141,7 +141,10 @@ def _identifier() -> Any:
 def detect(text: str) -> str:
     """ISO 639-1 code of ``text``, or 'und' when there are no words to judge."""
     # Links, handles, hashtags and cashtags are not in any language; judge the rest.
-    body = _STRIP.sub(" ", text)
+    if "@" in text or "#" in text or "$" in text or "http" in text or "www." in text:
+        body = _STRIP.sub(" ", text)
+    else:
+        body = text  # nothing to strip: skip the regex pass (most posts)
     if not _THREE_LETTERS.search(body):
         return "und"
     if len(_ENGLISH_MARKERS.intersection(_WORD.findall(body.lower()))) >= _MARKERS_NEEDED and (

@@ -138,8 +138,13 @@ _SPAM_WORDS = re.compile(
 _CASHTAG = re.compile(r"(?<![\w$])\$[a-z]{1,6}\b")
 _HASHTAG = re.compile(r"(?<!\w)#\w+")
 _MONEY = re.compile(r"[₹$€£]\s?\d|\b(?:rs\.?|inr|usd|sgd)\s?\d")
-_MONEY_SYMBOLS = frozenset("₹$€£")
 _MONEY_CODES = ("rs", "inr", "usd", "sgd")
+
+
+def _has_money_code(body: str) -> bool:
+    return any(code in body for code in _MONEY_CODES)
+
+
 _HYPE = re.compile("[\U0001f680\U0001f4b0\U0001f4b5\U0001f4b8\U0001f3af\u2705\U0001f525\U0001f381]")
 
 
@@ -156,7 +161,7 @@ def spam_score(p: Prepared) -> float:
     cashtags = len(_CASHTAG.findall(body)) if "$" in body else 0
     promo = len(_SPAM_WORDS.findall(body))
     money = 0
-    if not _MONEY_SYMBOLS.isdisjoint(body) or any(c in body for c in _MONEY_CODES):
+    if "$" in body or "₹" in body or "€" in body or "£" in body or _has_money_code(body):
         money = len(_MONEY.findall(body))
     hype = len(_HYPE.findall(body)) if not body.isascii() else 0
     words = max(1, len(body.split()))
