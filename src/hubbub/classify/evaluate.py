@@ -267,7 +267,7 @@ def eval_language(root: Path, rep: Report) -> None:
     agree = float(np.mean([d == g for d, g in zip(detected, given, strict=True)]))
     en_given = [d == "en" for d, g in zip(detected, given, strict=True) if g == "en"]
     rep.note(
-        f"\n## Language detection (py3langid) vs the network's own field\n\n"
+        f"\n## Language detection (English fast path, then py3langid) vs the network's own field\n\n"
         f"{len(unique)} distinct payload posts with a language field: agreement {agree:.3f}; "
         f"posts the network calls English detected as English: {np.mean(en_given):.3f} (n={len(en_given)})."
     )
