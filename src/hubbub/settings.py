@@ -37,6 +37,9 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     # Mark cookies Secure even if the request looks like plain http (behind TLS proxies).
     secure_cookies: bool = False
+    # Spike alerts are POSTed here as JSON (http/https only). repr=False: a
+    # webhook URL usually carries a token.
+    alert_webhook: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:

@@ -109,7 +109,9 @@ def make_post(
     )
 
 
-def start_server(tmp: Path, sources: tuple[str, ...] = (), guest_rate: float = 100_000) -> Server:
+def start_server(
+    tmp: Path, sources: tuple[str, ...] = (), guest_rate: float = 100_000, **settings_extra: object
+) -> Server:
     import uvicorn
 
     from hubbub.store import open_store
@@ -120,7 +122,7 @@ def start_server(tmp: Path, sources: tuple[str, ...] = (), guest_rate: float = 1
     with open_store(str(db)) as store:
         create_user(store, "default", "host", PASSWORD, role="owner")
     port = free_port()
-    settings = Settings(db=str(db), host="127.0.0.1", port=port, sources=sources, guest_posts_per_minute=guest_rate)
+    settings = Settings(db=str(db), host="127.0.0.1", port=port, sources=sources, guest_posts_per_minute=guest_rate, **settings_extra)  # type: ignore[arg-type]
     pipeline = None
     try:
         import hubbub.pipeline as real

@@ -54,8 +54,14 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
             app.state.rooms = repo
             app.state.hubs = Hubs(pl, repo)
             await app.state.hubs.start_configured(configured_tags(st, settings.workspace))
+            from hubbub.web.routes_listen import start_listening
+
+            # Its own bus consumer, not a pipeline stage: off the rooms' latency path.
+            app.state.listening = await start_listening(st, settings, pl)
             yield
         finally:
+            if hasattr(app.state, "listening"):
+                await app.state.listening.stop()
             if hasattr(app.state, "hubs"):
                 await app.state.hubs.stop()
             if own_pipeline and pl is not None:
@@ -73,9 +79,10 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None, 
     app.middleware("http")(security_middleware(sessions, settings.allowed_origins))
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
-    from hubbub.web import routes_api, routes_live, routes_pages
+    from hubbub.web import routes_api, routes_listen, routes_live, routes_pages
 
     app.include_router(routes_pages.router)
     app.include_router(routes_api.router)
     app.include_router(routes_live.router)
+    app.include_router(routes_listen.router)
     return app
