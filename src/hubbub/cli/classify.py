@@ -9,6 +9,8 @@ from typing import IO, Any
 import click
 import orjson
 
+from hubbub.i18n import _
+
 BATCH = 512
 
 
@@ -21,12 +23,12 @@ def _parse(line: str, number: int, fmt: str) -> tuple[dict[str, Any] | None, str
     try:
         obj = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
-        return None, f"invalid JSON: {exc}"
+        return None, _("invalid JSON: {error}").format(error=exc)
     if not isinstance(obj, dict):
-        return None, "expected a JSON object"
+        return None, _("expected a JSON object")
     text = obj.get("text")
     if not isinstance(text, str):
-        return None, "missing string field 'text'"
+        return None, _("missing string field 'text'")
     return obj, None
 
 
@@ -61,7 +63,14 @@ def classify_lines(lines: Iterator[str], fmt: str) -> Iterator[dict[str, Any]]:
         yield from flush()
 
 
-@click.command("classify")
+@click.command(
+    "classify",
+    help=_(
+        "Classify posts: sentiment, intent, spam, offensive, language. Writes JSONL to "
+        "stdout.\n\nFILE is a path or '-' for standard input. A line that cannot be read "
+        'gives {"error": ..., "line": N} in its place; in jsonl mode blank lines are skipped.'
+    ),
+)
 @click.argument("file", type=click.File("r", encoding="utf-8", errors="replace"), default="-")
 @click.option(
     "--format",
@@ -69,15 +78,13 @@ def classify_lines(lines: Iterator[str], fmt: str) -> Iterator[dict[str, Any]]:
     type=click.Choice(["text", "jsonl"]),
     default="text",
     show_default=True,
-    help="text: one text per line; jsonl: one post object per line with a 'text' key "
-    "('id' is passed through, 'lang' is used as the network's language).",
+    help=_(
+        "text: one text per line; jsonl: one post object per line with a 'text' key "
+        "('id' is passed through, 'lang' is used as the network's language)."
+    ),
 )
 def classify(file: IO[str], fmt: str) -> None:
-    """Classify posts: sentiment, intent, spam, offensive, language. Writes JSONL to stdout.
-
-    FILE is a path or '-' for standard input. A line that cannot be read gives
-    {"error": ..., "line": N} in its place; in jsonl mode blank lines are skipped.
-    """
+    # The help text is given above through _() so it can be translated.
     # Bytes straight to the binary buffer: orjson's UTF-8 must not meet a narrower
     # locale encoding on its way out.
     out = sys.stdout.buffer
