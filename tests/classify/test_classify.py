@@ -84,3 +84,17 @@ def test_promotional_spam_scores_higher_than_a_normal_post() -> None:
         ["en", "en"],
     )
     assert spam.spam > 0.5 > normal.spam
+
+
+def test_survives_the_big_list_of_naughty_strings() -> None:
+    from tests.conftest import SHARED_DATA
+
+    path = SHARED_DATA / "naughty" / "blns.txt"
+    if not path.is_file():
+        pytest.skip(f"shared data not found at {SHARED_DATA} (blns.txt)")
+    lines = [x for x in path.read_text(encoding="utf-8").split("\n") if not x.startswith("#")]
+    lines += ["\ud800 lone surrogate", "\x00", " " * 5000, "a" * 100_000]
+    for langs in (None, ["en"] * len(lines)):
+        out = classify_texts(lines, langs)
+        assert len(out) == len(lines)
+        assert all(-1.0 <= c.sentiment_score <= 1.0 and 0.0 <= c.spam <= 1.0 for c in out)
