@@ -39,7 +39,10 @@ format: install
 	$(VENV)/bin/ruff check --fix src tests bench
 
 bench: install services
+	$(PY) -m pip install -q -e '.[dev,train]'
 	$(PY) bench/import.py
+	$(PY) bench/match.py
+	$(PY) bench/classify.py
 	$(PY) bench/room_latency.py
 
 # Retrain the classifiers from ../shared/data (needs the optional `train` extra).

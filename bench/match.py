@@ -12,7 +12,7 @@ a word with exclusions, a word with ``lang:``/``network:``/``-is:repost``
 filters, and a few filter-only queries (always evaluated: they have no term
 to prefilter on). Seeded, so every run uses the same queries.
 
-    .venv/bin/python bench/listen_match.py [--queries 10,100,1000] [--baseline-seconds 5]
+    .venv/bin/python bench/match.py [--queries 10,100,1000] [--baseline-seconds 5]
 """
 
 from __future__ import annotations
