@@ -63,10 +63,19 @@ class Server:
         self.app.state.rooms.set_person(tag, role, network, who)  # type: ignore[attr-defined]
         self.call(self.app.state.hubs.refresh(tag))  # type: ignore[attr-defined]
 
-    def submit(self, post: Post) -> None:
-        """Hand a post to the server's pipeline, as a source would."""
+    def submit(self, post: Post, *, wait_stored: bool = True) -> None:
+        """Hand a post to the server's pipeline, as a source would, and (by
+        default) wait until the pipeline has stored it: the pipeline is
+        asynchronous, so an API read right after submit could race it."""
         future = asyncio.run_coroutine_threadsafe(self.app.state.pipeline.submit(post), self.loop)  # type: ignore[attr-defined]
         future.result(timeout=10)
+        if wait_stored:
+            store = self.app.state.store  # type: ignore[attr-defined]
+            deadline = time.monotonic() + 15
+            while store.get_post(post.network, post.id) is None:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"the pipeline did not store {post.id} within 15 s")
+                time.sleep(0.02)
 
 
 def make_post(
