@@ -174,3 +174,21 @@ def test_bluesky_identity_names_the_did(store) -> None:
     assert len(store.search("from:ann.example.com")) == 2
     # A later post naming only the DID does not undo what we learnt.
     assert store.get_author("bluesky", did)["handle"] == "ann.example.com"
+
+
+def test_a_mixed_file_imports_every_format(store) -> None:
+    """Format detection is per line: X, Bluesky and Mastodon in one JSONL file."""
+    require_shared_data()
+    x_line = (PAYLOADS / "x_v2_twarc2" / "two_tweets.jsonl").read_bytes().strip()
+    jetstream = (PAYLOADS / "bluesky_jetstream" / "jetstream_v1_golden_10events.jsonl").read_bytes()
+    mastodon = orjson.dumps(
+        orjson.loads((PAYLOADS / "mastodon" / "status_entity_example.json").read_bytes())
+    )
+    thread = orjson.dumps(
+        orjson.loads((PAYLOADS / "bluesky_xrpc" / "app.bsky.feed.getPostThread.json").read_bytes())
+    )
+    data = b"\n".join([x_line, jetstream.strip(), mastodon, thread, b"[1, 2, 3]"]) + b"\n"
+    report = _import_bytes(store, data, "mixed.jsonl")
+    assert report.rejected == 1 and report.errors[0]["line"] == 14  # the bare list
+    assert {p.network for p in store.search(None, limit=None)} == {"x", "bluesky", "mastodon"}
+    assert report.counts.imported == 2 + 2 + 1 + 1
