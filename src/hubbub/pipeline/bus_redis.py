@@ -161,6 +161,7 @@ class RedisBus:
         self.workspace = workspace
         self.channel = live_channel(workspace, prefix)
         self.origin = uuid.uuid4().hex  # lets the reader skip this process's own posts
+        self.client_name = f"hubbub-bus-{self.origin[:12]}"
         self.outbox_size = outbox_size
         self.write_batch = write_batch
         self.reconnect_delay = reconnect_delay
@@ -171,12 +172,17 @@ class RedisBus:
         # pub/sub connection silently and we could not tell rooms they missed
         # posts. Our loops do the backoff and report it in health().
         self._client: aioredis.Redis = aioredis.Redis.from_url(
-            url, retry=Retry(NoBackoff(), 0), health_check_interval=15
+            url,
+            retry=Retry(NoBackoff(), 0),
+            health_check_interval=15,
+            # Named so an operator (or a test) can find its connections in CLIENT LIST.
+            client_name=self.client_name,
         )
         self._local = MemoryBus()
         # Ours to end after a gap; weak so closed subscriptions just vanish.
         self._subs: weakref.WeakSet[Subscription] = weakref.WeakSet()
         self._outbox: deque[bytes] = deque()
+        self._in_flight = 0  # messages taken from the outbox, not yet confirmed sent
         self._wakeup = asyncio.Event()
         self._connected = asyncio.Event()
         self._reader: asyncio.Task[None] | None = None
@@ -228,11 +234,15 @@ class RedisBus:
         if self._closed:
             return
         self._closed = True
-        if self._writer is not None and self._outbox:
+        if self._writer is not None and (self._outbox or self._in_flight):
             self._wakeup.set()
             loop = asyncio.get_running_loop()
             deadline = loop.time() + self.close_timeout
-            while self._outbox and loop.time() < deadline and self._writer_state != "backing_off":
+            while (
+                (self._outbox or self._in_flight)
+                and loop.time() < deadline
+                and self._writer_state != "backing_off"
+            ):
                 await asyncio.sleep(0.01)
         for task in (self._reader, self._writer):
             if task is not None:
@@ -267,6 +277,7 @@ class RedisBus:
         return {
             "channel": self.channel,
             "url": redact(self.url),
+            "client_name": self.client_name,
             "reader": self._reader_state,
             "writer": self._writer_state,
             "connected": self._connected.is_set(),
@@ -389,6 +400,7 @@ class RedisBus:
             batch = [
                 self._outbox.popleft() for _ in range(min(self.write_batch, len(self._outbox)))
             ]
+            self._in_flight = len(batch)  # close() waits for these too
             try:
                 async with self._client.pipeline(transaction=False) as pipe:
                     for data in batch:
@@ -397,6 +409,7 @@ class RedisBus:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - reported, retried with backoff
+                self._in_flight = 0
                 failures += 1
                 self.last_error = describe_error(exc)
                 if failures == 1:
@@ -413,3 +426,4 @@ class RedisBus:
             failures = 0
             self._writer_state = "ok"
             self.sent += len(batch)
+            self._in_flight = 0
