@@ -278,18 +278,10 @@ class RedisRawQueue:
             failures = 0
             self.state, self.retry_at = "ok", None
             for entry_id, fields in entries:
-                data = fields.get(_FIELD) if fields else None
-                if data is None:
-                    # Trimmed (MAXLEN) while pending: nothing left to deliver.
-                    await self.ack(group, entry_id)
-                    continue
-                try:
-                    item = decode_raw(data)
-                except BadEntry as exc:
-                    await self._dead_letter(group, entry_id, data, f"bad entry: {exc}")
-                    continue
-                self.delivered += 1
-                yield item, Ack(self, group, entry_id)
+                item = await self._item_or_skip(group, entry_id, fields)
+                if item is not None:
+                    self.delivered += 1
+                    yield item, Ack(self, group, entry_id)
 
     async def ack(self, group: str, *ids: str) -> int:
         """Acknowledge entries (they will not be delivered again)."""
@@ -402,6 +394,31 @@ class RedisRawQueue:
             else:
                 keep.append((entry_id, fields))
         return keep
+
+    async def _item_or_skip(
+        self, group: str, entry_id: str, fields: dict[bytes, bytes] | None
+    ) -> RawItem | None:
+        """The entry's RawItem, or None after setting aside one there is
+        nothing to deliver of."""
+        try:
+            if fields is None:
+                # Trimmed (MAXLEN) while pending: nothing left to deliver.
+                await self.ack(group, entry_id)
+                return None
+            data = fields.get(_FIELD)
+            try:
+                if data is None:
+                    raise BadEntry(f"no {_FIELD.decode()!r} field")
+                return decode_raw(data)
+            except BadEntry as exc:
+                await self._dead_letter(group, entry_id, data or b"", f"bad entry: {exc}")
+                return None
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - left pending: claimed and retried later
+            self.last_error = describe_error(exc)
+            log.warning("%s: could not set %s aside: %s", self.stream, entry_id, self.last_error)
+            return None
 
     async def _dead_letter(self, group: str, entry_id: str, data: bytes, reason: str) -> None:
         self.dead += 1
