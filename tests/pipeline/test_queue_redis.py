@@ -1,11 +1,13 @@
 """RedisRawQueue against the real Redis: items put are consumed by a group
 and round-trip equal; an unacked item of a consumer that died is claimed by
 another; acked items are not delivered again; a bad entry and a poison entry
-are dead-lettered, not fatal."""
+are dead-lettered, not fatal; workers built from the pipeline's stages
+store and publish what sources queued."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
@@ -14,6 +16,8 @@ import pytest
 import redis.asyncio as aioredis
 
 from hubbub.formats import Context
+from hubbub.pipeline import Batch, LivePost, Normalise, Publish, StoreStage
+from hubbub.pipeline.bus_redis import RedisBus
 from hubbub.pipeline.queue_redis import (
     Ack,
     BadEntry,
@@ -21,7 +25,10 @@ from hubbub.pipeline.queue_redis import (
     decode_raw,
     encode_raw,
 )
+from hubbub.pipeline.stages import Entry
 from hubbub.sources.base import RawItem
+from hubbub.sources.sim import SimSource
+from hubbub.store import Store, open_store
 
 pytestmark = pytest.mark.redis
 
@@ -255,3 +262,61 @@ async def test_with_redis_away_consuming_backs_off_and_reports_it() -> None:
             await task
         await consumer.aclose()
         await queue.close()
+
+
+async def run_worker(
+    queue: RedisRawQueue, store: Store, bus: RedisBus, group: str, consumer: str
+) -> None:
+    """A pipeline worker as docs/scale.md describes it: the pipeline's own
+    stages over each batch read from the queue, acked once stored."""
+    normalise, store_stage, publish = Normalise(), StoreStage(store, "ws1"), Publish(bus)
+    async for pairs in queue.consume_batches(group, consumer):
+        batch: list[LivePost] = Batch(
+            entries=[Entry(item, time.time(), item.ctx.source) for item, _ack in pairs]
+        )
+        failures = store_stage.stats.failures
+        for stage in (normalise, store_stage, publish):
+            batch = await stage(batch)
+        if store_stage.stats.failures == failures:  # else: left pending, claimed again later
+            await queue.ack(group, *(ack.id for _item, ack in pairs))
+
+
+async def test_workers_store_and_publish_what_sources_queued(
+    make_queue, redis_url, tmp_path
+) -> None:
+    queue = make_queue(count=25)
+    items = list(
+        SimSource("hubchat", rate=50.0, speed=10.0, seed=5, limit=80, start=FETCHED).items()
+    )
+    store = open_store(f"sqlite:///{tmp_path / 'hubbub.db'}")
+    prefix = queue.stream.split(":")[0]
+    web = RedisBus(redis_url, "ws1", prefix=prefix)  # a web process following the room
+    workers_bus = RedisBus(redis_url, "ws1", prefix=prefix)
+    workers = []
+    try:
+        assert await web.wait_connected(DEADLINE)
+        room = web.subscribe("hubchat")
+        await queue.put_many(items)
+        workers = [
+            asyncio.create_task(run_worker(queue, store, workers_bus, "pipeline", f"w{n}"))
+            for n in range(2)
+        ]
+        async with asyncio.timeout(DEADLINE):
+            while queue.health()["acked"] < len(items):
+                await asyncio.sleep(0.01)
+        stored = store.count(workspace="ws1")
+        assert stored >= len(items)  # retweets also bring their originals
+        got = []
+        while len(got) < stored:
+            live = await room.get(DEADLINE)
+            assert live is not None, f"{len(got)} of {stored}; {web.health()}"
+            got.append((live.post.network, live.post.id))
+        assert len(set(got)) == len(got)
+        assert await queue.pending("pipeline") == 0
+    finally:
+        for task in workers:
+            task.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+        await workers_bus.close()
+        await web.close()
+        store.close()

@@ -234,6 +234,20 @@ class RedisRawQueue:
         """Yield (item, ack) forever: this consumer's own pending entries
         first, then stale entries of other consumers and new entries. Stop by
         leaving the loop (or cancelling the task)."""
+        batches = self.consume_batches(group, consumer)
+        try:
+            async for batch in batches:
+                for pair in batch:
+                    yield pair
+        finally:
+            await batches.aclose()
+
+    async def consume_batches(
+        self, group: str, consumer: str
+    ) -> AsyncIterator[list[tuple[RawItem, Ack]]]:
+        """Like ``consume`` but one non-empty list per read from Redis (at most
+        ``count`` items): what arrived together, ready to store as one batch
+        and ack with one ``ack(group, *ids)``."""
         backlog: str | None = "0"  # own pending entries, read from this id onward
         claim_cursor = "0-0"
         next_claim = 0.0
@@ -277,11 +291,14 @@ class RedisRawQueue:
                 self.reconnects += 1
             failures = 0
             self.state, self.retry_at = "ok", None
+            batch: list[tuple[RawItem, Ack]] = []
             for entry_id, fields in entries:
                 item = await self._item_or_skip(group, entry_id, fields)
                 if item is not None:
-                    self.delivered += 1
-                    yield item, Ack(self, group, entry_id)
+                    batch.append((item, Ack(self, group, entry_id)))
+            if batch:
+                self.delivered += len(batch)
+                yield batch
 
     async def ack(self, group: str, *ids: str) -> int:
         """Acknowledge entries (they will not be delivered again)."""
