@@ -193,6 +193,7 @@ class RedisBus:
         self._writer_state = "idle"  # idle | ok | backing_off | closed
         self._retry_at: float | None = None
         self.last_error: str | None = None
+        self.published = 0  # posts published by this process
         self.sent = 0  # messages PUBLISHed to Redis
         self.received = 0  # messages from other processes delivered locally
         self.dropped = 0  # messages dropped from a full outbox (Redis away too long)
@@ -211,6 +212,7 @@ class RedisBus:
 
     async def publish(self, live: LivePost) -> None:
         # Local subscribers first and without waiting: same as MemoryBus.
+        self.published += 1
         await self._local.publish(live)
         if self._closed:
             return
@@ -284,7 +286,7 @@ class RedisBus:
             "retry_at": self._retry_at,  # the reader's next attempt while backing off
             "last_error": self.last_error,
             "subscribers": self._local.subscribers(),
-            "published": self._local.published,
+            "published": self.published,
             "overflows": self._local.overflows,
             "outbox": len(self._outbox),
             "sent": self.sent,
