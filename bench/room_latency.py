@@ -154,14 +154,16 @@ class HubbubServer:
     def __init__(self, db: Path) -> None:
         import uvicorn
 
+        from hubbub.cli.serve import uvicorn_config
         from hubbub.settings import Settings
         from hubbub.web import create_app
 
         self.port = free_port()
         settings = Settings(db=str(db), port=self.port)
         self.app = create_app(settings)
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
-                                lifespan="on", proxy_headers=False, ws_max_queue=1024)
+        # The configuration ``hubbub serve`` runs (WebSocket protocol included),
+        # not uvicorn's defaults: measure what ships.
+        config = uvicorn_config(self.app, "127.0.0.1", self.port, ws_max_queue=1024)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

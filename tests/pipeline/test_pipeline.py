@@ -220,3 +220,44 @@ async def test_when_the_store_fails_posts_are_still_published_unstored(tmp_path:
     assert len(seen) == 10 and not any(live.stored for live in seen)
     assert pipeline.stats()["store"]["failures"] >= 1
     assert "disk full" in pipeline.stats()["store"]["last_error"]
+
+
+def _web_post(n: int) -> Post:
+    return Post(
+        network="web",
+        id=f"web:batch{n:04d}",
+        author=Author(network="web", id="web:guest-1", handle="Ola", display_name="Ola"),
+        text=f"Post {n} #hubchat",
+        created_at=datetime.now(UTC),
+        hashtags=("hubchat",),
+    )
+
+
+async def test_default_batching_publishes_a_lone_post_without_waiting_for_more(store) -> None:
+    # Adaptive batching: an item that finds the queue empty is a batch of its
+    # own (no flush interval to wait out), and is published after its commit.
+    pipeline = Pipeline(store)
+    assert pipeline.flush_interval == 0
+    sub = pipeline.subscribe("hubchat")
+    await pipeline.start()
+    for n in range(3):
+        await pipeline.submit(_web_post(n))
+        got = await sub.get(timeout=DEADLINE)
+        assert got is not None and got.post.id == f"web:batch{n:04d}" and got.stored
+    assert pipeline.batches == 3
+    await pipeline.stop()
+
+
+async def test_default_batching_groups_what_queued_up_while_busy(store) -> None:
+    # Items that arrive while the batcher is busy (here: all queued before it
+    # runs) go into one batch, one transaction, published in arrival order.
+    pipeline = Pipeline(store, batch_size=200)
+    sub = pipeline.subscribe("hubchat")
+    await pipeline.start()
+    for n in range(30):
+        await pipeline.submit(_web_post(n))
+    got = [await sub.get(timeout=DEADLINE) for _ in range(30)]
+    await pipeline.stop()
+    assert [g.post.id for g in got if g is not None] == [f"web:batch{n:04d}" for n in range(30)]
+    assert pipeline.batches == 1 and pipeline.stats()["store"]["batches"] == 1
+    assert store.count() == 30

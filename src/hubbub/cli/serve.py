@@ -8,6 +8,7 @@ import socket
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -29,17 +30,78 @@ def _check_sources(specs: tuple[str, ...]) -> None:
             raise click.BadParameter(str(exc), param_hint="--source") from None
 
 
+_WS_PROTOCOL: Any = None
+
+
+def websocket_protocol() -> type:
+    """uvicorn's sans-I/O ``websockets`` protocol plus the ``hubbub.frames``
+    scope extension: a writer that puts ready frames straight on the
+    connection's transport, so a room writes each post's frame to 100
+    sockets without 100 ASGI sends (see ``hubbub.web.hub``)."""
+    global _WS_PROTOCOL
+    if _WS_PROTOCOL is not None:
+        return _WS_PROTOCOL
+    from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+    from hubbub.web.hub import FRAMES_EXTENSION
+
+    class _Writer:
+        __slots__ = ("_proto",)
+
+        def __init__(self, proto: WebSocketsSansIOProtocol) -> None:
+            self._proto = proto
+
+        def write(self, data: bytes) -> bool:
+            proto = self._proto
+            transport = proto.transport
+            if proto.close_sent or not proto.handshake_complete or transport.is_closing():
+                return False
+            transport.write(data)
+            return True
+
+        def buffered(self) -> int:
+            return int(self._proto.transport.get_write_buffer_size())
+
+    class HubbubWebSocketProtocol(WebSocketsSansIOProtocol):
+        def handle_connect(self, event: Any) -> None:
+            super().handle_connect(event)  # builds the scope; the app runs later
+            scope = getattr(self, "scope", None)  # none when the handshake was refused
+            if scope is not None:
+                scope.setdefault("extensions", {})[FRAMES_EXTENSION] = {"writer": _Writer(self)}
+
+    _WS_PROTOCOL = HubbubWebSocketProtocol
+    return _WS_PROTOCOL
+
+
+def uvicorn_config(app: Any, host: str, port: int, **extra: Any) -> Any:
+    """The uvicorn configuration ``hubbub serve`` runs (tests and the
+    benchmark use it too, so they measure what ships)."""
+    import uvicorn
+
+    options: dict[str, Any] = {
+        "log_level": "warning",
+        "lifespan": "on",
+        # uvicorn would otherwise take X-Forwarded-For from any loopback peer
+        # as the client address, letting a spoofed header dodge the guest
+        # rate limit.
+        "proxy_headers": False,
+        "ws": websocket_protocol(),
+        # Live posts go out as ready, uncompressed frames (the same bytes to
+        # every client); a per-connection deflate context would cost memory
+        # and CPU for nothing.
+        "ws_per_message_deflate": False,
+    }
+    options.update(extra)
+    return uvicorn.Config(app, host=host, port=port, **options)
+
+
 def _run(settings: Settings) -> None:
     import uvicorn
 
     from hubbub.web import create_app
 
     app = create_app(settings)
-    # proxy_headers=False: uvicorn would otherwise take X-Forwarded-For from any
-    # loopback peer as the client address, letting a spoofed header dodge the
-    # guest rate limit.
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", lifespan="on", proxy_headers=False)
-    uvicorn.Server(config).run()
+    uvicorn.Server(uvicorn_config(app, settings.host, settings.port)).run()
 
 
 @click.command("serve")

@@ -2,9 +2,16 @@
 
 One task per source pumps its items into a bounded queue (a slow store
 slows the sources down rather than growing memory); one batcher task cuts the
-queue into batches (``batch_size`` items or ``flush_interval`` seconds,
-whichever comes first) and runs the stages over each batch in turn, so the
-store sees one writer and rooms see posts in arrival order.
+queue into batches and runs the stages over each batch in turn, so the store
+sees one writer and rooms see posts in arrival order.
+
+Batching is adaptive (group commit): by default (``flush_interval=0``) a
+batch is whatever is queued when the batcher comes back for more, up to
+``batch_size`` items. An idle pipeline therefore writes and publishes a post
+as soon as it arrives, and a busy one writes bigger batches on its own,
+because items pile up while the previous batch is being written. A positive
+``flush_interval`` makes the batcher wait up to that long for a batch to
+fill (fewer, larger transactions for bulk feeds, at the cost of latency).
 
 A source that raises is logged (secrets scrubbed), shown in ``health()``,
 and restarted with a doubling delay; after ``max_restarts`` failures in a row
@@ -52,7 +59,7 @@ class Pipeline:
         workspace: str = "default",
         *,
         batch_size: int = 200,
-        flush_interval: float = 0.05,
+        flush_interval: float = 0.0,
         bus: Bus | None = None,
         queue_size: int | None = None,
         restart_delay: float = 1.0,

@@ -7,7 +7,7 @@ import contextlib
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from hubbub.web.hub import Client
+from hubbub.web.hub import FRAMES_EXTENSION, Client
 from hubbub.web.rooms import RoomError, normalise_tag
 from hubbub.web.security import origin_allowed
 
@@ -28,7 +28,10 @@ async def live(websocket: WebSocket, tag: str) -> None:
         return
     hub = await app.state.hubs.get(key)
     await websocket.accept()
-    client = hub.join()
+    # Under ``hubbub serve`` posts are written to the socket by the hub
+    # directly (see hub.py); the sender task then only closes the socket.
+    frames = websocket.scope.get("extensions", {}).get(FRAMES_EXTENSION) or {}
+    client = hub.join(frames.get("writer"))
     sender = asyncio.create_task(_send(websocket, client))
     try:
         while True:
