@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from hubbub.post import Author, Deletion, Item, Post, Skipped
 from hubbub.store import schema as t
 from hubbub.store.rows import author_to_row, post_to_row, row_to_post, term_rows
+from hubbub.store.sql import bulk_insert as _bulk_insert
 from hubbub.store.sql import chunks as _chunks
 from hubbub.store.sql import dialect_insert as _dialect_insert
 from hubbub.store.sql import insert_ignore as _insert_ignore
@@ -437,7 +438,7 @@ class _Batch:
             params = [{**self.rows[key], "workspace_id": ws} for key in new_keys]
             # A plain executemany, then one SELECT for the new keys: SQLite's
             # INSERT … RETURNING in order falls back to one statement per row.
-            conn.execute(sa.insert(p), params)
+            _bulk_insert(conn, p, params)
             self._load_posts({key for key in new_keys}, only_pk=True)
         changed = [key for key, status in self.status.items() if status == "changed"]
         if changed:
@@ -489,7 +490,7 @@ class _Batch:
                 for kind, value in term_rows({**row, "author_handle": handle})
             ]
             if params:
-                self.conn.execute(sa.insert(t.post_terms), params)
+                _bulk_insert(self.conn, t.post_terms, params)
 
     def _write_terms(self) -> None:
         if not self.term_dirty:
@@ -503,7 +504,7 @@ class _Batch:
             for kind, value in term_rows(self.rows[key])
         ]
         if params:
-            self.conn.execute(sa.insert(t.post_terms), params)
+            _bulk_insert(self.conn, t.post_terms, params)
 
     def _write_versions(self) -> None:
         params = []

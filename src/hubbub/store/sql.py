@@ -24,3 +24,30 @@ def insert_ignore(conn: sa.Connection, table: sa.Table):
 def chunks(values: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
+
+
+def bulk_insert(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
+    """INSERT many rows that all have the same keys.
+
+    On SQLite this applies each column type's own bind processor and hands
+    tuples straight to the driver's ``executemany``: the same values SQLAlchemy
+    would send, without its per-row parameter machinery, which was a fifth of
+    the import's time. Other backends take the ordinary Core path.
+    """
+    if not rows:
+        return
+    if conn.dialect.name != "sqlite":
+        conn.execute(sa.insert(table), list(rows))
+        return
+    names = list(rows[0])
+    processors = [table.c[name].type.bind_processor(conn.dialect) for name in names]
+    quote = conn.dialect.identifier_preparer.quote
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(
+        quote(table.name), ", ".join(quote(n) for n in names), ", ".join("?" * len(names))
+    )
+    pairs = list(zip(names, processors, strict=True))
+    data = [
+        tuple(proc(row[name]) if proc is not None else row[name] for name, proc in pairs)
+        for row in rows
+    ]
+    conn.exec_driver_sql(sql, data)
