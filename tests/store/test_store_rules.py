@@ -192,3 +192,15 @@ def test_a_mixed_file_imports_every_format(store) -> None:
     assert report.rejected == 1 and report.errors[0]["line"] == 14  # the bare list
     assert {p.network for p in store.search(None, limit=None)} == {"x", "bluesky", "mastodon"}
     assert report.counts.imported == 2 + 2 + 1 + 1
+
+
+def test_since_until_boundaries_are_exact(store) -> None:
+    """A post at exactly midnight is in since:D and not in until:D, on both
+    backends (SQLite compares stored text, so the format must be fixed)."""
+    midnight = datetime(2026, 3, 1, tzinfo=UTC)
+    post = _post("b1", "edge case")
+    post.created_at = midnight
+    store.ingest([Ingest(post)])
+    assert [p.id for p in store.search("edge since:2026-03-01")] == ["b1"]
+    assert store.search("edge until:2026-03-01") == []
+    assert store.get_post("mastodon", "b1").created_at == midnight

@@ -40,7 +40,12 @@ def bulk_insert(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, A
         conn.execute(sa.insert(table), list(rows))
         return
     names = list(rows[0])
-    processors = [table.c[name].type.bind_processor(conn.dialect) for name in names]
+    # The dialect's own implementation of each type (SQLite's DATETIME writes a
+    # fixed "YYYY-MM-DD HH:MM:SS.ffffff" text; the generic type would leave it to
+    # sqlite3's adapter, which drops ".000000" and breaks string comparisons).
+    processors = [
+        table.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect) for name in names
+    ]
     quote = conn.dialect.identifier_preparer.quote
     sql = "INSERT INTO {} ({}) VALUES ({})".format(
         quote(table.name), ", ".join(quote(n) for n in names), ", ".join("?" * len(names))
