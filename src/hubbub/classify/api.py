@@ -36,8 +36,9 @@ class Classification:
         return asdict(self)
 
 
-def _intent(p: rules.Prepared, complaint: float, probs: np.ndarray, threshold: float) -> Intent:
-    negative, _neutral, positive = (float(p) for p in probs)
+def _intent(
+    p: rules.Prepared, complaint: float, negative: float, positive: float, threshold: float
+) -> Intent:
     # Order matters: a complaint phrased as a question ("why is my order late?")
     # is a complaint; a recommendation request phrased as a question is a lead.
     if complaint >= threshold and positive < 0.5 and rules.service_signal(p):
@@ -46,8 +47,10 @@ def _intent(p: rules.Prepared, complaint: float, probs: np.ndarray, threshold: f
         return "lead"
     if rules.question_score(p) >= _QUESTION_MIN:
         return "question"
+    # The probability test goes before the praise regex: same answer, and most
+    # posts fail it, so the regex is not run on them.
     if negative < 0.3 and (
-        (rules.praise_signal(p) and positive >= _PRAISE_MIN_POSITIVE)
+        (positive >= _PRAISE_MIN_POSITIVE and rules.praise_signal(p))
         or positive >= _PRAISE_STRONG_POSITIVE
     ):
         return "praise"
@@ -74,28 +77,36 @@ def classify_texts(
         language.resolve(t, langs[i] if langs is not None else None) for i, t in enumerate(texts)
     ]
     english = [i for i, lang in enumerate(resolved) if lang in SUPPORTED_LANGS]
-    scores = score_texts([texts[i] for i in english], models) if english else None
     slot = {i: k for k, i in enumerate(english)}
+    if english:
+        scores = score_texts([texts[i] for i in english], models)
+        # Whole-batch numpy once, then plain Python floats per text: indexing numpy
+        # scalars text by text cost more than the arithmetic. Same values: the
+        # subtraction is the same float64 operation, argmax keeps the first maximum.
+        probs = scores.sentiment.tolist()
+        labels = np.argmax(scores.sentiment, axis=1).tolist()
+        differences = (scores.sentiment[:, 2] - scores.sentiment[:, 0]).tolist()
+        complaint = scores.complaint.tolist()
+        offensive = (scores.offensive >= models.offensive_threshold).tolist()
 
     out: list[Classification] = []
     for i, text in enumerate(texts):
         prepared = rules.prepare(text)
         spam = round(rules.spam_score(prepared), 4)
         k = slot.get(i)
-        if k is None or scores is None:
+        if k is None:
             out.append(Classification("unsupported", 0.0, "unsupported", spam, False, resolved[i]))
             continue
-        probs = scores.sentiment[k]
-        label = SENTIMENT_LABELS[int(np.argmax(probs))]
+        negative, _neutral, positive = probs[k]
         out.append(
             Classification(
-                sentiment=label,  # type: ignore[arg-type]
-                sentiment_score=round(float(probs[2] - probs[0]), 4),
+                sentiment=SENTIMENT_LABELS[labels[k]],  # type: ignore[arg-type]
+                sentiment_score=round(differences[k], 4),
                 intent=_intent(
-                    prepared, float(scores.complaint[k]), probs, models.complaint_threshold
+                    prepared, complaint[k], negative, positive, models.complaint_threshold
                 ),
                 spam=spam,
-                offensive=bool(scores.offensive[k] >= models.offensive_threshold),
+                offensive=offensive[k],
                 lang=resolved[i],
             )
         )

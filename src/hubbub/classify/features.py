@@ -24,6 +24,7 @@ import re
 import zlib
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 
 import numpy as np
 
@@ -32,6 +33,8 @@ CHAR_BITS = 18
 N_WORD = 1 << WORD_BITS
 N_CHAR = 1 << CHAR_BITS
 N_HASHED = N_WORD + N_CHAR
+# featurise() reads a column's block from its top bit, which needs equal blocks.
+assert N_WORD == N_CHAR
 DENSE_NAMES = (
     "lex_pos",
     "lex_neg",
@@ -133,42 +136,63 @@ class Lexicon:
 
 
 def dense_features(raw: str, toks: list[str], lexicon: Lexicon) -> list[float]:
+    """The dense features of one text (``DENSE_NAMES``); ``featurise`` does a batch at once."""
+    return [float(v) for v in dense_block([raw], [toks], lexicon)[0]]
+
+
+def dense_block(texts: list[str], all_tokens: list[list[str]], lexicon: Lexicon) -> np.ndarray:
+    """Dense features of every text, float64 ``[n, N_DENSE]``.
+
+    The lexicon sums are taken for the whole batch with ``np.bincount``, which
+    adds each row's values in token order just as a per-text ``sum()`` did
+    (plain double additions), so the features are the same to the last bit;
+    only the negation rule and the surface tests still loop per text.
+    """
+    n = len(texts)
     get = lexicon.valence.get
-    values = [get(t, 0.0) for t in toks]
-    if not _NEGATORS.isdisjoint(toks):
-        # VADER's rule: a negation within the three words before flips (and damps) a word.
-        negate = 0
-        for i, tok in enumerate(toks):
-            if tok in _NEGATORS:
-                negate = 3
-                values[i] = 0.0
-            elif negate:
-                values[i] *= _NEGATION_SCALAR
-                negate -= 1
-    positives = [v for v in values if v > 0]
-    negatives = [v for v in values if v < 0]
-    pos = sum(positives)
-    neg = -sum(negatives)
-    # Every emoticon the patterns know holds one of these; most posts have none.
-    emoticons = ":" in raw or ";" in raw or "=" in raw or "<" in raw
-    caps = 0.0
-    # An all-caps word needs three letters in a row that are not lower-case ASCII;
-    # one search rules most posts out before splitting them into words.
-    if _CAPS_RUN.search(raw):
-        words = [w for w in raw.split() if len(w) > 2 and w.isalpha()]
-        caps = sum(1 for w in words if w.isupper()) / len(words) if words else 0.0
-    return [
-        pos / 4.0,
-        neg / 4.0,
-        math.tanh((pos - neg) / 4.0),
-        min(len(positives), 5) / 5.0,
-        min(len(negatives), 5) / 5.0,
-        float(emoticons and bool(_EMO_POS.search(raw))),
-        float(emoticons and bool(_EMO_NEG.search(raw))),
-        float("!" in raw),
-        float("?" in raw),
-        caps,
-    ]
+    values = [get(t, 0.0) for t in chain.from_iterable(all_tokens)]
+    lengths = np.fromiter(map(len, all_tokens), dtype=np.int64, count=n)
+    offset = 0
+    for toks in all_tokens:
+        if not _NEGATORS.isdisjoint(toks):
+            # VADER's rule: a negation within the three words before flips (and damps) a word.
+            negate = 0
+            for i, tok in enumerate(toks, offset):
+                if tok in _NEGATORS:
+                    negate = 3
+                    values[i] = 0.0
+                elif negate:
+                    values[i] *= _NEGATION_SCALAR
+                    negate -= 1
+        offset += len(toks)
+    v = np.asarray(values, dtype=np.float64)
+    row = np.repeat(np.arange(n), lengths)
+    positive = v > 0
+    negative = v < 0
+    pos = np.bincount(row, weights=np.where(positive, v, 0.0), minlength=n)
+    # Negating each value before adding is exact, so this is -sum(negatives) bit for bit.
+    neg = np.bincount(row, weights=np.where(negative, -v, 0.0), minlength=n)
+    out = np.zeros((n, N_DENSE), dtype=np.float64)
+    out[:, 0] = pos / 4.0
+    out[:, 1] = neg / 4.0
+    # math.tanh, not np.tanh: numpy's vectorised tanh may differ in the last bit.
+    out[:, 2] = [math.tanh(x) for x in ((pos - neg) / 4.0).tolist()]
+    out[:, 3] = np.minimum(np.bincount(row[positive], minlength=n), 5) / 5.0
+    out[:, 4] = np.minimum(np.bincount(row[negative], minlength=n), 5) / 5.0
+    for i, raw in enumerate(texts):
+        # Every emoticon the patterns know holds one of these; most posts have none.
+        if ":" in raw or ";" in raw or "=" in raw or "<" in raw:
+            out[i, 5] = bool(_EMO_POS.search(raw))
+            out[i, 6] = bool(_EMO_NEG.search(raw))
+        # An all-caps word needs three letters in a row that are not lower-case ASCII;
+        # one search rules most posts out before splitting them into words.
+        if _CAPS_RUN.search(raw):
+            words = [w for w in raw.split() if len(w) > 2 and w.isalpha()]
+            if words:
+                out[i, 9] = sum(1 for w in words if w.isupper()) / len(words)
+    out[:, 7] = ["!" in raw for raw in texts]
+    out[:, 8] = ["?" in raw for raw in texts]
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,68 +214,95 @@ class Rows:
         return len(self.indptr) - 1
 
 
-def _char_hashes(norms: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Hashed character 2–5-grams of every text, as (row ids, column ids)."""
+def _char_keys(norms: list[str], row_keys: np.ndarray) -> np.ndarray:
+    """Hashed character 2–5-grams of every text, as ``row << _HASHED_BITS | column`` keys.
+
+    ``row_keys[i]`` is ``i << _HASHED_BITS``. Building the key here, rather than
+    separate row and column arrays, spares a pass and lets one sort count repeats.
+    """
     padded = [" " + s + " " for s in norms]
-    lengths = np.fromiter((len(s) for s in padded), dtype=np.int64, count=len(padded))
+    lengths = np.fromiter(map(len, padded), dtype=np.int64, count=len(padded))
     codes = np.frombuffer("".join(padded).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     codes = codes.astype(np.uint64) + np.uint64(1)
-    row_of = np.repeat(np.arange(len(padded), dtype=np.int64), lengths)
-    rows: list[np.ndarray] = []
-    cols: list[np.ndarray] = []
-    h = codes.copy()
+    # Every character column is offset by N_WORD (a single bit above _CHAR_MASK), so
+    # fold it into the row key once instead of adding it to every column.
+    row_of = np.repeat(row_keys | np.uint64(N_WORD), lengths)
+    # room[i]: characters from position i to the end of its own text; an n-gram
+    # starting at i stays inside the text when room[i] >= n (one compare with a scalar).
+    ends = np.repeat(np.cumsum(lengths), lengths)
+    room = ends - np.arange(len(codes), dtype=np.int64)
+    keys: list[np.ndarray] = []
+    h = codes
     for n in range(2, 6):
         # h[i] now covers codes[i : i + n]; numpy wraps uint64 arithmetic silently.
         h = h[:-1] * _MUL + codes[n - 1 :]
-        ok = row_of[: len(h)] == row_of[n - 1 :]
+        ok = room[: len(h)] >= n
         mixed = h[ok] * _MIX + np.uint64(n)
         mixed ^= mixed >> _SHIFT
-        rows.append(row_of[: len(h)][ok])
-        cols.append((mixed & _CHAR_MASK).astype(np.int64) + N_WORD)
-    if not rows:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    return np.concatenate(rows), np.concatenate(cols)
+        mixed &= _CHAR_MASK
+        mixed |= row_of[: len(h)][ok]
+        keys.append(mixed)
+    return np.concatenate(keys) if keys else np.empty(0, np.uint64)
 
 
-def _word_hashes(all_tokens: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
-    rows: list[int] = []
-    hashes: list[int] = []
-    for i, toks in enumerate(all_tokens):
-        rows.extend([i] * len(toks))
-        hashes.extend(map(_token_hash, toks))
-    h = np.asarray(hashes, dtype=np.uint64)
-    r = np.asarray(rows, dtype=np.int64)
-    same = r[:-1] == r[1:] if len(r) else np.empty(0, bool)
+def _word_keys(all_tokens: list[list[str]], row_keys: np.ndarray) -> np.ndarray:
+    """Hashed word uni- and bigrams of every text, as ``row << _HASHED_BITS | column`` keys."""
+    lengths = np.fromiter(map(len, all_tokens), dtype=np.int64, count=len(all_tokens))
+    # One map over every token of the batch, not a Python loop per text.
+    h = np.fromiter(
+        map(_token_hash, chain.from_iterable(all_tokens)), dtype=np.uint64, count=int(lengths.sum())
+    )
+    r = np.repeat(row_keys, lengths)
+    same = r[:-1] == r[1:]
     bigram = h[:-1][same] * _BIGRAM + h[1:][same]
     bigram ^= bigram >> _SHIFT
-    cols = np.concatenate([h & _WORD_MASK, (bigram * _MIX) & _WORD_MASK])
-    return np.concatenate([r, r[:-1][same]]), cols.astype(np.int64)
+    bigram *= _MIX
+    bigram &= _WORD_MASK
+    bigram |= r[:-1][same]
+    h &= _WORD_MASK
+    h |= r
+    return np.concatenate([h, bigram])
+
+
+def _count_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct keys (sorted) and how often each occurs: ``np.unique(return_counts=True)``.
+
+    Done by hand on a sorted copy because np.unique's extra bookkeeping cost as
+    much as the sort; the keys and counts are the same.
+    """
+    keys = np.sort(keys)
+    first = np.empty(len(keys), dtype=bool)
+    first[:1] = True
+    np.not_equal(keys[1:], keys[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    counts = np.diff(starts, append=len(keys))
+    return keys[starts], counts
 
 
 def featurise(texts: list[str], idf: np.ndarray, lexicon: Lexicon) -> Rows:
     """Feature rows for ``texts``; ``idf`` has one weight per hashed column."""
+    n = len(texts)
     norms = [normalise(t) for t in texts]
     toks = [tokens(s) for s in norms]
-    w_rows, w_cols = _word_hashes(toks)
-    c_rows, c_cols = _char_hashes(norms)
-    rows = np.concatenate([w_rows, c_rows])
-    cols = np.concatenate([w_cols, c_cols])
+    row_keys = np.arange(n, dtype=np.uint64) << np.uint64(_HASHED_BITS)
+    keys = np.concatenate([_word_keys(toks, row_keys), _char_keys(norms, row_keys)])
+    if n << _HASHED_BITS <= 1 << 32:
+        # A batch of up to 8,192 texts fits its keys in 32 bits, which sort twice as fast.
+        keys = keys.astype(np.uint32)
     # Count repeats of (row, column) once: the unique keys come out sorted by row, then column.
-    keys, counts = np.unique((rows << _HASHED_BITS) | cols, return_counts=True)
-    rows = keys >> _HASHED_BITS
-    cols = keys & (N_HASHED - 1)
-    vals = (np.log1p(counts) * idf[cols]).astype(np.float64)
-    block = rows * 2 + (cols >= N_WORD)
-    sq = np.bincount(block, weights=vals * vals, minlength=2 * len(texts))
-    vals /= np.sqrt(sq[block])
+    keys, counts = _count_keys(keys)
+    cols = (keys & (N_HASHED - 1)).astype(np.int64)
+    # The bit above the word columns tells the word block (0) from the character
+    # block (1) (the two are the same size), so key >> WORD_BITS is row * 2 + block.
+    block = (keys >> WORD_BITS).astype(np.intp)
+    vals = np.log1p(counts) * np.take(idf, cols)
+    # bincount adds in entry order (as before), so each norm is the same to the last bit.
+    sq = np.bincount(block, weights=vals * vals, minlength=2 * n)
+    vals /= np.sqrt(sq)[block]
 
-    n = len(texts)
-    dense = np.asarray(
-        [dense_features(t, tk, lexicon) for t, tk in zip(texts, toks, strict=True)],
-        dtype=np.float32,
-    ).reshape(n, N_DENSE)
+    dense = dense_block(texts, toks, lexicon).astype(np.float32)
     indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    np.cumsum(np.bincount(block, minlength=2 * n).reshape(n, 2).sum(axis=1), out=indptr[1:])
     return Rows(indptr, cols, vals.astype(np.float32), dense)
 
 
