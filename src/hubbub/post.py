@@ -50,11 +50,11 @@ def parse_time(value: str | None) -> datetime | None:
         if text.endswith(("Z", "z")):
             text = text[:-1] + "+00:00"
         return utc(datetime.fromisoformat(text))
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: year 9999 with a negative offset
         pass
     try:
         return utc(datetime.strptime(text, "%a %b %d %H:%M:%S %z %Y"))
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
 
 

@@ -204,3 +204,11 @@ def test_since_until_boundaries_are_exact(store) -> None:
     assert [p.id for p in store.search("edge since:2026-03-01")] == ["b1"]
     assert store.search("edge until:2026-03-01") == []
     assert store.get_post("mastodon", "b1").created_at == midnight
+
+
+def test_extreme_times_and_huge_integers_do_not_crash() -> None:
+    from hubbub.post import parse_time
+    from hubbub.sources.base import RawItem
+
+    assert parse_time("9999-12-31T23:59:59-05:00") is None  # past datetime's range in UTC
+    assert RawItem({"id": 2**70}, Context()).body() == b'{"id":1180591620717411303424}'

@@ -3,6 +3,7 @@ value exactly as a network sent it, with the context the parsers need."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -28,7 +29,12 @@ class RawItem:
 
     def body(self) -> bytes:
         """The bytes to keep as the raw payload."""
-        return self.raw if self.raw is not None else orjson.dumps(self.value)
+        if self.raw is not None:
+            return self.raw
+        try:
+            return orjson.dumps(self.value)
+        except TypeError:  # orjson refuses integers wider than 64 bits; json does not
+            return json.dumps(self.value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 @runtime_checkable
