@@ -188,7 +188,11 @@ def _chromium_or_skip() -> None:
         pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an event loop set on
+# the main thread while it runs, which breaks asyncio tests collected after it
+# (pytest-asyncio, asyncio.run). Ending it with each module keeps test order
+# irrelevant; a Chromium start costs about a second.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     _chromium_or_skip()
     from playwright.sync_api import sync_playwright
