@@ -68,6 +68,7 @@ log = logging.getLogger(__name__)
 
 SUBSCRIPTION_QUEUE = 20_000  # posts the listener may lag behind before it resubscribes
 MAX_BATCH = 500  # posts handed to the stage at once (one transaction)
+GATHER_SECONDS = 0.25  # how long the listener waits to fill a batch
 ALERT_CHECK_SECONDS = 10.0  # how often spikes are recomputed when matches arrived
 ALERT_REFRESH_SECONDS = 300.0  # ... and at least this often (imports bump no counter)
 ALERT_WINDOW = timedelta(days=3)  # hourly buckets (see analyze.volume.bucket_size)
@@ -218,6 +219,11 @@ class Listener:
                     if live is None:
                         break
                     batch = [live]
+                    # Not latency-critical (the dashboard polls every few s):
+                    # gather a batch, so matching and its write transaction run
+                    # a few times a second instead of once per post, leaving
+                    # the GIL and SQLite's single writer to the rooms' pipeline.
+                    await asyncio.sleep(GATHER_SECONDS)
                     while len(batch) < MAX_BATCH and sub.qsize() > 0:
                         try:
                             batch.append(await sub.__anext__())
