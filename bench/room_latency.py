@@ -89,9 +89,14 @@ class Clients:
     def __init__(self, url: str, count: int) -> None:
         ctx = mp.get_context("spawn")
         self.ready, self.stop, self.out = ctx.Queue(), ctx.Event(), ctx.Queue()
-        sizes = [count // CLIENT_PROCS + (1 if i < count % CLIENT_PROCS else 0) for i in range(CLIENT_PROCS)]
+        sizes = [
+            count // CLIENT_PROCS + (1 if i < count % CLIENT_PROCS else 0)
+            for i in range(CLIENT_PROCS)
+        ]
         self.procs = [
-            ctx.Process(target=_client_proc, args=(url, n, self.ready, self.stop, self.out), daemon=True)
+            ctx.Process(
+                target=_client_proc, args=(url, n, self.ready, self.stop, self.out), daemon=True
+            )
             for n in sizes
             if n
         ]
@@ -116,10 +121,12 @@ class Clients:
 def summarise(results: list[tuple[list[str], list[float]]], expected: set[str]) -> dict[str, Any]:
     latencies = sorted(lat for _, lats in results for lat in lats)
     missing = [len(expected - set(ids)) for ids, _ in results]
+
     def pct(p: float) -> float:
         if not latencies:
             return float("nan")
         return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
+
     return {
         "messages": len(latencies),
         "p50_ms": pct(0.50),
@@ -193,7 +200,9 @@ class HubbubServer:
         return [p.id for p in store.iter_posts("#" + TAG, "default")]
 
 
-def hubbub_run(srv: HubbubServer, clients: int, rate: float, seconds: float, seed: int) -> dict[str, Any]:
+def hubbub_run(
+    srv: HubbubServer, clients: int, rate: float, seconds: float, seed: int
+) -> dict[str, Any]:
     before = set(srv.stored_ids())
     cl = Clients(srv.url, clients)
     cl.start()
@@ -274,7 +283,9 @@ def row(name: str, r: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--clients", type=int, default=100)
     ap.add_argument("--rate", type=float, default=100.0)
     ap.add_argument("--seconds", type=float, default=30.0)
@@ -287,14 +298,21 @@ def main(argv: list[str] | None = None) -> int:
         "| run | posts | messages received | p50 ms | p99 ms | max ms | clients missing posts | server RSS MB |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    with tempfile.TemporaryDirectory(prefix="hubbub-bench-") as tmp, HubbubServer(Path(tmp) / "bench.db") as srv:
+    with (
+        tempfile.TemporaryDirectory(prefix="hubbub-bench-") as tmp,
+        HubbubServer(Path(tmp) / "bench.db") as srv,
+    ):
         main_run = hubbub_run(srv, args.clients, args.rate, args.seconds, seed=1)
         lines.append(row(f"Hubbub, {args.rate:g} posts/s × {args.seconds:g} s", main_run))
         print(lines[-1], flush=True)
         base = baseline_run(messages_from_store(srv, main_run["posts"]), args.clients, args.rate)
         lines.append(row(f"bare websockets broadcast, {args.rate:g} posts/s", base))
         print(lines[-1], flush=True)
-        best = args.rate if main_run["p99_ms"] < 100 and not main_run["clients_missing_posts"] else None
+        best = (
+            args.rate
+            if main_run["p99_ms"] < 100 and not main_run["clients_missing_posts"]
+            else None
+        )
         for i, rate in enumerate(float(r) for r in args.sweep.split(",") if r):
             r = hubbub_run(srv, args.clients, rate, args.sweep_seconds, seed=10 + i)
             lines.append(row(f"Hubbub, {rate:g} posts/s × {args.sweep_seconds:g} s", r))

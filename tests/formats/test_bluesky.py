@@ -165,7 +165,9 @@ def test_jetstream_event_kinds() -> None:
 
     assert items[8] == Skipped("app.bsky.actor.profile")
     # An identity event naming a handle teaches the store that DID's handle.
-    assert items[9] == Author(network="bluesky", id="did:plc:dave0000000000000000000004", handle="dave.example.net")
+    assert items[9] == Author(
+        network="bluesky", id="did:plc:dave0000000000000000000004", handle="dave.example.net"
+    )
     assert items[10] == Skipped("account")
 
 

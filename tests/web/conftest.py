@@ -106,7 +106,12 @@ def make_post(
     return Post(
         network=network,
         id=post_id,
-        author=Author(network=network, id=author_id or f"{network}-author-{handle}", handle=handle, display_name=name or handle),
+        author=Author(
+            network=network,
+            id=author_id or f"{network}-author-{handle}",
+            handle=handle,
+            display_name=name or handle,
+        ),
         text=full,
         created_at=created_at or datetime.now(UTC) - timedelta(seconds=1),
         langs=langs,
@@ -131,7 +136,14 @@ def start_server(
     with open_store(str(db)) as store:
         create_user(store, "default", "host", PASSWORD, role="owner")
     port = free_port()
-    settings = Settings(db=str(db), host="127.0.0.1", port=port, sources=sources, guest_posts_per_minute=guest_rate, **settings_extra)  # type: ignore[arg-type]
+    settings = Settings(
+        db=str(db),
+        host="127.0.0.1",
+        port=port,
+        sources=sources,
+        guest_posts_per_minute=guest_rate,
+        **settings_extra,
+    )  # type: ignore[arg-type]
     pipeline = None
     try:
         import hubbub.pipeline as real
@@ -144,7 +156,9 @@ def start_server(
             pytest.skip("the pipeline (and its simulator) is not available yet")
         pipeline = StubPipeline(open_store(str(db)))
     app = create_app(settings, pipeline=pipeline)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", proxy_headers=False)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", proxy_headers=False
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="hubbub-test-server", daemon=True)
     thread.start()

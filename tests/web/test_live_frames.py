@@ -131,7 +131,9 @@ def test_served_configuration_delivers_every_post_in_order(tmp_path: Path) -> No
     async def client() -> list[dict]:
         async with websockets.connect(url) as a, websockets.connect(url) as b:
             for post in posts:
-                fut = asyncio.run_coroutine_threadsafe(app.state.pipeline.submit(post), app.state.loop)
+                fut = asyncio.run_coroutine_threadsafe(
+                    app.state.pipeline.submit(post), app.state.loop
+                )
                 await asyncio.wrap_future(fut)
             got = []
             for ws in (a, b):

@@ -65,7 +65,9 @@ def test_naughty_strings_render_as_text(browser, server, tag):
             [tag, strings],
         )
         assert all(code in (201, 422) for code in statuses), sorted(set(statuses))
-        guest_names = [clean_name(s) for s, code in zip(strings, statuses, strict=True) if code == 201]
+        guest_names = [
+            clean_name(s) for s, code in zip(strings, statuses, strict=True) if code == 201
+        ]
         assert len(guest_names) > len(strings) * 0.9
         total = len(expected) + len(guest_names)
         expect(page.locator("#posts > li")).to_have_count(total, timeout=60_000)

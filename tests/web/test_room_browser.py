@@ -15,11 +15,15 @@ pytestmark = pytest.mark.browser
 def open_room(page, server, tag: str) -> None:
     page.goto(f"{server.url}/rooms/{tag}")
     # Connected and the first page of posts loaded.
-    page.wait_for_function("() => window.hubbubRoom && window.hubbubRoom.state.loaded && window.hubbubRoom.state.ws.readyState === 1")
+    page.wait_for_function(
+        "() => window.hubbubRoom && window.hubbubRoom.state.loaded && window.hubbubRoom.state.ws.readyState === 1"
+    )
 
 
 def visible_ids(page) -> list[str]:
-    return page.eval_on_selector_all("#posts > li:not([hidden])", "els => els.map(e => e.dataset.id)")
+    return page.eval_on_selector_all(
+        "#posts > li:not([hidden])", "els => els.map(e => e.dataset.id)"
+    )
 
 
 def shown(page) -> int:
@@ -28,7 +32,9 @@ def shown(page) -> int:
 
 @pytest.fixture(scope="module")
 def sim_server(tmp_path_factory):
-    srv = start_server(tmp_path_factory.mktemp("sim"), sources=("sim:simroom?rate=10&seed=3&speed=30",))
+    srv = start_server(
+        tmp_path_factory.mktemp("sim"), sources=("sim:simroom?rate=10&seed=3&speed=30",)
+    )
     yield srv
     stop_server(srv)
 
@@ -82,8 +88,12 @@ def test_slow_mode_queues_without_dropping(page, server, tag):
 
 def test_filters(page, server, tag):
     server.set_person(tag, "host", "x", "hosty")
-    q1 = make_post(tag, "Q1: what is your favourite tool?", network="x", handle="hosty", name="Host Y")
-    repost = make_post(tag, "RT a repost", network="bluesky", repost_of="at://elsewhere/app.bsky.feed.post/1")
+    q1 = make_post(
+        tag, "Q1: what is your favourite tool?", network="x", handle="hosty", name="Host Y"
+    )
+    repost = make_post(
+        tag, "RT a repost", network="bluesky", repost_of="at://elsewhere/app.bsky.feed.post/1"
+    )
     a1 = make_post(tag, "A1 my editor", network="mastodon", langs=("pl",))
     reply = make_post(tag, "pens, always", network="x", reply_to=q1.id)
     other = make_post(tag, "just chatting", network="bluesky", langs=("de",))
@@ -143,9 +153,23 @@ def test_block_hides_an_author_for_everyone(browser, host_page, server, tag):
 
 def test_cross_post_shows_once_with_both_badges(page, server, tag):
     open_room(page, server, tag)
-    server.submit(make_post(tag, "Great chat everyone! #extra", network="x", handle="dana", name="Dana Q"))
-    server.submit(make_post(tag, "Great chat   everyone!", network="bluesky", handle="dana.bsky.social", name="Dana Q"))
-    server.submit(make_post(tag, "Great chat everyone!", network="mastodon", handle="other", name="Someone Else"))
+    server.submit(
+        make_post(tag, "Great chat everyone! #extra", network="x", handle="dana", name="Dana Q")
+    )
+    server.submit(
+        make_post(
+            tag,
+            "Great chat   everyone!",
+            network="bluesky",
+            handle="dana.bsky.social",
+            name="Dana Q",
+        )
+    )
+    server.submit(
+        make_post(
+            tag, "Great chat everyone!", network="mastodon", handle="other", name="Someone Else"
+        )
+    )
     expect(page.locator("#posts > li")).to_have_count(2)
     merged = page.locator("#posts > li", has_text="Dana Q")
     expect(merged.locator(".badge")).to_have_count(2)
@@ -155,7 +179,11 @@ def test_cross_post_shows_once_with_both_badges(page, server, tag):
 
 def test_content_warning_is_folded_until_opened(page, server, tag):
     open_room(page, server, tag)
-    server.submit(make_post(tag, "the ending of the film", network="mastodon", content_warning="film spoilers"))
+    server.submit(
+        make_post(
+            tag, "the ending of the film", network="mastodon", content_warning="film spoilers"
+        )
+    )
     server.submit(make_post(tag, "a graphic photo", network="x", sensitive=True))
     expect(page.locator("#posts > li")).to_have_count(2)
     expect(page.locator("details.cw")).to_have_count(2)
@@ -233,7 +261,9 @@ def test_posting_appends_the_hashtag_once_and_threads(host_page, server, tag):
     host_page.fill("#c-text", f"again with #{tag.upper()} inside")
     host_page.click("#c-send")
     expect(host_page.locator("#posts > li")).to_have_count(2)
-    texts = host_page.eval_on_selector_all("#posts > li .text", "els => els.map(e => e.textContent)")
+    texts = host_page.eval_on_selector_all(
+        "#posts > li .text", "els => els.map(e => e.textContent)"
+    )
     assert sorted(texts) == sorted([f"hello there #{tag}", f"again with #{tag.upper()} inside"])
     posts = host_page.request.get(f"{server.url}/api/rooms/{tag}/posts").json()
     newest, oldest = posts[0], posts[1]

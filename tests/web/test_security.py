@@ -61,7 +61,9 @@ def test_login_form_needs_csrf_and_rejects_foreign_origin(server):
             headers={"Origin": "https://evil.example"},
         )
         assert r.status_code == 403
-        r = client.post("/login", data={"name": "host", "password": "wrong password", "csrf": token})
+        r = client.post(
+            "/login", data={"name": "host", "password": "wrong password", "csrf": token}
+        )
         assert r.status_code == 401
         r = client.post("/login", data={"name": "host", "password": PASSWORD, "csrf": token})
         assert r.status_code == 303
@@ -73,7 +75,9 @@ def test_guest_post_refused_unless_room_allows(server, tag):
     with http_client(server) as client:
         token = _csrf(client, f"/rooms/{tag}")
         r = client.post(
-            f"/api/rooms/{tag}/posts", json={"text": "hi", "name": "Guest"}, headers={"X-CSRF-Token": token}
+            f"/api/rooms/{tag}/posts",
+            json={"text": "hi", "name": "Guest"},
+            headers={"X-CSRF-Token": token},
         )
         assert r.status_code == 403
 
@@ -91,7 +95,9 @@ def test_security_headers_on_pages_and_api(server, tag):
 
 
 def test_posts_api_contract(server, tag):
-    post = make_post(tag, "Q1: what brings you here?", network="bluesky", handle="ann.bsky.social", name="Ann")
+    post = make_post(
+        tag, "Q1: what brings you here?", network="bluesky", handle="ann.bsky.social", name="Ann"
+    )
     server.submit(post)
     with http_client(server) as client:
         data = client.get(f"/api/rooms/{tag}/posts", params={"limit": 5}).json()

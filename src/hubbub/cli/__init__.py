@@ -20,7 +20,9 @@ def main() -> None:
 def _register() -> None:
     from hubbub.cli import classify, data, listen, serve, simulate
 
-    for command in data.COMMANDS + classify.COMMANDS + serve.COMMANDS + simulate.COMMANDS + listen.COMMANDS:
+    for command in (
+        data.COMMANDS + classify.COMMANDS + serve.COMMANDS + simulate.COMMANDS + listen.COMMANDS
+    ):
         main.add_command(command)
 
 

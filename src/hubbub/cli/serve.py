@@ -106,7 +106,9 @@ def _run(settings: Settings) -> None:
 
 @click.command("serve")
 @db_option
-@click.option("--host", default=None, help="Address to listen on. Default 127.0.0.1, or $HUBBUB_HOST.")
+@click.option(
+    "--host", default=None, help="Address to listen on. Default 127.0.0.1, or $HUBBUB_HOST."
+)
 @click.option("--port", type=int, default=None, help="Port. Default 8000, or $HUBBUB_PORT.")
 @workspace_option
 @click.option(
@@ -116,7 +118,9 @@ def _run(settings: Settings) -> None:
     metavar="SRC",
     help="Feed the rooms: sim:TAG[?rate=R&seed=S&speed=F] or replay:FILE[?speed=F&maxgap=S]. Repeatable.",
 )
-def serve(db: str | None, host: str | None, port: int | None, workspace: str, sources: tuple[str, ...]) -> None:
+def serve(
+    db: str | None, host: str | None, port: int | None, workspace: str, sources: tuple[str, ...]
+) -> None:
     """Run the web app: live rooms, posting, accounts."""
     settings = Settings.from_env(
         db=db, host=host, port=port, workspace=workspace, sources=tuple(sources) or None
@@ -155,9 +159,16 @@ def _mark_sim_cast(repo: object) -> None:
 
 
 @click.command("demo")
-@click.option("--port", type=int, default=8000, show_default=True, help="Port (another free one if taken).")
-@click.option("--dir", "folder", type=click.Path(file_okay=False), default=None,
-              help="Folder for the demo database. Default: a new temporary folder.")
+@click.option(
+    "--port", type=int, default=8000, show_default=True, help="Port (another free one if taken)."
+)
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Folder for the demo database. Default: a new temporary folder.",
+)
 def demo(port: int, folder: str | None) -> None:
     """Start Hubbub offline with a simulated chat on #hubchat and a demo login."""
     from hubbub.store import open_store
@@ -177,7 +188,9 @@ def demo(port: int, folder: str | None) -> None:
         else:
             create_user(store, "default", "demo", password, role="owner")
         _mark_sim_cast(RoomRepo(store, "default"))
-    settings = Settings.from_env(db=db, host=host, port=port, workspace="default", sources=(DEMO_SOURCE,))
+    settings = Settings.from_env(
+        db=db, host=host, port=port, workspace="default", sources=(DEMO_SOURCE,)
+    )
     url = f"http://{host}:{port}/rooms/{DEMO_TAG}"
     click.echo(_("Hubbub demo: {url}").format(url=url))
     click.echo(_("Sign in as: demo / {password}").format(password=password))
@@ -195,8 +208,12 @@ def user() -> None:
 @click.argument("name")
 @db_option
 @workspace_option
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
-@click.option("--role", type=click.Choice(["owner", "agent", "viewer"]), default="owner", show_default=True)
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from standard input (for scripts)."
+)
+@click.option(
+    "--role", type=click.Choice(["owner", "agent", "viewer"]), default="owner", show_default=True
+)
 def user_create(name: str, db: str | None, workspace: str, password_stdin: bool, role: str) -> None:
     """Create an account (argon2id password hash)."""
     from hubbub.web.accounts import AccountError, create_user

@@ -30,7 +30,9 @@ class User:
     role: str
 
 
-def create_user(store: Store, workspace: str, name: str, password: str, role: str = "owner") -> User:
+def create_user(
+    store: Store, workspace: str, name: str, password: str, role: str = "owner"
+) -> User:
     name = name.strip()
     if not name or len(name) > 100 or any(ch.isspace() for ch in name):
         raise AccountError("a user name is 1 to 100 characters without spaces")
@@ -72,9 +74,13 @@ def set_password(store: Store, workspace: str, name: str, password: str) -> None
 def authenticate(store: Store, workspace: str, name: str, password: str) -> User | None:
     ws = store.workspace_id(workspace)
     with store.engine.connect() as conn:
-        row = conn.execute(
-            sa.select(users).where(users.c.workspace_id == ws, users.c.name == name.strip())
-        ).mappings().first()
+        row = (
+            conn.execute(
+                sa.select(users).where(users.c.workspace_id == ws, users.c.name == name.strip())
+            )
+            .mappings()
+            .first()
+        )
     try:
         _hasher.verify(row["password_hash"] if row else _DUMMY_HASH, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):

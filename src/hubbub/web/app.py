@@ -29,7 +29,9 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 
 
-def create_app(settings: Settings | None = None, *, store: Store | None = None, pipeline: Any = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, store: Store | None = None, pipeline: Any = None
+) -> FastAPI:
     settings = settings or Settings.from_env()
     sessions = Sessions(settings.resolved_secret(), secure=settings.secure_cookies)
 

@@ -64,6 +64,8 @@ def text_frame(payload: bytes) -> bytes:
     else:
         head = struct.pack("!BBQ", 0x81, 127, n)
     return head + payload
+
+
 MAX_HUBS = 1000  # rooms followed live at once (each costs a subscription)
 RESUBSCRIBE_DELAY = 0.5
 

@@ -98,9 +98,13 @@ class RoomRepo:
     def get(self, tag: str) -> Room:
         key = normalise_tag(tag)
         with self.store.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(rooms).where(rooms.c.workspace_id == self.ws, rooms.c.tag == key)
-            ).mappings().first()
+            row = (
+                conn.execute(
+                    sa.select(rooms).where(rooms.c.workspace_id == self.ws, rooms.c.tag == key)
+                )
+                .mappings()
+                .first()
+            )
             if row is None:
                 return Room(None, key)
             room = Room(row["id"], key, row["allow_guests"], row["approval"], row["title"])
@@ -136,7 +140,9 @@ class RoomRepo:
             )
         return self.get(tag)
 
-    def update(self, tag: str, *, allow_guests: bool | None = None, approval: bool | None = None) -> Room:
+    def update(
+        self, tag: str, *, allow_guests: bool | None = None, approval: bool | None = None
+    ) -> Room:
         room = self.ensure(tag)
         values: dict[str, Any] = {"updated_at": datetime.now(UTC)}
         if allow_guests is not None:
@@ -236,7 +242,9 @@ class RoomRepo:
         with self.store.engine.connect() as conn:
             keys = conn.execute(
                 sa.select(ra.c.network, ra.c.post_id)
-                .where(ra.c.workspace_id == self.ws, ra.c.room_id == room.id, ra.c.status == "pending")
+                .where(
+                    ra.c.workspace_id == self.ws, ra.c.room_id == room.id, ra.c.status == "pending"
+                )
                 .order_by(ra.c.created_at)
                 .limit(limit)
             ).all()
@@ -331,5 +339,7 @@ def configured_tags(store: Store, workspace: str) -> list[str]:
     ws = store.workspace_id(workspace)
     with store.engine.connect() as conn:
         return list(
-            conn.execute(sa.select(rooms.c.tag).where(rooms.c.workspace_id == ws).order_by(rooms.c.id)).scalars()
+            conn.execute(
+                sa.select(rooms.c.tag).where(rooms.c.workspace_id == ws).order_by(rooms.c.id)
+            ).scalars()
         )

@@ -59,7 +59,9 @@ async def update_settings(request: Request, tag: str, body: RoomSettingsIn) -> d
     require_host(request)
     key = room_tag(tag)
     repo = request.app.state.rooms
-    await asyncio.to_thread(repo.update, key, allow_guests=body.allow_guests, approval=body.approval)
+    await asyncio.to_thread(
+        repo.update, key, allow_guests=body.allow_guests, approval=body.approval
+    )
     room = await request.app.state.hubs.refresh(key)
     return room.for_host()
 

@@ -55,7 +55,11 @@ async def login(
     )
     if user is None:
         return _page(
-            request, "login.html", status=401, next=_safe_next(next), error=_("Wrong name or password.")
+            request,
+            "login.html",
+            status=401,
+            next=_safe_next(next),
+            error=_("Wrong name or password."),
         )
     # A new session id and CSRF token at sign-in (no session fixation).
     request.state.session = Sessions.new(user.id)

@@ -122,7 +122,9 @@ async def _form_token(request: Request) -> str | None:
 def security_middleware(
     sessions: Sessions, allowed_origins: tuple[str, ...] = ()
 ) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
-    async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def middleware(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         session = sessions.load(request)
         fresh = session is None
         if session is None:
