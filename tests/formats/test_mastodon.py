@@ -344,12 +344,12 @@ def test_media_links_card_and_explicit_server() -> None:
     assert post.source == "Ivory"
 
 
-def test_server_inference_without_local_account_falls_back_to_uri_host() -> None:
+def test_server_unknown_without_local_account_gives_a_star_alias() -> None:
     # Only a remote account and no ctx.server: nothing says which server the
-    # local ids belong to, so the status uri's host is the best guess.
+    # local ids belong to (the uri's host is the author's server, not ours).
     (post,) = mastodon.parse(fixture("media.json"), Context())
     assert isinstance(post, Post)
-    assert post.aliases == ("photos.example/112000000000000400",)
+    assert post.aliases == ("*/112000000000000400",)
 
 
 def test_ctx_server_given_as_url_is_normalised() -> None:

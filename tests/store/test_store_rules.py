@@ -212,3 +212,11 @@ def test_extreme_times_and_huge_integers_do_not_crash() -> None:
 
     assert parse_time("9999-12-31T23:59:59-05:00") is None  # past datetime's range in UTC
     assert RawItem({"id": 2**70}, Context()).body() == b'{"id":1180591620717411303424}'
+
+
+def test_delete_from_a_known_server_finds_a_post_stored_with_an_unknown_one(store) -> None:
+    post = _post("https://remote.example/s/5", "imported without its server", aliases=("*/555",))
+    store.ingest([Ingest(post)])
+    result = store.ingest([Ingest(Deletion(network="mastodon", alias="mastodon.example/555"))])
+    assert result.counts.deleted == 1
+    assert store.search("imported") == []

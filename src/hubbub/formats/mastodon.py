@@ -15,9 +15,10 @@ ids (``id``, ``in_reply_to_id``, a ``delete`` event's payload) are local to the
 server the payload came from, so they are kept as aliases ``SERVER/LOCALID``.
 SERVER is ``ctx.server`` when known; otherwise it is inferred from a *local*
 account in the same payload (``acct`` without ``@`` means "an account on the
-server you are asking"), and only failing that from the status ``uri`` host,
-which is right for statuses authored on the fetching server but not for remote
-ones. Account handles are always ``user@host``.
+server you are asking"), and failing that it is ``*`` (unknown): the status
+``uri`` host would be wrong for every remote status. The store matches a
+``*/ID`` alias to a delete from any server when only one post has that id.
+Account handles are always ``user@host``.
 """
 
 from __future__ import annotations
@@ -405,7 +406,10 @@ def _post(
 
 
 def _alias(status: dict[str, Any], server: str | None, local_id: Any) -> str:
-    return f"{server or _host(status['uri']) or '*'}/{_local_id(local_id)}"
+    # Without a known fetching server the local id belongs to "some server":
+    # "*" (the status URI's host would be wrong for every remote status).
+    del status
+    return f"{server or '*'}/{_local_id(local_id)}"
 
 
 def _local_id(value: Any) -> str | None:

@@ -160,6 +160,8 @@ class _Batch:
                     if item.alias.startswith("*/"):
                         star_aliases.add((item.network, item.alias))
                     alias_keys.add((item.network, item.alias))
+                    # A post stored without knowing its server has "*/ID".
+                    alias_keys.add((item.network, "*/" + item.alias.split("/", 1)[-1]))
         self._load_known_handles(items)
         self._load_aliases(alias_keys, star_aliases)
         keys.update(
@@ -382,6 +384,10 @@ class _Batch:
                 keys.extend((deletion.network, post_id) for post_id in found if len(found) == 1)
             else:
                 row = self.aliases.get((deletion.network, deletion.alias))
+                if row is None or not row["post_id"]:
+                    # The post may have been stored before its server was known.
+                    star = "*/" + deletion.alias.split("/", 1)[-1]
+                    row = self.aliases.get((deletion.network, star))
                 if row is not None and row["post_id"]:
                     keys.append((deletion.network, row["post_id"]))
             if not keys:
