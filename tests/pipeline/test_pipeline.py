@@ -261,3 +261,38 @@ async def test_default_batching_groups_what_queued_up_while_busy(store) -> None:
     assert [g.post.id for g in got if g is not None] == [f"web:batch{n:04d}" for n in range(30)]
     assert pipeline.batches == 1 and pipeline.stats()["store"]["batches"] == 1
     assert store.count() == 30
+
+
+async def test_a_restarted_replay_continues_after_the_stored_cursor(store, tmp_path: Path) -> None:
+    """Run a replay to the end, then 'restart' with the cursor set back to line
+    15: the new run sends only lines 16 and on, and stores nothing twice."""
+    import orjson
+
+    from hubbub.sources.replay import ReplaySource
+
+    path = tmp_path / "capture.jsonl"
+    path.write_bytes(b"\n".join(orjson.dumps(i.value) for i in sim("replayed", 30).items()) + b"\n")
+    first = Pipeline(store)
+    await first.start([ReplaySource(path, speed=1000.0, maxgap=0, sleep=_no_sleep)])
+    name = f"replay:{path}"
+    await _until(lambda: first.health()[name]["state"] == "done")
+    await first.stop()
+    lines = len(path.read_bytes().splitlines())
+    assert store.get_cursor(name) == str(lines)
+    stored = store.count()
+
+    # Nothing new after a clean finish: the whole file is skipped.
+    again = Pipeline(store)
+    await again.start([ReplaySource(path, speed=1000.0, maxgap=0, sleep=_no_sleep)])
+    await _until(lambda: again.health()[name]["state"] == "done")
+    await again.stop()
+    assert again.health()[name]["items"] == 0
+
+    # As if the first run had stopped after line 15.
+    store.set_cursor(name, "15")
+    resumed = Pipeline(store)
+    await resumed.start([ReplaySource(path, speed=1000.0, maxgap=0, sleep=_no_sleep)])
+    await _until(lambda: resumed.health()[name]["state"] == "done")
+    await resumed.stop()
+    assert resumed.health()[name]["items"] == lines - 15
+    assert store.count() == stored and store.get_cursor(name) == str(lines)

@@ -31,7 +31,7 @@ from typing import Any
 from hubbub.pipeline.bus import Bus, LivePost, MemoryBus, Subscription
 from hubbub.pipeline.stages import Batch, Entry, Normalise, Publish, Stage, StoreStage
 from hubbub.post import Post
-from hubbub.sources.base import RawItem, Source, describe_error
+from hubbub.sources.base import RawItem, Resumable, Source, describe_error
 from hubbub.store import Store
 
 log = logging.getLogger(__name__)
@@ -171,6 +171,18 @@ class Pipeline:
         failures = 0
         while True:
             health.state, health.retry_at = "connected", None
+            if isinstance(source, Resumable):
+                # Continue after what the store has committed for this source.
+                try:
+                    cursor = await asyncio.to_thread(
+                        self.store.get_cursor, source.name, self.workspace
+                    )
+                except Exception as exc:  # noqa: BLE001 - read it all again: the store dedupes
+                    log.warning(
+                        "source %s: no stored cursor (%s)", source.name, describe_error(exc)
+                    )
+                    cursor = None
+                source.resume_from(cursor)
             iterator = source.__aiter__()
             got_any = False
             try:

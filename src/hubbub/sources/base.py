@@ -44,6 +44,15 @@ class Source(Protocol):
     def __aiter__(self) -> AsyncIterator[RawItem]: ...
 
 
+@runtime_checkable
+class Resumable(Protocol):
+    """A source that can continue after the last position the store committed
+    (its ``RawItem.cursor``): the pipeline calls ``resume_from`` with the stored
+    cursor before every (re)start, so a restart neither re-reads nor skips."""
+
+    def resume_from(self, cursor: str | None) -> None: ...
+
+
 # Secrets a future connector's error could carry: tokens in query strings or
 # headers, passwords in URLs. Errors are shown in health() and logs, so they
 # are scrubbed once here rather than trusted to every connector.

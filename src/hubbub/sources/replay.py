@@ -81,6 +81,11 @@ class ReplaySource:
         self.name = f"replay:{path}"
         self.bad_records = 0  # lines that are not JSON (logged with their line number)
         self._sleep = sleep
+        self._after_line = 0  # resume: records up to this line were stored already
+
+    def resume_from(self, cursor: str | None) -> None:
+        """Skip the records up to line ``cursor`` (a stored RawItem.cursor)."""
+        self._after_line = int(cursor) if cursor and cursor.isdigit() else 0
 
     async def _records(self) -> AsyncIterator[Record]:
         # File reading and JSON decoding happen in a worker thread, a chunk at
@@ -99,6 +104,8 @@ class ReplaySource:
         records = self._records()
         try:
             async for record in records:
+                if record.line <= self._after_line:
+                    continue  # stored before a restart: neither re-sent nor waited for
                 if record.error is not None:
                     self.bad_records += 1
                     log.warning("%s:%d: skipped: %s", self.path, record.line, record.error)
