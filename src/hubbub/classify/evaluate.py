@@ -128,21 +128,31 @@ def eval_sentiment(root: Path, rep: Report) -> None:
         )
 
 
+def _binary_rows(
+    gold: Sequence[str], systems: dict[str, Sequence[str]], labels: tuple[str, str], f1_key: str
+) -> dict[str, dict[str, float]]:
+    """Summary rows for a two-class task; ``f1_key`` is the positive class's F1
+    (the second label), as the papers report it beside macro-F1."""
+    rows = {}
+    for name, pred in systems.items():
+        row = summary(gold, pred, labels)
+        row[f1_key] = per_class(gold, pred, labels)[labels[1]]["f1"]
+        rows[name] = row
+    return rows
+
+
 def eval_offensive(root: Path, rep: Report) -> None:
     texts, labels = datasets.tweeteval(root, "offensive", "val")
     gold = ["offensive" if x else "not" for x in labels]
     ours = [
         "offensive" if c.offensive else "not" for c in classify_texts(texts, ["en"] * len(texts))
     ]
-    labs = ("not", "offensive")
-    rows = {}
-    for name, pred in (
-        ("hubbub (LR)", ours),
-        ("majority class (not offensive)", ["not"] * len(gold)),
-    ):
-        s = summary(gold, pred, labs)
-        s["f1_offensive"] = per_class(gold, pred, labs)["offensive"]["f1"]
-        rows[name] = s
+    rows = _binary_rows(
+        gold,
+        {"hubbub (LR)": ours, "majority class (not offensive)": ["not"] * len(gold)},
+        ("not", "offensive"),
+        "f1_offensive",
+    )
     rep.table(
         f"Offensive — TweetEval offensive val (n={len(texts)})",
         rows,
@@ -178,16 +188,15 @@ def eval_complaint_cv(root: Path, rep: Report, folds: int = 10) -> None:
     pred = np.zeros_like(y)
     for tr, te in StratifiedKFold(folds, shuffle=True, random_state=train.SEED).split(design, y):
         pred[te] = train.fit_complaint(design[tr], y[tr], complaint_c).predict(design[te])
-    labs = ("0", "1")
-    gold_s, pred_s = [str(v) for v in y], [str(v) for v in pred]
-    rows = {}
-    for name, p in (
-        ("hubbub (LR + stacked sentiment)", pred_s),
-        ("majority class (not complaint)", ["0"] * len(y)),
-    ):
-        s = summary(gold_s, p, labs)
-        s["f1_complaint"] = per_class(gold_s, p, labs)["1"]["f1"]
-        rows[name] = s
+    rows = _binary_rows(
+        [str(v) for v in y],
+        {
+            "hubbub (LR + stacked sentiment)": [str(v) for v in pred],
+            "majority class (not complaint)": ["0"] * len(y),
+        },
+        ("0", "1"),
+        "f1_complaint",
+    )
     rep.table(
         f"Complaint — {folds}-fold CV on complaints/train.csv (n={len(y)})",
         rows,

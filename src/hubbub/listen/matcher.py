@@ -32,31 +32,13 @@ import ahocorasick
 
 from hubbub.post import Post, utc
 from hubbub.query import ast
-from hubbub.query.evaluate import contains_phrase
+from hubbub.query.evaluate import contains_phrase, handle_forms, lang_forms
 from hubbub.query.parser import parse
 from hubbub.query.tokens import fold, tokenize
 
 SEP = "\x1f"  # unit separator: never part of a token, tag or handle
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 Key = tuple[str, str]  # (kind, value); kinds: t = text token, h = hashtag, m = mention, f = from
-
-
-def _handle_forms(handle: str) -> frozenset[str]:
-    """Every value a ``@``/``from:`` node can equal and still match ``handle``
-    (the rule of ``evaluate.handle_matches``: the folded handle, or its part
-    before the first ``@``)."""
-    folded = fold(handle)
-    return frozenset((folded, folded.split("@", 1)[0]))
-
-
-def _lang_prefixes(lang: str) -> frozenset[str]:
-    """Codes ``lang:`` matches for one language tag: the ASCII-lower-cased tag
-    and each prefix of it that ends right before a ``-`` (``pt-br`` → pt, pt-br)."""
-    lowered = lang.translate(_ASCII_LOWER)
-    out = {lowered}
-    out.update(lowered[:i] for i, ch in enumerate(lowered) if ch == "-")
-    return frozenset(out)
 
 
 class PostView:
@@ -98,14 +80,14 @@ class PostView:
         if self._mentions is None:
             forms: set[str] = set()
             for mention in self.post.mentions:
-                forms |= _handle_forms(mention)
+                forms |= handle_forms(mention)
             self._mentions = frozenset(forms)
         return self._mentions
 
     @property
     def from_forms(self) -> frozenset[str]:
         if self._from is None:
-            self._from = _handle_forms(self.post.author.handle)
+            self._from = handle_forms(self.post.author.handle)
         return self._from
 
     @property
@@ -113,7 +95,7 @@ class PostView:
         if self._langs is None:
             codes: set[str] = set()
             for lang in self.post.langs:
-                codes |= _lang_prefixes(lang)
+                codes |= lang_forms(lang)
             self._langs = frozenset(codes)
         return self._langs
 

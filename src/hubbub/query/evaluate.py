@@ -87,6 +87,22 @@ def lang_matches(code: str, lang: str) -> bool:
     return lowered == code or lowered.startswith(code + "-")
 
 
+def handle_forms(handle: str) -> frozenset[str]:
+    """Every value a ``@``/``from:`` node can hold and still match ``handle``
+    (``handle_matches`` turned around, for indexes: the folded handle, or its
+    part before the first ``@``)."""
+    folded = fold(handle)
+    return frozenset((folded, folded.split("@", 1)[0]))
+
+
+def lang_forms(lang: str) -> frozenset[str]:
+    """Every code ``lang:`` can hold and still match the tag ``lang``
+    (``lang_matches`` turned around: the tag and each prefix ending before a
+    ``-``; ``pt-br`` → pt, pt-br)."""
+    lowered = lang.translate(_ASCII_LOWER)
+    return frozenset({lowered, *(lowered[:i] for i, ch in enumerate(lowered) if ch == "-")})
+
+
 def contains_phrase(tokens: list[str], phrase: tuple[str, ...]) -> bool:
     """Whether ``phrase`` occurs as consecutive items of ``tokens``."""
     width = len(phrase)

@@ -67,14 +67,14 @@ class Store:
 
     # -- workspaces --------------------------------------------------------
 
-    def workspace_id(self, name: str = DEFAULT_WORKSPACE, conn: sa.Connection | None = None) -> int:
+    def workspace_id(self, name: str = DEFAULT_WORKSPACE) -> int:
         """The id of workspace ``name``, creating it on first use."""
         if name in self._workspace_ids:
             return self._workspace_ids[name]
         if not name or len(name) > 100:
             raise StoreError("a workspace name is 1 to 100 characters")
         w = t.workspaces
-        with self.engine.begin() if conn is None else _nullcontext(conn) as c:
+        with self.engine.begin() as c:
             found = c.execute(sa.select(w.c.id).where(w.c.name == name)).scalar()
             if found is None:
                 stmt = _insert_ignore(c, w).values(name=name, created_at=datetime.now(UTC))
@@ -233,14 +233,3 @@ class Store:
         with self.engine.connect() as conn:
             row = conn.execute(stmt).mappings().first()
         return dict(row) if row else None
-
-
-class _nullcontext:
-    def __init__(self, conn: sa.Connection) -> None:
-        self.conn = conn
-
-    def __enter__(self) -> sa.Connection:
-        return self.conn
-
-    def __exit__(self, *exc: object) -> None:
-        return None

@@ -487,30 +487,27 @@ class _Batch:
             if not rows:
                 continue
             self.conn.execute(sa.update(p).where(where).values(author_handle=handle))
-            pks = [row["pk"] for row in rows]
-            for chunk in _chunks(pks, 500):
-                self.conn.execute(sa.delete(t.post_terms).where(t.post_terms.c.post_pk.in_(chunk)))
-            params = [
-                {"post_pk": row["pk"], "kind": kind, "value": value}
-                for row in rows
-                for kind, value in term_rows({**row, "author_handle": handle})
-            ]
-            if params:
-                _bulk_insert(self.conn, t.post_terms, params)
+            for row in rows:
+                row["author_handle"] = handle
+            self._rewrite_terms(rows, stale=[row["pk"] for row in rows])
+
+    def _rewrite_terms(self, rows: list[dict[str, Any]], stale: list[int]) -> None:
+        """Write the facet rows of ``rows``, first dropping those of ``stale`` posts."""
+        for chunk in _chunks(stale, 500):
+            self.conn.execute(sa.delete(t.post_terms).where(t.post_terms.c.post_pk.in_(chunk)))
+        params = [
+            {"post_pk": row["pk"], "kind": kind, "value": value}
+            for row in rows
+            for kind, value in term_rows(row)
+        ]
+        if params:
+            _bulk_insert(self.conn, t.post_terms, params)
 
     def _write_terms(self) -> None:
         if not self.term_dirty:
             return
-        pks = [self.rows[key]["pk"] for key in self.term_dirty if self.status[key] == "changed"]
-        for chunk in _chunks(pks, 500):
-            self.conn.execute(sa.delete(t.post_terms).where(t.post_terms.c.post_pk.in_(chunk)))
-        params = [
-            {"post_pk": self.rows[key]["pk"], "kind": kind, "value": value}
-            for key in self.term_dirty
-            for kind, value in term_rows(self.rows[key])
-        ]
-        if params:
-            _bulk_insert(self.conn, t.post_terms, params)
+        stale = [self.rows[key]["pk"] for key in self.term_dirty if self.status[key] == "changed"]
+        self._rewrite_terms([self.rows[key] for key in self.term_dirty], stale)
 
     def _write_versions(self) -> None:
         params = []

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from hubbub.post import Author, Post
+from hubbub.query.evaluate import handle_forms, lang_forms
 from hubbub.query.tokens import fold, index_text
 
 
@@ -110,14 +111,6 @@ def author_to_row(author: Author, now: datetime) -> dict[str, Any]:
     }
 
 
-def _handle_forms(handle: str) -> set[str]:
-    folded = fold(handle.lstrip("@"))
-    forms = {folded}
-    if "@" in folded:  # Mastodon user@host: also findable by the user part
-        forms.add(folded.split("@", 1)[0])
-    return forms
-
-
 def term_rows(row: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     """The exact-match facets stored in ``post_terms`` for a post row."""
     if row["deleted"]:
@@ -127,12 +120,10 @@ def term_rows(row: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     for tag in row["hashtags"]:
         candidates.append(("h", fold(tag.lstrip("#"))))
     for mention in row["mentions"]:
-        candidates.extend(("m", form) for form in _handle_forms(mention))
+        candidates.extend(("m", form) for form in handle_forms(mention))
     for lang in row["langs"]:
-        # "zh-hant-tw" is findable as zh-hant-tw, zh-hant and zh.
-        parts = lang.lower().replace("_", "-").split("-")
-        candidates.extend(("l", "-".join(parts[:n])) for n in range(1, len(parts) + 1))
-    candidates.extend(("f", form) for form in _handle_forms(row["author_handle"]))
+        candidates.extend(("l", form) for form in lang_forms(lang))
+    candidates.extend(("f", form) for form in handle_forms(row["author_handle"]))
     for item in candidates:
         if item[1] and item not in seen:
             seen.add(item)
