@@ -1,0 +1,20 @@
+"""Network accounts (secrets encrypted) and source health.
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-11-30
+"""
+
+revision = "0006"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # Reserved in the migration chain; filled in by the change that needs it.
+    pass
+
+
+def downgrade() -> None:
+    pass

@@ -1,0 +1,20 @@
+"""Chat rooms: pinned posts and removed posts.
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-11-30
+"""
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # Reserved in the migration chain; filled in by the change that needs it.
+    pass
+
+
+def downgrade() -> None:
+    pass
