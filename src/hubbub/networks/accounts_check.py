@@ -1,0 +1,41 @@
+"""``hubbub account check``: one verifying call per network.
+
+Each network registers ``module:function``, an
+``async (Credentials, base_url | None) -> str`` that returns who the
+credentials belong to (``@handle``) or raises ``CheckFailed`` with a
+secret-free reason. Imported only when used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Awaitable, Callable
+
+from hubbub.networks.env import Credentials
+
+CHECKS: dict[str, str] = {
+    "x": "hubbub.networks.x:check_account",
+    "bluesky": "hubbub.networks.bluesky:check_account",
+    "mastodon": "hubbub.networks.mastodon:check_account",
+}
+
+Check = Callable[[Credentials, str | None], Awaitable[str]]
+
+
+class CheckFailed(Exception):
+    """The network refused the credentials, or could not be reached."""
+
+
+async def check_account(credentials: Credentials, base_url: str | None = None) -> str:
+    target = CHECKS.get(credentials.network)
+    if target is None:
+        raise CheckFailed(f"no check for network {credentials.network!r}")
+    module_name, _, function = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise
+        raise CheckFailed(f"checking {credentials.network} accounts is not available yet") from None
+    check: Check = getattr(module, function)
+    return await check(credentials, base_url)

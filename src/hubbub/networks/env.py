@@ -1,0 +1,70 @@
+"""What the runtime hands a network source: ``SourceEnv``.
+
+A network source needs a clock, its health tracker, the workspace's
+credentials for the network, and what the workspace follows (saved queries,
+public rooms' hashtags). The runtime builds one ``SourceEnv`` per workspace
+(``hubbub.runtime``); tests build their own with a ``FakeClock`` and
+in-memory callables. Nothing here opens a database: the callables do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from hubbub.networks.clock import Clock, SystemClock
+from hubbub.networks.health import HealthBoard
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """One network account's secret, decrypted, in memory only."""
+
+    name: str
+    network: str  # x | bluesky | mastodon
+    secret: str = field(repr=False)  # X token; Bluesky "handle\napp password"; Mastodon token
+    server: str | None = None  # Mastodon base URL (Bluesky: PDS, optional)
+
+
+@dataclass(frozen=True, slots=True)
+class Follows:
+    """What a workspace follows on the networks: active saved queries
+    (name, query text in the Hubbub search language) and the hashtags of its
+    public rooms (folded, no '#')."""
+
+    queries: tuple[tuple[str, str], ...] = ()
+    hashtags: tuple[str, ...] = ()
+
+
+# (network, account name or None) → the account's credentials, or None when
+# the workspace has none (None name: the workspace's only account there).
+AccountLookup = Callable[[str, str | None], Credentials | None]
+# Called with (account name, session bytes) to keep a refreshed session
+# (Bluesky) encrypted in the store.
+SessionSaver = Callable[[str, bytes], None]
+FollowsReader = Callable[[], Follows]
+
+
+def _no_account(network: str, name: str | None) -> Credentials | None:
+    return None
+
+
+def _no_follows() -> Follows:
+    return Follows()
+
+
+@dataclass(slots=True)
+class SourceEnv:
+    workspace: str = "default"
+    clock: Clock = field(default_factory=SystemClock)
+    health: HealthBoard = field(default_factory=HealthBoard)
+    account: AccountLookup = _no_account
+    follows: FollowsReader = _no_follows  # blocking (reads the store): call via to_thread
+    # Cursor lookup for sources that keep more than one position (X: per rule).
+    # Blocking as well; (source name) → the stored cursor or None.
+    stored_cursor: Callable[[str], str | None] = lambda _name: None
+    # Limits from configuration (hubbub.settings): name → number, per network.
+    limits: dict[str, float] = field(default_factory=dict)
+
+    def limit(self, name: str, default: float) -> float:
+        return float(self.limits.get(name, default))
