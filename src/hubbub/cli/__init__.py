@@ -18,10 +18,10 @@ def main() -> None:
 
 
 def _register() -> None:
-    from hubbub.cli import classify, data, listen, serve, simulate
+    from hubbub.cli import classify, count, data, listen, serve, simulate
 
     for command in (
-        data.COMMANDS + classify.COMMANDS + serve.COMMANDS + simulate.COMMANDS + listen.COMMANDS
+        data.COMMANDS + classify.COMMANDS + count.COMMANDS + serve.COMMANDS + simulate.COMMANDS + listen.COMMANDS
     ):
         main.add_command(command)
 

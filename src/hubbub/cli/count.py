@@ -1,0 +1,79 @@
+"""``hubbub count``: how each network counts a text before anything is sent."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import orjson
+
+from hubbub.i18n import _
+
+_MAX_INPUT = 1_000_000  # characters; far above any network's limit
+
+
+def _networks(value: str) -> tuple[str, ...]:
+    from hubbub.counting import NETWORKS
+
+    names = tuple(dict.fromkeys(n.strip().lower() for n in value.split(",") if n.strip()))
+    unknown = [n for n in names if n not in NETWORKS]
+    if unknown or not names:
+        raise click.BadParameter(
+            _("unknown network {names} (choose from {choices})").format(
+                names=", ".join(unknown) or "''", choices=", ".join(NETWORKS)
+            ),
+            param_hint="--network",
+        )
+    return names
+
+
+@click.command(
+    "count",
+    help=_(
+        "Show how X, Bluesky and Mastodon count TEXT ('-' or nothing: standard input): "
+        "X's weighted length (URLs 23, emoji and CJK 2), Bluesky graphemes (limit 300) "
+        "with its link/mention/hashtag facets at UTF-8 byte offsets, Mastodon characters "
+        "(URLs 23, @user@host as @user; 500 unless the server says otherwise)."
+    ),
+)
+@click.argument("text", required=False, default="-")
+@click.option(
+    "--network",
+    "networks",
+    default="x,bluesky,mastodon",
+    show_default=True,
+    help=_("Comma-separated networks to count for."),
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help=_("One JSON line: {network: {length, limit, ok}}.")
+)
+def count(text: str, networks: str, as_json: bool) -> None:
+    from hubbub.counting import count_text
+
+    chosen = _networks(networks)
+    if text == "-":
+        data = sys.stdin.buffer.read(_MAX_INPUT * 4 + 1)
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise click.UsageError(
+                _("standard input is not UTF-8 (byte {position})").format(position=exc.start)
+            ) from None
+        # A trailing newline from echo or a file is not part of the post.
+        if text.endswith("\n"):
+            text = text[:-1]
+            if text.endswith("\r"):
+                text = text[:-1]
+    if len(text) > _MAX_INPUT:
+        raise click.UsageError(_("text longer than {n} characters").format(n=_MAX_INPUT))
+    counts = count_text(text, chosen)
+    if as_json:
+        payload = {name: c.to_json() for name, c in counts.items()}
+        sys.stdout.buffer.write(orjson.dumps(payload) + b"\n")
+        return
+    for name, c in counts.items():
+        state = _("ok") if c.ok else _("too long") if c.length > c.limit else _("refused")
+        click.echo(f"{name:<9} {c.length:>6} / {c.limit:<6} {state}")
+
+
+COMMANDS = [count]
