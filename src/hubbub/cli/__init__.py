@@ -18,10 +18,16 @@ def main() -> None:
 
 
 def _register() -> None:
-    from hubbub.cli import classify, count, data, listen, serve, simulate
+    from hubbub.cli import accounts, classify, count, data, listen, serve, simulate
 
     for command in (
-        data.COMMANDS + classify.COMMANDS + count.COMMANDS + serve.COMMANDS + simulate.COMMANDS + listen.COMMANDS
+        data.COMMANDS
+        + classify.COMMANDS
+        + count.COMMANDS
+        + serve.COMMANDS
+        + simulate.COMMANDS
+        + listen.COMMANDS
+        + accounts.COMMANDS
     ):
         main.add_command(command)
 
