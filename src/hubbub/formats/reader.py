@@ -4,15 +4,27 @@ Detection is per value: a JSONL file may mix formats line by line; a file that
 holds one JSON document (pretty-printed or not) is one value; an SSE file
 (``event:``/``data:`` blocks, as Mastodon streams) gives one value per event,
 shaped like Mastodon's WebSocket messages: ``{"event": name, "payload": data}``.
+
+The file is read as a stream of lines and never whole: memory stays flat in
+the file's size. The shape of the file is decided from its first lines only.
+No single value may be larger than ``max_bytes`` (64 MB by default): a longer
+line, event or document is refused with its line number and skipped, and the
+rest of the file is still read.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
 import orjson
+
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+_CHUNK = 1 << 20
+_BOM = b"\xef\xbb\xbf"
+_SSE_FIELDS = (b"event:", b"data:", b"id:", b"retry:", b":")
 
 
 @dataclass(slots=True)
@@ -23,6 +35,16 @@ class Record:
     error: str | None = None
 
 
+def _size(limit: int) -> str:
+    if limit % (1024 * 1024) == 0:
+        return f"{limit // (1024 * 1024)} MB"
+    return f"{limit} bytes"
+
+
+def _too_long(line: int, what: str, limit: int) -> Record:
+    return Record(line, b"", error=f"{what} larger than the {_size(limit)} limit; skipped")
+
+
 def _decode(raw: bytes, line: int) -> Record:
     try:
         return Record(line, raw, orjson.loads(raw))
@@ -30,57 +52,189 @@ def _decode(raw: bytes, line: int) -> Record:
         return Record(line, raw, error=f"invalid JSON: {exc}")
 
 
-def looks_like_sse(head: bytes) -> bool:
-    """Does the first non-blank line look like a server-sent-events field?"""
-    for raw_line in head.splitlines():
-        stripped = raw_line.strip()
-        if stripped:
-            return stripped.startswith((b"event:", b"data:", b"id:", b"retry:", b":"))
-    return False
+def _parses(line: bytes) -> bool:
+    try:
+        orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return False
+    return True
 
 
-def records(data: bytes) -> Iterator[Record]:
-    """Yield the JSON values in ``data`` (a whole file's bytes)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    if not data.strip():
+def looks_like_sse(line: bytes) -> bool:
+    """Is this (first non-blank) line a server-sent-events field?"""
+    return line.strip().startswith(_SSE_FIELDS)
+
+
+# A line is (number, bytes); bytes is None when the line was longer than the
+# limit and was skipped without being kept.
+_Line = tuple[int, bytes | None]
+
+
+def _lines(stream: IO[bytes], limit: int) -> Iterator[_Line]:
+    """The lines of ``stream`` without their ``\\n``, read in 1 MB chunks.
+
+    A line longer than ``limit`` is dropped as it streams past (its bytes
+    are never joined) and given as ``None``.
+    """
+    number = 0
+    parts: list[bytes] = []  # pieces of the current line, joined at its end
+    size = 0
+    too_long = False
+    while chunk := stream.read(_CHUNK):
+        start = 0
+        while (end := chunk.find(b"\n", start)) >= 0:
+            number += 1
+            if too_long or size + (end - start) > limit:
+                yield number, None
+            elif parts:
+                parts.append(chunk[start:end])
+                yield number, b"".join(parts)
+            else:
+                yield number, chunk[start:end]
+            parts, size, too_long = [], 0, False
+            start = end + 1
+        if start < len(chunk) and not too_long:
+            size += len(chunk) - start
+            if size > limit:
+                too_long, parts = True, []
+            else:
+                parts.append(chunk[start:])
+    if parts or too_long:
+        yield number + 1, None if too_long else b"".join(parts)
+
+
+def _without_bom(lines: Iterator[_Line]) -> Iterator[_Line]:
+    first = next(lines, None)
+    if first is None:
         return
-    if looks_like_sse(data[:4096]):
-        yield from _sse_records(data)
+    number, line = first
+    if line is not None and line.startswith(_BOM):
+        line = line[3:]
+    yield number, line
+    yield from lines
+
+
+class _Peekable:
+    """Lines with look-ahead, so the file's shape can be decided from its
+    first lines and those lines still be read afterwards."""
+
+    def __init__(self, lines: Iterator[_Line]) -> None:
+        self._lines = lines
+        self._ahead: list[_Line] = []
+
+    def __iter__(self) -> Iterator[_Line]:
+        while self._ahead:
+            yield self._ahead.pop(0)
+        yield from self._lines
+
+    def next_non_blank(self, skip: int = 0) -> _Line | None:
+        """The ``skip``-th non-blank line from here on (0 = the next), left unread."""
+        index = 0
+        seen = 0
+        while True:
+            while index >= len(self._ahead):
+                following = next(self._lines, None)
+                if following is None:
+                    return None
+                self._ahead.append(following)
+            number, line = self._ahead[index]
+            index += 1
+            if line is None or line.strip():
+                if seen == skip:
+                    return number, line
+                seen += 1
+
+
+def iter_file_records(stream: IO[bytes], max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Record]:
+    """Yield the JSON values in ``stream``, holding at most one value (and
+    one 1 MB chunk) in memory at a time."""
+    lines = _Peekable(_without_bom(_lines(stream, max_bytes)))
+    first = lines.next_non_blank()
+    if first is None:
         return
-    stripped = data.strip()
-    # One JSON document (pretty-printed or a single line)?
-    if stripped[:1] in (b"{", b"["):
-        try:
-            value = orjson.loads(stripped)
-        except orjson.JSONDecodeError:
-            pass
-        else:
-            first = len(data) - len(data.lstrip())
-            yield Record(data[:first].count(b"\n") + 1, stripped, value)
-            return
-    yield from _jsonl_records(data)
+    _number, line = first
+    if line is not None and looks_like_sse(line):
+        yield from _sse_records(iter(lines), max_bytes)
+    elif line is not None and _is_document_start(line, lines):
+        yield from _document(iter(lines), max_bytes)
+    else:
+        yield from _jsonl_records(iter(lines), max_bytes)
 
 
-def _jsonl_records(data: bytes) -> Iterator[Record]:
-    for number, raw_line in enumerate(data.split(b"\n"), start=1):
-        line = raw_line.strip()
-        if not line:
+def _is_document_start(first: bytes, lines: _Peekable) -> bool:
+    """Does the file hold one JSON document spread over several lines?
+
+    Yes when its first line opens an object or array but is not a value by
+    itself, and the next line is not a JSONL value either (a JSONL file whose
+    first line is broken is still JSONL: its other lines must be kept).
+    """
+    stripped = first.strip()
+    if stripped[:1] not in (b"{", b"[") or _parses(stripped):
+        return False
+    if stripped in (b"{", b"["):
+        return True
+    second = lines.next_non_blank(skip=1)
+    if second is None:
+        return True
+    following = second[1]
+    return following is not None and not (
+        following.strip()[:1] in (b"{", b"[") and _parses(following.strip())
+    )
+
+
+def _jsonl_records(lines: Iterator[_Line], limit: int) -> Iterator[Record]:
+    for number, raw_line in lines:
+        if raw_line is None:
+            yield _too_long(number, "line", limit)
             continue
-        yield _decode(line, number)
+        line = raw_line.strip()
+        if line:
+            yield _decode(line, number)
 
 
-def _sse_records(data: bytes) -> Iterator[Record]:
+def _document(lines: Iterator[_Line], limit: int) -> Iterator[Record]:
+    """One document over several lines; if it does not parse as a whole,
+    each line is tried on its own (so a mostly-JSONL file loses nothing)."""
+    kept: list[_Line] = []
+    size = 0
+    start = 0
+    for number, line in lines:
+        if line is not None and not start and line.strip():
+            start = number
+        if line is None or size + len(line) + 1 > limit:
+            for _ in lines:
+                pass  # the rest belongs to the refused document
+            yield _too_long(start or number, "JSON document", limit)
+            return
+        kept.append((number, line))
+        size += len(line) + 1
+    text = b"\n".join(line for _, line in kept if line is not None).strip()
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        yield from _jsonl_records(iter(kept), limit)
+        return
+    yield Record(start, text, value)
+
+
+def _sse_records(lines: Iterator[_Line], limit: int) -> Iterator[Record]:
     event: str | None = None
     data_lines: list[bytes] = []
+    size = 0
     start = 0
-    lines = data.split(b"\n")
-    for number, raw_line in enumerate(lines + [b""], start=1):
+    refused = False
+    for number, raw_line in _with_end(lines):
+        if raw_line is None:
+            # A field line over the limit: the event it belongs to is refused.
+            refused, data_lines, start = True, [], start or number
+            continue
         line = raw_line.rstrip(b"\r")
         if not line:
-            if data_lines:
+            if refused:
+                yield _too_long(start, "SSE event", limit)
+            elif data_lines:
                 yield _sse_event(event or "message", b"\n".join(data_lines), start)
-            event, data_lines, start = None, [], 0
+            event, data_lines, size, start, refused = None, [], 0, 0, False
             continue
         if line.startswith(b":"):
             continue  # comment / heartbeat
@@ -91,8 +245,20 @@ def _sse_records(data: bytes) -> Iterator[Record]:
             start = number
         if name == b"event":
             event = value.decode("utf-8", "replace")
-        elif name == b"data":
-            data_lines.append(value)
+        elif name == b"data" and not refused:
+            size += len(value) + 1
+            if size > limit:
+                refused, data_lines = True, []
+            else:
+                data_lines.append(value)
+
+
+def _with_end(lines: Iterator[_Line]) -> Iterator[_Line]:
+    """The lines, then one blank line so the last SSE event is closed."""
+    number = 0
+    for number, line in lines:
+        yield number, line
+    yield number + 1, b""
 
 
 def _sse_event(event: str, payload: bytes, line: int) -> Record:
@@ -107,41 +273,6 @@ def _sse_event(event: str, payload: bytes, line: int) -> Record:
     return Record(line, raw, {"event": event, "payload": body})
 
 
-def iter_file_records(stream: IO[bytes]) -> Iterator[Record]:
-    """Like ``records`` but streams JSONL line by line, so a large capture is
-    never held in memory. SSE and single pretty-printed documents are read
-    whole (they are small in practice, and need their whole text)."""
-    head = stream.read(65536)
-    if head.startswith(b"\xef\xbb\xbf"):
-        head = head[3:]
-    if not head.strip():
-        rest = stream.read()
-        if rest.strip():
-            yield from records(head + rest)
-        return
-    first_line = head.lstrip().split(b"\n", 1)[0].strip()
-    first_is_json = False
-    if not looks_like_sse(head):
-        try:
-            orjson.loads(first_line)
-            first_is_json = True
-        except orjson.JSONDecodeError:
-            first_is_json = False
-    if not first_is_json:
-        # SSE, a pretty-printed document, or a broken first line: read whole.
-        yield from records(head + stream.read())
-        return
-    number = 0
-    pending = head
-    while True:
-        chunk = stream.read(1 << 20)
-        pending += chunk
-        lines = pending.split(b"\n")
-        pending = lines.pop() if chunk else b""
-        for raw_line in lines:
-            number += 1
-            line = raw_line.strip()
-            if line:
-                yield _decode(line, number)
-        if not chunk:
-            return
+def records(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Record]:
+    """Yield the JSON values in ``data`` (a whole file's bytes already in memory)."""
+    return iter_file_records(io.BytesIO(data), max_bytes)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import IO, Any
 
 from hubbub.formats import Context, FormatError, parse_record
-from hubbub.formats.reader import Record, iter_file_records
+from hubbub.formats.reader import DEFAULT_MAX_BYTES, Record, iter_file_records
 from hubbub.store import Ingest, IngestCounts, RawPayload, Store
 
 BATCH_SIZE = 2000
@@ -88,12 +88,17 @@ def import_stream(
     report: ImportReport | None = None,
     on_bytes: Callable[[int], None] | None = None,
     batch_size: int = BATCH_SIZE,
+    max_record_bytes: int = DEFAULT_MAX_BYTES,
 ) -> ImportReport:
+    """Import one stream batch by batch: memory holds one batch and one
+    record, whatever the file's size."""
     report = report or ImportReport()
     fetched_at = datetime.now(UTC)
     reader = _CountingReader(stream, on_bytes)
     batch: list[Ingest] = []
-    for ingest in parse_file_records(iter_file_records(reader), name, fmt, report, fetched_at):
+    for ingest in parse_file_records(
+        iter_file_records(reader, max_record_bytes), name, fmt, report, fetched_at
+    ):
         batch.append(ingest)
         if len(batch) >= batch_size:
             report.counts.add(store.ingest(batch, workspace=workspace).counts)
@@ -110,6 +115,7 @@ def import_paths(
     workspace: str = "default",
     fmt: str = "auto",
     on_bytes: Callable[[int], None] | None = None,
+    max_record_bytes: int = DEFAULT_MAX_BYTES,
 ) -> ImportReport:
     """Import each path (``-`` is standard input) into ``workspace``."""
     report = ImportReport()
@@ -123,6 +129,7 @@ def import_paths(
                 fmt=fmt,
                 report=report,
                 on_bytes=on_bytes,
+                max_record_bytes=max_record_bytes,
             )
             continue
         try:
@@ -133,6 +140,13 @@ def import_paths(
             continue
         with handle:
             import_stream(
-                store, handle, path, workspace=workspace, fmt=fmt, report=report, on_bytes=on_bytes
+                store,
+                handle,
+                path,
+                workspace=workspace,
+                fmt=fmt,
+                report=report,
+                on_bytes=on_bytes,
+                max_record_bytes=max_record_bytes,
             )
     return report
