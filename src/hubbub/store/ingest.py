@@ -28,6 +28,7 @@ import sqlalchemy as sa
 
 from hubbub.post import Author, Deletion, Item, Post, Skipped
 from hubbub.store import schema as t
+from hubbub.store.repost_index import index_reposts
 from hubbub.store.rows import author_to_row, post_to_row, row_to_post, term_rows
 from hubbub.store.sql import bulk_insert as _bulk_insert
 from hubbub.store.sql import chunks as _chunks
@@ -471,6 +472,8 @@ class _Batch:
         self._write_post_raws()
         self._write_authors()
         self._write_renames()
+        # Reposts are searched by their original's text and facets (store/repost_index.py).
+        index_reposts(conn, ws, [key for key, status in self.status.items() if status != "same"])
 
     def _write_renames(self) -> None:
         """Show a newly learnt handle on the author's stored posts."""

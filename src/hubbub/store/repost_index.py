@@ -1,0 +1,114 @@
+"""Index each repost by its original, so search matches it as ``query/reposts.py`` says.
+
+A repost's ``search_text`` (what FTS5 and the PostgreSQL ``tsvector`` index)
+becomes its original's, and its ``post_terms`` gain the original's hashtags,
+mentions and languages. Its own ``text`` is kept for display. Called by ingest
+after each batch is written, for the posts the batch wrote: reposts whose
+original is stored get indexed by it, and stored reposts of posts the batch
+wrote (an original that arrives after its reposts, is edited, or is deleted)
+are indexed again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import sqlalchemy as sa
+
+from hubbub.query.tokens import index_text
+from hubbub.store import schema as t
+from hubbub.store.rows import term_rows
+from hubbub.store.sql import bulk_insert, chunks
+
+_CHUNK = 500
+
+
+def _union(own: list[str] | None, other: list[str] | None) -> list[str]:
+    own = list(own or [])
+    return own + [value for value in other or [] if value not in own]
+
+
+def indexed_as(repost: Mapping[str, Any], original: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``search_text`` and facet columns for a repost row (the SQL side of ``as_matched``)."""
+    row = dict(repost)
+    if original is None or original["deleted"] or repost["deleted"]:
+        row["search_text"] = "" if repost["deleted"] else index_text(repost["text"] or "")
+        return row
+    row["search_text"] = original["search_text"]
+    for name in ("hashtags", "mentions", "langs"):
+        row[name] = _union(repost[name], original[name])
+    return row
+
+
+def index_reposts(conn: sa.Connection, workspace_id: int, keys: Iterable[tuple[str, str]]) -> int:
+    """Re-index the reposts among ``keys`` ((network, post_id) just written) and the
+    stored reposts of those posts; returns how many reposts were re-indexed."""
+    p = t.posts
+    by_network: dict[str, list[str]] = {}
+    for network, post_id in keys:
+        by_network.setdefault(network, []).append(post_id)
+    columns = (
+        p.c.pk,
+        p.c.network,
+        p.c.post_id,
+        p.c.text,
+        p.c.search_text,
+        p.c.repost_of,
+        p.c.hashtags,
+        p.c.mentions,
+        p.c.langs,
+        p.c.author_handle,
+        p.c.deleted,
+    )
+    reposts: dict[int, dict[str, Any]] = {}
+    for network, ids in by_network.items():
+        for chunk in chunks(sorted(set(ids)), _CHUNK):
+            written_repost = p.c.post_id.in_(chunk) & p.c.repost_of.is_not(None)
+            stmt = sa.select(*columns).where(
+                p.c.workspace_id == workspace_id,
+                p.c.network == network,
+                written_repost | p.c.repost_of.in_(chunk),
+            )
+            for row in conn.execute(stmt).mappings():
+                reposts[row["pk"]] = dict(row)
+    if not reposts:
+        return 0
+    wanted: dict[str, set[str]] = {}
+    for row in reposts.values():
+        wanted.setdefault(row["network"], set()).add(row["repost_of"])
+    originals: dict[tuple[str, str], dict[str, Any]] = {}
+    for network, ids in wanted.items():
+        for chunk in chunks(sorted(ids), _CHUNK):
+            stmt = sa.select(*columns).where(
+                p.c.workspace_id == workspace_id, p.c.network == network, p.c.post_id.in_(chunk)
+            )
+            for row in conn.execute(stmt).mappings():
+                originals[(network, row["post_id"])] = dict(row)
+    rows = [
+        indexed_as(row, originals.get((row["network"], row["repost_of"])))
+        for row in reposts.values()
+    ]
+    # A written repost whose original is not stored was just indexed as itself by ingest.
+    rows = [
+        row
+        for row in rows
+        if (row["network"], row["repost_of"]) in originals
+        or row["search_text"] != reposts[row["pk"]]["search_text"]
+    ]
+    if not rows:
+        return 0
+    conn.execute(
+        sa.update(p).where(p.c.pk == sa.bindparam("_pk")).values(search_text=sa.bindparam("_st")),
+        [{"_pk": row["pk"], "_st": row["search_text"]} for row in rows],
+    )
+    pks = [row["pk"] for row in rows]
+    for chunk in chunks(pks, _CHUNK):
+        conn.execute(sa.delete(t.post_terms).where(t.post_terms.c.post_pk.in_(chunk)))
+    terms = [
+        {"post_pk": row["pk"], "kind": kind, "value": value}
+        for row in rows
+        for kind, value in term_rows(row)
+    ]
+    bulk_insert(conn, t.post_terms, terms)
+    return len(rows)
