@@ -58,9 +58,12 @@ def _intent(
 
 
 def classify_texts(
-    texts: Sequence[str], langs: Sequence[Any] | None = None
+    texts: Sequence[str], langs: Sequence[Any] | None = None, lang_default: str | None = "en"
 ) -> list[Classification]:
     """Classify ``texts``; ``langs[i]`` is the network's language for text ``i`` (or None).
+
+    ``lang_default`` is the language assumed for a short text the detector is
+    not confident about (None: keep the detector's guess).
 
     A text whose language is not English gets sentiment and intent
     'unsupported' (score 0.0) and offensive False, because those models only
@@ -74,7 +77,8 @@ def classify_texts(
         return []
     models = load_models()
     resolved = [
-        language.resolve(t, langs[i] if langs is not None else None) for i, t in enumerate(texts)
+        language.resolve(t, langs[i] if langs is not None else None, lang_default)
+        for i, t in enumerate(texts)
     ]
     english = [i for i, lang in enumerate(resolved) if lang in SUPPORTED_LANGS]
     slot = {i: k for k, i in enumerate(english)}

@@ -132,8 +132,11 @@ _SPAM_WORDS = re.compile(
     r"followback|follo\w* ?for ?follo\w*|f4f|promo ?code|coupon|discount|\d+\s?% off|"
     r"limited (?:time|offer)|buy now|order now|shop now|huge (?:returns|gain|profit)|"
     r"guaranteed|earn \$?\d+|passive income|whatsapp|telegram|crypto|nft|bitcoin|btc|usdt|"
-    r"forex|signals?|target|stop ?loss|wts|for sale|price in|shipping|starting (?:@|at|from)|"
-    r"check (?:out|our)|subscribe|retweet to win|rt to win|win a|winner|sasaeng|kkt)\b",
+    r"forex|signals?|target|stop ?loss|wts|for sale|price in|shipping|starting (?:at|from)|"
+    r"check (?:out|our)|subscribe|retweet to win|rt to win|win a|winner|sasaeng|kkt)\b"
+    # "Starting @ ₹275": '@' is not a word character, so the closing \b above can
+    # never follow it; this alternative needs none.
+    r"|" + _WORD_START + r"starting ?@",
 )
 # The sigil comes first and the "not after a word character" test after it (a
 # two-character lookbehind), so the engine can jump from sigil to sigil instead of

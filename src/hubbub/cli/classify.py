@@ -32,7 +32,24 @@ def _parse(line: str, number: int, fmt: str) -> tuple[dict[str, Any] | None, str
     return obj, None
 
 
-def classify_lines(lines: Iterator[str], fmt: str) -> Iterator[dict[str, Any]]:
+def payload_lang(obj: dict[str, Any]) -> Any:
+    """The language a post's own payload states: ``lang`` (X, Hubbub's JSONL), ``langs``
+    (Bluesky, also inside a Jetstream ``commit.record``), ``language`` (Mastodon)."""
+    for key in ("lang", "langs", "language"):
+        if obj.get(key):
+            return obj[key]
+    record = obj.get("record")
+    if not isinstance(record, dict):
+        commit = obj.get("commit")
+        record = commit.get("record") if isinstance(commit, dict) else None
+    if isinstance(record, dict) and record.get("langs"):
+        return record["langs"]
+    return None
+
+
+def classify_lines(
+    lines: Iterator[str], fmt: str, lang_default: str | None = "en"
+) -> Iterator[dict[str, Any]]:
     """Result objects for each input line, in order; errors keep their place."""
     from hubbub.classify import classify_texts
 
@@ -40,7 +57,11 @@ def classify_lines(lines: Iterator[str], fmt: str) -> Iterator[dict[str, Any]]:
 
     def flush() -> Iterator[dict[str, Any]]:
         items = [item for _, item, _ in pending if item is not None]
-        results = iter(classify_texts([i["text"] for i in items], [i.get("lang") for i in items]))
+        results = iter(
+            classify_texts(
+                [i["text"] for i in items], [payload_lang(i) for i in items], lang_default
+            )
+        )
         for number, item, error in pending:
             if item is None:
                 yield {"error": error, "line": number}
@@ -80,15 +101,35 @@ def classify_lines(lines: Iterator[str], fmt: str) -> Iterator[dict[str, Any]]:
     show_default=True,
     help=_(
         "text: one text per line; jsonl: one post object per line with a 'text' key "
-        "('id' is passed through, 'lang' is used as the network's language)."
+        "('id' is passed through; the post's language is read from 'lang', 'langs' or "
+        "'language' when it has one)."
     ),
 )
-def classify(file: IO[str], fmt: str) -> None:
+@click.option(
+    "--lang-default",
+    "lang_default",
+    default="en",
+    show_default=True,
+    metavar="CODE",
+    help=_(
+        "Language assumed for a short text whose language the input does not give and "
+        "detection is not confident about ('none': keep the detector's guess)."
+    ),
+)
+def classify(file: IO[str], fmt: str, lang_default: str) -> None:
     # The help text is given above through _() so it can be translated.
     # Bytes straight to the binary buffer: orjson's UTF-8 must not meet a narrower
     # locale encoding on its way out.
     out = sys.stdout.buffer
-    for result in classify_lines(iter(file), fmt):
+    from hubbub.classify.language import normalise_lang
+
+    default = None if lang_default.lower() == "none" else normalise_lang(lang_default)
+    if default is None and lang_default.lower() != "none":
+        raise click.BadParameter(
+            _("not a language code: {value!r}").format(value=lang_default),
+            param_hint="--lang-default",
+        )
+    for result in classify_lines(iter(file), fmt, default):
         out.write(orjson.dumps(result) + b"\n")
     out.flush()
 

@@ -101,6 +101,26 @@ def _is_count(obj: Any) -> bool:
     return isinstance(obj, dict) and "tweet_count" in obj and ("start" in obj or "end" in obj)
 
 
+def _is_list(obj: Any) -> bool:
+    """A v2 List object (``GET /2/lists/:id``, owned/followed lists): id and name, no text."""
+    return (
+        isinstance(obj, dict)
+        and is_id(obj.get("id"))
+        and isinstance(obj.get("name"), str)
+        and not obj.keys() & ({"text", "username"} | _FOREIGN_KEYS)
+    )
+
+
+def _is_space(obj: Any) -> bool:
+    """A v2 Space object: id and state (live/scheduled/ended), no text."""
+    return (
+        isinstance(obj, dict)
+        and isinstance(obj.get("id"), str)
+        and obj.get("state") in ("live", "scheduled", "ended")
+        and not obj.keys() & ({"text", "username"} | _FOREIGN_KEYS)
+    )
+
+
 def _compliance_event(obj: Any) -> tuple[str, dict[str, Any]] | None:
     """A compliance-stream event ``{"delete": {"tweet": {…}, "event_at": …}}``."""
     if isinstance(obj, dict) and len(obj) == 1:
@@ -141,6 +161,12 @@ def _row_kind(obj: Any) -> str | None:
         return "user"
     if _is_count(obj):
         return "count"
+    # Recognised X objects that are not posts: skipped, so a page of them imports
+    # cleanly instead of failing as an unknown payload.
+    if _is_list(obj):
+        return "list"
+    if _is_space(obj):
+        return "space"
     if _compliance_event(obj) is not None:
         return "compliance"
     return None
@@ -267,10 +293,8 @@ class _Page:
                 if row["id"] not in seen:
                     seen.add(row["id"])
                     out.append(self._post(row, embedded=False))
-            elif kind == "user":
-                out.append(Skipped("user"))
-            elif kind == "count":
-                out.append(Skipped("count"))
+            elif kind in ("user", "count", "list", "space"):
+                out.append(Skipped(kind))
             elif kind == "compliance":
                 out.append(_compliance_item(row))
             else:

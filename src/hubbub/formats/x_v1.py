@@ -60,6 +60,28 @@ def _is_status(obj: Any) -> bool:
     return isinstance(obj.get("full_text"), str) or isinstance(obj.get("text"), str)
 
 
+def _non_post_kind(obj: Any) -> str | None:
+    """'user' or 'list' for a v1.1 user or List object (users/show, lists/show): valid, not a post."""
+    if not isinstance(obj, dict) or obj.keys() & _FOREIGN_KEYS or "text" in obj:
+        return None
+    if not isinstance(obj.get("id_str"), str) and not isinstance(obj.get("id"), int):
+        return None
+    if isinstance(obj.get("screen_name"), str) and "user" not in obj:
+        return "user"
+    if isinstance(obj.get("slug"), str) and "member_count" in obj:
+        return "list"
+    return None
+
+
+def _non_posts(obj: Any) -> list[str] | None:
+    """Kinds of a lone v1.1 user/list object or a non-empty array of them; else None."""
+    if isinstance(obj, list):
+        kinds = [_non_post_kind(o) for o in obj]
+        return [k for k in kinds if k] if obj and all(kinds) else None
+    kind = _non_post_kind(obj)
+    return [kind] if kind else None
+
+
 def _is_errors(obj: dict[str, Any]) -> bool:
     """``{"errors": [{"code": 88, "message": "Rate limit exceeded"}]}``."""
     items = obj.get("errors")
@@ -97,7 +119,7 @@ def _statuses(obj: Any) -> list[Any] | None:
 
 def detect_v1(obj: Any) -> bool:
     """Is ``obj`` an X API v1.1 value (status, timeline, search body, notice)?"""
-    if _statuses(obj) is not None or _is_status(obj):
+    if _statuses(obj) is not None or _is_status(obj) or _non_posts(obj) is not None:
         return True
     return isinstance(obj, dict) and (_is_errors(obj) or _notice(obj) is not None)
 
@@ -113,6 +135,9 @@ def parse_v1(obj: Any, ctx: Context) -> list[Item]:
         for status in statuses:
             _walk(status, out, seen, embedded=False)
         return out
+    non_posts = _non_posts(obj)
+    if non_posts is not None:
+        return [Skipped(kind) for kind in non_posts]
     if isinstance(obj, dict) and _is_errors(obj):
         return [Skipped("error")]
     notice = _notice(obj) if isinstance(obj, dict) else None
