@@ -3,7 +3,9 @@
 Zero configuration works: an SQLite file in the current folder, the
 ``default`` workspace, loopback on port 8000, and a secret key generated on
 first start and kept in a file beside the database (so sessions survive a
-restart). The key is never logged or shown in ``repr``.
+restart). With PostgreSQL there is no such place: the key comes from
+``HUBBUB_SECRET`` or ``HUBBUB_SECRET_FILE``, never from the current folder.
+The key is never logged or shown in ``repr``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,12 @@ class Settings:
     # repr=False: printing Settings (logs, tracebacks) must never show the key.
     secret_key: str | None = field(default=None, repr=False)
     secret_file: str | None = None  # where a generated key is kept; default beside the DB
+    # Signed-in sessions end after this long unused, and this long after sign-in.
+    session_idle_hours: float = 12.0
+    session_days: float = 14.0
+    # Reverse proxies whose X-Forwarded-For is believed (addresses or networks);
+    # empty: client addresses come from the socket.
+    trusted_proxies: tuple[str, ...] = ()
     guest_posts_per_minute: float = 6.0  # web guests, per client address and room
     sources: tuple[str, ...] = ()  # source specs: "sim:TAG?rate=2", "replay:FILE"
     # Extra origins allowed to open WebSockets (a reverse proxy's public name).
@@ -52,6 +60,10 @@ class Settings:
                 continue
             if f.name == "port":
                 values[f.name] = int(raw)
+            elif f.name in ("session_idle_hours", "session_days"):
+                values[f.name] = float(raw)
+            elif f.name == "trusted_proxies":
+                values[f.name] = tuple(s.strip() for s in raw.split(",") if s.strip())
             elif f.name == "guest_posts_per_minute":
                 values[f.name] = float(raw)
             elif f.name in ("sources", "allowed_origins"):
@@ -60,6 +72,8 @@ class Settings:
                 values[f.name] = _env_bool(raw)
             else:
                 values[f.name] = raw
+        if "secret_key" not in values and env.get("HUBBUB_SECRET"):
+            values["secret_key"] = env["HUBBUB_SECRET"]  # the documented name
         values.update({k: v for k, v in overrides.items() if v is not None})
         return replace(cls(), **values)  # type: ignore[arg-type]
 
@@ -67,27 +81,83 @@ class Settings:
     def db_url(self) -> str:
         return resolve_db_url(self.db)
 
-    def secret_path(self) -> Path:
+    def secret_path(self) -> Path | None:
+        """Where the session key is kept: the configured file, else beside an
+        SQLite database; None for an in-memory database (a key for this run)."""
         if self.secret_file:
             return Path(self.secret_file).expanduser()
         url = make_url(self.db_url)
-        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-            return Path(url.database).expanduser().with_name(Path(url.database).name + ".secret")
-        return Path("hubbub.secret")
+        if url.get_backend_name() == "sqlite":
+            if url.database and url.database != ":memory:":
+                db = Path(url.database).expanduser()
+                return db.with_name(db.name + ".secret")
+            return None
+        # No file of ours to sit beside, and the current folder changes from
+        # one start to the next (which would sign everyone out).
+        raise SecretKeyError(
+            "no session key: with PostgreSQL set HUBBUB_SECRET or HUBBUB_SECRET_FILE"
+        )
 
     def resolved_secret(self) -> str:
-        """The signing key: given, or read from / generated into the secret file."""
+        """The signing key: given, or read from / generated into the key file."""
         if self.secret_key:
             return self.secret_key
         path = self.secret_path()
-        if path.is_file():
-            key = path.read_text(encoding="utf-8").strip()
-            if key:
-                return key
-        key = secrets.token_urlsafe(48)
-        # Create with owner-only permissions from the start (no window where
-        # another local user could read it).
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        if path is None:
+            return secrets.token_urlsafe(48)
+        return _key_from_file(path)
+
+
+class SecretKeyError(RuntimeError):
+    """No usable session key; the message is one line for the operator."""
+
+
+def _key_from_file(path: Path) -> str:
+    try:
+        key = _read_key(path)
+        if key is None:
+            key = _create_key(path)
+    except OSError as exc:
+        raise SecretKeyError(f"session key file {path}: {exc.strerror or exc}") from None
+    if not key:
+        raise SecretKeyError(f"session key file {path} is empty")
+    return key
+
+
+def _read_key(path: Path) -> str | None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    with os.fdopen(fd, "r", encoding="utf-8") as fh:
+        mode = os.fstat(fh.fileno()).st_mode
+        if mode & 0o077:
+            # Readable by others: a local user could sign cookies as anyone.
+            # Tighten it if it is ours; refuse to use it otherwise.
+            try:
+                os.fchmod(fh.fileno(), 0o600)
+            except PermissionError:
+                raise SecretKeyError(
+                    f"session key file {path} is readable by other users "
+                    "and not ours to fix: chmod 600 it"
+                ) from None
+        return fh.read().strip()
+
+
+def _create_key(path: Path) -> str:
+    """A new key, published atomically: written to a private temporary file,
+    then linked into place, which fails if another process got there first
+    (then its key is the one to use, so both sign the same cookies)."""
+    key = secrets.token_urlsafe(48)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(key + "\n")
-        return key
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return _read_key(path) or ""
+    finally:
+        tmp.unlink(missing_ok=True)
+    return key

@@ -1,4 +1,8 @@
-"""User accounts: creation and password checks (argon2id), scoped by workspace."""
+"""User accounts: creation and password checks (argon2id), scoped by workspace.
+
+One rule for passwords (``password_problem``) is applied at creation, at a
+change and at sign-in, so a password that can be set can always be used.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,17 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from hubbub.i18n import _
 from hubbub.store import Store
+from hubbub.store.auth_schema import user_sessions
 from hubbub.store.web_schema import users
 
 ROLES = ("owner", "agent", "viewer")
+MIN_PASSWORD_CHARS = 8
+# A bound on the work one sign-in attempt can ask of argon2, and long enough
+# for any passphrase or password manager.
+MAX_PASSWORD_CHARS = 1024
+MAX_NAME_CHARS = 100
 # argon2-cffi's defaults are argon2id with RFC 9106's low-memory profile.
 _hasher = PasswordHasher()
 # Checked when a name does not exist, so a wrong name costs as long as a wrong password.
@@ -30,14 +41,26 @@ class User:
     role: str
 
 
+def password_problem(password: str) -> str | None:
+    """Why ``password`` cannot be a password, or None when it can."""
+    if len(password) < MIN_PASSWORD_CHARS:
+        return _("A password has at least {n} characters.").format(n=MIN_PASSWORD_CHARS)
+    if len(password) > MAX_PASSWORD_CHARS:
+        return _("A password has at most {n} characters (this one has {count}).").format(
+            n=f"{MAX_PASSWORD_CHARS:,}", count=f"{len(password):,}"
+        )
+    return None
+
+
 def create_user(
     store: Store, workspace: str, name: str, password: str, role: str = "owner"
 ) -> User:
     name = name.strip()
-    if not name or len(name) > 100 or any(ch.isspace() for ch in name):
+    if not name or len(name) > MAX_NAME_CHARS or any(ch.isspace() for ch in name):
         raise AccountError("a user name is 1 to 100 characters without spaces")
-    if len(password) < 8:
-        raise AccountError("a password has at least 8 characters")
+    problem = password_problem(password)
+    if problem:
+        raise AccountError(problem)
     if role not in ROLES:
         raise AccountError(f"role must be one of {', '.join(ROLES)}")
     ws = store.workspace_id(workspace)
@@ -59,19 +82,39 @@ def create_user(
         return User(int(result.inserted_primary_key[0]), name, role)
 
 
-def set_password(store: Store, workspace: str, name: str, password: str) -> None:
-    if len(password) < 8:
-        raise AccountError("a password has at least 8 characters")
+def set_password(store: Store, workspace: str, name: str, password: str) -> bool:
+    """Change a password and end every session of that user (a stolen session
+    must not outlive the password it was opened with). False: no such user."""
+    problem = password_problem(password)
+    if problem:
+        raise AccountError(problem)
     ws = store.workspace_id(workspace)
     with store.engine.begin() as conn:
+        row = conn.execute(
+            sa.select(users.c.id).where(users.c.workspace_id == ws, users.c.name == name)
+        ).first()
+        if row is None:
+            return False
         conn.execute(
-            users.update()
-            .where(users.c.workspace_id == ws, users.c.name == name)
-            .values(password_hash=_hasher.hash(password))
+            users.update().where(users.c.id == row.id).values(password_hash=_hasher.hash(password))
+        )
+        conn.execute(user_sessions.delete().where(user_sessions.c.user_id == row.id))
+    return True
+
+
+def _rehash(store: Store, user_id: int, password: str) -> None:
+    # Same password, stronger parameters: sessions stay.
+    with store.engine.begin() as conn:
+        conn.execute(
+            users.update().where(users.c.id == user_id).values(password_hash=_hasher.hash(password))
         )
 
 
 def authenticate(store: Store, workspace: str, name: str, password: str) -> User | None:
+    """The user whose name and password these are, or None. A password no
+    account could have (``password_problem``) is refused before any hashing."""
+    if len(password) > MAX_PASSWORD_CHARS or len(name.strip()) > MAX_NAME_CHARS:
+        return None
     ws = store.workspace_id(workspace)
     with store.engine.connect() as conn:
         row = (
@@ -88,7 +131,7 @@ def authenticate(store: Store, workspace: str, name: str, password: str) -> User
     if row is None:
         return None
     if _hasher.check_needs_rehash(row["password_hash"]):
-        set_password(store, workspace, row["name"], password)
+        _rehash(store, int(row["id"]), password)
     return User(int(row["id"]), row["name"], row["role"])
 
 

@@ -20,10 +20,12 @@ from fastapi.templating import Jinja2Templates
 from hubbub.i18n import _
 from hubbub.settings import Settings
 from hubbub.store import Store, open_store
+from hubbub.web.client_address import parse_networks
 from hubbub.web.hub import Hubs
 from hubbub.web.ratelimit import RateLimiter
 from hubbub.web.rooms import RoomRepo, configured_tags
 from hubbub.web.security import Sessions, security_middleware
+from hubbub.web.signin_throttle import SigninThrottle
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -33,7 +35,7 @@ def create_app(
     settings: Settings | None = None, *, store: Store | None = None, pipeline: Any = None
 ) -> FastAPI:
     settings = settings or Settings.from_env()
-    sessions = Sessions(settings.resolved_secret(), secure=settings.secure_cookies)
+    sessions = Sessions.from_settings(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -74,6 +76,8 @@ def create_app(
     app = FastAPI(title="Hubbub", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.sessions = sessions
+    app.state.signin_throttle = SigninThrottle()
+    app.state.trusted_proxies = parse_networks(settings.trusted_proxies)
     app.state.guest_limiter = RateLimiter(settings.guest_posts_per_minute, per_seconds=60.0)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals["_"] = _
@@ -81,9 +85,10 @@ def create_app(
     app.middleware("http")(security_middleware(sessions, settings.allowed_origins))
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
-    from hubbub.web import routes_api, routes_listen, routes_live, routes_pages
+    from hubbub.web import routes_account, routes_api, routes_listen, routes_live, routes_pages
 
     app.include_router(routes_pages.router)
+    app.include_router(routes_account.router)
     app.include_router(routes_api.router)
     app.include_router(routes_live.router)
     app.include_router(routes_listen.router)

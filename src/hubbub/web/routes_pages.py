@@ -1,17 +1,15 @@
-"""HTML pages: home, sign in/out, the room and its projector view."""
+"""HTML pages: home, the room and its projector view (sign-in and the account
+page are in ``routes_account``)."""
 
 from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from hubbub.i18n import _
-from hubbub.web.accounts import authenticate
 from hubbub.web.deps import HOST_ROLES, current_user, room_tag
 from hubbub.web.rooms import configured_tags
-from hubbub.web.security import Sessions
 
 router = APIRouter()
 
@@ -38,40 +36,6 @@ async def home(request: Request) -> HTMLResponse:
 async def open_room(request: Request, tag: str = "") -> Response:
     key = room_tag(tag)
     return RedirectResponse(f"/rooms/{key}", status_code=303)
-
-
-@router.get("/login", response_class=HTMLResponse)
-async def login_form(request: Request, next: str = "/") -> HTMLResponse:
-    return _page(request, "login.html", next=_safe_next(next), error=None)
-
-
-@router.post("/login", response_class=HTMLResponse)
-async def login(
-    request: Request, name: str = Form(""), password: str = Form(""), next: str = Form("/")
-) -> Response:
-    app = request.app
-    user = await asyncio.to_thread(
-        authenticate, app.state.store, app.state.settings.workspace, name[:100], password[:1000]
-    )
-    if user is None:
-        return _page(
-            request,
-            "login.html",
-            status=401,
-            next=_safe_next(next),
-            error=_("Wrong name or password."),
-        )
-    # A new session id and CSRF token at sign-in (no session fixation).
-    request.state.session = Sessions.new(user.id)
-    request.state.session_changed = True
-    return RedirectResponse(_safe_next(next), status_code=303)
-
-
-@router.post("/logout")
-async def logout(request: Request) -> Response:
-    request.state.session = Sessions.new()
-    request.state.session_changed = True
-    return RedirectResponse("/", status_code=303)
 
 
 @router.get("/rooms/{tag}", response_class=HTMLResponse)

@@ -1,8 +1,12 @@
 """Sessions, CSRF, security headers and Origin checks.
 
-- The session is a signed cookie (itsdangerous) holding a random session id,
-  the CSRF token and, after login, the user id. Every visitor gets one, so web
+- The cookie is signed (itsdangerous) and holds a random visitor id, the CSRF
+  token and, after sign-in, a session token. Every visitor gets one, so web
   guests' posts are CSRF-protected too. HttpOnly, SameSite=Lax, Secure on https.
+- Signing proves the cookie is ours, not that it is still good: a session
+  token counts only while its server-side row lives (``user_sessions``), so
+  logout, a password change or a revoke ends it at once. The lookup happens
+  here, once per request, off the event loop.
 - Every state-changing request needs the CSRF token: the ``X-CSRF-Token``
   header (fetch) or a ``csrf`` form field; a foreign ``Origin`` is refused
   first. Both are checked here, in one middleware, never per route.
@@ -16,15 +20,21 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Awaitable, Callable
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
+from hubbub.web.user_sessions import LiveSession, SessionPolicy
+
+if TYPE_CHECKING:
+    from hubbub.settings import Settings
+
 COOKIE = "hubbub_session"
-SESSION_MAX_AGE = 14 * 24 * 3600
+AUTH = "auth"  # the cookie's key for a signed-in session's token
 CSRF_HEADER = "x-csrf-token"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_FORM_BYTES = 64 * 1024
@@ -54,31 +64,54 @@ SECURITY_HEADERS = {
 
 
 class Sessions:
-    def __init__(self, secret: str, secure: bool = False) -> None:
+    def __init__(
+        self,
+        secret: str,
+        secure: bool = False,
+        policy: SessionPolicy | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self._serializer = URLSafeTimedSerializer(secret, salt="hubbub.session")
         self.force_secure = secure
+        self.policy = policy or SessionPolicy()
+        # Replaceable so tests can move time instead of waiting for it.
+        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Sessions:
+        policy = SessionPolicy(
+            idle=timedelta(hours=settings.session_idle_hours),
+            absolute=timedelta(days=settings.session_days),
+        )
+        return cls(settings.resolved_secret(), secure=settings.secure_cookies, policy=policy)
 
     def load(self, conn: HTTPConnection) -> dict[str, Any] | None:
         raw = conn.cookies.get(COOKIE)
         if not raw:
             return None
         try:
-            data = self._serializer.loads(raw, max_age=SESSION_MAX_AGE)
+            data = self._serializer.loads(raw, max_age=int(self.policy.absolute.total_seconds()))
         except BadSignature:
             return None
         if not isinstance(data, dict) or not isinstance(data.get("csrf"), str):
             return None
+        if not isinstance(data.get("sid"), str):
+            return None
         return data
 
     @staticmethod
-    def new(uid: int | None = None) -> dict[str, Any]:
-        return {"sid": secrets.token_urlsafe(16), "csrf": secrets.token_urlsafe(32), "uid": uid}
+    def new(token: str | None = None) -> dict[str, Any]:
+        """A fresh visitor id and CSRF token; with ``token``, a signed-in session."""
+        session = {"sid": secrets.token_urlsafe(16), "csrf": secrets.token_urlsafe(32)}
+        if token:
+            session[AUTH] = token
+        return session
 
     def set_cookie(self, request: Request, response: Response, session: dict[str, Any]) -> None:
         response.set_cookie(
             COOKIE,
             self._serializer.dumps(session),
-            max_age=SESSION_MAX_AGE,
+            max_age=int(self.policy.absolute.total_seconds()),
             httponly=True,
             samesite="lax",
             secure=self.force_secure or request.url.scheme == "https",
@@ -119,9 +152,17 @@ async def _form_token(request: Request) -> str | None:
     return values[0] if values else None
 
 
+Resolver = Callable[[HTTPConnection, str], Awaitable[LiveSession | None]]
+
+
 def security_middleware(
-    sessions: Sessions, allowed_origins: tuple[str, ...] = ()
+    sessions: Sessions, allowed_origins: tuple[str, ...] = (), resolve: Resolver | None = None
 ) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
+    if resolve is None:
+        from hubbub.web.deps import resolve_session_token
+
+        resolve = resolve_session_token
+
     async def middleware(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
@@ -131,6 +172,20 @@ def security_middleware(
             session = Sessions.new()
         request.state.session = session
         request.state.session_changed = fresh
+        request.state.user = None
+        request.state.session_id = None
+        token = session.get(AUTH)
+        if isinstance(token, str) and not request.url.path.startswith("/static/"):
+            live = await resolve(request, token)
+            if live is None:
+                # Ended on the server (logout elsewhere, revoked, expired):
+                # the browser forgets it too; it stays a visitor.
+                session = {k: v for k, v in session.items() if k != AUTH}
+                request.state.session = session
+                request.state.session_changed = True
+            else:
+                request.state.user = live.user
+                request.state.session_id = live.id
         if request.method in UNSAFE:
             if not origin_allowed(request, allowed_origins):
                 return _refuse(request, "cross-origin request refused")
