@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: install demo test lint format bench models services browser clean
+.PHONY: install demo test lint format bench models services browser fonts clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,14 +20,18 @@ install: $(STAMP)
 browser:
 	@bash scripts/ensure-chromium.sh
 
+# Debian's fonts the PDF recap embeds (Latin, CJK, Korean, emoji; nothing fetched at run time).
+fonts:
+	@bash scripts/ensure-fonts.sh
+
 # PostgreSQL and Redis: start them if this machine has them and they are down.
 services:
 	@bash scripts/ensure-services.sh
 
-demo: install
+demo: install fonts
 	$(VENV)/bin/hubbub demo
 
-test: install browser services
+test: install browser fonts services
 	$(PY) -m pytest -q
 
 lint: install

@@ -21,9 +21,12 @@ DEMO_SOURCE = f"sim:{DEMO_TAG}?rate=3&seed=1&speed=20"
 
 
 def _check_sources(specs: tuple[str, ...]) -> None:
+    from hubbub.sources.network_specs import is_network_spec
     from hubbub.sources.spec import source_from_spec
 
     for spec in specs:
+        if is_network_spec(spec):
+            continue  # needs the workspace's accounts: checked when the runtime starts
         try:
             source_from_spec(spec)
         except ValueError as exc:
@@ -98,9 +101,11 @@ def uvicorn_config(app: Any, host: str, port: int, **extra: Any) -> Any:
 def _run(settings: Settings) -> None:
     import uvicorn
 
+    from hubbub.runtime import Runtime
     from hubbub.web import create_app
 
-    app = create_app(settings)
+    # One process: the web app over a runtime that runs the sources too.
+    app = create_app(settings, runtime=Runtime(settings))
     uvicorn.Server(uvicorn_config(app, settings.host, settings.port)).run()
 
 
@@ -116,7 +121,8 @@ def _run(settings: Settings) -> None:
     "sources",
     multiple=True,
     metavar="SRC",
-    help="Feed the rooms: sim:TAG[?rate=R&seed=S&speed=F] or replay:FILE[?speed=F&maxgap=S]. Repeatable.",
+    help="Feed the rooms: sim:TAG[?rate=R&seed=S&speed=F], replay:FILE[?speed=F&maxgap=S], "
+    "x:stream, x:search:QUERY, bluesky:…, mastodon:… Repeatable.",
 )
 def serve(
     db: str | None, host: str | None, port: int | None, workspace: str, sources: tuple[str, ...]

@@ -18,8 +18,9 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from hubbub.i18n import _
+from hubbub.runtime import Runtime
 from hubbub.settings import Settings
-from hubbub.store import Store, open_store
+from hubbub.store import Store
 from hubbub.web.client_address import parse_networks
 from hubbub.web.hub import Hubs
 from hubbub.web.ratelimit import RateLimiter
@@ -32,24 +33,29 @@ HERE = Path(__file__).parent
 
 
 def create_app(
-    settings: Settings | None = None, *, store: Store | None = None, pipeline: Any = None
+    settings: Settings | None = None,
+    *,
+    runtime: Runtime | None = None,
+    store: Store | None = None,
+    pipeline: Any = None,
 ) -> FastAPI:
+    """The web app over ``runtime`` (store, pipeline, sources, listener).
+    Without one it builds its own from ``settings`` (``store=`` and
+    ``pipeline=`` hand it parts, as tests do). A runtime not yet started is
+    started and stopped by the app's lifespan; a started one is left to its
+    owner."""
     settings = settings or Settings.from_env()
     sessions = Sessions.from_settings(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        own_store = store is None
-        st = store if store is not None else open_store(settings.db)
-        own_pipeline = pipeline is None
-        pl = pipeline
+        rt = runtime if runtime is not None else Runtime(settings, store=store, pipeline=pipeline)
+        own_runtime = not rt.started
         try:
-            if pl is None:
-                from hubbub.pipeline import Pipeline
-                from hubbub.sources.spec import source_from_spec
-
-                pl = Pipeline(st, settings.workspace)
-                await pl.start([source_from_spec(spec) for spec in settings.sources])
+            if own_runtime:
+                await rt.start()
+            assert rt.store is not None and rt.pipeline is not None
+            st, pl = rt.store, rt.pipeline
             repo = RoomRepo(st, settings.workspace)
             app.state.store = st
             # Tests and benchmarks hand posts to the pipeline from other threads.
@@ -58,20 +64,14 @@ def create_app(
             app.state.rooms = repo
             app.state.hubs = Hubs(pl, repo)
             await app.state.hubs.start_configured(configured_tags(st, settings.workspace))
-            from hubbub.web.routes_listen import start_listening
-
-            # Its own bus consumer, not a pipeline stage: off the rooms' latency path.
-            app.state.listening = await start_listening(st, settings, pl)
+            app.state.runtime = rt
+            app.state.listening = rt.listener
             yield
         finally:
-            if hasattr(app.state, "listening"):
-                await app.state.listening.stop()
             if hasattr(app.state, "hubs"):
                 await app.state.hubs.stop()
-            if own_pipeline and pl is not None:
-                await pl.stop()
-            if own_store:
-                st.close()
+            if own_runtime:
+                await rt.stop()
 
     app = FastAPI(title="Hubbub", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings

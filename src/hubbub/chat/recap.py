@@ -1,0 +1,245 @@
+"""The recap of a chat: one hashtag, one UTC day, one dict.
+
+``build_recap`` gathers everything (the renderers in ``recap_html``,
+``recap_markdown`` and ``recap_pdf`` only lay it out; ``--format json`` prints
+it as it is). Definitions, repeated in docs/chats.md:
+
+- participants: every distinct author (network + the network's stable id)
+  who posted, replied or reposted with the hashtag that day, hosts included;
+- new voices: participants with no post carrying the hashtag before that day;
+- questions and answers: ``hubbub.chat.qa`` over the day's posts;
+- top answers: answers with any engagement (likes + reposts + replies +
+  quotes), most engaged first;
+- unanswered: questions with no answer post;
+- sentiment: the stored classification of every post (classified on first
+  use), overall and per bucket of the chat's time span;
+- reach: followers of the distinct participants the store has a profile for,
+  and potential impressions (each post × its author's followers).
+
+Posts a host removed from the room are left out of everything: the host took
+them out of the chat.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from hubbub.chat.qa import QA, build_qa, question_text
+from hubbub.chat.repo import ChatRepo
+from hubbub.post import Post, rfc3339
+from hubbub.query.tokens import fold
+from hubbub.store import Store
+
+ENGAGEMENT = ("likes", "reposts", "replies", "quotes")
+SENTIMENTS = ("positive", "neutral", "negative", "unsupported")
+TOP_ANSWERS = 10
+MOST_ACTIVE = 10
+# A chat is about an hour: 5-minute buckets show how its mood moved. A day of
+# posts in 5-minute buckets is noise, so longer spans get hourly buckets.
+SHORT_SPAN = timedelta(hours=3)
+
+
+class RecapError(ValueError):
+    """A recap that cannot be made (no posts, a bad date)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Day:
+    start: datetime  # 00:00 UTC, inclusive
+    end: datetime  # next 00:00 UTC, exclusive
+
+
+def parse_day(value: str) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise RecapError(f"not a day: {value!r} (use YYYY-MM-DD)") from None
+
+
+def engagement(post: Post) -> int:
+    return sum(int(post.metrics.get(name, 0) or 0) for name in ENGAGEMENT)
+
+
+def author_key(post: Post) -> tuple[str, str]:
+    return (post.network, post.author.id)
+
+
+def post_summary(post: Post) -> dict[str, Any]:
+    """A post as the recap shows it (text as posted: renderers escape it)."""
+    url = post.url if post.url and post.url.startswith(("https://", "http://")) else None
+    return {
+        "id": post.id,
+        "network": post.network,
+        "author": post.author.handle,
+        "author_name": post.author.display_name,
+        "text": post.text,
+        "created_at": rfc3339(post.created_at),
+        "url": url,
+        "engagement": engagement(post),
+    }
+
+
+def build_recap(
+    store: Store, tag: str, *, day: date | None = None, workspace: str = "default"
+) -> dict[str, Any]:
+    key = fold(tag.strip().lstrip("#"))
+    if not key:
+        raise RecapError("name the chat's hashtag")
+    repo = ChatRepo(store, workspace)
+    if day is None:
+        newest = repo.latest_day(key)
+        if newest is None:
+            raise RecapError(f"no stored posts with #{key}")
+        day = newest.date()
+    start = datetime.combine(day, time(0), tzinfo=UTC)
+    span = Day(start, start + timedelta(days=1))
+    removed = repo.removed(key)
+    rows = [
+        (pk, post)
+        for pk, post in repo.posts(key, span.start, span.end)
+        if (post.network, post.id) not in removed
+    ]
+    posts = [post for _pk, post in rows]
+    hosts = repo.hosts(key)
+    qa = build_qa(posts, hosts)
+
+    authors = {author_key(p): p for p in posts}  # the last post names the author
+    before = repo.seen_before(key, span.start)
+    new = sorted((k for k in authors if k not in before), key=lambda k: _name_key(authors[k]))
+    followers = repo.followers(set(authors))
+
+    from hubbub.listen.classes import ensure_classes  # loads the classifier on first use
+
+    classes = ensure_classes(store, (pk for pk, _post in rows))
+    return {
+        "tag": key,
+        "day": day.isoformat(),
+        "workspace": workspace,
+        "generated_at": rfc3339(datetime.now(UTC)),
+        "hosts": [{"network": n, "handle": h} for n, h in sorted(hosts)],
+        "posts": len(posts),
+        "questions": questions_json(qa, key),
+        "participants": participants(posts),
+        "new_voices": {
+            "total": len(new),
+            "people": [_person(authors[k]) for k in new],
+        },
+        "top_answers": top_answers(qa),
+        "unanswered": [
+            {"number": q.number, "text": question_text(q.post.text, key)}
+            for q in qa.questions
+            if not q.answers
+        ],
+        "sentiment": sentiment(rows, classes),
+        "reach": reach(posts, followers),
+        "transcript": transcript(qa, key),
+    }
+
+
+def _name_key(post: Post) -> tuple[str, str, str]:
+    return (fold(post.author.handle), post.network, post.author.id)
+
+
+def _person(post: Post) -> dict[str, Any]:
+    return {
+        "network": post.network,
+        "author_id": post.author.id,
+        "handle": post.author.handle,
+        "name": post.author.display_name,
+    }
+
+
+def questions_json(qa: QA, tag: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "number": q.number,
+            "text": question_text(q.post.text, tag),
+            "id": q.post.id,
+            "network": q.post.network,
+            "author": q.post.author.handle,
+            "created_at": rfc3339(q.post.created_at),
+            "answer_count": len(q.answers),
+            "answers": [a.id for a in q.answers],
+        }
+        for q in qa.questions
+    ]
+
+
+def participants(posts: list[Post]) -> dict[str, Any]:
+    per_author = Counter(author_key(p) for p in posts)
+    sample = {author_key(p): p for p in posts}
+    by_network = Counter(network for network, _id in per_author)
+    active = sorted(per_author.items(), key=lambda kv: (-kv[1], _name_key(sample[kv[0]])))
+    return {
+        "total": len(per_author),
+        "by_network": dict(sorted(by_network.items())),
+        "most_active": [{**_person(sample[k]), "posts": n} for k, n in active[:MOST_ACTIVE]],
+    }
+
+
+def top_answers(qa: QA) -> list[dict[str, Any]]:
+    scored = [
+        (engagement(a), q.number, a) for q in qa.questions for a in q.answers if engagement(a) > 0
+    ]
+    scored.sort(key=lambda item: (-item[0], item[2].created_at, item[2].id))
+    return [{**post_summary(a), "question": n} for _e, n, a in scored[:TOP_ANSWERS]]
+
+
+def transcript(qa: QA, tag: str) -> list[dict[str, Any]]:
+    """Each question with its answer posts, in the order they were written."""
+    return [
+        {
+            "number": q.number,
+            "text": question_text(q.post.text, tag),
+            "question": post_summary(q.post),
+            "answers": [post_summary(a) for a in q.answers],
+        }
+        for q in qa.questions
+    ]
+
+
+def sentiment(rows: list[tuple[int, Post]], classes: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    overall: Counter[str] = Counter(classes[pk]["sentiment"] for pk, _p in rows)
+    out: dict[str, Any] = {name: overall.get(name, 0) for name in SENTIMENTS}
+    if not rows:
+        out.update(bucket_minutes=None, series=[])
+        return out
+    first = min(p.created_at for _pk, p in rows)
+    last = max(p.created_at for _pk, p in rows)
+    size = timedelta(minutes=5) if last - first <= SHORT_SPAN else timedelta(hours=1)
+    origin = first.replace(minute=first.minute - first.minute % 5, second=0, microsecond=0)
+    if size == timedelta(hours=1):
+        origin = origin.replace(minute=0)
+    count = int((last - origin) // size) + 1
+    buckets: list[dict[str, Any]] = [
+        {"start": rfc3339(origin + i * size), **dict.fromkeys(SENTIMENTS, 0), "score": None}
+        for i in range(count)
+    ]
+    scores: list[list[float]] = [[] for _ in range(count)]
+    for pk, post in rows:
+        i = int((post.created_at - origin) // size)
+        label = classes[pk]["sentiment"]
+        buckets[i][label] += 1
+        if label != "unsupported":
+            scores[i].append(float(classes[pk]["sentiment_score"]))
+    for bucket, values in zip(buckets, scores, strict=True):
+        if values:
+            bucket["score"] = round(sum(values) / len(values), 3)
+    out.update(bucket_minutes=int(size.total_seconds() // 60), series=buckets)
+    return out
+
+
+def reach(posts: list[Post], followers: dict[tuple[str, str], int]) -> dict[str, Any]:
+    authors = {author_key(p) for p in posts}
+    totals = {name: sum(int(p.metrics.get(name, 0) or 0) for p in posts) for name in ENGAGEMENT}
+    return {
+        "posts": len(posts),
+        "authors": len(authors),
+        "authors_with_followers": sum(1 for k in authors if k in followers),
+        "followers": sum(followers.get(k, 0) for k in authors),
+        "impressions": sum(followers.get(author_key(p), 0) for p in posts),
+        "engagement": totals,
+    }

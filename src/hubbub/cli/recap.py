@@ -1,0 +1,73 @@
+"""``hubbub recap TAG``: a chat's recap by question, in JSON, HTML, Markdown or PDF."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from hubbub.cli.data import db_option, store_from, workspace_option
+from hubbub.i18n import _
+
+_EXTENSIONS = {".json": "json", ".html": "html", ".htm": "html", ".md": "md", ".pdf": "pdf"}
+
+
+@click.command("recap")
+@click.argument("tag")
+@click.option(
+    "--on", "day", metavar="YYYY-MM-DD", help="The day (UTC). Default: the latest day with posts."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["html", "md", "pdf", "json"]),
+    default=None,
+    help="Output format. Default: from --out's extension, else json.",
+)
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout."
+)
+@db_option
+@workspace_option
+def recap_command(
+    tag: str, day: str | None, fmt: str | None, out: Path | None, db: str | None, workspace: str
+) -> None:
+    """Recap the chat on hashtag TAG for one UTC day: questions with their
+    answers, participants, new voices, top answers, unanswered questions,
+    sentiment and reach."""
+    from hubbub.chat.pdf_fonts import FontsMissing
+    from hubbub.chat.recap import RecapError, build_recap, parse_day
+    from hubbub.chat.recap_output import render_recap
+
+    if fmt is None:
+        fmt = _EXTENSIONS.get(out.suffix.lower(), "json") if out is not None else "json"
+    try:
+        on = parse_day(day) if day else None
+        with store_from(db) as store:
+            recap = build_recap(store, tag, day=on, workspace=workspace)
+        data = render_recap(recap, fmt)
+    except (RecapError, FontsMissing) as exc:
+        raise click.ClickException(str(exc)) from None
+    if out is None:
+        # Only the recap on stdout, so it can be piped (JSON into jq, PDF into a file).
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out}: {exc.strerror}") from None
+    click.echo(
+        _("recap of #{tag} on {day}: {questions} questions, {people} participants → {out}").format(
+            tag=recap["tag"],
+            day=recap["day"],
+            questions=len(recap["questions"]),
+            people=recap["participants"]["total"],
+            out=out,
+        ),
+        err=True,
+    )
+
+
+COMMANDS = [recap_command]

@@ -1,0 +1,265 @@
+"""The runtime: store + pipeline + sources + live consumers, assembled from
+settings and run together.
+
+``hubbub serve`` hands a Runtime to the web app (``create_app(settings,
+runtime=...)``), which starts it in its lifespan; ``hubbub worker`` runs one
+with no web server until SIGINT/SIGTERM. Either way the same pieces run:
+
+- the **store** (opened here unless handed one);
+- the **pipeline** (normalise → store → publish; unless handed one);
+- the **sources**: the specs in settings or on the command line
+  (``sim:``, ``replay:``, ``x:``, ``bluesky:``, ``mastodon:``), plus, for each
+  network where the workspace has an account and no source was named, the
+  source that follows its saved queries and rooms there
+  (``follow_accounts``). Without an account nothing dials out;
+- the **listener** (``hubbub.listen.live``): matching, classifying, alerts;
+- the **health writer**: network sources' health, to the store once a second,
+  so ``hubbub sources status`` in another process can read it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from hubbub.networks.clock import Clock, SystemClock
+from hubbub.networks.env import Credentials, Follows, SourceEnv
+from hubbub.networks.health import HealthBoard, State
+from hubbub.pipeline import Pipeline
+from hubbub.settings import Settings
+from hubbub.sources.base import Source, describe_error
+from hubbub.store import Store, open_store
+
+log = logging.getLogger(__name__)
+
+HEALTH_WRITE_SECONDS = 1.0
+STOP_SECONDS = 12.0  # worker promises a clean stop within 15 s
+
+# Per network, ``module:function(store, workspace, accounts) -> [spec, …]``:
+# the sources that follow a workspace's saved queries and rooms there when
+# it has an account and no source was named. Imported only when needed.
+AUTO_SPECS: dict[str, str] = {
+    "x": "hubbub.sources.x_specs:auto_specs",
+    "bluesky": "hubbub.sources.bluesky:auto_specs",
+    "mastodon": "hubbub.sources.mastodon:auto_specs",
+}
+
+
+class LiveConsumer(Protocol):
+    async def stop(self) -> None: ...
+
+
+def workspace_follows(store: Store, workspace: str) -> Follows:
+    """Active saved queries and the hashtags of the workspace's public rooms."""
+    import sqlalchemy as sa
+
+    from hubbub.listen.saved import list_queries
+    from hubbub.store.web_schema import rooms
+
+    queries = tuple(
+        (q.name, q.query) for q in list_queries(store, workspace=workspace, active_only=True)
+    )
+    ws = store.workspace_id(workspace)
+    stmt = sa.select(rooms.c.tag).where(rooms.c.workspace_id == ws).order_by(rooms.c.id)
+    if "public" in rooms.c:  # rooms can be private: those are not followed on the networks
+        stmt = stmt.where(rooms.c.public.is_(True))
+    with store.engine.connect() as conn:
+        tags = tuple(conn.execute(stmt).scalars())
+    return Follows(queries=queries, hashtags=tags)
+
+
+class Runtime:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        store: Store | None = None,
+        pipeline: Pipeline | None = None,
+        sources: Sequence[str] | None = None,
+        follow_accounts: bool = True,
+        listen: bool = True,
+        clock: Clock | None = None,
+    ) -> None:
+        self.settings = settings
+        self.workspace = settings.workspace
+        self._given_store = store
+        self._given_pipeline = pipeline
+        self.specs: tuple[str, ...] = tuple(settings.sources if sources is None else sources)
+        self.follow_accounts = follow_accounts
+        self.listen = listen
+        self.clock: Clock = clock or SystemClock()
+        self.health = HealthBoard(self.clock)
+        self.store: Store | None = store
+        self.pipeline: Pipeline | None = pipeline
+        self.listener: LiveConsumer | None = None
+        self.env: SourceEnv | None = None
+        self.sources: list[Source] = []
+        self.started = False
+        self._health_task: asyncio.Task[None] | None = None
+        self._box: object | None = None
+
+    # -- assembling ----------------------------------------------------------
+
+    def _account(self, network: str, name: str | None) -> Credentials | None:
+        from hubbub.networks.secrets import load_box
+        from hubbub.store.network_accounts import AccountError, get_credentials, has_account
+
+        assert self.store is not None
+        if name is None and not has_account(self.store, self.workspace, network):
+            return None
+        if self._box is None:
+            self._box = load_box(self.settings.db_url)
+        try:
+            return get_credentials(
+                self.store,
+                self._box,
+                self.workspace,
+                network=network,
+                name=name,  # type: ignore[arg-type]
+            )
+        except AccountError:
+            if name is None:
+                raise  # several accounts and none named: say so
+            return None
+
+    def build_env(self, store: Store) -> SourceEnv:
+        workspace = self.workspace
+        return SourceEnv(
+            workspace=workspace,
+            clock=self.clock,
+            health=self.health,
+            account=self._account,
+            follows=lambda: workspace_follows(store, workspace),
+            stored_cursor=lambda name: store.get_cursor(name, workspace),
+        )
+
+    def build_source(self, spec: str) -> Source:
+        """The source a spec names (ValueError says what is wrong)."""
+        from hubbub.sources.network_specs import is_network_spec, network_source_from_spec
+        from hubbub.sources.spec import source_from_spec
+
+        if is_network_spec(spec):
+            assert self.env is not None
+            return network_source_from_spec(spec, self.env)
+        return source_from_spec(spec)
+
+    def auto_specs(self, named: Sequence[str]) -> list[str]:
+        """Specs of the networks that have an account and no named source."""
+        from hubbub.store.network_accounts import list_accounts
+
+        assert self.store is not None
+        accounts = list_accounts(self.store, self.workspace)
+        named_networks = {spec.partition(":")[0] for spec in named}
+        out: list[str] = []
+        for network, target in AUTO_SPECS.items():
+            mine = [a for a in accounts if a.network == network]
+            if not mine or network in named_networks:
+                continue
+            module_name, _, function = target.partition(":")
+            try:
+                module = importlib.import_module(module_name)
+            except ModuleNotFoundError as exc:
+                if exc.name != module_name:
+                    raise
+                log.warning(
+                    "%s accounts are configured but %s sources are not available", network, network
+                )
+                continue
+            make: Callable[[Store, str, list[object]], list[str]] = getattr(module, function)
+            out.extend(make(self.store, self.workspace, mine))  # type: ignore[arg-type]
+        return out
+
+    # -- running -------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self.started:
+            raise RuntimeError("runtime already started")
+        self.started = True
+        if self.store is None:
+            self.store = await asyncio.to_thread(open_store, self.settings.db)
+        store = self.store
+        self.env = self.build_env(store)
+        specs = list(self.specs)
+        if self.follow_accounts:
+            specs += await asyncio.to_thread(self.auto_specs, specs)
+        self.sources = [self.build_source(spec) for spec in specs]
+        if self.pipeline is None:
+            self.pipeline = Pipeline(store, self.workspace)
+            await self.pipeline.start(self.sources)
+        else:
+            for source in self.sources:
+                self.pipeline.add_source(source)
+        if self.listen:
+            from hubbub.listen.live import start_listening
+
+            # Its own bus consumer, not a pipeline stage: off the rooms' latency path.
+            self.listener = await start_listening(store, self.settings, self.pipeline)
+        self._health_task = asyncio.create_task(self._write_health(), name="hubbub-health")
+
+    async def stop(self) -> None:
+        """Stop sources, flush what was received, stop consumers, close what we opened."""
+        if not self.started:
+            return
+        self.started = False
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(STOP_SECONDS):
+                if self.listener is not None:
+                    await self.listener.stop()
+                if self._given_pipeline is None and self.pipeline is not None:
+                    await self.pipeline.stop()
+        if self._health_task is not None:
+            self._health_task.cancel()
+            await asyncio.gather(self._health_task, return_exceptions=True)
+        for tracker in self.health.trackers():
+            if tracker.snapshot.state is not State.STOPPED:
+                tracker.stopped("the runtime running it stopped")
+        await self._flush_health()
+        if self._given_store is None and self.store is not None:
+            self.store.close()
+
+    async def __aenter__(self) -> Runtime:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def _flush_health(self) -> None:
+        from hubbub.store.source_health import write_health
+
+        snapshots = self.health.take_dirty()
+        if not snapshots or self.store is None:
+            return
+        try:
+            await asyncio.to_thread(write_health, self.store, self.workspace, snapshots)
+        except Exception as exc:  # noqa: BLE001 - health must never stop ingest
+            log.warning("source health not written: %s", describe_error(exc))
+
+    async def _write_health(self) -> None:
+        while True:
+            await asyncio.sleep(HEALTH_WRITE_SECONDS)
+            await self._flush_health()
+
+
+async def run_until_signalled(runtime: Runtime, ready: Callable[[], None] | None = None) -> None:
+    """Start ``runtime``, run until SIGINT or SIGTERM, then stop it cleanly
+    (within ``STOP_SECONDS``: sources stop, what was received is stored)."""
+    import signal
+
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await runtime.start()
+        if ready is not None:
+            ready()
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        await runtime.stop()
