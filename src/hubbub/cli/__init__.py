@@ -18,7 +18,7 @@ def main() -> None:
 
 
 def _register() -> None:
-    from hubbub.cli import accounts, classify, count, data, listen, serve, simulate, worker
+    from hubbub.cli import accounts, classify, count, data, listen, recap, serve, simulate, worker
 
     for command in (
         data.COMMANDS
@@ -28,6 +28,7 @@ def _register() -> None:
         + simulate.COMMANDS
         + listen.COMMANDS
         + accounts.COMMANDS
+        + recap.COMMANDS
         + worker.COMMANDS
     ):
         main.add_command(command)
