@@ -1,0 +1,116 @@
+"""``hubbub recap`` as a real process: JSON alone on stdout, files by format,
+clear errors for bad input; hostile text escaped in every format."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+import pytest
+
+from hubbub.post import Author, Post
+from hubbub.store import Ingest, open_store
+from tests.cli.test_data_commands import hubbub
+
+TAG = "pizzachat"
+HOSTILE = "<script>alert(1)</script> [x](javascript:alert(2)) ![i](http://evil/x.png) **b** <img src=x onerror=alert(3)>"
+HARD = "Zażółć gęślą jaźń 🎉🙂 日本語のテキスト 한국어"
+
+
+def _post(n: int, text: str, handle: str, at: datetime, **kw: object) -> Post:
+    return Post(
+        "x",
+        str(1000 + n),
+        Author("x", f"id-{handle}", handle, display_name=handle.title()),
+        f"{text} #{TAG}",
+        at,
+        hashtags=(TAG,),
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    path = str(tmp_path / "recap.db")
+    at = datetime(2026, 3, 2, 19, 0, tzinfo=UTC)
+    with open_store(path) as store:
+        store.ingest(
+            [
+                Ingest(_post(1, f"Q1: {HARD}", "host", at)),
+                Ingest(_post(2, f"Q2: {HOSTILE}", "host", at.replace(minute=10))),
+                Ingest(
+                    _post(3, f"A1 {HOSTILE}", "ann", at.replace(minute=5), metrics={"likes": 4})
+                ),
+            ]
+        )
+    return path
+
+
+def test_json_alone_on_stdout(db: str) -> None:
+    done = hubbub("recap", TAG, "--db", db)
+    assert done.returncode == 0, done.stderr
+    data = orjson.loads(done.stdout)
+    assert data["day"] == "2026-03-02"
+    assert [(q["number"], q["text"], q["answer_count"]) for q in data["questions"]] == [
+        (1, HARD, 1),
+        (2, HOSTILE, 0),
+    ]
+    assert data["participants"] == {
+        "total": 2,
+        "by_network": {"x": 2},
+        "most_active": data["participants"]["most_active"],
+    }
+
+
+@pytest.mark.slow
+def test_formats_to_files_escape_hostile_text(db: str, tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    for fmt in ("html", "md", "pdf"):
+        out = tmp_path / f"r.{fmt}"
+        done = hubbub(
+            "recap", f"#{TAG.upper()}", "--on", "2026-03-02", "--out", str(out), "--db", db
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == b""
+    html = (tmp_path / "r.html").read_text()
+    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert HARD in html
+    # Nothing is loaded from elsewhere: no script, stylesheet link, image or frame.
+    assert not re.search(r"<(script|link|img|iframe|object)\b", html, re.IGNORECASE)
+    md = (tmp_path / "r.md").read_text()
+    assert HARD in md and HOSTILE in md  # question text verbatim (inside a fence)
+    answer_line = next(line for line in md.splitlines() if "Ann" in line and "alert" in line)
+    # Every character Markdown acts on is backslash-escaped: no tag, link or image.
+    assert not re.search(r"(?<!\\)[<\[\]!*]", answer_line.split(": ", 1)[1])
+    pdf = (tmp_path / "r.pdf").read_bytes()
+    text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert HARD in text
+    assert HOSTILE in text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--on", "2026-02-30"], b"not a day"),
+        (["--on", "2026-03-01"], b""),
+        (["--format", "docx"], b"Invalid value"),
+    ],
+)
+def test_bad_input_is_a_clear_error(db: str, args: list[str], message: bytes) -> None:
+    done = hubbub("recap", TAG, *args, "--db", db)
+    if args[:2] == ["--on", "2026-03-01"]:
+        # A day without posts is an empty recap, not an error.
+        assert done.returncode == 0 and orjson.loads(done.stdout)["posts"] == 0
+        return
+    assert done.returncode != 0
+    assert message in done.stderr and b"Traceback" not in done.stderr
+
+
+def test_unknown_tag_is_a_clear_error(db: str) -> None:
+    done = hubbub("recap", "nosuchchat", "--db", db)
+    assert done.returncode == 1 and b"no stored posts with #nosuchchat" in done.stderr
