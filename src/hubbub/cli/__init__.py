@@ -18,13 +18,25 @@ def main() -> None:
 
 
 def _register() -> None:
-    from hubbub.cli import accounts, classify, count, data, listen, recap, serve, simulate, worker
+    from hubbub.cli import (
+        accounts,
+        classify,
+        count,
+        data,
+        listen,
+        recap,
+        serve,
+        simulate,
+        users,
+        worker,
+    )
 
     for command in (
         data.COMMANDS
         + classify.COMMANDS
         + count.COMMANDS
         + serve.COMMANDS
+        + users.COMMANDS
         + simulate.COMMANDS
         + listen.COMMANDS
         + accounts.COMMANDS

@@ -1,5 +1,5 @@
-"""``hubbub serve``, ``hubbub demo`` and ``hubbub user``: thin wrappers over
-``hubbub.web.create_app`` and ``hubbub.web.accounts``."""
+"""``hubbub serve`` and ``hubbub demo``: thin wrappers over
+``hubbub.web.create_app`` (``hubbub user`` is in ``users.py``)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from hubbub.cli.data import db_option, store_from, workspace_option
+from hubbub.cli.data import db_option, workspace_option
 from hubbub.i18n import _
 from hubbub.settings import Settings
 
@@ -132,8 +132,34 @@ def serve(
         db=db, host=host, port=port, workspace=workspace, sources=tuple(sources) or None
     )
     _check_sources(settings.sources)
+    _check_rooms(settings)
+    _check_web_settings(settings)
     click.echo(_("Hubbub at http://{host}:{port}/").format(host=settings.host, port=settings.port))
     _run(settings)
+
+
+def _check_rooms(settings: Settings) -> None:
+    """The configured rooms (``HUBBUB_ROOMS``) pass the one tag check, or exit 2."""
+    from hubbub.tags import TagError
+
+    try:
+        settings.room_tags()
+    except TagError as exc:
+        raise click.BadParameter(str(exc), param_hint="HUBBUB_ROOMS") from None
+
+
+def _check_web_settings(settings: Settings) -> None:
+    """Refuse to start, in one line and exit 2, without a session key of
+    known origin or with unreadable trusted proxies."""
+    from hubbub.settings import SecretKeyError
+    from hubbub.web.client_address import ProxySettingError, parse_networks
+
+    try:
+        settings.resolved_secret()
+        parse_networks(settings.trusted_proxies)
+    except (SecretKeyError, ProxySettingError) as exc:
+        click.echo(_("hubbub serve: {reason}").format(reason=exc), err=True)
+        raise SystemExit(2) from None
 
 
 def _port_free(host: str, port: int) -> bool:
@@ -205,35 +231,4 @@ def demo(port: int, folder: str | None) -> None:
     _run(settings)
 
 
-@click.group("user")
-def user() -> None:
-    """Manage accounts."""
-
-
-@user.command("create")
-@click.argument("name")
-@db_option
-@workspace_option
-@click.option(
-    "--password-stdin", is_flag=True, help="Read the password from standard input (for scripts)."
-)
-@click.option(
-    "--role", type=click.Choice(["owner", "agent", "viewer"]), default="owner", show_default=True
-)
-def user_create(name: str, db: str | None, workspace: str, password_stdin: bool, role: str) -> None:
-    """Create an account (argon2id password hash)."""
-    from hubbub.web.accounts import AccountError, create_user
-
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt(_("Password"), hide_input=True, confirmation_prompt=True)
-    with store_from(db) as store:
-        try:
-            created = create_user(store, workspace, name, password, role=role)
-        except AccountError as exc:
-            raise click.ClickException(str(exc)) from None
-    click.echo(_("Created {role} {name}").format(role=created.role, name=created.name))
-
-
-COMMANDS = [serve, demo, user]
+COMMANDS = [serve, demo]

@@ -146,6 +146,17 @@ def get_user(store: Store, workspace: str, user_id: int) -> User | None:
     return User(int(row.id), row.name, row.role) if row else None
 
 
+def find_user(store: Store, workspace: str, name: str) -> User | None:
+    ws = store.workspace_id(workspace)
+    with store.engine.connect() as conn:
+        row = conn.execute(
+            sa.select(users.c.id, users.c.name, users.c.role).where(
+                users.c.workspace_id == ws, users.c.name == name
+            )
+        ).first()
+    return User(int(row.id), row.name, row.role) if row else None
+
+
 def user_exists(store: Store, workspace: str, name: str) -> bool:
     ws = store.workspace_id(workspace)
     with store.engine.connect() as conn:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
@@ -28,7 +28,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-from hubbub.web.user_sessions import LiveSession, SessionPolicy
+from hubbub.web.user_sessions import LiveSession, SessionPolicy, session_policy
 
 if TYPE_CHECKING:
     from hubbub.settings import Settings
@@ -79,11 +79,11 @@ class Sessions:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Sessions:
-        policy = SessionPolicy(
-            idle=timedelta(hours=settings.session_idle_hours),
-            absolute=timedelta(days=settings.session_days),
+        return cls(
+            settings.resolved_secret(),
+            secure=settings.secure_cookies,
+            policy=session_policy(settings),
         )
-        return cls(settings.resolved_secret(), secure=settings.secure_cookies, policy=policy)
 
     def load(self, conn: HTTPConnection) -> dict[str, Any] | None:
         raw = conn.cookies.get(COOKIE)

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from hubbub.settings import Settings
 from hubbub.store import Store
 from hubbub.store.auth_schema import user_sessions
 from hubbub.store.web_schema import users
@@ -30,6 +31,13 @@ TOUCH_EVERY = timedelta(minutes=1)
 class SessionPolicy:
     idle: timedelta = timedelta(hours=12)
     absolute: timedelta = timedelta(days=14)
+
+
+def session_policy(settings: Settings) -> SessionPolicy:
+    return SessionPolicy(
+        idle=timedelta(hours=settings.session_idle_hours),
+        absolute=timedelta(days=settings.session_days),
+    )
 
 
 @dataclass(slots=True, frozen=True)

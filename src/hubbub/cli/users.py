@@ -1,0 +1,154 @@
+"""``hubbub user``: accounts of the web app and their sessions; thin wrappers
+over ``hubbub.web.accounts`` and ``hubbub.web.user_sessions``."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import click
+
+from hubbub.cli.data import db_option, store_from, workspace_option
+from hubbub.i18n import _
+from hubbub.settings import Settings
+
+if TYPE_CHECKING:
+    from hubbub.store import Store
+    from hubbub.web.user_sessions import SessionPolicy
+
+_password_stdin = click.option(
+    "--password-stdin", is_flag=True, help="Read the password from standard input (for scripts)."
+)
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(click.prompt(_("Password"), hide_input=True, confirmation_prompt=True))
+
+
+@click.group("user")
+def user() -> None:
+    """Manage accounts."""
+
+
+@user.command("create")
+@click.argument("name")
+@db_option
+@workspace_option
+@_password_stdin
+@click.option(
+    "--role", type=click.Choice(["owner", "agent", "viewer"]), default="owner", show_default=True
+)
+def user_create(name: str, db: str | None, workspace: str, password_stdin: bool, role: str) -> None:
+    """Create an account (argon2id password hash; 8 to 1,024 characters)."""
+    from hubbub.web.accounts import AccountError, create_user
+
+    password = _read_password(password_stdin)
+    with store_from(db) as store:
+        try:
+            created = create_user(store, workspace, name, password, role=role)
+        except AccountError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(_("Created {role} {name}").format(role=created.role, name=created.name))
+
+
+@user.command("password")
+@click.argument("name")
+@db_option
+@workspace_option
+@_password_stdin
+def user_password(name: str, db: str | None, workspace: str, password_stdin: bool) -> None:
+    """Set NAME's password; every session of NAME ends."""
+    from hubbub.web.accounts import AccountError, set_password
+
+    password = _read_password(password_stdin)
+    with store_from(db) as store:
+        try:
+            found = set_password(store, workspace, name, password)
+        except AccountError as exc:
+            raise click.ClickException(str(exc)) from None
+    if not found:
+        raise click.ClickException(_("no user {name!r}").format(name=name))
+    click.echo(_("Password of {name} changed; their sessions have ended.").format(name=name))
+
+
+@user.command("sessions")
+@click.argument("name")
+@db_option
+@workspace_option
+def user_sessions(name: str, db: str | None, workspace: str) -> None:
+    """List NAME's live sessions: id, signed in, last used, ends, address, browser."""
+    from hubbub.web.user_sessions import list_sessions
+
+    policy = _policy()
+    with store_from(db) as store:
+        user_id = _user_id(store, workspace, name)
+        found = list_sessions(store, workspace, user_id, now=datetime.now(UTC), policy=policy)
+    if not found:
+        click.echo(_("{name} has no live sessions.").format(name=name))
+        return
+    for s in found:
+        click.echo(
+            "\t".join(
+                [
+                    str(s.id),
+                    _when(s.created_at),
+                    _when(s.last_seen_at),
+                    _when(s.expires_at),
+                    s.address or "-",
+                    # Browser text is the client's: keep it on one line.
+                    " ".join((s.user_agent or "-").split()),
+                ]
+            )
+        )
+
+
+@user.command("revoke")
+@click.argument("name")
+@click.option(
+    "--session",
+    "session_id",
+    type=int,
+    default=None,
+    metavar="ID",
+    help="End only this session (an id from `hubbub user sessions`). Default: all of them.",
+)
+@db_option
+@workspace_option
+def user_revoke(name: str, session_id: int | None, db: str | None, workspace: str) -> None:
+    """End NAME's sessions (all, or one with --session): signed out at once."""
+    from hubbub.web.user_sessions import revoke_sessions
+
+    with store_from(db) as store:
+        user_id = _user_id(store, workspace, name)
+        ended = revoke_sessions(store, workspace, user_id, session_id=session_id)
+    if session_id is not None and not ended:
+        raise click.ClickException(
+            _("{name} has no session {id}").format(name=name, id=session_id)
+        )
+    click.echo(_("Ended {n} session(s) of {name}.").format(n=ended, name=name))
+
+
+def _user_id(store: Store, workspace: str, name: str) -> int:
+    from hubbub.web.accounts import find_user
+
+    found = find_user(store, workspace, name)
+    if found is None:
+        raise click.ClickException(_("no user {name!r}").format(name=name))
+    return found.id
+
+
+def _policy() -> SessionPolicy:
+    from hubbub.web.user_sessions import session_policy
+
+    # The same limits as the server's (HUBBUB_SESSION_IDLE_HOURS, _DAYS).
+    return session_policy(Settings.from_env())
+
+
+def _when(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+COMMANDS = [user]
