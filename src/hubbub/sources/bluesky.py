@@ -1,0 +1,409 @@
+"""Bluesky sources: ``bluesky:jetstream`` (live) and ``bluesky:search:QUERY`` (backfill).
+
+**Jetstream** (``JetstreamSource``) reads Jetstream v1 and never loses a post
+to a disconnect:
+
+- the cursor is the largest ``time_us`` processed (it never goes back, even
+  when events arrive out of order) and is committed with the posts;
+- every (re)connection asks for that cursor minus ``rewind`` seconds, so the
+  events around the break are sent again; they are recognised by identity
+  (repo, revision, record path: ``event_identity``) and dropped;
+- a connection that stays silent past ``stall_seconds``, a cut, a message that
+  is not an event (truncated JSON): all mean "reconnect and replay"; a
+  connection that delivered something reconnects at once, failed attempts back
+  off (``generic_policy``: network 1 s doubling to 60 s, HTTP 5 s to 320 s,
+  429 from 60 s or the server's ``Retry-After``) and move to the next instance.
+
+Posts (and reposts) are kept when ``keep`` says so (a saved query or a public
+room's hashtag matches, see ``bluesky_follow``) or all of them with ``keep=None``
+(``?all=1``); a deletion is passed on for posts kept earlier by this process
+(or all deletions with ``?all=1``). Events not kept still move the cursor.
+
+**Search** (``BlueskySearchSource``) pages authenticated ``searchPosts``
+(newest first, 100 a page) back to the newest post of the previous run (the
+cursor, an ISO time given as ``since``). The cursor is committed only with the
+last page, so a run cut short is repeated whole rather than leaving a hole.
+Old posts are stored like new ones: nothing is dropped for its age.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import websockets
+
+from hubbub.formats import Context
+from hubbub.formats import bluesky as bluesky_format
+from hubbub.networks.backoff import Failure, Policy, Reconnect, generic_policy
+from hubbub.networks.bluesky import (
+    DEFAULT_SERVICE,
+    AuthFailed,
+    BlueskyClient,
+    RateLimited,
+    XrpcError,
+    split_secret,
+)
+from hubbub.networks.bluesky_jetstream import (
+    MAX_COLLECTIONS,
+    POST_COLLECTIONS,
+    PUBLIC_INSTANCES,
+    BadEvent,
+    Refused,
+    decode_event,
+    event_identity,
+    open_stream,
+    subscribe_url,
+)
+from hubbub.networks.clock import Clock, SystemClock
+from hubbub.networks.env import SourceEnv
+from hubbub.networks.health import HealthTracker
+from hubbub.networks.stall import Stalled, next_within
+from hubbub.post import Deletion, Post
+from hubbub.sources.base import RawItem, Source, describe_error
+from hubbub.sources.bluesky_follow import FollowFilter
+from hubbub.sources.network_specs import NetworkSpec
+
+log = logging.getLogger(__name__)
+
+PostFilter = Callable[[Post], bool]
+
+NETWORK = "bluesky"
+REWIND_SECONDS = 5.0  # resume this far before the last processed event
+STALL_SECONDS = 60.0  # a post-filtered firehose is never quiet this long
+_REMEMBER = 100_000  # identities (and kept post URIs) remembered for dropping repeats
+
+
+class _Recent:
+    """A bounded set: the last ``size`` keys added."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._keys: OrderedDict[int | str, None] = OrderedDict()
+
+    def __contains__(self, key: int | str) -> bool:
+        return key in self._keys
+
+    def add(self, key: int | str) -> None:
+        self._keys[key] = None
+        self._keys.move_to_end(key)
+        if len(self._keys) > self.size:
+            self._keys.popitem(last=False)
+
+
+class JetstreamSource:
+    def __init__(
+        self,
+        urls: tuple[str, ...] = PUBLIC_INSTANCES,
+        *,
+        name: str = "bluesky:jetstream",
+        collections: tuple[str, ...] = POST_COLLECTIONS,
+        keep: PostFilter | None = None,
+        clock: Clock | None = None,
+        health: HealthTracker | None = None,
+        policy: Policy | None = None,
+        rewind: float = REWIND_SECONDS,
+        stall_seconds: float = STALL_SECONDS,
+    ) -> None:
+        if not urls:
+            raise ValueError("bluesky:jetstream needs at least one instance URL")
+        for url in urls:
+            subscribe_url(url, collections, None)  # ValueError for a URL that is not ws(s)://
+        self.urls = urls
+        self.name = name
+        self.collections = collections
+        self.keep = keep
+        self.clock = clock or SystemClock()
+        self.health = health or HealthTracker(name, NETWORK, self.clock)
+        self.policy = policy or generic_policy()
+        self.rewind_us = int(rewind * 1_000_000)
+        self.stall_seconds = stall_seconds
+        self.cursor: int | None = None  # largest time_us processed
+        self.duplicates = 0  # events dropped as repeats
+        self.bad_messages = 0  # messages that were not events (each forced a reconnect)
+        self.connections = 0
+        self.delays: list[float] = []  # backoff delays slept, in order (for health and tests)
+        self._seen = _Recent(_REMEMBER)
+        self._kept = _Recent(_REMEMBER)
+        self._instance = 0
+
+    def resume_from(self, cursor: str | None) -> None:
+        """Continue after the stored cursor (never before what was processed here)."""
+        if cursor and cursor.isdigit():
+            stored = int(cursor)
+            self.cursor = stored if self.cursor is None else max(self.cursor, stored)
+
+    def subscribe_url(self) -> str:
+        """The URL of the next connection: current instance, cursor minus the rewind."""
+        since = None if self.cursor is None else max(0, self.cursor - self.rewind_us)
+        return subscribe_url(self.urls[self._instance % len(self.urls)], self.collections, since)
+
+    async def __aiter__(self) -> AsyncIterator[RawItem]:
+        reconnect = Reconnect(self.policy)
+        while True:
+            url = self.subscribe_url()
+            try:
+                ws = await open_stream(url)
+            except Refused as exc:
+                kind = Failure.RATE_LIMIT if exc.status == 429 else Failure.HTTP
+                await self._back_off(reconnect, kind, str(exc), exc.retry_after)
+                continue
+            except (OSError, TimeoutError, websockets.InvalidHandshake) as exc:
+                await self._back_off(reconnect, Failure.NETWORK, describe_error(exc), None)
+                continue
+            self.connections += 1
+            await self._refresh_follows()
+            reconnect.connected()
+            self.health.connected()
+            replaying = self.cursor is not None
+            if replaying and self.connections > 1:
+                self.health.gap_found()
+            progressed = False
+            reason = "closed by the server"
+            try:
+                messages = aiter(ws)
+                while True:
+                    message = await next_within(messages, self.stall_seconds, self.clock)
+                    event = decode_event(message)
+                    if replaying:
+                        replaying = False
+                        overlaps = self.cursor is not None and event["time_us"] <= self.cursor
+                        if self.connections > 1 and overlaps:
+                            self.health.gap_backfilled()  # the replay overlaps: no hole
+                    await self._refresh_follows()
+                    item = self._process(event, message)
+                    progressed = True
+                    if item is not None:
+                        yield item
+            except StopAsyncIteration:
+                pass
+            except Stalled as exc:
+                self.health.stalled(exc.seconds)
+                reason = str(exc)
+            except BadEvent as exc:
+                self.bad_messages += 1
+                reason = f"bad message: {exc}"
+                log.warning("%s: %s; reconnecting to replay", self.name, reason)
+            except (websockets.ConnectionClosed, OSError) as exc:
+                reason = describe_error(exc)
+            finally:
+                # Dropped, never closed politely: a close handshake would wait
+                # behind the messages still queued on a connection we distrust.
+                ws.transport.abort()
+            if progressed:
+                delay = reconnect.dropped()
+                self.health.reconnecting(0, delay, reason)
+                self.delays.append(delay)
+            else:
+                await self._back_off(reconnect, Failure.NETWORK, reason, None)
+
+    async def _refresh_follows(self) -> None:
+        if isinstance(self.keep, FollowFilter):
+            await self.keep.refresh()
+
+    async def _back_off(
+        self, reconnect: Reconnect, kind: Failure, reason: str, retry_after: float | None
+    ) -> None:
+        delay = reconnect.failed(kind, reset_in=retry_after)
+        if kind is Failure.RATE_LIMIT:
+            self.health.rate_limited(delay, reason)
+        else:
+            self.health.reconnecting(reconnect.failures, delay, reason)
+        self._instance += 1  # fail over: the next attempt goes to the next instance
+        self.delays.append(delay)
+        await self.clock.sleep(delay)
+
+    def _process(self, event: dict[str, Any], message: str | bytes) -> RawItem | None:
+        """Cursor, dedupe, filter: the item to pass on, if any."""
+        time_us = event["time_us"]
+        if self.cursor is None or time_us > self.cursor:
+            self.cursor = time_us
+        identity = hash(event_identity(event))
+        if identity in self._seen:
+            self.duplicates += 1
+            return None
+        self._seen.add(identity)
+        commit = event.get("commit")
+        if event.get("kind") != "commit" or not isinstance(commit, dict):
+            return None
+        if commit.get("collection") not in POST_COLLECTIONS:
+            return None
+        ctx = Context(source=self.name, fetched_at=datetime.now(UTC))
+        raw = message.encode() if isinstance(message, str) else message
+        if not self._wanted(event, ctx):
+            return None
+        posts = 1 if commit.get("operation") != "delete" else 0
+        self.health.events(posts)
+        return RawItem(event, ctx, fmt="bluesky", raw=raw, cursor=str(self.cursor))
+
+    def _wanted(self, event: dict[str, Any], ctx: Context) -> bool:
+        commit = event["commit"]
+        uri = f"at://{event['did']}/{commit.get('collection')}/{commit.get('rkey')}"
+        if commit.get("operation") == "delete":
+            return self.keep is None or uri in self._kept
+        if self.keep is None:
+            return True
+        try:
+            items = bluesky_format.parse(event, ctx)
+        except Exception:  # noqa: BLE001 - unreadable here is unreadable in the pipeline too
+            return False
+        for item in items:
+            if isinstance(item, Post) and not item.embedded and self.keep(item):
+                self._kept.add(uri)
+                return True
+            if isinstance(item, Deletion):
+                return uri in self._kept
+        return False
+
+
+class BlueskySearchSource:
+    def __init__(
+        self,
+        client: BlueskyClient,
+        query: str,
+        *,
+        name: str | None = None,
+        clock: Clock | None = None,
+        health: HealthTracker | None = None,
+        policy: Policy | None = None,
+        max_pages: int = 50,
+    ) -> None:
+        if not query.strip():
+            raise ValueError("bluesky:search needs a query")
+        self.client = client
+        self.query = query
+        self.name = name or f"bluesky:search:{query}"
+        self.clock = clock or client.clock or SystemClock()
+        self.health = health or HealthTracker(self.name, NETWORK, self.clock)
+        self.policy = policy or generic_policy()
+        self.max_pages = max_pages
+        self.since: str | None = None  # newest indexedAt of the last complete run
+        self.pages = 0
+        self.delays: list[float] = []
+
+    def resume_from(self, cursor: str | None) -> None:
+        if cursor and (self.since is None or cursor > self.since):
+            self.since = cursor
+
+    async def __aiter__(self) -> AsyncIterator[RawItem]:
+        reconnect = Reconnect(self.policy)
+        page_cursor: str | None = None
+        newest = self.since
+        pages = 0
+        while pages < self.max_pages:
+            try:
+                page = await self.client.search_posts(
+                    self.query, cursor=page_cursor, since=self.since
+                )
+            except AuthFailed as exc:
+                self.health.stopped(f"login refused: {exc}")
+                return
+            except RateLimited as exc:
+                await self._back_off(reconnect, Failure.RATE_LIMIT, str(exc), exc.reset_in)
+                continue
+            except XrpcError as exc:
+                kind = Failure.NETWORK if exc.status == 0 else Failure.HTTP
+                await self._back_off(reconnect, kind, str(exc), None)
+                continue
+            reconnect.connected()
+            self.health.connected()
+            pages += 1
+            self.pages += 1
+            posts = page["posts"]
+            for view in posts:
+                stamp = view.get("indexedAt") if isinstance(view, dict) else None
+                if isinstance(stamp, str) and (newest is None or stamp > newest):
+                    newest = stamp
+            next_cursor = page.get("cursor")
+            older = _all_older(posts, self.since)
+            last = not posts or not isinstance(next_cursor, str) or not next_cursor or older
+            self.health.events(len(posts))
+            ctx = Context(source=self.name, fetched_at=datetime.now(UTC))
+            yield RawItem(page, ctx, fmt="bluesky", cursor=newest if last else None)
+            if last:
+                break
+            page_cursor = next_cursor
+        if newest is not None:
+            self.since = newest
+
+    async def _back_off(
+        self, reconnect: Reconnect, kind: Failure, reason: str, retry_after: float | None
+    ) -> None:
+        delay = reconnect.failed(kind, reset_in=retry_after)
+        if kind is Failure.RATE_LIMIT:
+            self.health.rate_limited(delay, reason)
+        else:
+            self.health.reconnecting(reconnect.failures, delay, reason)
+        self.delays.append(delay)
+        await self.clock.sleep(delay)
+
+
+def _all_older(posts: list[Any], since: str | None) -> bool:
+    """Every post on the page was indexed before ``since`` (the server ignored
+    ``since``): the pages after it are older still."""
+    if since is None or not posts:
+        return False
+    stamps = [p.get("indexedAt") for p in posts if isinstance(p, dict)]
+    return all(isinstance(s, str) and s < since for s in stamps)
+
+
+_JETSTREAM_OPTIONS = ("url", "collections", "all", "account")
+_SEARCH_OPTIONS = ("account", "url", "pages")
+
+
+def source_from_spec(spec: NetworkSpec, env: SourceEnv) -> Source:
+    """``bluesky:jetstream[?url=WS_URL[,WS_URL…]&collections=A,B&all=1]`` or
+    ``bluesky:search:QUERY[?account=NAME&url=PDS&pages=N]``."""
+    if spec.body == "jetstream":
+        spec.reject_unknown(_JETSTREAM_OPTIONS)
+        urls = tuple(u.strip() for u in (spec.option("url") or "").split(",") if u.strip())
+        collections = tuple(
+            c.strip() for c in (spec.option("collections") or "").split(",") if c.strip()
+        )
+        if len(collections) > MAX_COLLECTIONS:
+            raise ValueError(f"source {spec.text!r}: at most {MAX_COLLECTIONS} collections")
+        everything = spec.option("all", "0") in ("1", "true", "yes")
+        keep = None if everything else FollowFilter(env.follows, env.clock)
+        name = spec.text
+        return JetstreamSource(
+            urls or PUBLIC_INSTANCES,
+            name=name,
+            collections=collections or POST_COLLECTIONS,
+            keep=keep,
+            clock=env.clock,
+            health=env.health.tracker(name, NETWORK),
+            rewind=env.limit("bluesky_jetstream_rewind_seconds", REWIND_SECONDS),
+            stall_seconds=env.limit("bluesky_jetstream_stall_seconds", STALL_SECONDS),
+        )
+    kind, colon, query = spec.body.partition(":")
+    if kind != "search" or not colon:
+        raise ValueError(
+            f"unknown source {spec.text!r}: expected bluesky:jetstream[?url=…] "
+            "or bluesky:search:QUERY"
+        )
+    spec.reject_unknown(_SEARCH_OPTIONS)
+    if not query.strip():
+        raise ValueError(f"source {spec.text!r}: bluesky:search needs a query")
+    credentials = env.account(NETWORK, spec.option("account"))
+    if credentials is None:
+        raise ValueError(
+            f"source {spec.text!r}: Bluesky search needs a login since 2025; add an account "
+            "with `hubbub account add bluesky --name NAME` (handle and app password on stdin)"
+        )
+    identifier, password = split_secret(credentials.secret)
+    service = spec.option("url") or credentials.server or DEFAULT_SERVICE
+    pages = spec.option("pages", "50") or "50"
+    if not pages.isdigit() or int(pages) < 1:
+        raise ValueError(f"pages={pages!r} in source {spec.text!r} must be a whole number ≥ 1")
+    client = BlueskyClient(identifier, password, service=service, clock=env.clock)
+    return BlueskySearchSource(
+        client,
+        query,
+        name=spec.text,
+        clock=env.clock,
+        health=env.health.tracker(spec.text, NETWORK),
+        max_pages=int(pages),
+    )

@@ -1,0 +1,1 @@
+"""Loopback servers that speak each network's real protocol, with fault injection."""
