@@ -104,11 +104,33 @@ def test_dates_in_workspace_time_zone_and_errors(small: Store) -> None:
         build_report(small, Selection("query", "acme"), since="tomorrow")
 
 
-def test_default_period_ends_after_the_newest_post(small: Store) -> None:
+def test_no_bounds_covers_every_matching_post(small: Store) -> None:
     r = build_report(small, Selection("query", "acme"), now=datetime(2030, 1, 1, tzinfo=UTC))
+    assert r["period"]["window"] == "all"
+    # From the oldest matching post (9, nine days before the rest) to just after the newest (10).
+    assert r["period"]["since"] == "2024-05-01T10:00:00Z"
     assert r["period"]["until"] == "2024-05-10T12:00:00.000001Z"
-    assert r["mentions"] == 7  # posts 1-6 and the newest, 10; 9 is 9 days old
-    assert r["period"]["since"] == "2024-05-03T12:00:00.000001Z"
+    assert r["mentions"] == 8  # posts 1-6, 9 and 10
+    # 24 hours anchored at the newest matching post: 1, 2, 3, 5 and 10 of posts 1-3, 5, 7, 8, 10.
+    assert r["strength"]["window"]["until"] == "2024-05-10T12:00:00.000001Z"
+    assert (r["strength"]["mentions"], r["strength"]["posts"]) == (5, 7)
+
+
+def test_one_bound_takes_the_other_from_the_matching_posts(small: Store) -> None:
+    r = build_report(small, Selection("query", "acme"), since="2024-05-09T00:00:00Z")
+    assert r["period"]["window"] == "since"
+    assert r["period"]["until"] == "2024-05-10T12:00:00.000001Z"
+    r = build_report(small, Selection("query", "acme"), until="2024-05-02T00:00:00Z")
+    assert (r["period"]["window"], r["period"]["since"], r["mentions"]) == (
+        "until",
+        "2024-05-01T10:00:00Z",
+        1,
+    )
+    r = build_report(small, Selection("query", "acme"), since=SINCE, until=UNTIL)
+    assert r["period"]["window"] == "custom"
+    # Nothing after --since: an empty report, not an error.
+    r = build_report(small, Selection("query", "acme"), since="2025-01-01T00:00:00Z")
+    assert r["mentions"] == 0
 
 
 def test_missing_classes_are_computed_and_stored(store: Store) -> None:

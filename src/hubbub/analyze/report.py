@@ -52,15 +52,16 @@ def build_report(
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """Everything ``hubbub report`` prints (see docs/listening.md)."""
-    period = resolve_period(store, workspace, since, until, now=now)
     condition = selection_condition(store, workspace, selection)
+    period = resolve_period(store, workspace, since, until, now=now, condition=condition)
     mentions = load_mentions(store, workspace, condition, period.since, period.until)
     classes = ensure_classes(store, (m["pk"] for m in mentions))
     # Links are not words: "twitter status photo" from every pasted URL would
     # top the keywords otherwise.
     tokens = [tokenize(_URL_RE.sub(" ", m["text"])) for m in mentions]
     exclude = query_words(selection_nodes(store, workspace, selection))
-    # Strength's window: the 24 hours before the period's end, whatever the period.
+    # Strength's window: the 24 hours before the period's end, whatever the period
+    # (with no bounds given, the end is just after the newest matching post).
     day_start = period.until - timedelta(hours=24)
     mentions_24h = count_posts(store, workspace, day_start, period.until, condition)
     posts_24h = count_posts(store, workspace, day_start, period.until)
@@ -72,6 +73,7 @@ def build_report(
             "since": rfc3339(period.since, exact=True),
             "until": rfc3339(period.until, exact=True),
             "timezone": period.timezone,
+            "window": period.window,
         },
         "generated_at": rfc3339(datetime.now(UTC)),
     }
@@ -90,6 +92,8 @@ def build_report(
         "since": rfc3339(day_start, exact=True),
         "until": rfc3339(period.until, exact=True),
     }
+    # Reposts are matched by their original's text (query/reposts.py): say how many.
+    report["reposts"] = sum(1 for m in mentions if m["repost_of"])
     report["share_of_voice"] = share_of_voice(store, workspace, period.since, period.until)
     followers = _followers(store, workspace, {author_key(m) for m in mentions})
     report["who"] = who(mentions, followers)

@@ -5,9 +5,13 @@ Period rules (documented in docs/listening.md):
 
 - ``until`` is "now" for every windowed figure (strength's 24 hours, spikes):
   a report on old data with ``--until`` in the past has real numbers.
-- Default ``until``: now, unless the workspace's newest stored post is older
-  than that (an imported archive), then just after that post, so a report on
-  an archive is not empty. Default ``since``: ``until`` minus 7 days.
+- A report with neither ``since`` nor ``until`` covers every matching post
+  (window ``all``): from the oldest to just after the newest, so its 24-hour
+  figures are anchored at the newest matching post. With one bound given, the
+  other is the oldest / newest matching post (``since`` / ``until`` windows);
+  with both, the window is ``custom``.
+- Without a selection (the dashboard's "last N days"), the default ``until``
+  is now, or just after the workspace's newest post when that is older.
 - A bare date (``2024-05-01``) is midnight in the workspace's time zone; a full
   ISO timestamp without an offset is in the workspace's time zone too; one with
   an offset or ``Z`` is taken as it says. ``since`` is inclusive, ``until``
@@ -61,6 +65,8 @@ class Period:
     since: datetime  # inclusive, aware UTC
     until: datetime  # exclusive, aware UTC; "now" for windowed figures
     timezone: str
+    # Which bounds the user gave: "all" (none), "since", "until" or "custom" (both).
+    window: str = "custom"
 
 
 def workspace_timezone(store: Store, workspace: str) -> ZoneInfo:
@@ -107,6 +113,25 @@ def newest_post_time(store: Store, workspace: str) -> datetime | None:
         ).scalar()
 
 
+def matching_bounds(
+    store: Store, workspace: str, condition: sa.ColumnElement[bool]
+) -> tuple[datetime, datetime] | None:
+    """Creation times of the oldest and newest live posts matching ``condition``."""
+    ws = store.workspace_id(workspace)
+    stmt = sa.select(sa.func.min(_p.c.created_at), sa.func.max(_p.c.created_at)).where(
+        _p.c.workspace_id == ws, _p.c.deleted.is_(False), condition
+    )
+    with store.engine.connect() as conn:
+        oldest, newest = conn.execute(stmt).one()
+    if oldest is None or newest is None:
+        return None
+    return _aware(oldest), _aware(newest)
+
+
+def _aware(value: datetime) -> datetime:
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def resolve_period(
     store: Store,
     workspace: str,
@@ -114,26 +139,45 @@ def resolve_period(
     until: str | datetime | None = None,
     *,
     now: datetime | None = None,
+    condition: sa.ColumnElement[bool] | None = None,
 ) -> Period:
+    """The report's period; with ``condition`` (the selection), missing bounds come
+    from the matching posts themselves (see the module doc)."""
     tz = workspace_timezone(store, workspace)
+    window = {(False, False): "all", (True, False): "since", (False, True): "until"}.get(
+        (since is not None, until is not None), "custom"
+    )
+    bounds = (
+        matching_bounds(store, workspace, condition)
+        if condition is not None and window != "custom"
+        else None
+    )
     if isinstance(until, str):
         end = parse_when(until, tz)
     elif until is not None:
-        end = until.astimezone(UTC) if until.tzinfo else until.replace(tzinfo=UTC)
+        end = _aware(until)
+    elif bounds is not None:
+        end = bounds[1] + timedelta(microseconds=1)
     else:
         end = now or datetime.now(UTC)
         newest = newest_post_time(store, workspace)
-        if newest is not None and newest < end:
-            end = newest + timedelta(microseconds=1)
+        if newest is not None and _aware(newest) < end:
+            end = _aware(newest) + timedelta(microseconds=1)
     if isinstance(since, str):
         start = parse_when(since, tz)
     elif since is not None:
-        start = since.astimezone(UTC) if since.tzinfo else since.replace(tzinfo=UTC)
+        start = _aware(since)
+    elif bounds is not None and bounds[0] < end:
+        start = bounds[0]
     else:
         start = end - timedelta(days=DEFAULT_DAYS)
     if start >= end:
-        raise PeriodError("--since must be before --until")
-    return Period(start, end, tz.key)
+        if window == "since" and bounds is not None:
+            # Nothing matches after --since: an empty report, not an error.
+            end = start + timedelta(microseconds=1)
+        else:
+            raise PeriodError("--since must be before --until")
+    return Period(start, end, tz.key, window)
 
 
 def selection_condition(

@@ -98,13 +98,14 @@ def remove_command(name: str, db: str | None, workspace: str) -> None:
     "--since",
     metavar="D",
     help="Start (inclusive): YYYY-MM-DD or ISO timestamp, in the workspace's time zone. "
-    "Default: --until minus 7 days.",
+    "Default: the oldest matching post (with neither bound, the report covers every "
+    "matching post).",
 )
 @click.option(
     "--until",
     metavar="D",
-    help="End (exclusive) and 'now' for the 24-hour figures. Default: now, or just after "
-    "the newest stored post when the data ends earlier.",
+    help="End (exclusive) and 'now' for the 24-hour figures. Default: just after the "
+    "newest matching post.",
 )
 @click.option(
     "--format", "fmt", type=click.Choice(["json", "html", "csv"]), default="json", show_default=True

@@ -21,9 +21,12 @@ from hubbub.listen.classes import classify_rows
 from hubbub.listen.matcher import Matcher
 from hubbub.listen.saved import insert_matches, list_queries
 from hubbub.pipeline.bus import LivePost
+from hubbub.post import Post
+from hubbub.query.reposts import as_matched
 from hubbub.store import Store
 from hubbub.store import schema as t
 from hubbub.store.listen_schema import post_classes, query_matches
+from hubbub.store.rows import row_to_post
 from hubbub.store.sql import chunks
 
 log = logging.getLogger(__name__)
@@ -97,6 +100,7 @@ class ListeningStage:
         matcher = self.matcher()
         ws = self.store.workspace_id(self.workspace)
         pk_of = self._pks(ws, lives)
+        originals = self._originals(ws, lives)
         wanted: set[tuple[int, int]] = set()
         touched: list[int] = []
         by_name: dict[str, list[LivePost]] = {}
@@ -109,7 +113,9 @@ class ListeningStage:
             touched.append(pk)
             if post.deleted:
                 continue  # a tombstone keeps no matches (the store's search skips it too)
-            for i in matcher.match_indexes(post):
+            # A repost matches by its original's text and facets, as search does.
+            seen = as_matched(post, originals.get((post.network, post.repost_of or "")))
+            for i in matcher.match_indexes(seen):
                 wanted.add((self._ids[i], pk))
                 by_name.setdefault(matcher.queries[i].name, []).append(live)
             to_classify.append((pk, post.text, post.langs))
@@ -138,6 +144,32 @@ class ListeningStage:
         if self.on_matches is not None and by_name:
             self.on_matches(by_name)
         return by_name
+
+    def _originals(self, ws: int, lives: list[LivePost]) -> dict[tuple[str, str], Post]:
+        """The originals of the batch's reposts: from the batch itself (a page carries
+        the retweeted tweet, a reblog its status), else from the store."""
+        in_batch = {(live.post.network, live.post.id): live.post for live in lives}
+        found: dict[tuple[str, str], Post] = {}
+        missing: dict[str, list[str]] = {}
+        for live in lives:
+            post = live.post
+            if post.repost_of is None:
+                continue
+            key = (post.network, post.repost_of)
+            if key in in_batch:
+                found[key] = in_batch[key]
+            else:
+                missing.setdefault(post.network, []).append(post.repost_of)
+        p = t.posts
+        with self.store.engine.connect() as conn:
+            for network, ids in missing.items():
+                for chunk in chunks(sorted(set(ids)), 1000):
+                    stmt = sa.select(p).where(
+                        p.c.workspace_id == ws, p.c.network == network, p.c.post_id.in_(chunk)
+                    )
+                    for row in conn.execute(stmt).mappings():
+                        found[(network, row["post_id"])] = row_to_post(row)
+        return found
 
     def _pks(self, ws: int, lives: list[LivePost]) -> dict[tuple[str, str], int]:
         p = t.posts
