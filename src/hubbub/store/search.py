@@ -5,11 +5,31 @@ two on real data. User text never becomes SQL or full-text syntax: text terms
 are normalised alphanumeric tokens, passed as bound parameters (PostgreSQL) or
 inside a double-quoted FTS5 string (SQLite, where the token alphabet cannot
 close the quote); everything else is a bound value in an ordinary condition.
+
+Long queries: a query may join a thousand words. SQLite parses ``a AND b AND
+c …`` into a tree as deep as the chain and gives up past depth 1000
+("Expression tree is too large"), and PostgreSQL plans one sub-query per
+``EXISTS``. So the children of one ``And``/``Or`` are compiled by kind:
+
+- every text child (``Term``/``Phrase``) becomes one full-text search (one
+  FTS5 ``MATCH`` string ``"a" AND "b c"``; one ``tsquery`` built from each
+  term's ``phraseto_tsquery`` with ``&&``/``||``), and the negated text
+  children another (``-a -b`` = not ``a OR b``);
+- every ``#tag``/``@handle``/``from:``/``lang:`` child becomes one look-up in
+  ``post_terms`` (``EXISTS … IN (…)`` for any, ``GROUP BY … HAVING count``
+  for all), and the negated ones another;
+- what is left, and the groups above, are joined as a balanced tree of
+  explicit parentheses, so the depth grows with the logarithm of the number
+  of children, not with the number.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from hubbub.query import ast
 from hubbub.query.parser import parse
@@ -18,48 +38,169 @@ from hubbub.store import schema as t
 _p = t.posts
 _terms = t.post_terms
 
+_TEXT = (ast.Term, ast.Phrase)
+# Node type → post_terms.kind, and the attribute holding the value.
+_TERM_KINDS: dict[type, tuple[str, str]] = {
+    ast.Hashtag: ("h", "tag"),
+    ast.Mention: ("m", "handle"),
+    ast.From: ("f", "handle"),
+    ast.Lang: ("l", "code"),
+}
+
 
 def compile_query(query: str | ast.Node, dialect: str) -> sa.ColumnElement[bool]:
     node = parse(query) if isinstance(query, str) else query
     return _compile(node, dialect)
 
 
-def _text(tokens: tuple[str, ...], dialect: str) -> sa.ColumnElement[bool]:
+class _Parenthesised(sa.ColumnElement[bool]):
+    """A condition in parentheses that SQLAlchemy will not flatten away:
+    ``and_(and_(a, b), and_(c, d))`` renders as ``a AND b AND c AND d``,
+    which is exactly the deep chain this module avoids."""
+
+    inherit_cache = True
+    # Render as a condition on its own, not "(…) = 1" on SQLite.
+    _is_implicitly_boolean = True
+    _traverse_internals = [("element", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, element: sa.ColumnElement[bool]) -> None:
+        self.element = element
+        self.type = element.type
+
+
+@compiles(_Parenthesised)
+def _render_parenthesised(
+    element: _Parenthesised, compiler: sa.sql.compiler.SQLCompiler, **kw: object
+) -> str:
+    return "(" + compiler.process(element.element, **kw) + ")"
+
+
+def _balanced(parts: Sequence[sa.ColumnElement[bool]], all_: bool) -> sa.ColumnElement[bool]:
+    """``parts`` joined by AND (``all_``) or OR, nested in halves."""
+    if len(parts) == 1:
+        return parts[0]
+    if len(parts) <= 4:
+        return sa.and_(*parts) if all_ else sa.or_(*parts)
+    middle = len(parts) // 2
+    halves = (_balanced(parts[:middle], all_), _balanced(parts[middle:], all_))
+    both = (_Parenthesised(halves[0]), _Parenthesised(halves[1]))
+    return sa.and_(*both) if all_ else sa.or_(*both)
+
+
+def _fts5_phrase(tokens: tuple[str, ...]) -> str:
+    return '"' + " ".join(tokens).replace('"', '""') + '"'
+
+
+def _text(
+    nodes: Sequence[ast.Term | ast.Phrase], all_: bool, dialect: str
+) -> sa.ColumnElement[bool]:
+    """One full-text search: every (``all_``) or any of ``nodes`` occurs."""
+    phrases = [(n.token,) if isinstance(n, ast.Term) else n.tokens for n in nodes]
     if dialect == "postgresql":
-        # The tokens are already folded; unaccent here mirrors the index side.
-        query = sa.func.phraseto_tsquery(
-            sa.literal_column("'simple'::regconfig"),
-            sa.func.hubbub_unaccent(sa.bindparam(None, " ".join(tokens), unique=True)),
+        queries = [
+            # The tokens are already folded; unaccent here mirrors the index side.
+            sa.func.phraseto_tsquery(
+                sa.literal_column("'simple'::regconfig"),
+                sa.func.hubbub_unaccent(sa.bindparam(None, " ".join(tokens), unique=True)),
+            )
+            for tokens in phrases
+        ]
+        return sa.literal_column("posts.search_vector").op("@@")(
+            _balanced_tsquery(queries, "&&" if all_ else "||")
         )
-        return sa.literal_column("posts.search_vector").op("@@")(query)
-    phrase = '"' + " ".join(tokens).replace('"', '""') + '"'
+    joined = (" AND " if all_ else " OR ").join(_fts5_phrase(tokens) for tokens in phrases)
     fts = sa.table("posts_fts", sa.column("rowid"))
-    # A unique anonymous parameter per term: several terms share one statement.
-    condition = sa.literal_column("posts_fts").op("MATCH")(sa.bindparam(None, phrase, unique=True))
-    matching = sa.select(fts.c.rowid).where(condition)
-    return _p.c.pk.in_(matching)
+    # A unique anonymous parameter per search: several share one statement.
+    condition = sa.literal_column("posts_fts").op("MATCH")(sa.bindparam(None, joined, unique=True))
+    return _p.c.pk.in_(sa.select(fts.c.rowid).where(condition))
 
 
-def _term(kind: str, value: str) -> sa.ColumnElement[bool]:
-    return sa.exists().where(
-        _terms.c.post_pk == _p.c.pk, _terms.c.kind == kind, _terms.c.value == value
+def _balanced_tsquery(queries: list[sa.ColumnElement[object]], op: str) -> sa.ColumnElement[object]:
+    if len(queries) == 1:
+        return queries[0]
+    middle = len(queries) // 2
+    left = _balanced_tsquery(queries[:middle], op)
+    right = _balanced_tsquery(queries[middle:], op)
+    return _Parenthesised(left.op(op)(right))  # type: ignore[arg-type]
+
+
+def _term_pairs(nodes: Sequence[ast.Node]) -> list[tuple[str, str]]:
+    pairs = []
+    for node in nodes:
+        kind, attribute = _TERM_KINDS[type(node)]
+        pairs.append((kind, getattr(node, attribute)))
+    return pairs
+
+
+def _post_terms(nodes: Sequence[ast.Node], all_: bool) -> sa.ColumnElement[bool]:
+    """One look-up in ``post_terms``: the post carries every (``all_``) or
+    any of the hashtags/handles/languages of ``nodes`` (distinct)."""
+    pairs = _term_pairs(nodes)
+    if len(pairs) == 1:
+        kind, value = pairs[0]
+        return sa.exists().where(
+            _terms.c.post_pk == _p.c.pk, _terms.c.kind == kind, _terms.c.value == value
+        )
+    by_kind: dict[str, list[str]] = {}
+    for kind, value in pairs:
+        by_kind.setdefault(kind, []).append(value)
+    wanted = sa.or_(
+        *(
+            sa.and_(_terms.c.kind == kind, _terms.c.value.in_(values))
+            for kind, values in sorted(by_kind.items())
+        )
     )
+    if not all_:
+        return sa.exists().where(_terms.c.post_pk == _p.c.pk, wanted)
+    # (post_pk, kind, value) is the table's key: a post has every pair when
+    # it has as many matching rows as there are pairs.
+    having_all = (
+        sa.select(_terms.c.post_pk)
+        .where(wanted)
+        .group_by(_terms.c.post_pk)
+        .having(sa.func.count() == len(pairs))
+    )
+    return _p.c.pk.in_(having_all)
+
+
+def _junction(children: tuple[ast.Node, ...], all_: bool, dialect: str) -> sa.ColumnElement[bool]:
+    """An ``And`` (``all_``) or ``Or`` of ``children``, grouped by kind (see
+    the module doc). A repeated child counts once."""
+    texts: list[ast.Term | ast.Phrase] = []
+    negated_texts: list[ast.Term | ast.Phrase] = []
+    terms: list[ast.Node] = []
+    negated_terms: list[ast.Node] = []
+    parts: list[sa.ColumnElement[bool]] = []
+    for child in dict.fromkeys(children):
+        inner = child.child if isinstance(child, ast.Not) else None
+        if isinstance(child, _TEXT):
+            texts.append(child)
+        elif isinstance(inner, _TEXT):
+            negated_texts.append(inner)
+        elif type(child) in _TERM_KINDS:
+            terms.append(child)
+        elif inner is not None and type(inner) in _TERM_KINDS:
+            negated_terms.append(inner)
+        else:
+            parts.append(_compile(child, dialect))
+    # De Morgan: "-a -b" is "not (a OR b)", "-a OR -b" is "not (a AND b)".
+    if texts:
+        parts.append(_text(texts, all_, dialect))
+    if negated_texts:
+        parts.append(sa.not_(_text(negated_texts, not all_, dialect)))
+    if terms:
+        parts.append(_post_terms(terms, all_))
+    if negated_terms:
+        parts.append(sa.not_(_post_terms(negated_terms, not all_)))
+    return _balanced(parts, all_)
 
 
 def _compile(node: ast.Node, dialect: str) -> sa.ColumnElement[bool]:
     match node:
-        case ast.Term(token=token):
-            return _text((token,), dialect)
-        case ast.Phrase(tokens=tokens):
-            return _text(tokens, dialect)
-        case ast.Hashtag(tag=tag):
-            return _term("h", tag)
-        case ast.Mention(handle=handle):
-            return _term("m", handle)
-        case ast.From(handle=handle):
-            return _term("f", handle)
-        case ast.Lang(code=code):
-            return _term("l", code)
+        case ast.Term() | ast.Phrase():
+            return _text((node,), True, dialect)
+        case ast.Hashtag() | ast.Mention() | ast.From() | ast.Lang():
+            return _post_terms((node,), True)
         case ast.Network(name=name):
             return _p.c.network == name
         case ast.IsReply():
@@ -75,9 +216,9 @@ def _compile(node: ast.Node, dialect: str) -> sa.ColumnElement[bool]:
         case ast.Until(at=at):
             return _p.c.created_at < at
         case ast.And(children=children):
-            return sa.and_(*(_compile(child, dialect) for child in children))
+            return _junction(children, True, dialect)
         case ast.Or(children=children):
-            return sa.or_(*(_compile(child, dialect) for child in children))
+            return _junction(children, False, dialect)
         case ast.Not(child=child):
             return sa.not_(_compile(child, dialect))
     raise TypeError(f"cannot compile {node!r}")
