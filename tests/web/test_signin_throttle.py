@@ -168,3 +168,24 @@ def test_trusted_proxies_name_the_client(tmp_path) -> None:  # noqa: ANN001
             assert attempt(client, "host", PASSWORD, alice).status_code == 303
     finally:
         stop_server(srv)
+
+
+def test_guesses_elsewhere_do_not_lock_the_owner_out_of_a_browser_they_used_before(
+    server: Server, person: str, clock: Clock
+) -> None:
+    with http_client(server) as owner:
+        assert attempt(owner, person, PASSWORD).status_code == 303
+        owner.post("/logout", data={"csrf": _csrf(owner)})
+        with http_client(server) as attacker:
+            codes = [attempt(attacker, person, f"guess {i}").status_code for i in range(10)]
+            assert codes == [401] * 5 + [429] * 5
+        # A browser that never signed in as this person waits ...
+        with http_client(server) as stranger:
+            assert attempt(stranger, person, PASSWORD).status_code == 429
+        # ... the owner's own browser does not.
+        assert attempt(owner, person, PASSWORD).status_code == 303
+        # Its device token is for this person only: no way round another's lock.
+        with http_client(server) as other:
+            for i in range(5):
+                attempt(other, "host", f"wrong {i}")
+            assert attempt(owner, "host", PASSWORD).status_code == 429

@@ -2,7 +2,9 @@
 
 Sign-in asks the throttle before checking any password (a refused guess
 costs no argon2 work) and answers a throttled attempt with 429 and
-``Retry-After`` at once; nothing here sleeps. A successful sign-in starts a
+``Retry-After`` at once; nothing here sleeps. A browser that signed in before
+is counted under its device token, so someone guessing the owner's password
+elsewhere does not lock the owner out of it. A successful sign-in starts a
 server-side session under a new cookie (new visitor id and CSRF token: no
 session fixation); logout deletes the session's row, so a copy of the cookie
 is worth nothing afterwards.
@@ -58,14 +60,18 @@ async def login(
         # The same rule as at creation: such a password cannot exist, and
         # saying so beats a silent cut that would make it "wrong".
         return again(422, password_problem(password) or "")
-    verdict = request.app.state.signin_throttle.begin(name, client_address(request))
+    sessions = request.app.state.sessions
+    device = sessions.device_for(request, name)
+    verdict = request.app.state.signin_throttle.begin(name, client_address(request), device)
     if isinstance(verdict, Refused):
         return _throttled(again(429, _too_many(verdict.retry_after)), verdict)
     user = await _check_password(request, verdict, name, password)
     if user is None:
         return again(401, _("Wrong name or password."))
     await _sign_in(request, user)
-    return RedirectResponse(target, status_code=303)
+    response = RedirectResponse(target, status_code=303)
+    sessions.set_device_cookie(request, response, user.name)
+    return response
 
 
 @router.post("/logout")
@@ -118,7 +124,8 @@ async def change_password(
         return await _account(request, user, status=422, error=problem)
     if len(current_password) > MAX_PASSWORD_CHARS:
         return await _account(request, user, status=401, error=_("Wrong current password."))
-    verdict = request.app.state.signin_throttle.begin(user.name, client_address(request))
+    device = request.app.state.sessions.device_for(request, user.name)
+    verdict = request.app.state.signin_throttle.begin(user.name, client_address(request), device)
     if isinstance(verdict, Refused):
         page = await _account(request, user, status=429, error=_too_many(verdict.retry_after))
         return _throttled(page, verdict)

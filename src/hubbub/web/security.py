@@ -34,6 +34,10 @@ if TYPE_CHECKING:
     from hubbub.settings import Settings
 
 COOKIE = "hubbub_session"
+# Marks a browser its owner has signed in with (see signin_throttle): a signed
+# random id and the account name, nothing that grants access by itself.
+DEVICE_COOKIE = "hubbub_device"
+DEVICE_MAX_AGE = 180 * 24 * 3600
 AUTH = "auth"  # the cookie's key for a signed-in session's token
 CSRF_HEADER = "x-csrf-token"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -72,6 +76,7 @@ class Sessions:
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self._serializer = URLSafeTimedSerializer(secret, salt="hubbub.session")
+        self._devices = URLSafeTimedSerializer(secret, salt="hubbub.device")
         self.force_secure = secure
         self.policy = policy or SessionPolicy()
         # Replaceable so tests can move time instead of waiting for it.
@@ -98,6 +103,32 @@ class Sessions:
         if not isinstance(data.get("sid"), str):
             return None
         return data
+
+    def device_for(self, conn: HTTPConnection, name: str) -> str | None:
+        """The id of this browser's device token if it was issued for ``name``."""
+        raw = conn.cookies.get(DEVICE_COOKIE)
+        if not raw:
+            return None
+        try:
+            data = self._devices.loads(raw, max_age=DEVICE_MAX_AGE)
+        except BadSignature:
+            return None
+        if not isinstance(data, dict) or data.get("name") != name.strip():
+            return None
+        device = data.get("id")
+        return device if isinstance(device, str) else None
+
+    def set_device_cookie(self, request: Request, response: Response, name: str) -> None:
+        device = self.device_for(request, name) or secrets.token_urlsafe(16)
+        response.set_cookie(
+            DEVICE_COOKIE,
+            self._devices.dumps({"id": device, "name": name}),
+            max_age=DEVICE_MAX_AGE,
+            httponly=True,
+            samesite="lax",
+            secure=self.force_secure or request.url.scheme == "https",
+            path="/",
+        )
 
     @staticmethod
     def new(token: str | None = None) -> dict[str, Any]:

@@ -14,7 +14,12 @@ For each key (an account name, a client address):
   (1 s, 2 s, 4 s, …), so hammering only makes ``Retry-After`` grow;
 - a lock never outlasts the window from the moment it began: then the key
   starts afresh. That is the most an attacker can delay the real owner of an
-  account, however many guesses they send.
+  account, however many guesses they send;
+- a browser the owner has signed in with before carries a device token
+  (``routes_account``): its attempts are counted under that device, not the
+  account, so guessing from elsewhere does not lock the owner out of their own
+  browser at all (the address limit still applies).
+- IPv6 addresses are counted per /64, the block one subscriber usually holds.
 
 State is in memory, per process, bounded in size; attempts are reserved while
 their password is being checked, so a burst of parallel guesses cannot slip
@@ -23,6 +28,7 @@ past the limit before the first of them is counted.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import threading
 import time
@@ -119,13 +125,12 @@ class SigninThrottle:
         self._keys: OrderedDict[str, _KeyState] = OrderedDict()
         self._lock = threading.Lock()
 
-    def begin(self, account: str, address: str) -> Attempt | Refused:
-        """Ask before checking a password: an Attempt to report on, or a refusal."""
+    def begin(self, account: str, address: str, device: str | None = None) -> Attempt | Refused:
+        """Ask before checking a password: an Attempt to report on, or a
+        refusal. ``device``: the id of a device token issued for ``account``."""
         now = self.clock()
-        keys = (
-            (self._account_key(account), self.account_limit),
-            ("addr:" + address, self.address_limit),
-        )
+        first = "device:" + device if device else self._account_key(account)
+        keys = ((first, self.account_limit), (_address_key(address), self.address_limit))
         with self._lock:
             states = [(self._state(key, now), limit) for key, limit in keys]
             locked = [(s, limit) for s, limit in states if s.wait(now) > 0]
@@ -140,17 +145,6 @@ class SigninThrottle:
             for state, _limit in states:
                 state.in_flight += 1
         return Attempt(self, keys[0][0], keys[1][0])
-
-    def retry_after(self, account: str, address: str) -> int:
-        """Seconds until either key may try again (0: now)."""
-        now = self.clock()
-        with self._lock:
-            waits = [
-                self._state(key, now).wait(now)
-                for key in (self._account_key(account), "addr:" + address)
-            ]
-        best = max(waits)
-        return _whole_seconds(best) if best > 0 else 0
 
     def _finish(self, attempt: Attempt, *, success: bool | None) -> None:
         if attempt.done:
@@ -167,9 +161,9 @@ class SigninThrottle:
                 if success is False:
                     state.fail(now, limit, self.window, self.first_delay)
             if success:
-                # The owner got in: their account's count starts afresh. The
-                # address keeps its count, or signing in to one's own account
-                # would reset the limit on guessing others'.
+                # The owner got in: their account's (or device's) count starts
+                # afresh. The address keeps its count, or signing in to one's
+                # own account would reset the limit on guessing others'.
                 account = self._keys.get(attempt.account)
                 if account is not None and account.lock_start is None:
                     account.failures.clear()
@@ -200,6 +194,18 @@ class SigninThrottle:
                 del self._keys[key]
         while len(self._keys) >= self.max_keys:
             self._keys.popitem(last=False)
+
+
+def _address_key(address: str) -> str:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return "addr:" + address[:64]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return "addr:" + str(ip.ipv4_mapped)
+        return "addr:" + str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return "addr:" + str(ip)
 
 
 def _whole_seconds(seconds: float) -> int:
