@@ -6,6 +6,6 @@ store's SQL compilers must agree with.
 """
 
 from hubbub.query.evaluate import matches
-from hubbub.query.parser import QuerySyntaxError, parse, to_string
+from hubbub.query.parser import QueryLimitError, QuerySyntaxError, parse, to_string
 
-__all__ = ["QuerySyntaxError", "matches", "parse", "to_string"]
+__all__ = ["QueryLimitError", "QuerySyntaxError", "matches", "parse", "to_string"]

@@ -64,6 +64,10 @@ from hubbub.query.tokens import fold, tokenize
 # query ("((((…" or "-----…x") a syntax error rather than a RecursionError, and
 # bounds the depth every tree walker (evaluate, SQL compilers) has to handle.
 MAX_DEPTH = 64
+# Every consumer handles long flat chains (the SQL compilers group them), so
+# this is only a bound on the work one query can ask for; a thousand ordinary
+# words fit. Front ends may set a lower limit of their own (the web does).
+MAX_LENGTH = 16_384
 
 _NETWORK_NAMES = {
     "x": "x",
@@ -89,6 +93,12 @@ class QuerySyntaxError(ValueError):
         super().__init__(f"{message} at column {position + 1}")
         self.message = message
         self.position = position
+
+
+class QueryLimitError(QuerySyntaxError):
+    """A query over one of the parser's limits (length, nesting depth):
+    well-formed perhaps, but more than Hubbub will run. The message names
+    the limit."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +141,8 @@ def _lex(text: str) -> list[_Lexeme]:
 
 def parse(text: str) -> Node:
     """Parse a search query; raise :class:`QuerySyntaxError` if it is malformed."""
+    if len(text) > MAX_LENGTH:
+        raise QueryLimitError(f"query longer than {MAX_LENGTH} characters", MAX_LENGTH)
     if not text.strip():
         raise QuerySyntaxError("empty query", 0)
     parser = _Parser(_lex(text))
@@ -213,7 +225,7 @@ class _Parser:
     def _enter(self, pos: int) -> None:
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            raise QuerySyntaxError(f"nested more than {MAX_DEPTH} deep", pos)
+            raise QueryLimitError(f"nested more than {MAX_DEPTH} deep", pos)
 
 
 def _tokens_node(tokens: list[str]) -> Node | None:
