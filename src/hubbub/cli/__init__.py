@@ -8,9 +8,11 @@ from __future__ import annotations
 import click
 
 from hubbub import __version__
+from hubbub.cli.errors import HubbubGroup
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# HubbubGroup: store errors from any command end as one clean line, not a traceback.
+@click.group(cls=HubbubGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="hubbub")
 def main() -> None:
     """Hubbub: hashtag chats, listening, a team inbox and audience quality
@@ -24,6 +26,7 @@ def _register() -> None:
         count,
         data,
         listen,
+        outbox,
         recap,
         serve,
         simulate,
@@ -41,6 +44,7 @@ def _register() -> None:
         + listen.COMMANDS
         + accounts.COMMANDS
         + recap.COMMANDS
+        + outbox.COMMANDS
         + worker.COMMANDS
     ):
         main.add_command(command)

@@ -1,0 +1,349 @@
+"""The outbox against loopback write servers for X, Bluesky and Mastodon:
+exactly once through lost answers, 5xx, 429 and expired tokens; threads,
+replies, partial failure; leases between senders; the `hubbub post` contract.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+import orjson
+import pytest
+
+from hubbub.networks.secrets import load_box, new_key_text
+from hubbub.outbox.queue import Outbox, OutboxError, Status
+from hubbub.outbox.sender import Sender
+from hubbub.outbox.service import queue_post, writer_factory
+from hubbub.outbox.writers.http import new_client
+from hubbub.store import open_store
+from hubbub.store.network_accounts import add_account
+from tests.loopback.write_servers import (
+    BlueskyState,
+    MastodonState,
+    Running,
+    XState,
+    bluesky_app,
+    mastodon_app,
+    x_app,
+)
+
+FAST = (0.05, 0.05, 0.05)
+
+
+@dataclass
+class Networks:
+    x: XState
+    bluesky: BlueskyState
+    mastodon: MastodonState
+    urls: dict[str, str]
+
+
+@pytest.fixture
+def networks() -> Iterator[Networks]:
+    x, bsky, masto = XState(), BlueskyState(), MastodonState()
+    with (
+        Running(x_app(x)) as xs,
+        Running(bluesky_app(bsky)) as bs,
+        Running(mastodon_app(masto)) as ms,
+    ):
+        masto.base = ms.url
+        yield Networks(x, bsky, masto, {"x": xs.url, "bluesky": bs.url, "mastodon": ms.url})
+
+
+@pytest.fixture
+def key_env(monkeypatch: pytest.MonkeyPatch) -> str:
+    key = new_key_text()
+    monkeypatch.setenv("HUBBUB_ACCOUNTS_KEY", key)
+    return key
+
+
+@pytest.fixture
+def outbox(db_url: str, networks: Networks, key_env: str) -> Iterator[Outbox]:
+    store = open_store(db_url)
+    box = load_box(db_url)
+    add_account(store, box, "default", "x", "xacct", networks.x.token, server=networks.urls["x"])
+    add_account(
+        store,
+        box,
+        "default",
+        "bluesky",
+        "bsky",
+        f"{networks.bluesky.handle}\n{networks.bluesky.password}",
+        server=networks.urls["bluesky"],
+    )
+    add_account(
+        store,
+        box,
+        "default",
+        "mastodon",
+        "masto",
+        networks.mastodon.token,
+        server=networks.urls["mastodon"],
+    )
+    try:
+        yield Outbox(store, "default")
+    finally:
+        store.close()
+
+
+def _send(outbox: Outbox, batch: str, *, timeout: float = 5.0) -> None:
+    async def run() -> None:
+        async with new_client(timeout) as client:
+            box = load_box(outbox.store.engine.url.render_as_string(hide_password=False))
+            sender = Sender(
+                outbox, writer_factory(outbox.store, box, "default", client), retry_delays=FAST
+            )
+            await sender.run_batch(batch, poll=0.02, deadline=60)
+
+    asyncio.run(run())
+
+
+def _by_network(outbox: Outbox, batch: str) -> dict[str, object]:
+    return {a.network: a for a in outbox.list(batch=batch)}
+
+
+def test_post_goes_once_to_each_network(outbox: Outbox, networks: Networks):
+    queued = queue_post(outbox, "Hello from Hubbub #test https://example.com/a")
+    _send(outbox, queued.batch)
+    acts = _by_network(outbox, queued.batch)
+    assert {n: a.status for n, a in acts.items()} == {
+        n: Status.SENT for n in ("x", "bluesky", "mastodon")
+    }
+    assert [t["text"] for t in networks.x.tweets] == [
+        "Hello from Hubbub #test https://example.com/a"
+    ]
+    assert acts["x"].remote_id == networks.x.tweets[0]["id"]
+    assert acts["x"].remote_url == f"https://x.com/hubbubtest/status/{networks.x.tweets[0]['id']}"
+    posts = networks.bluesky.posts()
+    assert len(posts) == 1
+    # The record key is the action's idempotency key; facets at byte offsets.
+    assert acts["bluesky"].remote_id.endswith("/" + acts["bluesky"].idempotency_key)
+    kinds = sorted(f["features"][0]["$type"].rsplit("#")[1] for f in posts[0]["value"]["facets"])
+    assert kinds == ["link", "tag"]
+    assert len(networks.mastodon.statuses) == 1
+    sent_keys = [
+        h.get("idempotency-key")
+        for m, p, h in networks.mastodon.requests
+        if p == "/api/v1/statuses"
+    ]
+    assert sent_keys == [acts["mastodon"].idempotency_key]
+
+
+@pytest.mark.parametrize("fault", ["store_then_502", "store_then_hang"])
+def test_lost_answer_never_posts_twice(outbox: Outbox, networks: Networks, fault: str):
+    for state in (networks.x, networks.bluesky, networks.mastodon):
+        state.faults.next.append(fault)
+    queued = queue_post(outbox, f"lost answer {fault}")
+    _send(outbox, queued.batch, timeout=0.5)
+    acts = _by_network(outbox, queued.batch)
+    assert all(a.status == Status.SENT for a in acts.values()), [
+        (a.network, a.error) for a in acts.values()
+    ]
+    assert all(a.attempts == 2 for a in acts.values())
+    assert len(networks.x.tweets) == 1 and acts["x"].remote_id == networks.x.tweets[0]["id"]
+    assert len(networks.bluesky.posts()) == 1
+    assert len(networks.mastodon.statuses) == 1
+    assert acts["mastodon"].remote_id == networks.mastodon.statuses[0]["id"]
+
+
+def test_5xx_is_retried_then_fails_with_the_reason(outbox: Outbox, networks: Networks):
+    networks.mastodon.faults.next.extend(["503"] * 4)
+    networks.x.faults.next.extend(["503", "503"])
+    queued = queue_post(outbox, "flaky servers", networks=["x", "mastodon"])
+    _send(outbox, queued.batch)
+    acts = _by_network(outbox, queued.batch)
+    assert acts["x"].status == Status.SENT and acts["x"].attempts == 3
+    assert acts["mastodon"].status == Status.FAILED and acts["mastodon"].attempts == 4
+    assert "outcome unknown after 4 tries" in acts["mastodon"].error
+    assert "503" in acts["mastodon"].error
+    assert networks.mastodon.statuses == [] and len(networks.x.tweets) == 1
+
+
+def test_429_waits_for_the_reset_without_using_a_try(outbox: Outbox, networks: Networks):
+    networks.x.faults.reset_in = 1.5
+    networks.x.faults.next.append("429")
+    queued = queue_post(outbox, "rate limited", networks=["x"])
+    action = queued.actions[0]
+
+    async def first_try() -> None:
+        async with new_client(5) as client:
+            box = load_box(outbox.store.engine.url.render_as_string(hide_password=False))
+            sender = Sender(outbox, writer_factory(outbox.store, box, "default", client))
+            await sender.send_one()
+
+    asyncio.run(first_try())
+    waiting = outbox.get(action.id)
+    assert waiting.status == Status.QUEUED and waiting.attempts == 0
+    assert "rate limited" in waiting.error
+    ahead = waiting.next_try_at - outbox.now()
+    assert timedelta(seconds=0.2) < ahead <= timedelta(seconds=2.0)
+    _send(outbox, queued.batch)
+    assert outbox.get(action.id).status == Status.SENT and len(networks.x.tweets) == 1
+
+
+def test_expired_session_is_renewed_once(outbox: Outbox, networks: Networks):
+    queued = queue_post(outbox, "first", networks=["bluesky"])
+    _send(outbox, queued.batch)
+    assert networks.bluesky.sessions_created == 1
+    networks.bluesky.expire_access_tokens()
+    queued = queue_post(outbox, "after expiry", networks=["bluesky"])
+    _send(outbox, queued.batch)
+    assert outbox.list(batch=queued.batch)[0].status == Status.SENT
+    assert networks.bluesky.refreshes == 1 and networks.bluesky.sessions_created == 1
+    assert len(networks.bluesky.posts()) == 2
+
+
+def test_revoked_token_fails_clearly_without_the_secret(outbox: Outbox, networks: Networks, caplog):
+    caplog.set_level(logging.DEBUG)
+    networks.mastodon.token = "rotated-elsewhere"  # noqa: S105 - the server no longer accepts ours
+    queued = queue_post(outbox, "revoked", networks=["mastodon"])
+    _send(outbox, queued.batch)
+    action = outbox.list(batch=queued.batch)[0]
+    assert action.status == Status.FAILED
+    assert "token expired or revoked" in action.error
+    listing = orjson.dumps([a.to_json() for a in outbox.list()]).decode()
+    for secret in ("mastodon-user-token", "x-user-token", networks.bluesky.password):
+        assert secret not in listing and secret not in action.error and secret not in caplog.text
+
+
+def test_thread_and_reply(outbox: Outbox, networks: Networks):
+    for n in range(3):
+        queued = queue_post(outbox, f"thread part {n}", networks=["mastodon", "x"], thread=True)
+        _send(outbox, queued.batch)
+    statuses = networks.mastodon.statuses
+    assert [s["in_reply_to_id"] for s in statuses] == [None, statuses[0]["id"], statuses[1]["id"]]
+    tweets = networks.x.tweets
+    assert [t.get("in_reply_to") for t in tweets] == [None, tweets[0]["id"], tweets[1]["id"]]
+    target = f"{networks.urls['mastodon']}/@hubbub/{statuses[0]['id']}"
+    queued = queue_post(outbox, "a reply", reply_to=target)
+    _send(outbox, queued.batch)
+    assert [a.network for a in outbox.list(batch=queued.batch)] == ["mastodon"]
+    assert networks.mastodon.statuses[-1]["in_reply_to_id"] == statuses[0]["id"]
+
+
+def test_one_network_refusing_does_not_stop_the_others(outbox: Outbox, networks: Networks):
+    networks.mastodon.max_characters = 10  # this server's own, smaller limit
+    queued = queue_post(outbox, "longer than ten characters")
+    _send(outbox, queued.batch)
+    acts = _by_network(outbox, queued.batch)
+    assert acts["x"].status == Status.SENT and acts["bluesky"].status == Status.SENT
+    assert acts["mastodon"].status == Status.FAILED and "422" in acts["mastodon"].error
+
+
+def test_text_a_network_would_refuse_is_refused_before_anything(outbox: Outbox, networks: Networks):
+    with pytest.raises(OutboxError, match=r"x: too long: 282 of 280"):
+        queue_post(outbox, "中" * 141)
+    assert outbox.list() == []
+
+
+def test_two_senders_never_send_one_row(outbox: Outbox, networks: Networks):
+    batches = [queue_post(outbox, f"race {n}", networks=["x", "mastodon"]).batch for n in range(15)]
+
+    async def run() -> None:
+        async with new_client(5) as client:
+            box = load_box(outbox.store.engine.url.render_as_string(hide_password=False))
+            senders = [
+                Sender(outbox, writer_factory(outbox.store, box, "default", client), owner=f"s{i}")
+                for i in range(3)
+            ]
+
+            async def drain(sender: Sender) -> None:
+                while await sender.send_one() is not None:
+                    await asyncio.sleep(0)
+
+            await asyncio.gather(*(drain(s) for s in senders))
+
+    asyncio.run(run())
+    assert all(a.status == Status.SENT for b in batches for a in outbox.list(batch=b))
+    assert sorted(t["text"] for t in networks.x.tweets) == sorted(f"race {n}" for n in range(15))
+    assert len(networks.mastodon.statuses) == 15
+
+
+def _hubbub(*args: str, db: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "hubbub.cli", *args, "--db", db],
+        input=stdin,
+        capture_output=True,
+        env=os.environ.copy(),
+        check=False,
+        timeout=120,
+    )
+
+
+def test_cli_post_json_contract(sqlite_url: str, networks: Networks, key_env: str):
+    for network, name, secret in (
+        ("x", "xacct", networks.x.token),
+        ("bluesky", "bsky", f"{networks.bluesky.handle}\n{networks.bluesky.password}"),
+        ("mastodon", "masto", networks.mastodon.token),
+    ):
+        proc = _hubbub(
+            "account",
+            "add",
+            network,
+            "--name",
+            name,
+            "--server",
+            networks.urls[network],
+            db=sqlite_url,
+            stdin=secret.encode(),
+        )
+        assert proc.returncode == 0, proc.stderr
+    proc = _hubbub("post", "hello networks", "--json", db=sqlite_url)
+    assert proc.returncode == 0, proc.stderr
+    result = orjson.loads(proc.stdout.decode().strip().splitlines()[-1])
+    assert result["status"] == "sent" and isinstance(result["id"], str)
+    assert sorted(r["network"] for r in result["results"]) == ["bluesky", "mastodon", "x"]
+    assert all(r["status"] == "sent" and r["url"] and r["error"] is None for r in result["results"])
+    # One network failing: exit 1, and the result names it.
+    networks.mastodon.faults.next.extend(["503"] * 4)
+    proc = _hubbub("post", "second", "--network", "x,mastodon", "--json", db=sqlite_url)
+    assert proc.returncode == 1
+    result = orjson.loads(proc.stdout.decode().strip().splitlines()[-1])
+    by = {r["network"]: r for r in result["results"]}
+    assert by["x"]["status"] == "sent" and by["mastodon"]["status"] == "failed"
+    listing = _hubbub("outbox", "list", "--json", db=sqlite_url)
+    assert listing.returncode == 0
+    for secret in (networks.x.token, networks.mastodon.token, networks.bluesky.password):
+        assert secret.encode() not in listing.stdout + proc.stdout + proc.stderr
+    failed_id = next(
+        orjson.loads(line)["id"]
+        for line in listing.stdout.splitlines()
+        if orjson.loads(line)["status"] == "failed"
+    )
+    assert _hubbub("outbox", "retry", str(failed_id), db=sqlite_url).returncode == 0
+    assert _hubbub("outbox", "cancel", str(failed_id), db=sqlite_url).returncode == 0
+    again = _hubbub("outbox", "cancel", str(failed_id), db=sqlite_url)
+    assert (
+        again.returncode == 1 and b"cancelled" in again.stderr and b"Traceback" not in again.stderr
+    )
+
+
+def test_cli_post_names_the_choices_when_ambiguous(
+    sqlite_url: str, networks: Networks, key_env: str
+):
+    for name in ("one", "two"):
+        _hubbub(
+            "account",
+            "add",
+            "mastodon",
+            "--name",
+            name,
+            "--server",
+            networks.urls["mastodon"],
+            db=sqlite_url,
+            stdin=b"tok",
+        )
+    proc = _hubbub("post", "hi", "--network", "mastodon", db=sqlite_url)
+    assert proc.returncode == 1
+    assert (
+        b"one, two" in proc.stderr
+        and b"--account" in proc.stderr
+        and b"Traceback" not in proc.stderr
+    )
