@@ -163,16 +163,36 @@ def _print_table(posts) -> None:
 @db_option
 @workspace_option
 @click.option(
-    "--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "csv", "gexf"]),
+    default="jsonl",
+    show_default=True,
+    help="gexf: the conversation network (accounts, mention/reply/repost/quote edges) for Gephi.",
 )
 @click.option("--raw", is_flag=True, help="Write the original payloads as received instead.")
-def export_command(query: str | None, db: str | None, workspace: str, fmt: str, raw: bool) -> None:
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), help="gexf: write to FILE.")
+def export_command(
+    query: str | None, db: str | None, workspace: str, fmt: str, raw: bool, out: str | None
+) -> None:
     """Write posts (all, or those matching QUERY) to standard output, oldest first."""
     node = parse_query_or_fail(query) if query else None
-    if raw and fmt == "csv":
-        raise click.UsageError("--raw writes payloads as received (JSONL); it cannot be CSV")
+    if raw and fmt != "jsonl":
+        raise click.UsageError(
+            f"--raw writes payloads as received (JSONL); it cannot be {fmt.upper()}"
+        )
+    if out and fmt != "gexf":
+        raise click.UsageError("--out is for --format gexf; redirect standard output otherwise")
     with store_from(db) as store:
-        if raw:
+        if fmt == "gexf":
+            from hubbub.analyze.gexf import export_gexf
+
+            if out:
+                with open(out, "w", encoding="utf-8") as fh:
+                    export_gexf(store, node, fh, workspace=workspace, label=query or "")
+            else:
+                export_gexf(store, node, sys.stdout, workspace=workspace, label=query or "")
+        elif raw:
             write_raw(store.iter_raw(node, workspace=workspace), sys.stdout.buffer)
         elif fmt == "csv":
             write_csv(store.iter_posts(node, workspace=workspace), sys.stdout)
