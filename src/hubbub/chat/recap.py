@@ -46,6 +46,10 @@ class RecapError(ValueError):
     """A recap that cannot be made (no posts, a bad date)."""
 
 
+class NoPosts(RecapError):
+    """The hashtag has no stored posts at all."""
+
+
 @dataclass(frozen=True, slots=True)
 class Day:
     start: datetime  # 00:00 UTC, inclusive
@@ -92,7 +96,7 @@ def build_recap(
     if day is None:
         newest = repo.latest_day(key)
         if newest is None:
-            raise RecapError(f"no stored posts with #{key}")
+            raise NoPosts(f"no stored posts with #{key}")
         day = newest.date()
     start = datetime.combine(day, time(0), tzinfo=UTC)
     span = Day(start, start + timedelta(days=1))

@@ -1,0 +1,224 @@
+"""Chat routes of a room: the Q&A of every stored post, catching up after a
+cursor, pins, removals and the recap downloads.
+
+Reading follows the room's visibility (``readable_room``: public rooms for
+everyone, private ones for signed-in users, 404 otherwise); pinning and
+removing are for hosts, and the security middleware has checked the CSRF
+token and Origin of every POST before it gets here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, Response
+from pydantic import BaseModel, Field
+
+from hubbub.chat.moderation import is_spam
+from hubbub.chat.qa import build_qa, question_text
+from hubbub.chat.repo import ChatRepo
+from hubbub.i18n import _
+from hubbub.post import Post
+from hubbub.query.tokens import fold
+from hubbub.web.deps import current_user, live_hub, readable_room, require_host
+from hubbub.web.rooms import Room, post_json
+
+router = APIRouter(prefix="/api")
+
+
+def _chat(request: Request) -> ChatRepo:
+    app = request.app
+    repo = getattr(app.state, "chat", None)
+    if repo is None:  # one per app, made on first use (the store opens in the lifespan)
+        repo = ChatRepo(app.state.store, app.state.settings.workspace)
+        app.state.chat = repo
+    return repo
+
+
+def _visible(request: Request, room: Room, posts: list[Post]) -> list[Post]:
+    """What any reader of the room may see: no hidden author, no post held
+    for approval or rejected, no post a host removed."""
+    held = request.app.state.rooms.withheld(posts)
+    removed = _chat(request).removed(room.tag)
+    return [p for p in posts if not room.is_hidden(p) and (p.network, p.id) not in held | removed]
+
+
+def chat_post_json(post: Post, room: Room, cursor: int | None = None) -> dict[str, Any]:
+    """A post as the room's API sends it, plus the projector's spam flag and
+    the catch-up cursor where there is one."""
+    data = post_json(post, room)
+    data["spam"] = is_spam(post.text)
+    if cursor is not None:
+        data["cursor"] = cursor
+    return data
+
+
+# -- Q&A ---------------------------------------------------------------------
+
+
+@router.get("/rooms/{tag}/qa")
+async def room_qa(request: Request, tag: str) -> dict[str, Any]:
+    """Every question of the chat with every answer, from all stored posts."""
+    room = readable_room(request, tag, current_user(request))
+    repo = _chat(request)
+
+    def work() -> dict[str, Any]:
+        posts = _visible(request, room, [p for _pk, p in repo.posts(room.tag)])
+        qa = build_qa(posts, repo.hosts(room.tag))
+        return {
+            "questions": [
+                {
+                    "number": q.number,
+                    "text": question_text(q.post.text, room.tag),
+                    "post": chat_post_json(q.post, room),
+                    "answers": [chat_post_json(a, room) for a in q.answers],
+                }
+                for q in qa.questions
+            ]
+        }
+
+    return await asyncio.to_thread(work)
+
+
+# -- catching up -------------------------------------------------------------
+
+
+@router.get("/rooms/{tag}/feed")
+async def room_feed(
+    request: Request, tag: str, after: int | None = None, last: int = 100, limit: int = 200
+) -> dict[str, Any]:
+    """Posts in the order they were stored, oldest first, with a cursor.
+
+    Without ``after``: the newest ``last`` posts and the cursor after them
+    (a page opening). With ``after``: what was stored after that cursor, in
+    pages of ``limit``; ``more`` says another page waits. A page that
+    reconnects, or was dropped for being too slow, asks with the last cursor
+    it has and gets every post it missed, in order.
+    """
+    room = readable_room(request, tag, current_user(request))
+    repo = _chat(request)
+    if after is not None and after < 0:
+        raise HTTPException(422, _("The cursor is a number from an earlier answer."))
+
+    def work() -> dict[str, Any]:
+        page = repo.newest(room.tag, last) if after is None else repo.after(room.tag, after, limit)
+        shown = _visible(request, room, [p for _pk, p in page.posts])
+        keep = {(p.network, p.id) for p in shown}
+        return {
+            "posts": [
+                chat_post_json(p, room, pk) for pk, p in page.posts if (p.network, p.id) in keep
+            ],
+            "cursor": page.cursor,
+            "more": page.more,
+        }
+
+    return await asyncio.to_thread(work)
+
+
+# -- pins and removals -------------------------------------------------------
+
+
+class PostRef(BaseModel):
+    network: str = Field(max_length=16)
+    id: str = Field(max_length=1000)
+    on: bool = True
+
+
+async def _pins_json(request: Request, room: Room) -> list[dict[str, Any]]:
+    def work() -> list[dict[str, Any]]:
+        pins = _visible(request, room, _chat(request).pins(room.tag))
+        return [chat_post_json(p, room) for p in pins]
+
+    return await asyncio.to_thread(work)
+
+
+@router.get("/rooms/{tag}/pins")
+async def room_pins(request: Request, tag: str) -> list[dict[str, Any]]:
+    room = readable_room(request, tag, current_user(request))
+    return await _pins_json(request, room)
+
+
+async def _room_post(request: Request, room: Room, ref: PostRef) -> Post:
+    post = await asyncio.to_thread(
+        request.app.state.store.get_post, ref.network, ref.id, request.app.state.settings.workspace
+    )
+    if post is None or post.deleted or room.tag not in {fold(t.lstrip("#")) for t in post.hashtags}:
+        raise HTTPException(404, _("No such post in this room."))
+    return post
+
+
+@router.post("/rooms/{tag}/pin")
+async def pin(request: Request, tag: str, body: PostRef) -> dict[str, Any]:
+    """Pin a post above the stream for every reader (``on: false`` unpins)."""
+    user = require_host(request)
+    room = readable_room(request, tag, user)
+    post = await _room_post(request, room, body)
+    await asyncio.to_thread(
+        _chat(request).set_pin, room.tag, post.network, post.id, user.name, body.on
+    )
+    pins = await _pins_json(request, room)
+    hub = await live_hub(request, room)
+    hub.announce({"event": "pins", "pins": pins})
+    return {"ok": True, "pins": pins}
+
+
+@router.post("/rooms/{tag}/remove")
+async def remove(request: Request, tag: str, body: PostRef) -> dict[str, Any]:
+    """Take a post out of the room for everyone: page, projector, Q&A, catch-up."""
+    user = require_host(request)
+    room = readable_room(request, tag, user)
+    post = await _room_post(request, room, body)
+    await asyncio.to_thread(
+        _chat(request).set_removed, room.tag, post.network, post.id, user.name, body.on
+    )
+    hub = await live_hub(request, room)
+    hub.announce({"event": "removed", "network": post.network, "post": post.id, "on": body.on})
+    hub.announce({"event": "pins", "pins": await _pins_json(request, room)})
+    return {"ok": True}
+
+
+# -- recap downloads ---------------------------------------------------------
+
+
+@router.get("/rooms/{tag}/recap")
+async def recap(
+    request: Request, tag: str, format: str = "html", on: str | None = None
+) -> Response:
+    """The chat's recap (``hubbub recap``) as a download: html, md, pdf or json."""
+    from hubbub.chat.pdf_fonts import FontsMissing
+    from hubbub.chat.recap import NoPosts, RecapError, build_recap, parse_day
+    from hubbub.chat.recap_output import FORMATS, MEDIA_TYPES, recap_filename, render_recap
+
+    room = readable_room(request, tag, current_user(request))
+    if format not in FORMATS:
+        raise HTTPException(422, _("Choose a format: html, md, pdf or json."))
+    app = request.app
+
+    def work() -> tuple[dict[str, Any], bytes]:
+        day: date | None = parse_day(on) if on else None
+        data = build_recap(
+            app.state.store, room.tag, day=day, workspace=app.state.settings.workspace
+        )
+        return data, render_recap(data, format)
+
+    try:
+        data, body = await asyncio.to_thread(work)
+    except NoPosts as exc:
+        raise HTTPException(404, str(exc)) from None
+    except RecapError as exc:
+        raise HTTPException(422, str(exc)) from None
+    except FontsMissing as exc:
+        raise HTTPException(503, str(exc)) from None
+    name = recap_filename(data, format)
+    return Response(
+        body,
+        media_type=MEDIA_TYPES[format],
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            # A downloaded HTML recap opened from this origin must not run anything.
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
