@@ -48,6 +48,9 @@ class Settings:
     # Spike alerts are POSTed here as JSON (http/https only). repr=False: a
     # webhook URL usually carries a token.
     alert_webhook: str | None = field(default=None, repr=False)
+    # Largest request body accepted, in bytes; a larger one is answered 413
+    # before it is read (web/limits.py).
+    max_body_bytes: int = 1024 * 1024
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -68,6 +71,8 @@ class Settings:
                 values[f.name] = float(raw)
             elif f.name in ("sources", "allowed_origins"):
                 values[f.name] = tuple(s.strip() for s in raw.split(",") if s.strip())
+            elif f.name == "max_body_bytes":
+                values[f.name] = int(raw)
             elif f.name == "secure_cookies":
                 values[f.name] = _env_bool(raw)
             else:

@@ -83,6 +83,15 @@ def create_app(
     templates.env.globals["_"] = _
     app.state.templates = templates
     app.middleware("http")(security_middleware(sessions, settings.allowed_origins))
+    from fastapi.exceptions import RequestValidationError
+
+    from hubbub.web.errors import validation_error
+    from hubbub.web.limits import BodyLimit
+
+    # Added last, so outermost: oversized bodies are refused before the CSRF
+    # check reads a form or a route parses JSON.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_exception_handler(RequestValidationError, validation_error)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     from hubbub.web import routes_account, routes_api, routes_listen, routes_live, routes_pages

@@ -35,7 +35,8 @@ from hubbub.listen.saved import (
     remove_query,
 )
 from hubbub.post import rfc3339
-from hubbub.query.parser import QuerySyntaxError, parse
+from hubbub.query.ast import Node
+from hubbub.query.parser import QueryLimitError, QuerySyntaxError, parse
 from hubbub.web.accounts import User
 from hubbub.web.deps import current_user, require_host
 from hubbub.web.routes_pages import _page
@@ -83,7 +84,18 @@ def _require_user(request: Request) -> User:
 
 
 def _syntax_error(exc: QuerySyntaxError) -> JSONResponse:
-    return JSONResponse({"error": exc.message, "position": exc.position}, status_code=400)
+    """400 for a mistake in the query; 422 for one over a limit (length,
+    nesting), whose message names the limit."""
+    status = 422 if isinstance(exc, QueryLimitError) else 400
+    return JSONResponse({"error": exc.message, "position": exc.position}, status_code=status)
+
+
+def _parse_query(text: str) -> Node:
+    """Parse a query typed into the dashboard, under the web's length limit
+    (lower than the parser's own: each request may run several searches)."""
+    if len(text) > QUERY_MAX:
+        raise QueryLimitError(f"query longer than {QUERY_MAX} characters", QUERY_MAX)
+    return parse(text)
 
 
 def _selection(saved: str | None, group: str | None, q: str | None) -> Selection:
@@ -92,7 +104,7 @@ def _selection(saved: str | None, group: str | None, q: str | None) -> Selection
         raise HTTPException(400, _("Choose one of a saved query, a group or a query."))
     kind, value = given[0]
     if kind == "query":
-        parse(value)  # QuerySyntaxError → 400 with its position (caller)
+        _parse_query(value)  # QuerySyntaxError → 400/422 with its position (caller)
     return Selection(kind, value)
 
 
@@ -234,10 +246,8 @@ async def preview(request: Request, q: str = "") -> dict[str, Any] | JSONRespons
     _require_user(request)
     if not q.strip():
         return {"ok": True, "count": 0, "posts": []}
-    if len(q) > QUERY_MAX:
-        return JSONResponse({"error": _("Too long."), "position": QUERY_MAX}, status_code=400)
     try:
-        node = parse(q)
+        node = _parse_query(q)
     except QuerySyntaxError as exc:
         return _syntax_error(exc)
     app = request.app
