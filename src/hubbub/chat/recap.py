@@ -94,7 +94,7 @@ def build_recap(
         raise RecapError("name the chat's hashtag")
     repo = ChatRepo(store, workspace)
     if day is None:
-        newest = repo.latest_day(key)
+        newest = repo.newest_time(key)
         if newest is None:
             raise NoPosts(f"no stored posts with #{key}")
         day = newest.date()

@@ -115,7 +115,7 @@ class ChatRepo:
         with self.store.engine.connect() as conn:
             return {(r.network, r.author_id) for r in conn.execute(stmt)}
 
-    def latest_day(self, tag: str) -> datetime | None:
+    def newest_time(self, tag: str) -> datetime | None:
         """Creation time of the chat's newest live post."""
         stmt = sa.select(sa.func.max(_p.c.created_at)).where(
             _p.c.workspace_id == self.ws, _p.c.deleted.is_(False), self._tag_condition(tag)

@@ -10,7 +10,7 @@ token and Origin of every POST before it gets here.
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
@@ -26,6 +26,9 @@ from hubbub.web.deps import current_user, live_hub, readable_room, require_host
 from hubbub.web.rooms import Room, post_json
 
 router = APIRouter(prefix="/api")
+# How far back from the newest post the room's Q&A looks: longer than any
+# chat, shorter than the gap between two chats on the same hashtag.
+QA_WINDOW = timedelta(hours=12)
 
 
 def _chat(request: Request) -> ChatRepo:
@@ -60,12 +63,16 @@ def chat_post_json(post: Post, room: Room, cursor: int | None = None) -> dict[st
 
 @router.get("/rooms/{tag}/qa")
 async def room_qa(request: Request, tag: str) -> dict[str, Any]:
-    """Every question of the chat with every answer, from all stored posts."""
+    """Every question of the chat with every answer, from every stored post
+    of the chat: the posts of the ``QA_WINDOW`` before its newest one, so
+    last week's chat on the same hashtag does not mix its Q1 into today's."""
     room = readable_room(request, tag, current_user(request))
     repo = _chat(request)
 
     def work() -> dict[str, Any]:
-        posts = _visible(request, room, [p for _pk, p in repo.posts(room.tag)])
+        newest = repo.newest_time(room.tag)
+        since = newest - QA_WINDOW if newest is not None else None
+        posts = _visible(request, room, [p for _pk, p in repo.posts(room.tag, since)])
         qa = build_qa(posts, repo.hosts(room.tag))
         return {
             "questions": [
