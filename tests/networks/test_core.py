@@ -58,12 +58,13 @@ async def test_stall_is_detected_on_fake_time() -> None:
     assert await next_within(it, 20, clock) == b"first"
     with pytest.raises(Stalled):
         await next_within(it, 20, clock)
-    assert clock.monotonic() == pytest.approx(20.0)
+    assert clock.timeouts == [20]
+    assert clock.monotonic() >= 20.0
     await it.aclose()
 
 
 def test_health_tracker_states_and_rate() -> None:
-    clock = FakeClock()
+    clock = FakeClock(scale=1e6)  # time stands (nearly) still unless advanced
     board = HealthBoard(clock)
     t = board.tracker("x:stream", "x")
     t.connected()

@@ -51,39 +51,46 @@ class SystemClock:
 
 
 class FakeClock:
-    """A clock for tests. ``sleep`` advances the fake time by the delay and
-    records it (``sleeps``), yielding to the loop but not waiting. ``wait_for``
-    waits ``timeout * scale`` real seconds (the loopback server still has to
-    answer in real time) and, on timeout, advances the fake time by the full
-    ``timeout``: a 20 s stall is detected in 0.2 s of a test with scale 0.01.
+    """A clock for tests on which time runs ``1 / scale`` times faster than
+    real time (scale 0.01: a 320 s backoff takes 3.2 real seconds, a 20 s
+    stall is detected after 0.2 s). Fake time is one for every task, so
+    timestamps stay consistent; ``advance`` jumps it forward by hand.
+    ``sleeps`` records every delay asked for, by task name, so a test
+    compares them with the documented schedule.
     """
 
-    def __init__(self, start: float = 1_800_000_000.0, *, scale: float = 0.01) -> None:
-        self._wall_offset = start
-        self._now = 0.0
+    def __init__(self, start: float | None = None, *, scale: float = 0.01) -> None:
+        if scale <= 0:
+            raise ValueError("scale must be positive")
+        # Wall time starts at the real one: loopback servers stamp posts with it.
+        self._wall_offset = time.time() if start is None else start
+        self._jumped = 0.0
+        self._real0 = time.monotonic()
         self.scale = scale
         self.sleeps: list[float] = []
+        self.sleeps_by_task: dict[str, list[float]] = {}
         self.timeouts: list[float] = []
 
     def monotonic(self) -> float:
-        return self._now
+        return (time.monotonic() - self._real0) / self.scale + self._jumped
 
     def time(self) -> float:
-        return self._wall_offset + self._now
+        return self._wall_offset + self.monotonic()
 
     def advance(self, seconds: float) -> None:
-        self._now += max(0.0, seconds)
+        self._jumped += max(0.0, seconds)
 
     async def sleep(self, seconds: float) -> None:
         seconds = max(0.0, seconds)
         self.sleeps.append(seconds)
-        self._now += seconds
-        await asyncio.sleep(0)
+        task = asyncio.current_task()
+        name = task.get_name() if task is not None else "?"
+        self.sleeps_by_task.setdefault(name, []).append(seconds)
+        await asyncio.sleep(seconds * self.scale)
 
     async def wait_for(self, awaitable: Awaitable[T], timeout: float) -> T:
         try:
             return await asyncio.wait_for(awaitable, timeout * self.scale)
         except TimeoutError:
             self.timeouts.append(timeout)
-            self._now += timeout
             raise

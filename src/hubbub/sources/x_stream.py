@@ -1,0 +1,315 @@
+"""``x:stream`` — X's filtered stream, kept in step with the workspace.
+
+Three tasks feed one queue that the pipeline reads:
+
+- **rules**: every ``rules_check_seconds`` the saved queries and public
+  rooms are read and X's rule set is brought in step (only rules tagged
+  ``hubbub:``; foreign rules are left alone). New rules are backfilled.
+- **stream**: one connection (X allows one per app; it is never opened twice),
+  read line by line with a 20 s stall limit. A dropped connection reconnects
+  at once, failed attempts back off as X documents (``X_POLICY``). Every
+  reconnect is a gap: every rule is backfilled.
+- **backfill**: recent search per pending rule from its cursor (rewound a
+  minute) or the last 24 h; see ``x_backfill``.
+
+Cursor: ``{"rules": {tag: newest id}}``, committed with the posts. A rule
+waiting for a backfill does not move with the stream, so a crash at any
+moment leaves every rule's cursor at or before its oldest unfilled gap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import orjson
+
+from hubbub.formats import Context
+from hubbub.networks.backoff import X_POLICY, Failure, Reconnect
+from hubbub.networks.env import SourceEnv
+from hubbub.networks.stall import Stalled, next_within
+from hubbub.networks.x import XClient, XError, XLimits
+from hubbub.sources.base import RawItem, describe_error
+from hubbub.sources.x_backfill import Cursors, backfill, id_key, start_of
+from hubbub.sources.x_rules import WantedRule, is_ours, search_queries, wanted_rules
+
+log = logging.getLogger(__name__)
+
+_QUEUE = 2000
+
+
+class _Stop(Exception):
+    """The source cannot go on (refused token): end it, do not restart."""
+
+
+class XStreamSource:
+    def __init__(self, client: XClient, env: SourceEnv, *, name: str = "x:stream") -> None:
+        self.name = name
+        self.client = client
+        self.env = env
+        self.clock = env.clock
+        self.limits: XLimits = client.limits
+        self.health = env.health.tracker(name, "x")
+        self.cursors = Cursors()
+        self.rules: dict[str, WantedRule] = {}  # tag → rule, as last synced
+        self.pending: set[str] = set()  # tags waiting for a backfill
+        self._seen_while_pending: dict[str, str] = {}
+        self._wake = asyncio.Event()
+        self._synced = asyncio.Event()
+        self._queue: asyncio.Queue[RawItem | BaseException] = asyncio.Queue(maxsize=_QUEUE)
+        self.connections = 0  # successful stream connections (tests)
+        self.gap_open = False
+
+    def resume_from(self, cursor: str | None) -> None:
+        self.cursors = Cursors.parse(cursor)
+
+    # -- the iterator the pipeline reads ------------------------------------------
+
+    async def __aiter__(self) -> AsyncIterator[RawItem]:
+        self.pending = set()
+        self._seen_while_pending = {}
+        self._synced = asyncio.Event()
+        tasks = [
+            asyncio.create_task(self._guard(self._rules_loop()), name=f"{self.name}:rules"),
+            asyncio.create_task(self._guard(self._stream_loop()), name=f"{self.name}:stream"),
+            asyncio.create_task(self._guard(self._backfill_loop()), name=f"{self.name}:backfill"),
+        ]
+        try:
+            while True:
+                item = await self._queue.get()
+                if isinstance(item, _Stop):
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self.client.aclose()
+
+    async def _guard(self, coro) -> None:  # noqa: ANN001 - a coroutine of ours
+        try:
+            await coro
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - handed to the reader, which raises it
+            await self._queue.put(exc)
+
+    def _item(self, value: object, raw: bytes | None) -> RawItem:
+        ctx = Context(source=self.name, fetched_at=datetime.fromtimestamp(self.clock.time(), UTC))
+        return RawItem(value, ctx, fmt="x-v2", raw=raw, cursor=self.cursors.dump())
+
+    # -- rules -------------------------------------------------------------------
+
+    async def _rules_loop(self) -> None:
+        failures = Reconnect(X_POLICY)
+        while True:
+            try:
+                await self._sync_rules()
+                failures.connected()
+                self._synced.set()
+                await self.clock.sleep(self.limits.rules_check_seconds)
+            except XError as exc:
+                if exc.fatal:
+                    self.health.stopped(f"X refused the token: {exc}")
+                    await self._queue.put(_Stop())
+                    return
+                delay = failures.failed(exc.kind, reset_in=exc.reset_in)
+                log.warning("%s: rules not synced (%s); again in %.0f s", self.name, exc, delay)
+                await self.clock.sleep(delay)
+
+    async def _sync_rules(self) -> None:
+        follows = await asyncio.to_thread(self.env.follows)
+        wanted, problems = wanted_rules(follows.queries, follows.hashtags, self.limits.rule_chars)
+        for problem in problems:
+            log.warning("%s: %s", self.name, problem)
+        by_tag = {rule.tag: rule for rule in wanted}
+        if set(by_tag) == set(self.rules) and self._synced.is_set():
+            return
+        current = await self.client.get_rules()
+        ours = {r.value: r for r in current if is_ours(r.tag)}
+        foreign = [r for r in current if not is_ours(r.tag)]
+        room = max(0, self.limits.max_rules - len(foreign))
+        if len(wanted) > room:
+            log.warning(
+                "%s: %d rules wanted, room for %d: the rest are not followed",
+                self.name,
+                len(wanted),
+                room,
+            )
+            wanted = wanted[:room]
+            by_tag = {rule.tag: rule for rule in wanted}
+        values = {rule.value for rule in wanted}
+        stale = [r.id for value, r in ours.items() if value not in values]
+        if stale:
+            await self.client.delete_rules(stale)
+        present = set(ours) | {r.value for r in foreign}
+        new = [(rule.value, rule.tag) for rule in wanted if rule.value not in present]
+        for start in range(0, len(new), 100):
+            await self.client.add_rules(new[start : start + 100])
+        added = set(by_tag) - set(self.rules)
+        self.rules = by_tag
+        self.cursors.keep_only(set(by_tag))
+        if added:
+            # New rules (all of them on first start) are backfilled from their
+            # cursor, or the last 24 h.
+            self.pending |= added
+            self._wake.set()
+
+    # -- stream ------------------------------------------------------------------
+
+    async def _stream_loop(self) -> None:
+        await self._synced.wait()
+        reconnect = Reconnect(X_POLICY)
+        attempt_failed = False
+        while True:
+            established = False
+            reason = ""
+            try:
+                async with self.client.stream() as lines:
+                    established = True
+                    self.connections += 1
+                    reconnect.connected()
+                    self.health.connected()
+                    if self.connections > 1 or attempt_failed:
+                        self._gap()
+                    attempt_failed = False
+                    while True:
+                        try:
+                            line = await next_within(lines, self.limits.stall_seconds, self.clock)
+                        except StopAsyncIteration:
+                            reason = "the server closed the stream"
+                            break
+                        if line and not await self._line(line):
+                            reason = "X asked us to reconnect"
+                            break
+            except Stalled as exc:
+                self.health.stalled(exc.seconds)
+                reason = str(exc)
+            except XError as exc:
+                if exc.fatal:
+                    self.health.stopped(f"X refused the stream: {exc}")
+                    await self._queue.put(_Stop())
+                    return
+                reason = str(exc)
+                if not established:
+                    attempt_failed = True
+                    delay = reconnect.failed(exc.kind, reset_in=exc.reset_in)
+                    if exc.kind is Failure.RATE_LIMIT:
+                        self.health.rate_limited(delay, reason)
+                    else:
+                        self.health.reconnecting(reconnect.failures, delay, reason)
+                    await self.clock.sleep(delay)
+                    continue
+            # An established stream that ended: reconnect at once (X's rule).
+            log.info("%s: stream ended (%s); reconnecting", self.name, reason)
+            self.health.reconnecting(0, reconnect.dropped(), reason or "disconnected")
+            attempt_failed = True  # whatever comes next, posts may have been missed
+
+    def _gap(self) -> None:
+        self.health.gap_found()
+        self.gap_open = True
+        self.pending |= set(self.rules)
+        self._wake.set()
+
+    async def _line(self, line: bytes) -> bool:
+        """Handle one stream line; False when X says to reconnect."""
+        try:
+            value = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            # A damaged line is a post we did not get: backfill covers it.
+            log.warning("%s: a damaged line (%d bytes); backfilling", self.name, len(line))
+            self._gap()
+            return True
+        if not isinstance(value, dict):
+            return True
+        data = value.get("data")
+        if not isinstance(data, dict):
+            if value.get("errors"):
+                log.warning(
+                    "%s: X sent errors: %s",
+                    self.name,
+                    describe_error(Exception(str(value["errors"])[:200])),
+                )
+                return False  # e.g. operational-disconnect: reconnect and backfill
+            return True
+        post_id = str(data.get("id", ""))
+        for rule in value.get("matching_rules") or []:
+            tag = rule.get("tag") if isinstance(rule, dict) else None
+            if not isinstance(tag, str) or tag not in self.rules:
+                continue
+            if tag in self.pending:
+                seen = self._seen_while_pending.get(tag)
+                if seen is None or id_key(post_id) > id_key(seen):
+                    self._seen_while_pending[tag] = post_id
+            else:
+                self.cursors.advance(tag, post_id)
+        self.health.events(1)
+        await self._queue.put(self._item(value, line))
+        return True
+
+    # -- backfill -------------------------------------------------------------------
+
+    async def _backfill_loop(self) -> None:
+        failures = Reconnect(X_POLICY)
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self.pending:
+                tag = min(self.pending)
+                rule = self.rules.get(tag)
+                if rule is None:
+                    self.pending.discard(tag)
+                    continue
+                try:
+                    await self._backfill_rule(rule)
+                    failures.connected()
+                except XError as exc:
+                    if exc.fatal:
+                        self.health.stopped(f"X refused recent search: {exc}")
+                        await self._queue.put(_Stop())
+                        return
+                    delay = failures.failed(exc.kind, reset_in=exc.reset_in)
+                    if exc.kind is Failure.RATE_LIMIT:
+                        self.health.rate_limited(delay, f"backfill: {exc}")
+                    log.warning("%s: backfill failed (%s); again in %.0f s", self.name, exc, delay)
+                    await self.clock.sleep(delay)
+            if self.gap_open:
+                self.gap_open = False
+                self.health.gap_backfilled()
+
+    async def _backfill_rule(self, rule: WantedRule) -> None:
+        queries, wide = search_queries(rule, self.limits.query_chars)
+        since_id, start_time = start_of(self.cursors.get(rule.tag), self.limits, self.clock)
+        pages = backfill(
+            self.client,
+            queries,
+            rule.node if wide else None,
+            since_id,
+            start_time,
+            self.name,
+            self.clock,
+            on_page=self.health.events,
+        )
+        async for item, newest in pages:
+            if newest is None and item is not None:
+                item.cursor = self.cursors.dump()
+                await self._queue.put(item)
+                continue
+            # The end: the rule is covered up to the newest post seen by the
+            # backfill or by the stream while it ran.
+            self.pending.discard(rule.tag)
+            self.cursors.advance(rule.tag, newest)
+            self.cursors.advance(rule.tag, self._seen_while_pending.pop(rule.tag, None))
+            if item is not None:
+                item.cursor = self.cursors.dump()
+                await self._queue.put(item)
+            elif newest is not None or rule.tag in self.cursors.by_key:
+                await self._queue.put(self._cursor_only())
+
+    def _cursor_only(self) -> RawItem:
+        """An empty page that carries the moved cursor (nothing new to store)."""
+        return self._item({"data": [], "meta": {"result_count": 0}}, None)

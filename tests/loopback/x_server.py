@@ -1,0 +1,511 @@
+"""A loopback X API v2 server speaking what the X connector relies on, over
+real HTTP/1.1 on a loopback socket (``asyncio`` streams, no framework):
+
+- ``GET /2/tweets/search/stream``: a chunked response, one JSON object per
+  ``\\r\\n``-terminated line with ``matching_rules``, a blank keep-alive line
+  every ``keepalive`` seconds; one connection at a time (a second one is
+  refused with 429 ``TooManyConnections``, as X does);
+- ``GET|POST /2/tweets/search/stream/rules`` with ``add`` / ``delete``,
+  ``meta.summary``, duplicate values refused per rule;
+- ``GET /2/tweets/search/recent``: newest first, ``since_id`` /
+  ``start_time``, ``max_results`` (10..100), ``next_token`` paging,
+  ``x-rate-limit-*`` headers;
+- ``GET /2/users/me``.
+
+The posts it serves are the recorded tweets in ``../shared/data/payloads``
+(``x_v2_twarc2`` pages and stream lines, ``x_api_responses``) and posts
+generated from them with new time-ordered ids (``publish_generated``).
+A post matches a rule or query that is one hashtag or one word it contains.
+
+Faults (``Fault``), consumed in order by the next stream connection or
+request: a disconnect in the middle of a line, a stall (silence, no
+keep-alive), 429 with ``x-rate-limit-reset``, 5xx, a truncated JSON line,
+duplicates, out-of-order delivery.
+
+The oracle is ``served_ids()``: every post published that matches a rule
+Hubbub asked for (what X would have had for us).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import calendar
+import contextlib
+import copy
+import itertools
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import orjson
+
+TWITTER_EPOCH_MS = 1288834974657
+
+
+def snowflake(ms: int, seq: int) -> str:
+    return str(((ms - TWITTER_EPOCH_MS) << 22) | (seq & 0x3FFFFF))
+
+
+def load_recorded_tweets(payloads: Path) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """(tweet, its users) from the recorded X v2 payloads, in file order."""
+    out: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
+    folder = payloads / "x_v2_twarc2"
+    for name in ("streaming_output_with_error.jsonl", "2sets.jsonl", "cashtags.jsonl"):
+        for line in (folder / name).read_bytes().splitlines():
+            try:
+                page = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue  # the recorded file ends in a truncated line
+            data = page.get("data")
+            users = (page.get("includes") or {}).get("users") or []
+            for tweet in data if isinstance(data, list) else [data]:
+                if isinstance(tweet, dict) and "id" in tweet and "author_id" in tweet:
+                    mine = [u for u in users if u.get("id") == tweet["author_id"]]
+                    out.append((tweet, mine))
+    search = orjson.loads(
+        (payloads / "x_api_responses" / "v2_test_client_get_tweets.json").read_bytes()
+    )
+    for tweet in search.get("data") or []:
+        out.append((tweet, []))
+    return out
+
+
+@dataclass(slots=True)
+class Fault:
+    """One injected fault. ``kind``: ``cut`` (disconnect mid-line), ``stall``
+    (``seconds`` of silence, then close), ``429`` (refuse with
+    x-rate-limit-reset ``seconds`` ahead), ``5xx`` (refuse with 503),
+    ``truncated`` (a line cut short, then go on), ``duplicate`` (send the
+    next ``count`` posts twice), ``shuffle`` (send the next ``count`` posts
+    in random order). ``on``: ``stream`` or ``search``."""
+
+    kind: str
+    on: str = "stream"
+    seconds: float = 0.0
+    count: int = 5
+
+
+@dataclass(slots=True)
+class Rule:
+    id: str
+    value: str
+    tag: str | None
+
+
+@dataclass
+class XServer:
+    recorded: list[tuple[dict[str, Any], list[dict[str, Any]]]]
+    keepalive: float = 20.0
+    seed: int = 7
+    # Stream-side pacing: posts sent per write burst.
+    burst: int = 50
+    posts: dict[str, dict[str, Any]] = field(default_factory=dict)  # id → tweet
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    published: list[str] = field(default_factory=list)  # ids in publication order
+    rules: dict[str, Rule] = field(default_factory=dict)
+    faults: list[Fault] = field(default_factory=list)
+    token: str = "loopback-token"  # noqa: S105 - a test server's own token
+    stream_connections: int = 0
+    open_streams: int = 0
+    max_open_streams: int = 0
+    refused: list[int] = field(default_factory=list)  # statuses of refused attempts
+    search_requests: int = 0
+    rules_posts: int = 0
+    connect_times: list[float] = field(default_factory=list)
+    # The clock its rate-limit resets are computed on (a test's FakeClock.time).
+    now: Callable[[], float] = time.time
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+        self._ids = itertools.count()
+        self._ms = int(time.time() * 1000) - 3_600_000  # published an hour ago and on
+        self._listeners: list[asyncio.Queue[str]] = []
+        self._server: asyncio.Server | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.port = 0
+
+    # -- content -----------------------------------------------------------------
+
+    def publish_generated(self, count: int, tag: str = "hubchat", step_ms: int = 50) -> list[str]:
+        """``count`` new posts copied from recorded tweets, each with #tag,
+        new time-ordered ids; pushed to the open stream. Returns their ids."""
+        ids: list[str] = []
+        for _ in range(count):
+            base, users = self.recorded[next(self._ids) % len(self.recorded)]
+            self._ms += step_ms
+            post_id = snowflake(self._ms, next(self._ids))
+            tweet = copy.deepcopy(base)
+            tweet["id"] = post_id
+            tweet["edit_history_tweet_ids"] = [post_id]
+            tweet["conversation_id"] = post_id
+            tweet.pop("referenced_tweets", None)
+            tweet["created_at"] = time.strftime(
+                "%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(self._ms / 1000)
+            )
+            text = f"#{tag} " + str(base.get("text", ""))
+            tweet["text"] = text
+            tweet["entities"] = {"hashtags": [{"start": 0, "end": len(tag) + 1, "tag": tag}]}
+            self.posts[post_id] = tweet
+            for user in users:
+                self.users[user["id"]] = user
+            self.published.append(post_id)
+            ids.append(post_id)
+            for queue in self._listeners:
+                queue.put_nowait(post_id)
+        return ids
+
+    def _matches(self, value: str, tweet: dict[str, Any]) -> bool:
+        value = value.strip().lower()
+        text = str(tweet.get("text", "")).lower()
+        if value.startswith("#"):
+            tags = {
+                h.get("tag", "").lower() for h in (tweet.get("entities") or {}).get("hashtags", [])
+            }
+            return value[1:] in tags
+        return value in text.split()
+
+    def matching_rules(self, tweet: dict[str, Any]) -> list[Rule]:
+        return [r for r in self.rules.values() if self._matches(r.value, tweet)]
+
+    def served_ids(self, query: str | None = None) -> set[str]:
+        """Every published post that matches a rule (or ``query``): what X
+        would have for a client following them."""
+        return {
+            i
+            for i in self.published
+            if (query and self._matches(query, self.posts[i])) or self.matching_rules(self.posts[i])
+        }
+
+    def _line(self, post_id: str) -> bytes:
+        tweet = self.posts[post_id]
+        users = [self.users[tweet["author_id"]]] if tweet.get("author_id") in self.users else []
+        rules = [{"id": r.id, "tag": r.tag} for r in self.matching_rules(tweet)]
+        return orjson.dumps({"data": tweet, "includes": {"users": users}, "matching_rules": rules})
+
+    # -- server --------------------------------------------------------------------
+
+    async def start(self) -> str:
+        self._loop = asyncio.get_running_loop()
+        self._server = await asyncio.start_server(self._client, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{self.port}"
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), 2)
+
+    def _fault(self, on: str) -> Fault | None:
+        for i, fault in enumerate(self.faults):
+            if fault.on == on:
+                return self.faults.pop(i)
+        return None
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                lines = head.decode("latin-1").split("\r\n")
+                method, target, _version = lines[0].split(" ", 2)
+                headers = {}
+                for line in lines[1:]:
+                    if ":" in line:
+                        k, v = line.split(":", 1)
+                        headers[k.strip().lower()] = v.strip()
+                length = int(headers.get("content-length", "0") or 0)
+                body = await reader.readexactly(length) if length else b""
+                if headers.get("authorization") != f"Bearer {self.token}":
+                    await self._send(writer, 401, {"title": "Unauthorized", "status": 401})
+                    continue
+                url = urlsplit(target)
+                query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+                if url.path == "/2/tweets/search/stream" and method == "GET":
+                    await self._stream(writer)
+                    return
+                if url.path == "/2/tweets/search/stream/rules":
+                    await self._rules(writer, method, body)
+                elif url.path == "/2/tweets/search/recent" and method == "GET":
+                    await self._search(writer, query)
+                elif url.path == "/2/users/me":
+                    await self._send(
+                        writer, 403, {"title": "Unsupported Authentication", "status": 403}
+                    )
+                else:
+                    await self._send(writer, 404, {"title": "Not Found"})
+        except (asyncio.IncompleteReadError, ConnectionError, ValueError):
+            pass
+        finally:
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+    async def _send(
+        self,
+        writer: asyncio.StreamWriter,
+        status: int,
+        value: Any,
+        extra: dict[str, str] | None = None,
+    ) -> None:
+        body = orjson.dumps(value)
+        reason = {
+            200: "OK",
+            401: "Unauthorized",
+            403: "Forbidden",
+            404: "Not Found",
+            429: "Too Many Requests",
+            503: "Service Unavailable",
+        }.get(status, "Status")
+        head = [
+            f"HTTP/1.1 {status} {reason}",
+            "content-type: application/json",
+            f"content-length: {len(body)}",
+        ]
+        for k, v in (extra or {}).items():
+            head.append(f"{k}: {v}")
+        writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
+        await writer.drain()
+
+    def _refusal(self, fault: Fault | None) -> tuple[int, dict[str, Any], dict[str, str]] | None:
+        if fault is None:
+            return None
+        if fault.kind == "429":
+            reset = int(self.now() + fault.seconds)
+            return (
+                429,
+                {"title": "Too Many Requests"},
+                {"x-rate-limit-reset": str(reset), "x-rate-limit-remaining": "0"},
+            )
+        if fault.kind == "5xx":
+            return 503, {"title": "Service Unavailable"}, {}
+        return None
+
+    # -- endpoints -------------------------------------------------------------------
+
+    async def _rules(self, writer: asyncio.StreamWriter, method: str, body: bytes) -> None:
+        if method == "GET":
+            data = [
+                {"id": r.id, "value": r.value, **({"tag": r.tag} if r.tag else {})}
+                for r in self.rules.values()
+            ]
+            await self._send(
+                writer, 200, {"data": data, "meta": {"sent": "now", "result_count": len(data)}}
+            )
+            return
+        self.rules_posts += 1
+        request = orjson.loads(body or b"{}")
+        created, not_created, deleted = [], 0, 0
+        for rule in request.get("add") or []:
+            if (
+                any(r.value == rule["value"] for r in self.rules.values())
+                or len(rule["value"]) > 1024
+            ):
+                not_created += 1
+                continue
+            rule_id = str(1_000_000 + len(self.rules) + self.rules_posts * 1000 + len(created))
+            self.rules[rule_id] = Rule(rule_id, rule["value"], rule.get("tag"))
+            created.append({"id": rule_id, "value": rule["value"], "tag": rule.get("tag")})
+        for rule_id in (request.get("delete") or {}).get("ids") or []:
+            if self.rules.pop(str(rule_id), None) is not None:
+                deleted += 1
+        summary = {
+            "created": len(created),
+            "not_created": not_created,
+            "valid": len(created),
+            "invalid": not_created,
+        }
+        if request.get("delete"):
+            summary = {"deleted": deleted, "not_deleted": len(request["delete"]["ids"]) - deleted}
+        await self._send(
+            writer, 200, {"data": created, "meta": {"sent": "now", "summary": summary}}
+        )
+
+    async def _search(self, writer: asyncio.StreamWriter, query: dict[str, str]) -> None:
+        self.search_requests += 1
+        refusal = self._refusal(self._fault("search"))
+        if refusal is not None:
+            await self._send(writer, *refusal)
+            return
+        q = query.get("query", "")
+        size = max(10, min(100, int(query.get("max_results", "10"))))
+        since = int(query["since_id"]) if "since_id" in query else None
+        start_ms = None
+        if "start_time" in query:
+            start_ms = (
+                calendar.timegm(time.strptime(query["start_time"], "%Y-%m-%dT%H:%M:%SZ")) * 1000
+            )
+        until = int(query["next_token"][1:]) if "next_token" in query else None
+        hits = []
+        for post_id in reversed(self.published):  # newest first
+            n = int(post_id)
+            if until is not None and n >= until:
+                continue
+            if since is not None and n <= since:
+                break
+            if start_ms is not None and (n >> 22) + TWITTER_EPOCH_MS < start_ms:
+                break
+            if self._matches(q, self.posts[post_id]):
+                hits.append(post_id)
+                if len(hits) > size:
+                    break
+        page, more = hits[:size], len(hits) > size
+        data = [self.posts[i] for i in page]
+        users = {self.posts[i].get("author_id") for i in page}
+        meta: dict[str, Any] = {"result_count": len(page)}
+        if page:
+            meta.update(newest_id=page[0], oldest_id=page[-1])
+        if more:
+            meta["next_token"] = "t" + page[-1]
+        value: dict[str, Any] = {"meta": meta}
+        if data:
+            value["data"] = data
+            value["includes"] = {"users": [self.users[u] for u in users if u in self.users]}
+        reset = str(int(self.now()) + 900)
+        await self._send(
+            writer,
+            200,
+            value,
+            {
+                "x-rate-limit-limit": "450",
+                "x-rate-limit-remaining": "400",
+                "x-rate-limit-reset": reset,
+            },
+        )
+
+    async def _stream(self, writer: asyncio.StreamWriter) -> None:
+        self.connect_times.append(time.monotonic())
+        if self.open_streams >= 1:
+            self.refused.append(429)
+            await self._send(
+                writer,
+                429,
+                {"title": "ConnectionException", "detail": "TooManyConnections"},
+                {"x-rate-limit-reset": str(int(self.now()) + 1)},
+            )
+            return
+        fault = None
+        if self.faults and self.faults[0].on == "stream" and self.faults[0].kind in ("429", "5xx"):
+            fault = self.faults.pop(0)
+        refusal = self._refusal(fault)
+        if refusal is not None:
+            self.refused.append(refusal[0])
+            await self._send(writer, *refusal)
+            return
+        self.stream_connections += 1
+        self.open_streams += 1
+        self.max_open_streams = max(self.max_open_streams, self.open_streams)
+        queue: asyncio.Queue[str] = asyncio.Queue()
+        self._listeners.append(queue)
+        try:
+            writer.write(
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n"
+            )
+            await writer.drain()
+            await self._pump(writer, queue)
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            self._listeners.remove(queue)
+            self.open_streams -= 1
+
+    def _live_fault(self) -> Fault | None:
+        """The next fault for an open stream (refusals wait for a connection)."""
+        for i, fault in enumerate(self.faults):
+            if fault.on == "stream":
+                return self.faults.pop(i) if fault.kind not in ("429", "5xx") else None
+        return None
+
+    async def _pump(self, writer: asyncio.StreamWriter, queue: asyncio.Queue[str]) -> None:
+        def chunk(data: bytes) -> bytes:
+            return f"{len(data):x}\r\n".encode() + data + b"\r\n"
+
+        fault: Fault | None = None
+        sent = 0  # posts sent since the fault became active
+        while True:
+            try:
+                post_id = await asyncio.wait_for(queue.get(), self.keepalive)
+            except TimeoutError:
+                writer.write(chunk(b"\r\n"))  # keep-alive
+                await writer.drain()
+                continue
+            if fault is None:
+                fault = self._live_fault()
+                sent = 0
+            pending = [post_id]
+            while not queue.empty() and len(pending) < self.burst:
+                pending.append(queue.get_nowait())
+            if fault is not None and fault.kind == "shuffle":
+                self._rng.shuffle(pending)
+                fault = None
+            out = b""
+            for pid in pending:
+                line = self._line(pid) + b"\r\n"
+                sent += 1
+                if fault is not None and fault.kind == "duplicate":
+                    out += line
+                    fault.count -= 1
+                    if fault.count <= 0:
+                        fault = None
+                elif fault is not None and fault.kind == "truncated" and sent == 3:
+                    out += line[: len(line) // 2] + b"\r\n"
+                    fault = None
+                    continue
+                elif fault is not None and fault.kind == "cut" and sent == 3:
+                    writer.write(chunk(out + line[: len(line) // 2]))
+                    await writer.drain()
+                    writer.transport.abort()
+                    return
+                elif fault is not None and fault.kind == "stall" and sent == 3:
+                    writer.write(chunk(out))
+                    await writer.drain()
+                    await asyncio.sleep(fault.seconds)
+                    writer.transport.abort()
+                    return
+                out += line
+            writer.write(chunk(out))
+            await writer.drain()
+
+
+@contextlib.contextmanager
+def serve_in_thread(server: XServer) -> Iterator[str]:
+    """Run ``server`` on its own event loop in a thread (for subprocess tests)."""
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    holder: dict[str, str] = {}
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        holder["url"] = loop.run_until_complete(server.start())
+        ready.set()
+        loop.run_forever()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    ready.wait(10)
+    try:
+        yield holder["url"]
+    finally:
+        asyncio.run_coroutine_threadsafe(server.stop(), loop).result(5)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()
+
+
+def call_in_loop(server: XServer, fn, *args):  # noqa: ANN001, ANN201 - test helper
+    """Run ``fn(*args)`` on the server's loop thread (publishing from a test)."""
+    assert server._loop is not None
+    done = threading.Event()
+    result: dict[str, Any] = {}
+
+    def go() -> None:
+        result["v"] = fn(*args)
+        done.set()
+
+    server._loop.call_soon_threadsafe(go)
+    done.wait(10)
+    return result.get("v")
