@@ -14,13 +14,11 @@ import sqlalchemy as sa
 
 from hubbub.chat.qa import HostKey, PostKey
 from hubbub.post import Post
-from hubbub.query import ast
 from hubbub.query.tokens import fold
 from hubbub.store import Store
 from hubbub.store import schema as t
 from hubbub.store.chat_schema import chat_pins, chat_removals
 from hubbub.store.rows import row_to_post
-from hubbub.store.search import compile_query
 from hubbub.store.web_schema import room_people, rooms
 
 _p = t.posts
@@ -43,7 +41,15 @@ class ChatRepo:
         self.ws = store.workspace_id(workspace)
 
     def _tag_condition(self, tag: str) -> sa.ColumnElement[bool]:
-        return compile_query(ast.Hashtag(fold(tag.lstrip("#"))), self.store.dialect)
+        # The store's hashtag facet rows (folded, without '#'), through their
+        # (kind, value) index: a bound value, whatever the tag holds.
+        return _p.c.pk.in_(self._tagged(tag))
+
+    def _tagged(self, tag: str) -> sa.Select:
+        terms = t.post_terms
+        return sa.select(terms.c.post_pk).where(
+            terms.c.kind == "h", terms.c.value == fold(tag.lstrip("#"))
+        )
 
     def _live(self, tag: str) -> sa.Select:
         return sa.select(_p).where(
@@ -68,8 +74,12 @@ class ChatRepo:
 
     def cursor(self, tag: str) -> int:
         """The cursor of the newest stored post of the chat (0: none yet)."""
-        condition = self._tag_condition(tag)
-        stmt = sa.select(sa.func.max(_p.c.pk)).where(_p.c.workspace_id == self.ws, condition)
+        stmt = (
+            sa.select(_p.c.pk)
+            .where(_p.c.workspace_id == self.ws, self._tag_condition(tag))
+            .order_by(_p.c.pk.desc())
+            .limit(1)
+        )
         with self.store.engine.connect() as conn:
             return int(conn.execute(stmt).scalar() or 0)
 
