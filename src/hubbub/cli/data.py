@@ -10,7 +10,9 @@ from contextlib import contextmanager
 import click
 import orjson
 
+from hubbub.cli.errors import workspace_name
 from hubbub.formats import FORMATS
+from hubbub.formats.reader import DEFAULT_MAX_BYTES
 from hubbub.query.parser import QuerySyntaxError, parse
 from hubbub.store import Store, open_store
 from hubbub.store.engine import StoreError
@@ -26,7 +28,11 @@ db_option = click.option(
     "Default ./hubbub.db, or $HUBBUB_DB.",
 )
 workspace_option = click.option(
-    "--workspace", default="default", show_default=True, help="Workspace the data belongs to."
+    "--workspace",
+    default="default",
+    show_default=True,
+    callback=workspace_name,
+    help="Workspace the data belongs to (1 to 100 characters).",
 )
 
 
@@ -82,9 +88,23 @@ def _progress(paths: tuple[str, ...]) -> Iterator[Callable[[int], None] | None]:
     show_default=True,
     help="Payload format; auto detects it per line, document or SSE event.",
 )
+@click.option(
+    "--max-record-mb",
+    type=click.IntRange(min=1, max=4096),
+    default=DEFAULT_MAX_BYTES // (1024 * 1024),
+    show_default=True,
+    envvar="HUBBUB_MAX_RECORD_MB",
+    help="Largest line, JSON document or SSE event read; a larger one is "
+    "reported with its file and line, and the rest of the file is imported.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the counts.")
 def import_command(
-    files: tuple[str, ...], db: str | None, workspace: str, fmt: str, as_json: bool
+    files: tuple[str, ...],
+    db: str | None,
+    workspace: str,
+    fmt: str,
+    max_record_mb: int,
+    as_json: bool,
 ) -> None:
     """Import FILE... (JSONL, JSON documents, SSE captures; - reads stdin).
 
@@ -95,7 +115,14 @@ def import_command(
     if missing:
         raise click.UsageError(f"no such file: {missing[0]}")
     with store_from(db) as store, _progress(files) as on_bytes:
-        report = import_paths(store, files, workspace=workspace, fmt=fmt, on_bytes=on_bytes)
+        report = import_paths(
+            store,
+            files,
+            workspace=workspace,
+            fmt=fmt,
+            on_bytes=on_bytes,
+            max_record_bytes=max_record_mb * 1024 * 1024,
+        )
     if as_json:
         click.echo(orjson.dumps(report.as_json()).decode())
     else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -12,38 +13,84 @@ from sqlalchemy.engine import make_url
 from hubbub.post import Post
 from hubbub.query.ast import Node
 from hubbub.store import schema as t
-from hubbub.store.engine import StoreError, create_engine, migrate, resolve_db_url
+from hubbub.store.engine import (
+    DamagedDatabase,
+    StoreError,
+    create_engine,
+    migrate,
+    resolve_db_url,
+)
 from hubbub.store.ingest import Ingest, IngestCounts, IngestResult, RawPayload, ingest_batch
 from hubbub.store.rows import row_to_post
 from hubbub.store.search import compile_query
 from hubbub.store.sql import dialect_insert as _dialect_insert
 from hubbub.store.sql import insert_ignore as _insert_ignore
+from hubbub.store.transactions import run_write
 
 __all__ = [
+    "DamagedDatabase",
     "Ingest",
     "IngestCounts",
     "IngestResult",
     "RawPayload",
     "Store",
+    "QueryTooComplex",
     "StoreError",
+    "WorkspaceNameError",
+    "check_workspace_name",
     "open_store",
     "resolve_db_url",
 ]
 
 DEFAULT_WORKSPACE = "default"
+MAX_WORKSPACE_NAME = 100
+
+
+class WorkspaceNameError(StoreError, ValueError):
+    """A workspace name that cannot be stored (empty or too long)."""
+
+
+class QueryTooComplex(StoreError, ValueError):
+    """A valid query that goes past the database's own limits (expression
+    depth, number of terms): the user's query is refused, the database is fine."""
+
+
+def _too_complex(exc: sa.exc.DBAPIError) -> bool:
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if sqlstate is not None:
+        return sqlstate.startswith("54")  # PostgreSQL: program_limit_exceeded class
+    text = str(exc.orig).lower()
+    return any(
+        words in text for words in ("too large", "too many", "too complex", "stack overflow")
+    )
+
+
+def check_workspace_name(name: str) -> str:
+    """``name`` if it can name a workspace; the rule every entry point applies."""
+    if not name or len(name) > MAX_WORKSPACE_NAME:
+        raise WorkspaceNameError(
+            f"a workspace name is 1 to {MAX_WORKSPACE_NAME} characters (got {len(name)})"
+        )
+    return name
 
 
 def open_store(db: str | None = None, *, migrate_schema: bool = True) -> Store:
     """Open (and by default migrate) the database named by a path or URL."""
     url = resolve_db_url(db)
     engine = create_engine(url)
+    target = make_url(url).render_as_string(hide_password=True)
     try:
         if migrate_schema:
             migrate(engine)
     except sa.exc.OperationalError as exc:
         engine.dispose()
-        target = make_url(url).render_as_string(hide_password=True)
         raise StoreError(f"cannot open database {target}: {exc.orig}") from None
+    except sa.exc.DatabaseError as exc:
+        # SQLite: "file is not a database", "database disk image is malformed".
+        engine.dispose()
+        raise DamagedDatabase(
+            f"database {target} is damaged or not a database: {exc.orig}"
+        ) from None
     return Store(engine)
 
 
@@ -71,15 +118,19 @@ class Store:
         """The id of workspace ``name``, creating it on first use."""
         if name in self._workspace_ids:
             return self._workspace_ids[name]
-        if not name or len(name) > 100:
-            raise StoreError("a workspace name is 1 to 100 characters")
+        check_workspace_name(name)
         w = t.workspaces
-        with self.engine.begin() as c:
+        with self.engine.connect() as c:
             found = c.execute(sa.select(w.c.id).where(w.c.name == name)).scalar()
-            if found is None:
+        if found is None:
+
+            def create(c: sa.Connection) -> int:
+                # Insert-or-ignore: another process may create it at the same time.
                 stmt = _insert_ignore(c, w).values(name=name, created_at=datetime.now(UTC))
                 c.execute(stmt)
-                found = c.execute(sa.select(w.c.id).where(w.c.name == name)).scalar_one()
+                return c.execute(sa.select(w.c.id).where(w.c.name == name)).scalar_one()
+
+            found = run_write(self.engine, create)
         self._workspace_ids[name] = found
         return found
 
@@ -100,11 +151,16 @@ class Store:
         """Store a batch in one transaction; ``cursor`` (source, value) is
         committed with the posts it covers, so a restart resumes exactly."""
         ws = self.workspace_id(workspace)
-        with self.engine.begin() as conn:
+
+        def write(conn: sa.Connection) -> IngestResult:
             result = ingest_batch(conn, ws, items)
             if cursor is not None:
                 self._set_cursor(conn, ws, *cursor)
-        return result
+            return result
+
+        # Retried as a whole when a concurrent writer (another import, serve,
+        # a worker) stored some of the same rows first.
+        return run_write(self.engine, write)
 
     def get_cursor(self, source: str, workspace: str = DEFAULT_WORKSPACE) -> str | None:
         ws = self.workspace_id(workspace)
@@ -116,8 +172,7 @@ class Store:
 
     def set_cursor(self, source: str, value: str, workspace: str = DEFAULT_WORKSPACE) -> None:
         ws = self.workspace_id(workspace)
-        with self.engine.begin() as conn:
-            self._set_cursor(conn, ws, source, value)
+        run_write(self.engine, lambda conn: self._set_cursor(conn, ws, source, value))
 
     def _set_cursor(self, conn: sa.Connection, ws: int, source: str, value: str) -> None:
         c = t.source_cursors
@@ -131,6 +186,18 @@ class Store:
         conn.execute(stmt)
 
     # -- reading -----------------------------------------------------------
+
+    @contextmanager
+    def _querying(self) -> Iterator[sa.Connection]:
+        """A read connection for a user's query; a query beyond the database's
+        limits is a ``QueryTooComplex``, not a database failure."""
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except sa.exc.OperationalError as exc:
+            if _too_complex(exc):
+                raise QueryTooComplex(f"query too complex for the database: {exc.orig}") from None
+            raise
 
     def _select_posts(self, query: str | Node | None, workspace: str) -> sa.Select:
         ws = self.workspace_id(workspace)
@@ -154,12 +221,12 @@ class Store:
             stmt = stmt.limit(limit)
         if offset:
             stmt = stmt.offset(offset)
-        with self.engine.connect() as conn:
+        with self._querying() as conn:
             return [row_to_post(row) for row in conn.execute(stmt).mappings()]
 
     def count(self, query: str | Node | None = None, workspace: str = DEFAULT_WORKSPACE) -> int:
         inner = self._select_posts(query, workspace).subquery()
-        with self.engine.connect() as conn:
+        with self._querying() as conn:
             return conn.execute(sa.select(sa.func.count()).select_from(inner)).scalar_one()
 
     def iter_posts(
@@ -171,7 +238,7 @@ class Store:
         last = 0
         while True:
             stmt = base.where(p.c.pk > last).order_by(p.c.pk).limit(batch)
-            with self.engine.connect() as conn:
+            with self._querying() as conn:
                 rows = list(conn.execute(stmt).mappings())
             if not rows:
                 return
@@ -190,7 +257,7 @@ class Store:
             sa.select(pr.c.raw_id).where(pr.c.post_pk.in_(sa.select(matching.c.pk))).distinct()
         )
         stmt = sa.select(r.c.id, r.c.format, r.c.body).where(r.c.id.in_(raw_ids)).order_by(r.c.id)
-        with self.engine.connect() as conn:
+        with self._querying() as conn:
             for row in conn.execute(stmt):
                 yield row.format, zlib.decompress(row.body)
 

@@ -1,4 +1,11 @@
-"""Connecting to the database named by ``--db`` / ``HUBBUB_DB``, and migrating it."""
+"""Connecting to the database named by ``--db`` / ``HUBBUB_DB``, and migrating it.
+
+Several processes may open one database at once (``import`` runs beside
+``serve`` and workers): a new SQLite file is created readable by its owner
+only, and migrations run under a lock (SQLite: an exclusive transaction;
+PostgreSQL: an advisory lock), so a second process waits, then finds the
+schema current.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +16,24 @@ import orjson
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
 DEFAULT_DB = "./hubbub.db"
+# How long an SQLite connection waits for another process's write lock before
+# giving up (a batch of an import holds it for about a second on a busy machine).
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Key of PostgreSQL's advisory lock for schema changes (any constant unique to Hubbub).
+_MIGRATION_LOCK = 0x4855_4242_5542  # "HUBBUB"
 
 
 class StoreError(RuntimeError):
     """The database cannot be opened or used (bad URL, unreachable server)."""
+
+
+class DamagedDatabase(StoreError):
+    """The file is not an SQLite database, or its contents are corrupt."""
 
 
 def resolve_db_url(db: str | None = None) -> str:
@@ -37,12 +55,14 @@ def resolve_db_url(db: str | None = None) -> str:
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
+    # First, so every statement below (switching a new file to WAL takes a
+    # lock) waits for another process instead of failing at once.
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     # WAL lets the web app read while the pipeline writes; NORMAL is durable
     # across application crashes and much faster than FULL under WAL.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
 
 
@@ -50,12 +70,13 @@ def create_engine(url: str) -> sa.Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
-        if database and database != ":memory:":
+        if database and database != ":memory:" and not parsed.query.get("uri"):
             parent = Path(database).expanduser().resolve().parent
             if not parent.is_dir():
                 raise StoreError(
                     f"cannot create database {database}: folder {parent} does not exist"
                 )
+            _create_private_file(Path(database).expanduser())
         engine = sa.create_engine(
             url,
             connect_args={"check_same_thread": False},
@@ -73,14 +94,44 @@ def create_engine(url: str) -> sa.Engine:
     )
 
 
+def _create_private_file(path: Path) -> None:
+    """Create a new database file readable by its owner only (0600).
+
+    SQLite gives its ``-wal`` and ``-shm`` files the permissions of the
+    database file, so they are private too. An existing file is left as it
+    is; ``O_EXCL`` makes this safe when two processes create the file at once.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise StoreError(f"cannot create database {path}: {exc.strerror or exc}") from None
+    os.close(fd)
+
+
 def _json_dumps(value: object) -> str:
     return orjson.dumps(value).decode()
 
 
 def migrate(engine: sa.Engine) -> None:
-    """Bring the schema to the newest revision (a no-op when it is current)."""
+    """Bring the schema to the newest revision (a no-op when it is current).
+
+    Safe to call from several processes at once: the upgrade runs under a
+    lock and reads the schema's revision only once it holds it.
+    """
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).with_name("migrations")))
+    heads = set(ScriptDirectory.from_config(config).get_heads())
+    with engine.connect() as connection:
+        if set(MigrationContext.configure(connection).get_current_heads()) == heads:
+            return  # current: no lock taken, so opening a busy database never waits
     with engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            # Exclusive from the first statement: a second process blocks
+            # here (busy timeout) until the first has committed the schema.
+            connection.exec_driver_sql("BEGIN EXCLUSIVE")
+        else:
+            connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATION_LOCK)))
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

@@ -225,11 +225,18 @@ class _Batch:
             by_network.setdefault(network, []).append(post_id)
         p = t.posts
         columns = (p.c.pk, p.c.post_id) if only_pk else tuple(p.columns)
-        for network, ids in by_network.items():
+        for network, ids in sorted(by_network.items()):
             for chunk in _chunks(sorted(ids), 500):
                 query = sa.select(*columns).where(
                     p.c.workspace_id == self.ws, p.c.network == network, p.c.post_id.in_(chunk)
                 )
+                if not only_pk:
+                    # PostgreSQL: lock the rows this batch may rewrite, so a
+                    # concurrent batch waits and merges with our result instead
+                    # of overwriting it (metrics only grow, tombstones stay).
+                    # Always in the same (network, post_id) order: no lock cycles.
+                    # SQLite holds its write lock already (BEGIN IMMEDIATE).
+                    query = query.with_for_update()
                 for row in self.conn.execute(query).mappings():
                     key = (network, row["post_id"])
                     if only_pk:
@@ -634,7 +641,8 @@ def store_raw_payloads(
             }
             for digest in missing
         ]
-        conn.execute(sa.insert(r), params)
+        # Another process may store the same payload at the same moment.
+        conn.execute(_insert_ignore(conn, r), params)
         for chunk in _chunks(missing, 500):
             query = sa.select(r.c.id, r.c.sha256).where(
                 r.c.workspace_id == workspace_id, r.c.sha256.in_(chunk)

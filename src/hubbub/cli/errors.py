@@ -1,0 +1,51 @@
+"""What the command line prints when something goes wrong: one line naming
+the problem, never a traceback, and an exit status a script can act on.
+
+Exit 2: the command was used wrongly (a bad option value, a query Hubbub
+cannot run). Exit 1: the command was right but the database could not do it
+(unreachable, damaged, not a database). Click prints both as ``Error: …``.
+"""
+
+from __future__ import annotations
+
+import click
+import sqlalchemy as sa
+
+from hubbub.store.api import QueryTooComplex, WorkspaceNameError, check_workspace_name
+from hubbub.store.engine import DamagedDatabase, StoreError
+
+# SQLite's words for a file that is not (or no longer) a valid database.
+_DAMAGED = ("not a database", "malformed", "corrupt", "disk image")
+
+
+def database_error_message(exc: sa.exc.DBAPIError) -> str:
+    """One line for a database error that escaped a command."""
+    detail = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc).__name__
+    if any(word in detail.lower() for word in _DAMAGED):
+        return f"the database is damaged or not a Hubbub database: {detail}"
+    return f"database error: {detail}"
+
+
+class HubbubGroup(click.Group):
+    """The top-level group: turns the store's errors into clean CLI errors,
+    whichever command they come from."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except (WorkspaceNameError, QueryTooComplex) as exc:
+            raise click.UsageError(str(exc)) from None
+        except DamagedDatabase as exc:
+            raise click.ClickException(str(exc)) from None
+        except StoreError as exc:
+            raise click.ClickException(str(exc)) from None
+        except sa.exc.DBAPIError as exc:
+            raise click.ClickException(database_error_message(exc)) from None
+
+
+def workspace_name(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    """Click callback: a ``--workspace`` value the store accepts (exit 2 if not)."""
+    try:
+        return check_workspace_name(value)
+    except WorkspaceNameError as exc:
+        raise click.BadParameter(str(exc)) from None
