@@ -347,3 +347,97 @@ def test_cli_post_names_the_choices_when_ambiguous(
         and b"--account" in proc.stderr
         and b"Traceback" not in proc.stderr
     )
+
+
+@pytest.mark.slow
+def test_sender_killed_at_random_never_duplicates(
+    sqlite_url: str, networks: Networks, key_env: str
+):
+    """SIGKILL the sender at random ≥ 20 times, often between a server storing
+    a post and the sender recording it; afterwards every action exists once
+    upstream and every row is sent with the server's id."""
+    import random
+    import signal
+    import time
+
+    store = open_store(sqlite_url)
+    box = load_box(sqlite_url)
+    add_account(store, box, "default", "x", "xacct", networks.x.token, server=networks.urls["x"])
+    add_account(
+        store,
+        box,
+        "default",
+        "bluesky",
+        "bsky",
+        f"{networks.bluesky.handle}\n{networks.bluesky.password}",
+        server=networks.urls["bluesky"],
+    )
+    add_account(
+        store,
+        box,
+        "default",
+        "mastodon",
+        "masto",
+        networks.mastodon.token,
+        server=networks.urls["mastodon"],
+    )
+    outbox = Outbox(store, "default")
+    texts = [f"crash test {n}" for n in range(30)]
+    for text in texts:
+        queue_post(outbox, text)
+    for state in (networks.x, networks.bluesky, networks.mastodon):
+        state.faults.delay_after_store = 0.08  # a window between storing and answering
+    rng = random.Random(20261130)
+    command = [
+        sys.executable,
+        "-m",
+        "hubbub.cli",
+        "outbox",
+        "send",
+        "--lease",
+        "1",
+        "--timeout",
+        "5",
+        "--db",
+        sqlite_url,
+    ]
+    kills = 0
+    deadline = time.monotonic() + 240
+    while kills < 20 and time.monotonic() < deadline:
+        with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as child:
+            assert child.stderr is not None
+            child.stderr.readline()  # "sending": the sender is up, past its imports
+            time.sleep(rng.uniform(0.0, 0.4))
+            if child.poll() is None:
+                child.send_signal(signal.SIGKILL)
+                kills += 1
+            child.wait()
+    assert kills >= 20, f"only {kills} kills fired"
+    final = subprocess.run(command, capture_output=True, timeout=240, check=False)
+    assert final.returncode == 0, final.stderr.decode()[-2000:]
+
+    rows = outbox.list(limit=1000)
+    assert len(rows) == 90 and all(r.status == Status.SENT for r in rows), [
+        (r.id, r.status, r.error) for r in rows if r.status != Status.SENT
+    ]
+    x_texts = [t["text"] for t in networks.x.tweets]
+    bsky_texts = [p["value"]["text"] for p in networks.bluesky.posts()]
+    masto_texts = [s["text"] for s in networks.mastodon.statuses]
+    for upstream in (x_texts, bsky_texts, masto_texts):
+        assert sorted(upstream) == sorted(texts)  # each exactly once
+    # Proof that kills landed mid-send: rows tried more than once, and Mastodon
+    # creates repeated under a key it had already stored (the lost-answer window).
+    repeated = sum(1 for m, p, h in networks.mastodon.requests if p == "/api/v1/statuses") - 30
+    assert sum(1 for r in rows if r.attempts > 1) >= 5
+    assert repeated >= 1
+    by_text = {t["text"]: t["id"] for t in networks.x.tweets}
+    for row in rows:
+        if row.network == "x":
+            assert row.remote_id == by_text[row.text]
+        elif row.network == "mastodon":
+            assert row.remote_id == next(
+                s["id"] for s in networks.mastodon.statuses if s["text"] == row.text
+            )
+        else:
+            assert row.remote_id.endswith("/" + row.idempotency_key)
+    store.close()
