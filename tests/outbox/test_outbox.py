@@ -441,3 +441,41 @@ def test_sender_killed_at_random_never_duplicates(
         else:
             assert row.remote_id.endswith("/" + row.idempotency_key)
     store.close()
+
+
+def test_like_and_repost_on_each_network(outbox: Outbox, networks: Networks):
+    first = queue_post(outbox, "something to like")
+    _send(outbox, first.batch)
+    urls = {a.network: a.remote_url for a in outbox.list(batch=first.batch)}
+    bsky_uri = next(a.remote_id for a in outbox.list(batch=first.batch) if a.network == "bluesky")
+    batch = "likes"
+    for network, account in (("x", "xacct"), ("bluesky", "bsky"), ("mastodon", "masto")):
+        target = bsky_uri if network == "bluesky" else urls[network]
+        for kind in ("like", "repost"):
+            outbox.enqueue(
+                batch=batch, account=account, network=network, kind=kind, payload={"target": target}
+            )
+    _send(outbox, batch)
+    acts = outbox.list(batch=batch)
+    assert all(a.status == Status.SENT for a in acts), [(a.network, a.kind, a.error) for a in acts]
+    assert networks.x.likes == networks.x.retweets == [networks.x.tweets[0]["id"]]
+    assert (
+        networks.mastodon.favourites
+        == networks.mastodon.reblogs
+        == {networks.mastodon.statuses[0]["id"]}
+    )
+    collections = sorted(col for col, _ in networks.bluesky.records)
+    assert collections == ["app.bsky.feed.like", "app.bsky.feed.post", "app.bsky.feed.repost"]
+    like = next(a for a in acts if a.network == "bluesky" and a.kind == "like")
+    outbox.enqueue(
+        batch="undo",
+        account="bsky",
+        network="bluesky",
+        kind="unlike",
+        payload={"record": like.remote_id},
+    )
+    _send(outbox, "undo")
+    assert sorted(col for col, _ in networks.bluesky.records) == [
+        "app.bsky.feed.post",
+        "app.bsky.feed.repost",
+    ]
