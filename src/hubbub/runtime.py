@@ -72,6 +72,33 @@ def workspace_follows(store: Store, workspace: str) -> Follows:
     return Follows(queries=queries, hashtags=tags)
 
 
+LIMIT_PREFIX = "HUBBUB_LIMIT_"
+
+
+def limits_from_env(environ: dict[str, str] | None = None) -> dict[str, float]:
+    """Network limits from ``HUBBUB_LIMIT_<NAME>=<number>`` variables, e.g.
+    ``HUBBUB_LIMIT_X_SEARCH_PER_WINDOW=300`` (a user token's recent-search
+    budget). Names are the fields of each network's limits (``XLimits``…),
+    prefixed by the network. Networks change their numbers; these let an
+    operator follow without a new release."""
+    import math
+    import os
+
+    env = os.environ if environ is None else environ
+    out: dict[str, float] = {}
+    for key, raw in env.items():
+        if not key.startswith(LIMIT_PREFIX):
+            continue
+        try:
+            value = float(raw)
+        except ValueError:
+            log.warning("%s=%r ignored: not a number", key, raw)
+            continue
+        if math.isfinite(value) and value > 0:
+            out[key[len(LIMIT_PREFIX) :].lower()] = value
+    return out
+
+
 class Runtime:
     def __init__(
         self,
@@ -82,6 +109,7 @@ class Runtime:
         sources: Sequence[str] | None = None,
         follow_accounts: bool = True,
         listen: bool = True,
+        send_outbox: bool = True,
         clock: Clock | None = None,
     ) -> None:
         self.settings = settings
@@ -91,11 +119,13 @@ class Runtime:
         self.specs: tuple[str, ...] = tuple(settings.sources if sources is None else sources)
         self.follow_accounts = follow_accounts
         self.listen = listen
+        self.send_outbox = send_outbox  # queued outbox actions are sent by this runtime
         self.clock: Clock = clock or SystemClock()
         self.health = HealthBoard(self.clock)
         self.store: Store | None = store
         self.pipeline: Pipeline | None = pipeline
         self.listener: LiveConsumer | None = None
+        self.outbox_sender: LiveConsumer | None = None
         self.env: SourceEnv | None = None
         self.sources: list[Source] = []
         self.started = False
@@ -135,6 +165,7 @@ class Runtime:
             account=self._account,
             follows=lambda: workspace_follows(store, workspace),
             stored_cursor=lambda name: store.get_cursor(name, workspace),
+            limits=limits_from_env(),
         )
 
     def build_source(self, spec: str) -> Source:
@@ -198,6 +229,12 @@ class Runtime:
 
             # Its own bus consumer, not a pipeline stage: off the rooms' latency path.
             self.listener = await start_listening(store, self.settings, self.pipeline)
+        if self.send_outbox:
+            from hubbub.outbox.live import OutboxSender
+
+            sender = OutboxSender(store, self.workspace, self.settings.db_url)
+            sender.start()
+            self.outbox_sender = sender
         self._health_task = asyncio.create_task(self._write_health(), name="hubbub-health")
 
     async def stop(self) -> None:
@@ -207,6 +244,8 @@ class Runtime:
         self.started = False
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(STOP_SECONDS):
+                if self.outbox_sender is not None:
+                    await self.outbox_sender.stop()
                 if self.listener is not None:
                     await self.listener.stop()
                 if self._given_pipeline is None and self.pipeline is not None:
