@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from hubbub.counting.mastodon import MastodonLimits
+from hubbub.counting.mastodon import count as count_mastodon
 from hubbub.networks.env import Credentials
 from hubbub.outbox.outcome import Refused, Sent
 from hubbub.outbox.queue import Action
@@ -36,6 +38,7 @@ class MastodonWriter:
             self._base = "https://" + self._base
         self._token = credentials.secret
         self._client = client
+        self._limits: MastodonLimits | None = None
 
     def _headers(self, idempotency_key: str | None = None) -> dict[str, str]:
         headers = {"Authorization": f"Bearer {self._token}"}
@@ -72,9 +75,28 @@ class MastodonWriter:
             raise Refused("the server's answer has no status id")
         return Sent(status_id, url if isinstance(url, str) else None)
 
+    async def _server_limits(self) -> MastodonLimits:
+        """This server's own text limits (``/api/v2/instance``), read once."""
+        if self._limits is None:
+            response = await request(
+                self._client,
+                "GET",
+                f"{self._base}/api/v2/instance",
+                headers={},
+                reset_headers=_RESET,
+            )
+            self._limits = MastodonLimits.from_instance(json_object(response))
+        return self._limits
+
     async def send(self, action: Action, parent: Action | None) -> Sent:
         kind = action.kind
         if kind in ("post", "reply", "quote"):
+            limits = await self._server_limits()
+            counted = count_mastodon(action.text, limits)
+            if not counted.ok:
+                raise Refused(
+                    f"too long for this server: {counted.length} of {counted.limit} characters"
+                )
             form: dict[str, object] = {"status": action.text}
             target = target_url(action)
             if kind == "reply" and target:
