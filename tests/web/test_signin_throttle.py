@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from hubbub.web.accounts import create_user
-from hubbub.web.signin_throttle import SigninThrottle
+from hubbub.web.signin_throttle import Refused, SigninThrottle
 from tests.web.conftest import PASSWORD, Server, http_client, start_server, stop_server
 
 WINDOW = 15 * 60
@@ -190,3 +190,22 @@ def test_guesses_elsewhere_do_not_lock_the_owner_out_of_a_browser_they_used_befo
             for i in range(5):
                 attempt(other, "host", f"wrong {i}")
             assert attempt(owner, "host", PASSWORD).status_code == 429
+
+
+def test_memory_stays_bounded_however_many_names_are_tried() -> None:
+    throttle = SigninThrottle(max_keys=100, clock=Clock())
+    for i in range(1000):
+        verdict = throttle.begin(f"name{i}", f"10.0.{i // 250}.{i % 250}")
+        assert not isinstance(verdict, Refused)
+        verdict.failed()
+    assert len(throttle._keys) <= 100
+
+
+def test_one_ipv6_subscriber_block_is_one_address() -> None:
+    throttle = SigninThrottle(clock=Clock())
+    for i in range(1, 21):
+        verdict = throttle.begin(f"name{i}", f"2001:db8:0:1::{i:x}")
+        assert not isinstance(verdict, Refused)
+        verdict.failed()
+    assert isinstance(throttle.begin("host", "2001:db8:0:1:ffff::9"), Refused)
+    assert not isinstance(throttle.begin("host", "2001:db8:0:2::1"), Refused)

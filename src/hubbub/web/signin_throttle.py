@@ -114,7 +114,7 @@ class SigninThrottle:
         window: float = WINDOW_SECONDS,
         first_delay: float = FIRST_DELAY_SECONDS,
         clock: Callable[[], float] = time.monotonic,
-        max_keys: int = 100_000,
+        max_keys: int = 50_000,
     ) -> None:
         self.account_limit = account_limit
         self.address_limit = address_limit
@@ -177,7 +177,8 @@ class SigninThrottle:
         if state is None:
             if len(self._keys) >= self.max_keys:
                 self._evict(now)
-            state = _KeyState(deque(maxlen=max(self.account_limit, self.address_limit) + 64))
+            # Failures past the limit + 16 change nothing: 2**16 s is beyond any window.
+            state = _KeyState(deque(maxlen=max(self.account_limit, self.address_limit) + 16))
             self._keys[key] = state
         else:
             self._keys.move_to_end(key)
@@ -192,7 +193,9 @@ class SigninThrottle:
             state.refresh(now, self.window)
             if state.idle():
                 del self._keys[key]
-        while len(self._keys) >= self.max_keys:
+        # Make room for a tenth more at once, so a flood of new keys does not
+        # pay for a full scan on every attempt.
+        while len(self._keys) >= self.max_keys * 0.9:
             self._keys.popitem(last=False)
 
 
