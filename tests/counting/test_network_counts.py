@@ -164,3 +164,35 @@ def test_cli_refuses_unknown_network_and_bad_input():
     assert proc.returncode == 2 and b"myspace" in proc.stderr and b"Traceback" not in proc.stderr
     proc = _hubbub("count", "-", stdin=b"\xff\xfe bad")
     assert proc.returncode == 2 and b"UTF-8" in proc.stderr and b"Traceback" not in proc.stderr
+
+
+FAMILY = "👨\u200d👩\u200d👧\u200d👦"
+# Cases of twitter-text's conformance suite (validate.yml, the sections run
+# with configuration v3: WeightedTweetsWithDiscountedEmojiCounterTest and
+# UnicodeDirectionalMarkerCounterTest): (text, weightedLength, valid).
+X_CONFORMANCE: list[tuple[str, int, bool]] = [
+    ("ÁB", 2, True),  # 'A' + combining acute normalises to one character
+    ("A\ufb2c", 4, True),  # שּׁ decomposes into 3 characters under NFC
+    ("故人西辞黄鹤楼，烟花三月下扬州。" * 10, 320, False),  # 160 CJK characters
+    ("the" + "故人西辞黄鹤楼，烟花三月下扬州。" * 10, 323, False),
+    ("😷" * 160, 320, False),
+    ("https://www.twitter.com/aloha " * 10, 240, True),
+    ("285 chars- http://www.twitter.com/jack " + "xxxxxxxxxx-" * 24, 299, False),
+    ("randomurl" * 7 + "s.com", 68, True),  # a 64-character label is no domain: not a URL
+    (FAMILY * 140, 280, True),
+    ("1\u20e3", 2, True),  # keycap without U+FE0F is still one emoji
+    (
+        "Unicode 10.0 emoji: 🤪; 🧕; 🧕🏾; 🏴\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f",
+        34,
+        True,
+    ),
+    ("Unicode 9.0 emoji: 🤠; 💃; 💃🏾", 29, True),
+    ("ABC\u202a\uffffABC\ufffe", 12, False),  # U+FFFF and U+FFFE are refused
+    ("\u2066\u202ahttp://foobar.پاکستان/\u202c\u2069", 31, True),  # marks around a URL
+]
+
+
+@pytest.mark.parametrize(("text", "length", "valid"), X_CONFORMANCE)
+def test_x_conformance_cases(text, length, valid):
+    counted = count_text(text, ("x",))["x"]
+    assert (counted.length, counted.ok) == (length, valid)

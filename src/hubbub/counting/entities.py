@@ -42,7 +42,8 @@ _TLD = rf"(?:{_GENERIC_TLDS}|[a-z]{{2}})"
 
 # Characters a URL path may hold (RFC 3986 plus non-ASCII letters that real
 # posts carry); trailing punctuation is trimmed afterwards.
-_PATH_CHAR = r"[^\s<>\"'`{}|\\^\[\]]"
+# Bidirectional marks and isolates end a URL (they are formatting, not path).
+_PATH_CHAR = r"[^\s<>\"'`{}|\\^\[\]\u200e\u200f\u202a-\u202e\u2066-\u2069]"
 _TRAILING_PUNCT = ".,;:!?'\"…"
 
 _SCHEME_URL = regex.compile(
