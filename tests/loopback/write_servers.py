@@ -13,6 +13,7 @@ receive and failing on demand.
 Faults (``Faults.next``, consumed one per creating request, in order):
 ``"store_then_502"`` — the post is stored but the answer is a 502;
 ``"store_then_hang"`` — stored, then no answer until the client gives up;
+``"store_then_drop"`` — stored, then the connection drops in the middle of the answer;
 ``"503"`` — refused before storing; ``"429"`` — rate limited with a reset
 ``reset_in`` seconds ahead; ``"401"`` — the token is rejected.
 ``delay_after_store`` slows every creating answer after the object is stored,
@@ -49,9 +50,27 @@ def _rate_limited(fault_headers: dict[str, str]) -> JSONResponse:
     return JSONResponse({"error": "Too Many Requests"}, status_code=429, headers=fault_headers)
 
 
+class _DroppedConnection(Response):
+    """Starts an answer, then drops the connection mid-body: what a client sees
+    when a proxy or the server dies after the post was stored."""
+
+    async def __call__(self, scope, receive, send) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"500")],
+            }
+        )
+        await send({"type": "http.response.body", "body": b'{"id": "', "more_body": True})
+        raise ConnectionResetError("loopback fault: connection dropped after storing")
+
+
 async def _after_store(fault: str | None, faults: Faults, body: dict[str, Any], code: int = 200):
     if faults.delay_after_store:
         await asyncio.sleep(faults.delay_after_store)
+    if fault == "store_then_drop":
+        return _DroppedConnection()
     if fault == "store_then_502":
         return JSONResponse({"error": "Bad Gateway"}, status_code=502)
     if fault == "store_then_hang":

@@ -136,7 +136,7 @@ def test_post_goes_once_to_each_network(outbox: Outbox, networks: Networks):
     assert sent_keys == [acts["mastodon"].idempotency_key]
 
 
-@pytest.mark.parametrize("fault", ["store_then_502", "store_then_hang"])
+@pytest.mark.parametrize("fault", ["store_then_502", "store_then_hang", "store_then_drop"])
 def test_lost_answer_never_posts_twice(outbox: Outbox, networks: Networks, fault: str):
     for state in (networks.x, networks.bluesky, networks.mastodon):
         state.faults.next.append(fault)
