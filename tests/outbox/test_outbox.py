@@ -215,12 +215,20 @@ def test_revoked_token_fails_clearly_without_the_secret(outbox: Outbox, networks
 
 def test_thread_and_reply(outbox: Outbox, networks: Networks):
     for n in range(3):
-        queued = queue_post(outbox, f"thread part {n}", networks=["mastodon", "x"], thread=True)
+        queued = queue_post(
+            outbox, f"thread part {n}", networks=["mastodon", "x", "bluesky"], thread=True
+        )
         _send(outbox, queued.batch)
     statuses = networks.mastodon.statuses
     assert [s["in_reply_to_id"] for s in statuses] == [None, statuses[0]["id"], statuses[1]["id"]]
     tweets = networks.x.tweets
     assert [t.get("in_reply_to") for t in tweets] == [None, tweets[0]["id"], tweets[1]["id"]]
+    # Bluesky: each part replies to the previous one; the root stays the first.
+    posts = sorted(networks.bluesky.posts(), key=lambda r: r["value"]["text"])
+    assert "reply" not in posts[0]["value"]
+    assert posts[1]["value"]["reply"]["parent"]["uri"] == posts[0]["uri"]
+    assert posts[2]["value"]["reply"]["parent"]["uri"] == posts[1]["uri"]
+    assert posts[2]["value"]["reply"]["root"]["uri"] == posts[0]["uri"]
     target = f"{networks.urls['mastodon']}/@hubbub/{statuses[0]['id']}"
     queued = queue_post(outbox, "a reply", reply_to=target)
     _send(outbox, queued.batch)
