@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from hubbub.store.auth_schema import user_sessions
 from hubbub.web.accounts import create_user, set_password
 from hubbub.web.user_sessions import (
@@ -70,3 +72,20 @@ def test_a_session_ends_at_its_absolute_end_however_busy(store) -> None:  # noqa
     # Ended sessions are removed, not just ignored.
     with store.engine.connect() as conn:
         assert conn.execute(user_sessions.select()).first() is None
+
+
+def test_names_and_passwords_no_account_can_have_are_refused_cleanly(store) -> None:  # noqa: ANN001
+    from hubbub.web.accounts import AccountError, authenticate
+
+    create_user(store, "default", "dan", "correct horse battery")
+    for name, password in (
+        ("d\x00an", "correct horse battery"),  # PostgreSQL refuses NUL in text
+        ("dan", "correct\ud800horse battery"),  # cannot be encoded for argon2
+        ("dan", "x" * 1025),
+        ("d" * 101, "correct horse battery"),
+    ):
+        assert authenticate(store, "default", name, password) is None
+    for name, password in (("e\x00ve", "correct horse battery"), ("eve", "a\udc00" * 5)):
+        with pytest.raises(AccountError):
+            create_user(store, "default", name, password)
+    assert authenticate(store, "default", "dan", "correct horse battery") is not None

@@ -110,7 +110,7 @@ def user_sessions(name: str, db: str | None, workspace: str) -> None:
 @click.option(
     "--session",
     "session_id",
-    type=int,
+    type=click.IntRange(1, 2**63 - 1),
     default=None,
     metavar="ID",
     help="End only this session (an id from `hubbub user sessions`). Default: all of them.",
@@ -125,9 +125,7 @@ def user_revoke(name: str, session_id: int | None, db: str | None, workspace: st
         user_id = _user_id(store, workspace, name)
         ended = revoke_sessions(store, workspace, user_id, session_id=session_id)
     if session_id is not None and not ended:
-        raise click.ClickException(
-            _("{name} has no session {id}").format(name=name, id=session_id)
-        )
+        raise click.ClickException(_("{name} has no session {id}").format(name=name, id=session_id))
     click.echo(_("Ended {n} session(s) of {name}.").format(n=ended, name=name))
 
 

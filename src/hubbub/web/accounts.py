@@ -6,6 +6,7 @@ change and at sign-in, so a password that can be set can always be used.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -49,14 +50,34 @@ def password_problem(password: str) -> str | None:
         return _("A password has at most {n} characters (this one has {count}).").format(
             n=f"{MAX_PASSWORD_CHARS:,}", count=f"{len(password):,}"
         )
+    if not _encodable(password):
+        return _("A password cannot contain unpaired surrogate characters.")
     return None
+
+
+def name_usable(name: str) -> bool:
+    """1 to 100 characters, no spaces or control characters (PostgreSQL
+    refuses NUL in text), valid UTF-8."""
+    return (
+        0 < len(name) <= MAX_NAME_CHARS
+        and not any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in name)
+        and _encodable(name)
+    )
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def create_user(
     store: Store, workspace: str, name: str, password: str, role: str = "owner"
 ) -> User:
     name = name.strip()
-    if not name or len(name) > MAX_NAME_CHARS or any(ch.isspace() for ch in name):
+    if not name_usable(name):
         raise AccountError("a user name is 1 to 100 characters without spaces")
     problem = password_problem(password)
     if problem:
@@ -113,7 +134,9 @@ def _rehash(store: Store, user_id: int, password: str) -> None:
 def authenticate(store: Store, workspace: str, name: str, password: str) -> User | None:
     """The user whose name and password these are, or None. A password no
     account could have (``password_problem``) is refused before any hashing."""
-    if len(password) > MAX_PASSWORD_CHARS or len(name.strip()) > MAX_NAME_CHARS:
+    # No such account can exist: answer at once (and never hand the database
+    # a NUL it would refuse, or argon2 text it cannot encode).
+    if password_problem(password) is not None or not name_usable(name.strip()):
         return None
     ws = store.workspace_id(workspace)
     with store.engine.connect() as conn:

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from hubbub.i18n import _, ngettext
@@ -40,6 +40,8 @@ from hubbub.web.user_sessions import (
 )
 
 router = APIRouter()
+# Ids are 64-bit keys: a larger number is refused here (422), not by the database.
+SessionId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -93,7 +95,7 @@ async def account_page(request: Request) -> Response:
 
 
 @router.post("/account/sessions/{session_id}/revoke")
-async def revoke_one(request: Request, session_id: int) -> Response:
+async def revoke_one(request: Request, session_id: SessionId) -> Response:
     user = _signed_in(request)
     await _revoke(request, user, session_id=session_id)
     if session_id == request.state.session_id:
@@ -146,7 +148,7 @@ async def my_sessions(request: Request) -> list[dict[str, Any]]:
 
 
 @router.delete("/api/account/sessions/{session_id}")
-async def delete_my_session(request: Request, session_id: int) -> dict[str, Any]:
+async def delete_my_session(request: Request, session_id: SessionId) -> dict[str, Any]:
     user = _signed_in(request)
     if not await _revoke(request, user, session_id=session_id):
         raise HTTPException(404, _("No such session."))
