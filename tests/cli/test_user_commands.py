@@ -71,6 +71,8 @@ def test_sessions_are_listed_and_ended_one_or_all(tmp_path: Path) -> None:
     assert ended.exit_code == 0, ended.output
     assert (alive(db, first), alive(db, second), alive(db, third)) == (True, False, True)
     assert run("revoke", "ann", "--session", second_id, "--db", db).exit_code == 1
+    too_big = run("revoke", "ann", "--session", str(2**64), "--db", db)
+    assert too_big.exit_code == 2 and "Traceback" not in too_big.output
     everything = run("revoke", "ann", "--db", db)
     assert everything.exit_code == 0 and "2" in everything.output
     assert not alive(db, first) and not alive(db, third)

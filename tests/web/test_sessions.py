@@ -171,7 +171,10 @@ def test_users_list_and_end_their_own_sessions(server: Server, person: str) -> N
     r = laptop.delete(f"/api/account/sessions/{phone_id}", headers={"X-CSRF-Token": laptop_csrf})
     assert r.status_code == 200
     assert phone.get("/api/account/sessions").status_code == 401
-    # Not twice, and never someone else's session.
+    # Not twice, and never someone else's session; no number past 64 bits.
+    for wrong in ("99999999999999999999999", "0", "-1"):
+        r = laptop.delete(f"/api/account/sessions/{wrong}", headers={"X-CSRF-Token": laptop_csrf})
+        assert r.status_code == 422
     r = laptop.delete(f"/api/account/sessions/{phone_id}", headers={"X-CSRF-Token": laptop_csrf})
     assert r.status_code == 404
     other, other_csrf = sign_in(server, "host")

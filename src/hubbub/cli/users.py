@@ -110,7 +110,7 @@ def user_sessions(name: str, db: str | None, workspace: str) -> None:
 @click.option(
     "--session",
     "session_id",
-    type=click.IntRange(1, 2**63 - 1),
+    type=int,
     default=None,
     metavar="ID",
     help="End only this session (an id from `hubbub user sessions`). Default: all of them.",
@@ -121,6 +121,8 @@ def user_revoke(name: str, session_id: int | None, db: str | None, workspace: st
     """End NAME's sessions (all, or one with --session): signed out at once."""
     from hubbub.web.user_sessions import revoke_sessions
 
+    if session_id is not None and not 0 < session_id < 2**63:
+        raise click.BadParameter(_("no such session id"), param_hint="--session")
     with store_from(db) as store:
         user_id = _user_id(store, workspace, name)
         ended = revoke_sessions(store, workspace, user_id, session_id=session_id)
