@@ -233,3 +233,20 @@ def test_negative_share_spike_in_volume_series() -> None:
     assert [(s["kind"], s["start"][:10]) for s in out["spikes"]] == [
         ("negative_share", "2024-05-10")
     ]
+
+
+def test_accuracy_is_shown_beside_the_figures(small: Store) -> None:
+    from hubbub.classify.accuracy import load_accuracy
+
+    shipped = load_accuracy()
+    r = build_report(small, Selection("query", "acme"), since=SINCE, until=UNTIL)
+    assert r["accuracy"]["sentiment"]["value"] == shipped.figures["sentiment"].value
+    assert r["accuracy"]["languages"] == list(shipped.languages)
+    assert r["why"]["accuracy"] == shipped.note("intent")
+    from html import escape
+
+    html = render_html(r)
+    for text in (shipped.note("sentiment"), shipped.note("intent"), r["accuracy"]["unsupported"]):
+        assert escape(text) in html
+    csv_text = render_csv(r)
+    assert "accuracy,sentiment," in csv_text and "mentions,reposts,0" in csv_text

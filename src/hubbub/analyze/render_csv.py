@@ -18,12 +18,19 @@ def _rows(report: dict[str, Any]) -> list[tuple[object, ...]]:
     for key in ("since", "until", "timezone"):
         add(("period", key, report["period"][key], ""))
     add(("mentions", "mentions", report["mentions"], ""))
+    add(("mentions", "reposts", report["reposts"], "matched by their original's text"))
+    add(("period", "window", report["period"]["window"], ""))
     st = report["strength"]
     add(("strength", "value", st["value"], f"{st['mentions']} of {st['posts']} posts in 24 h"))
     add(("strength", "mentions_24h", st["mentions"], ""))
     add(("strength", "posts_24h", st["posts"], ""))
     for key, value in report["sentiment"].items():
         add(("sentiment", key, value, ""))
+    for name in ("sentiment", "intent", "spam", "offensive"):
+        figure = report["accuracy"].get(name)
+        if isinstance(figure, dict):
+            add(("accuracy", name, figure["value"], figure["note"]))
+    add(("accuracy", "languages", " ".join(report["accuracy"]["languages"]), ""))
     for key in ("passion", "reach"):
         for item, value in report[key].items():
             add((key, item, value, ""))

@@ -92,6 +92,7 @@ def _card(label: str, value: str, note: str = "") -> str:
 
 def render_html(report: dict[str, Any]) -> str:
     s = report["sentiment"]
+    acc = report["accuracy"]
     period = report["period"]
     sel = report["selection"]
     out: list[str] = [
@@ -106,7 +107,7 @@ def render_html(report: dict[str, Any]) -> str:
         f"<p>{_e(sel['kind'])} · {_e(period['since'])} – {_e(period['until'])} ({_e(period['timezone'])})"
         f" · {_e(_('workspace'))} {_e(report['workspace'])}</p>",
         '<h2>Scorecard</h2><div class="cards">',
-        _card(_("Mentions"), str(report["mentions"])),
+        _card(_("Mentions"), str(report["mentions"]), f"{report['reposts']} {_('reposts')}"),
         _card(
             _("Strength"),
             _pct(report["strength"]["value"]),
@@ -128,6 +129,9 @@ def render_html(report: dict[str, Any]) -> str:
             f"{report['reach']['authors']} {_('unique authors')}",
         ),
         "</div>",
+        f'<p class="accuracy">{_e(_("Accuracy"))} — {_e(_("sentiment"))}: '
+        f"{_e(acc['sentiment']['note'])} · {_e(_('intent'))}: {_e(acc['intent']['note'])}"
+        f" · {_e(acc['unsupported'])}</p>",
     ]
     when = report["when"]
     volume = when["volume"]
@@ -201,6 +205,7 @@ def render_html(report: dict[str, Any]) -> str:
     out.append("</div>")
     why = report["why"]
     out.append(f"<h2>{_e(_('Why'))}</h2>")
+    out.append(f'<p class="accuracy">{_e(_("Intent accuracy"))}: {_e(why["accuracy"])}</p>')
     intents = why["intents"]
     out.append(bar_chart(list(intents), list(intents.values()), title=_("Intent"), width=420))
     for intent, examples in why["examples"].items():

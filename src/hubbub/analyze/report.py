@@ -28,6 +28,7 @@ from hubbub.analyze.selection import (
 )
 from hubbub.analyze.share_of_voice import share_of_voice
 from hubbub.analyze.volume import WEEKDAYS, by_hour_and_weekday, volume_series
+from hubbub.classify.accuracy import load_accuracy
 from hubbub.listen.classes import ensure_classes
 from hubbub.post import rfc3339
 from hubbub.query.tokens import tokenize
@@ -94,6 +95,9 @@ def build_report(
     }
     # Reposts are matched by their original's text (query/reposts.py): say how many.
     report["reposts"] = sum(1 for m in mentions if m["repost_of"])
+    # Each classifier's measured accuracy beside its figures (package data).
+    accuracy = load_accuracy()
+    report["accuracy"] = accuracy.to_dict()
     report["share_of_voice"] = share_of_voice(store, workspace, period.since, period.until)
     followers = _followers(store, workspace, {author_key(m) for m in mentions})
     report["who"] = who(mentions, followers)
@@ -104,6 +108,7 @@ def build_report(
     report["when"] = when(mentions, classes, period, tz)
     report["where"] = where(mentions, classes)
     report["why"] = why(mentions, classes)
+    report["why"]["accuracy"] = accuracy.note("intent")
     report["how"] = how(mentions, classes)
     report["extent"] = extent(mentions, followers)
     return report

@@ -84,8 +84,22 @@ def classify_lines(
         yield from flush()
 
 
+class _ClassifyCommand(click.Command):
+    """Adds the measured accuracy (package data) to the help, read only when help is shown."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from hubbub.classify.accuracy import help_text
+
+        for paragraph in help_text().split("\n\n"):
+            formatter.write_paragraph()
+            with formatter.indentation():
+                formatter.write_text(paragraph)
+        super().format_epilog(ctx, formatter)
+
+
 @click.command(
     "classify",
+    cls=_ClassifyCommand,
     help=_(
         "Classify posts: sentiment, intent, spam, offensive, language. Writes JSONL to "
         "stdout.\n\nFILE is a path or '-' for standard input. A line that cannot be read "

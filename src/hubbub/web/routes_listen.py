@@ -48,6 +48,8 @@ NAME_MAX = 100
 QUERY_MAX = 2000
 SCORECARD_KEYS = (
     "mentions",
+    "reposts",
+    "accuracy",
     "strength",
     "sentiment",
     "passion",

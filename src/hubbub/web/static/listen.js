@@ -72,7 +72,15 @@
   function selectionParams(sel) {
     const p = new URLSearchParams();
     p.set(sel.kind === "saved" ? "saved" : sel.kind === "group" ? "group" : "q", sel.value);
-    p.set("days", $("days").value);
+    const period = $("days").value;
+    if (period === "custom") {
+      // Dates are midnight in the workspace's time zone (the server reads bare dates so).
+      if ($("range-since").value) p.set("since", $("range-since").value);
+      if ($("range-until").value) p.set("until", $("range-until").value);
+    } else if (period !== "all") {
+      p.set("days", period);
+    }
+    // "all" sends no bounds: the report covers every matching post.
     return p;
   }
 
@@ -247,13 +255,21 @@
   function renderScorecard(sc) {
     state.scorecard = sc;
     const s = sc.sentiment;
-    setCard("sc-mentions", sc.mentions, "");
+    setCard("sc-mentions", sc.mentions, sc.reposts === undefined ? "" : sc.reposts + " " + T.reposts);
     setCard("sc-strength", pct(sc.strength.value), sc.strength.mentions + " / " + sc.strength.posts + " " + T.posts_24h);
     setCard("sc-sentiment", s.ratio === null ? "–" : s.ratio + ":1",
       "+" + s.positive + " / =" + s.neutral + " / −" + s.negative + " / ?" + s.unsupported);
     setCard("sc-passion", pct(sc.passion.value), sc.passion.authors + " " + T.authors_twice);
     setCard("sc-reach", pct(sc.reach.value), sc.reach.authors + " " + T.unique_authors);
-    $("period").textContent = sc.period.since + " – " + sc.period.until + " (" + sc.period.timezone + ")";
+    const windowNote = T["window_" + sc.period.window];
+    $("period").textContent = sc.period.since + " – " + sc.period.until + " (" + sc.period.timezone + ")" +
+      (windowNote ? " · " + windowNote : "");
+    // The classifiers' measured accuracy beside their figures (package data, docs/classifiers.md).
+    const acc = sc.accuracy;
+    $("accuracy").textContent = acc && acc.sentiment && acc.intent
+      ? T.accuracy + " — " + T.sentiment + ": " + acc.sentiment.note + " · " + T.intent + ": " +
+        acc.intent.note + " · " + acc.unsupported
+      : "";
     renderTop("top-keywords", sc.top_keywords, (i) => i.term);
     renderTop("top-users", sc.top_users, (i) => "@" + i.handle + " (" + i.network + ")");
     renderTop("top-hashtags", sc.top_hashtags, (i) => "#" + i.tag);
@@ -269,6 +285,7 @@
     $("chart-volume").replaceChildren();
     $("chart-sentiment").replaceChildren();
     $("period").textContent = "";
+    $("accuracy").textContent = "";
   }
 
   function updateReportLinks() {
@@ -414,8 +431,14 @@
     loadScorecard().catch((e) => { $("form-status").textContent = String(e.message || e); });
   });
   $("days").addEventListener("change", () => {
+    $("custom-range").hidden = $("days").value !== "custom";
     loadScorecard().catch((e) => { $("form-status").textContent = String(e.message || e); });
   });
+  for (const id of ["range-since", "range-until"]) {
+    $(id).addEventListener("change", () => {
+      loadScorecard().catch((e) => { $("form-status").textContent = String(e.message || e); });
+    });
+  }
 
   setupForm();
   poll();
