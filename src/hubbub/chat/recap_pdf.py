@@ -86,13 +86,17 @@ def render_recap_pdf(r: dict[str, Any]) -> bytes:
     writer.line(", ".join(f"{name}: {n}" for name, n in reach["engagement"].items()))
     # fpdf2 logs each glyph no embedded font has (a script none of them
     # covers); the recap still renders, so that is not worth a warning per run.
-    fpdf_log = logging.getLogger("fpdf")
-    level = fpdf_log.level
-    fpdf_log.setLevel(logging.ERROR)
+    # fontTools, subsetting, notes each table of Symbola it leaves out. Neither
+    # is the user's business.
+    loggers = [logging.getLogger(name) for name in ("fpdf", "fontTools.subset")]
+    levels = [log.level for log in loggers]
+    for log in loggers:
+        log.setLevel(logging.ERROR)
     try:
         return bytes(pdf.output())
     finally:
-        fpdf_log.setLevel(level)
+        for log, level in zip(loggers, levels, strict=True):
+            log.setLevel(level)
 
 
 def _fallback_order(family: str) -> int:
