@@ -92,6 +92,32 @@ def generated_statuses(
     return out
 
 
+def run_in_thread(app: Any, name: str) -> tuple[str, Callable[[], None]]:
+    """Serve ``app`` with uvicorn on a free loopback port in a daemon thread;
+    returns the base URL and a function that stops it."""
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True, name=f"loopback-{name}")
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError(f"loopback {name} server did not start")
+        time.sleep(0.02)
+
+    def stop() -> None:
+        server.should_exit = True
+        server.force_exit = True
+        thread.join(timeout=20)
+
+    return f"http://127.0.0.1:{port}", stop
+
+
 def _has_tag(status: dict[str, Any], tag: str) -> bool:
     tags = status.get("tags") or []
     return any(isinstance(t, dict) and str(t.get("name", "")).lower() == tag.lower() for t in tags)
@@ -154,40 +180,20 @@ class MastodonServer:
         self._next = 0
         self._subscribers: list[_Subscriber] = []
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._server: Any = None
-        self._thread: threading.Thread | None = None
+        self._stop: Callable[[], None] | None = None
         self.base = ""
         self.host = ""
 
     # -- control (from the test's thread) ----------------------------------------
 
     def start(self) -> str:
-        import uvicorn
-
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        config = uvicorn.Config(
-            self._app(), host="127.0.0.1", port=port, log_level="critical", lifespan="off"
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True, name="mastodon")
-        self._thread.start()
-        deadline = time.monotonic() + 20
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("loopback Mastodon server did not start")
-            time.sleep(0.02)
-        self.host = f"127.0.0.1:{port}"
-        self.base = f"http://{self.host}"
+        self.base, self._stop = run_in_thread(self._app(), "mastodon")
+        self.host = self.base.removeprefix("http://")
         return self.base
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-            self._server.force_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=20)
+        if self._stop is not None:
+            self._stop()
 
     def __enter__(self) -> MastodonServer:
         self.start()

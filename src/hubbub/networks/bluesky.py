@@ -134,10 +134,8 @@ class BlueskyClient:
         self.clock = clock or SystemClock()
         self.session = session
         self._on_session = on_session
-        self._http = http or httpx.AsyncClient(
-            timeout=_TIMEOUT, headers={"User-Agent": USER_AGENT}, follow_redirects=False
-        )
-        self._owns_http = http is None
+        self._given_http = http
+        self._own_http: httpx.AsyncClient | None = None
         self.budget = budget or LoginBudget(self.clock)
         self.logins = 0  # createSession calls made by this client
         self.refreshes = 0
@@ -145,9 +143,22 @@ class BlueskyClient:
     def __repr__(self) -> str:
         return f"BlueskyClient({self.identifier!r}, service={self.service!r})"
 
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        """The HTTP client: the one given, else our own, made again after
+        ``aclose`` (a source restarted by the pipeline reuses this object)."""
+        if self._given_http is not None:
+            return self._given_http
+        if self._own_http is None or self._own_http.is_closed:
+            self._own_http = httpx.AsyncClient(
+                timeout=_TIMEOUT, headers={"User-Agent": USER_AGENT}, follow_redirects=False
+            )
+        return self._own_http
+
     async def aclose(self) -> None:
-        if self._owns_http:
-            await self._http.aclose()
+        if self._own_http is not None:
+            await self._own_http.aclose()
+            self._own_http = None
 
     async def __aenter__(self) -> BlueskyClient:
         return self

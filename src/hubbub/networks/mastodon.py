@@ -128,10 +128,8 @@ class MastodonClient:
         self.host = server_host(self.base)
         self._token = token
         self.clock = clock or SystemClock()
-        self._http = http or httpx.AsyncClient(
-            timeout=_TIMEOUT, headers={"User-Agent": USER_AGENT}, follow_redirects=False
-        )
-        self._owns_http = http is None
+        self._given_http = http
+        self._own_http: httpx.AsyncClient | None = None
         self.budget = budget or WindowBudget(REQUESTS_PER_WINDOW, WINDOW_SECONDS, self.clock)
 
     def __repr__(self) -> str:
@@ -144,9 +142,22 @@ class MastodonClient:
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._token}"} if self._token else {}
 
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        """The HTTP client: the one given, else our own, made again after
+        ``aclose`` (a source restarted by the pipeline reuses this object)."""
+        if self._given_http is not None:
+            return self._given_http
+        if self._own_http is None or self._own_http.is_closed:
+            self._own_http = httpx.AsyncClient(
+                timeout=_TIMEOUT, headers={"User-Agent": USER_AGENT}, follow_redirects=False
+            )
+        return self._own_http
+
     async def aclose(self) -> None:
-        if self._owns_http:
-            await self._http.aclose()
+        if self._own_http is not None:
+            await self._own_http.aclose()
+            self._own_http = None
 
     async def __aenter__(self) -> MastodonClient:
         return self

@@ -289,6 +289,13 @@ class BlueskySearchSource:
             self.since = cursor
 
     async def __aiter__(self) -> AsyncIterator[RawItem]:
+        try:
+            async for item in self._pages():
+                yield item
+        finally:
+            await self.client.aclose()
+
+    async def _pages(self) -> AsyncIterator[RawItem]:
         reconnect = Reconnect(self.policy)
         page_cursor: str | None = None
         newest = self.since
