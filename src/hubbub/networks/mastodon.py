@@ -77,7 +77,8 @@ def base_url(server: str) -> str:
             raise ValueError(f"not a Mastodon server: {server!r}")
         if parts.username or parts.password:
             raise ValueError("a Mastodon server URL must not carry credentials")
-        return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+        # Host names are case-insensitive: one spelling, so a token finds its server.
+        return f"{parts.scheme}://{parts.netloc.lower()}{parts.path.rstrip('/')}"
     host = server.lower().rstrip("/")
     if not _HOST.match(host):
         raise ValueError(f"not a Mastodon server: {server!r}")

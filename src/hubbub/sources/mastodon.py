@@ -494,7 +494,7 @@ def source_from_spec(spec: NetworkSpec, env: SourceEnv) -> Source:
     """``mastodon:tag:TAG@SERVER[,SERVER…]``, ``mastodon:public@SERVER``,
     ``mastodon:home@SERVER`` (``?account=NAME&via=sse|ws&poll=SECONDS``)."""
     spec.reject_unknown(_OPTIONS)
-    what, at, servers_text = spec.body.rpartition("@")
+    what, at, servers_text = spec.body.partition("@")
     if not at or not what or not servers_text:
         raise ValueError(
             f"source {spec.text!r}: expected mastodon:tag:TAG@SERVER[,SERVER…], "
