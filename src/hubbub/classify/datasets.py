@@ -10,7 +10,12 @@ import csv
 import os
 from pathlib import Path
 
+import numpy as np
+
 SENTIMENT_INDEX = {"negative": 0, "neutral": 1, "positive": 2}
+# Share of the complaint data held out of every training run and choice.
+COMPLAINT_HOLDOUT = 0.2
+_SPLIT_SEED = 0
 
 
 def data_dir() -> Path:
@@ -49,3 +54,18 @@ def complaints(root: Path) -> tuple[list[str], list[int], list[str]]:
             labels.append(int(row["label"]))
             domains.append(row["domain"])
     return texts, labels, domains
+
+
+def complaint_split(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(kept, held-out) indexes of the complaint data: a fixed stratified 20% that no
+    training run or choice sees; the evaluation measures the shipped model on it.
+    numpy only, so the tests can find the held-out part without scikit-learn."""
+    labels = np.asarray(labels)
+    rng = np.random.RandomState(_SPLIT_SEED)
+    held: list[np.ndarray] = []
+    for value in np.unique(labels):
+        members = np.flatnonzero(labels == value)
+        held.append(rng.permutation(members)[: round(len(members) * COMPLAINT_HOLDOUT)])
+    held_out = np.sort(np.concatenate(held))
+    kept = np.setdiff1d(np.arange(len(labels)), held_out)
+    return kept, held_out
