@@ -218,6 +218,17 @@ class MastodonServer:
                 self._loop.call_soon_threadsafe(self._push, "update", status)
         return posted
 
+    def edit(self, local_id: str, content: str) -> dict[str, Any]:
+        """A status is edited: its content changes and ``status.update`` is streamed."""
+        with self._lock:
+            status = next(s for s in self.statuses if s["id"] == local_id)
+            status["content"] = content
+            status["edited_at"] = datetime.fromtimestamp(self.now(), UTC).isoformat()
+            edited = copy.deepcopy(status)
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._push, "status.update", edited)
+        return edited
+
     def delete(self, local_id: str) -> None:
         with self._lock:
             self.statuses = [s for s in self.statuses if s["id"] != local_id]
@@ -381,7 +392,7 @@ class MastodonServer:
     def _push(self, event: str, value: Any) -> None:
         for sub in list(self._subscribers):
             if (
-                event == "update"
+                event in ("update", "status.update")
                 and sub.stream.startswith("hashtag")
                 and not _has_tag(value, sub.tag or "")
             ):

@@ -166,6 +166,34 @@ async def test_statuses_posted_while_disconnected_are_backfilled(store: Store) -
         assert_exactly(stored, server.uris(TAG))
 
 
+async def test_streamed_edits_and_deletions_reach_the_store(store: Store) -> None:
+    clock = FakeClock(scale=0.05)
+    with MastodonServer(token=TOKEN, now=clock.time) as server:
+        src = streaming_source(server, clock)
+        store.set_cursor(src.name, orjson.dumps({server.host: "0"}).decode())
+        pipeline = Pipeline(store)
+        await pipeline.start([src])
+        try:
+            async with asyncio.timeout(DEADLINE):
+                while server.stream_connections == 0:
+                    await asyncio.sleep(0.02)
+                first, second = server.post(generated_statuses(templates(), 2, tag=TAG))
+                while len(stored_ids(store, "mastodon")) < 2:
+                    await asyncio.sleep(0.02)
+                server.edit(first["id"], f"<p>edited text #{TAG}</p>")
+                server.delete(second["id"])
+                while True:
+                    edited = store.get_post("mastodon", first["uri"])
+                    gone = store.get_post("mastodon", second["uri"])
+                    if edited and "edited text" in edited.text and gone and gone.deleted:
+                        break
+                    await asyncio.sleep(0.02)
+        finally:
+            await pipeline.stop()
+        assert edited is not None and edited.text.startswith("edited text")
+        assert gone is not None and gone.deleted and not gone.text
+
+
 async def test_account_check_against_the_server() -> None:
     with MastodonServer(token=TOKEN) as server:
         ok = Credentials("main", "mastodon", TOKEN, server=server.base)
