@@ -235,9 +235,19 @@ class JetstreamServer:
                         await ws.close(1011, "loopback fault")
                         return
                     recent = [*recent[-9:], frame]
-                await self._appended.wait()
+                if await self._wait_for_more(ws):
+                    return
         except Exception:  # noqa: BLE001, S110 - the client went away: nothing to serve
             return
+
+    async def _wait_for_more(self, ws: ServerConnection) -> bool:
+        """Wait for new events; True when the client left instead."""
+        appended = asyncio.ensure_future(self._appended.wait())
+        closed = asyncio.ensure_future(ws.wait_closed())
+        done, pending = await asyncio.wait({appended, closed}, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        return closed in done
 
     def _start(self, cursor: int | None) -> int:
         if cursor is None or not self.log or cursor > self.log[-1]["time_us"]:

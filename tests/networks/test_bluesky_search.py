@@ -104,7 +104,7 @@ async def test_a_second_run_asks_only_for_newer_posts(store: Store) -> None:
     ids=["5xx", "429-reset", "truncated-json", "expired-token"],
 )
 async def test_search_faults(store: Store, fault: XrpcFault, want: list[float]) -> None:
-    clock = FakeClock(scale=0.05)
+    clock = FakeClock(scale=0.01)
     with XrpcServer(now=clock.time) as server:
         views = generated_views(recorded(), 250, word="storm")
         server.add(views)

@@ -117,7 +117,6 @@ FAULTS = [
 ]
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("faults", FAULTS, ids=lambda f: "+".join(x.kind for x in f))
 async def test_stream_faults_lose_nothing(store: Store, faults: list[StreamFault]) -> None:
     clock = FakeClock(scale=0.05)
