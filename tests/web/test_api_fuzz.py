@@ -102,7 +102,7 @@ class Identity:
 
     def still_signed_in(self) -> bool:
         r = self.session.get(
-            self.server.url + "/api/account/sessions", headers=self.headers(), timeout=30
+            self.server.url + "/api/listen/status", headers=self.headers(), timeout=30
         )
         return r.status_code == 200
 
