@@ -166,7 +166,27 @@ class Runtime:
             follows=lambda: workspace_follows(store, workspace),
             stored_cursor=lambda name: store.get_cursor(name, workspace),
             limits=limits_from_env(),
+            load_session=self._load_session,
+            save_session=self._save_session,
         )
+
+    def _load_session(self, name: str) -> bytes | None:
+        from hubbub.networks.secrets import load_box
+        from hubbub.store.network_accounts import load_session
+
+        assert self.store is not None
+        if self._box is None:
+            self._box = load_box(self.settings.db_url)
+        return load_session(self.store, self._box, self.workspace, name)  # type: ignore[arg-type]
+
+    def _save_session(self, name: str, data: bytes) -> None:
+        from hubbub.networks.secrets import load_box
+        from hubbub.store.network_accounts import save_session
+
+        assert self.store is not None
+        if self._box is None:
+            self._box = load_box(self.settings.db_url)
+        save_session(self.store, self._box, self.workspace, name, data)  # type: ignore[arg-type]
 
     def build_source(self, spec: str) -> Source:
         """The source a spec names (ValueError says what is wrong)."""

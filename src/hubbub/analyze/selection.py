@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 
-from hubbub.listen.saved import SavedQueryError, catch_up, get_query, list_queries
+from hubbub.listen.saved import SavedQueryError, get_query, list_queries
 from hubbub.query import ast
 from hubbub.query.parser import parse
 from hubbub.query.tokens import tokenize
@@ -184,13 +184,12 @@ def selection_condition(
     store: Store, workspace: str, selection: Selection
 ) -> sa.ColumnElement[bool]:
     """An SQL condition on ``posts`` for the selection. Saved queries and
-    groups read the stored matches (caught up first, so posts imported
-    without the pipeline count too)."""
+    groups read the stored matches (stored when posts arrive: the pipeline
+    and ``hubbub import`` match them; a read never does)."""
     ws = store.workspace_id(workspace)
     qm, q = query_matches, t.saved_queries
     if selection.kind == "query":
         return compile_query(parse(selection.value), store.dialect)
-    catch_up(store, workspace=workspace)
     if selection.kind == "saved":
         saved = get_query(store, selection.value, workspace=workspace)
         if saved is None:

@@ -14,7 +14,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from hubbub.listen.saved import catch_up, list_queries
+from hubbub.listen.saved import list_queries
 from hubbub.store import Store
 from hubbub.store import schema as t
 from hubbub.store.listen_schema import query_matches
@@ -29,7 +29,6 @@ def _share(part: int, whole: int) -> float | None:
 def share_of_voice(
     store: Store, workspace: str, since: datetime, until: datetime
 ) -> dict[str, object]:
-    catch_up(store, workspace=workspace)
     ws = store.workspace_id(workspace)
     p, qm = t.posts, query_matches
     in_period = sa.and_(

@@ -114,6 +114,8 @@ def import_command(
     missing = [f for f in files if f != "-" and not os.path.exists(f)]
     if missing:
         raise click.UsageError(f"no such file: {missing[0]}")
+    from hubbub.listen.imported import listen_after_import
+
     with store_from(db) as store, _progress(files) as on_bytes:
         report = import_paths(
             store,
@@ -122,6 +124,8 @@ def import_command(
             fmt=fmt,
             on_bytes=on_bytes,
             max_record_bytes=max_record_mb * 1024 * 1024,
+            # Matched and classified here, like live posts: reports only read.
+            on_batch=listen_after_import(store, workspace),
         )
     if as_json:
         click.echo(orjson.dumps(report.as_json()).decode())

@@ -52,11 +52,9 @@ def add_command(name: str, query: str, group: str, db: str | None, workspace: st
 @workspace_option
 def list_command(fmt: str, db: str | None, workspace: str) -> None:
     """Saved queries with their number of stored matches."""
-    from hubbub.listen import catch_up, list_queries
+    from hubbub.listen import list_queries
 
     with store_from(db) as store:
-        # Posts imported since the last look are counted too.
-        catch_up(store, workspace=workspace)
         saved = list_queries(store, workspace=workspace, with_matches=True)
     if fmt == "jsonl":
         for q in saved:

@@ -15,7 +15,7 @@ from typing import IO, Any
 
 from hubbub.formats import Context, FormatError, parse_record
 from hubbub.formats.reader import DEFAULT_MAX_BYTES, Record, iter_file_records
-from hubbub.store import Ingest, IngestCounts, RawPayload, Store
+from hubbub.store import Ingest, IngestCounts, IngestResult, RawPayload, Store
 
 BATCH_SIZE = 2000
 
@@ -89,9 +89,11 @@ def import_stream(
     on_bytes: Callable[[int], None] | None = None,
     batch_size: int = BATCH_SIZE,
     max_record_bytes: int = DEFAULT_MAX_BYTES,
+    on_batch: Callable[[IngestResult], None] | None = None,
 ) -> ImportReport:
     """Import one stream batch by batch: memory holds one batch and one
-    record, whatever the file's size."""
+    record, whatever the file's size. ``on_batch`` sees each stored batch
+    (``hubbub import`` matches and classifies there, as live posts are)."""
     report = report or ImportReport()
     fetched_at = datetime.now(UTC)
     reader = _CountingReader(stream, on_bytes)
@@ -101,11 +103,24 @@ def import_stream(
     ):
         batch.append(ingest)
         if len(batch) >= batch_size:
-            report.counts.add(store.ingest(batch, workspace=workspace).counts)
+            _store_batch(store, batch, workspace, report, on_batch)
             batch = []
     if batch:
-        report.counts.add(store.ingest(batch, workspace=workspace).counts)
+        _store_batch(store, batch, workspace, report, on_batch)
     return report
+
+
+def _store_batch(
+    store: Store,
+    batch: list[Ingest],
+    workspace: str,
+    report: ImportReport,
+    on_batch: Callable[[IngestResult], None] | None,
+) -> None:
+    result = store.ingest(batch, workspace=workspace)
+    report.counts.add(result.counts)
+    if on_batch is not None:
+        on_batch(result)
 
 
 def import_paths(
@@ -116,6 +131,7 @@ def import_paths(
     fmt: str = "auto",
     on_bytes: Callable[[int], None] | None = None,
     max_record_bytes: int = DEFAULT_MAX_BYTES,
+    on_batch: Callable[[IngestResult], None] | None = None,
 ) -> ImportReport:
     """Import each path (``-`` is standard input) into ``workspace``."""
     report = ImportReport()
@@ -130,6 +146,7 @@ def import_paths(
                 report=report,
                 on_bytes=on_bytes,
                 max_record_bytes=max_record_bytes,
+                on_batch=on_batch,
             )
             continue
         try:
@@ -148,5 +165,6 @@ def import_paths(
                 report=report,
                 on_bytes=on_bytes,
                 max_record_bytes=max_record_bytes,
+                on_batch=on_batch,
             )
     return report

@@ -30,7 +30,6 @@ from hubbub.listen.live import Listener, start_listening, webhook_allowed  # noq
 from hubbub.listen.saved import (
     SavedQueryError,
     add_query,
-    catch_up,
     list_queries,
     remove_query,
 )
@@ -192,7 +191,6 @@ async def get_queries(request: Request) -> list[dict[str, Any]]:
 
     def read() -> list[dict[str, Any]]:
         ws = app.state.settings.workspace
-        catch_up(app.state.store, workspace=ws)  # imported posts count too
         return [q.as_json() for q in list_queries(app.state.store, workspace=ws, with_matches=True)]
 
     return await asyncio.to_thread(read)
