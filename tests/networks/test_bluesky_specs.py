@@ -118,3 +118,32 @@ def test_account_check_command(tmp_path: Path) -> None:
         assert bad.exit_code != 0
         assert "refused" in bad.output and "not-the-password" not in bad.output
         assert "Traceback" not in bad.output
+
+
+async def test_search_sources_share_one_session_across_restarts() -> None:
+    """The session is kept with the account (here: a dict standing in for the
+    encrypted column), so a restarted source refreshes instead of logging in."""
+    from tests.loopback.bluesky_xrpc_server import generated_views, load_search
+
+    kept: dict[str, bytes] = {}
+    clock = FakeClock(scale=0.05)
+    with XrpcServer(now=clock.time, access_uses=1) as server:
+        views = generated_views(
+            load_search(require_shared_data() / "payloads" / "bluesky_xrpc"), 30, word="tide"
+        )
+        server.add(views)
+        account = Credentials("sky", "bluesky", f"{HANDLE}\n{PASSWORD}", server=server.base)
+        source_env = SourceEnv(
+            clock=clock,
+            account=lambda network, name: account,
+            load_session=kept.get,
+            save_session=kept.__setitem__,
+        )
+        for run in range(3):
+            src = network_source_from_spec("bluesky:search:tide", source_env)
+            pages = [item async for item in src]  # a backfill ends after its last page
+            assert sum(len(p.value["posts"]) for p in pages) == len(views)
+            assert len(server.searches) == run + 1
+        assert server.creates == 1
+        assert server.refreshes >= 2
+        assert b"refreshJwt" in kept["sky"] and PASSWORD.encode() not in kept["sky"]

@@ -42,6 +42,8 @@ AccountLookup = Callable[[str, str | None], Credentials | None]
 # Called with (account name, session bytes) to keep a refreshed session
 # (Bluesky) encrypted in the store.
 SessionSaver = Callable[[str, bytes], None]
+# (account name) → the session kept for it, or None. Blocking.
+SessionLoader = Callable[[str], bytes | None]
 FollowsReader = Callable[[], Follows]
 
 
@@ -65,6 +67,10 @@ class SourceEnv:
     stored_cursor: Callable[[str], str | None] = lambda _name: None
     # Limits from configuration (hubbub.settings): name → number, per network.
     limits: dict[str, float] = field(default_factory=dict)
+    # Bluesky sessions kept (encrypted) with their account, so a restarted
+    # source refreshes instead of spending a scarce createSession.
+    load_session: SessionLoader = lambda _name: None
+    save_session: SessionSaver = lambda _name, _data: None
 
     def limit(self, name: str, default: float) -> float:
         return float(self.limits.get(name, default))

@@ -34,6 +34,7 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import websockets
 
 from hubbub.formats import Context
@@ -44,6 +45,7 @@ from hubbub.networks.bluesky import (
     AuthFailed,
     BlueskyClient,
     RateLimited,
+    Session,
     XrpcError,
     split_secret,
 )
@@ -405,7 +407,14 @@ def source_from_spec(spec: NetworkSpec, env: SourceEnv) -> Source:
     pages = spec.option("pages", "50") or "50"
     if not pages.isdigit() or int(pages) < 1:
         raise ValueError(f"pages={pages!r} in source {spec.text!r} must be a whole number ≥ 1")
-    client = BlueskyClient(identifier, password, service=service, clock=env.clock)
+    client = BlueskyClient(
+        identifier,
+        password,
+        service=service,
+        clock=env.clock,
+        session=_kept_session(env, credentials.name),
+        on_session=lambda session: _keep_session(env, credentials.name, session),
+    )
     return BlueskySearchSource(
         client,
         query,
@@ -414,3 +423,20 @@ def source_from_spec(spec: NetworkSpec, env: SourceEnv) -> Source:
         health=env.health.tracker(spec.text, NETWORK),
         max_pages=int(pages),
     )
+
+
+def _kept_session(env: SourceEnv, account: str) -> Session | None:
+    """The session kept with the account by an earlier run, if still readable."""
+    try:
+        data = env.load_session(account)
+        return Session.from_json(orjson.loads(data)) if data else None
+    except Exception as exc:  # noqa: BLE001 - no usable session: log in (within the budget)
+        log.info("bluesky account %s: no kept session (%s)", account, describe_error(exc))
+        return None
+
+
+def _keep_session(env: SourceEnv, account: str, session: Session) -> None:
+    try:
+        env.save_session(account, orjson.dumps(session.as_json()))
+    except Exception as exc:  # noqa: BLE001 - keeping it is an optimisation, never a failure
+        log.warning("bluesky account %s: session not kept (%s)", account, describe_error(exc))
