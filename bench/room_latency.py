@@ -166,7 +166,8 @@ class HubbubServer:
         from hubbub.web import create_app
 
         self.port = free_port()
-        settings = Settings(db=str(db), port=self.port)
+        # The room is configured (rooms exist only when configured, fed or opened).
+        settings = Settings(db=str(db), port=self.port, rooms=(TAG,))
         self.app = create_app(settings)
         # The configuration ``hubbub serve`` runs (WebSocket protocol included),
         # not uvicorn's defaults: measure what ships.

@@ -41,6 +41,13 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     guest_posts_per_minute: float = 6.0  # web guests, per client address and room
     sources: tuple[str, ...] = ()  # source specs: "sim:TAG?rate=2", "replay:FILE"
+    # Rooms: the configured ones (public, always live) besides those the
+    # sources name; how many other rooms may be live at once, how many
+    # WebSocket readers in all, and how long an unread room stays live.
+    rooms: tuple[str, ...] = ()
+    max_live_rooms: int = 200
+    max_readers: int = 5000
+    room_idle_seconds: float = 600.0
     # Extra origins allowed to open WebSockets (a reverse proxy's public name).
     allowed_origins: tuple[str, ...] = ()
     # Mark cookies Secure even if the request looks like plain http (behind TLS proxies).
@@ -61,15 +68,15 @@ class Settings:
             raw = env.get("HUBBUB_" + f.name.upper())
             if raw is None or raw == "":
                 continue
-            if f.name == "port":
+            if f.name in ("port", "max_live_rooms", "max_readers"):
                 values[f.name] = int(raw)
             elif f.name in ("session_idle_hours", "session_days"):
                 values[f.name] = float(raw)
             elif f.name == "trusted_proxies":
                 values[f.name] = tuple(s.strip() for s in raw.split(",") if s.strip())
-            elif f.name == "guest_posts_per_minute":
+            elif f.name in ("guest_posts_per_minute", "room_idle_seconds"):
                 values[f.name] = float(raw)
-            elif f.name in ("sources", "allowed_origins"):
+            elif f.name in ("sources", "allowed_origins", "rooms"):
                 values[f.name] = tuple(s.strip() for s in raw.split(",") if s.strip())
             elif f.name == "max_body_bytes":
                 values[f.name] = int(raw)
@@ -81,6 +88,18 @@ class Settings:
             values["secret_key"] = env["HUBBUB_SECRET"]  # the documented name
         values.update({k: v for k, v in overrides.items() if v is not None})
         return replace(cls(), **values)  # type: ignore[arg-type]
+
+    def room_tags(self) -> tuple[str, ...]:
+        """The ``rooms`` setting as folded tags; TagError names a bad one."""
+        from hubbub.tags import TagError, parse_tag
+
+        out = []
+        for raw in self.rooms:
+            try:
+                out.append(parse_tag(raw))
+            except TagError as exc:
+                raise TagError(f"rooms: {raw!r}: {exc}") from None
+        return tuple(dict.fromkeys(out))
 
     @property
     def db_url(self) -> str:

@@ -190,8 +190,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture
 def tag(request: pytest.FixtureRequest) -> str:
-    """A fresh room per test, so tests sharing a server do not see each other."""
-    return "t" + format(abs(hash(request.node.nodeid)) % 10**8, "08d")
+    """A fresh room per test, so tests sharing a server do not see each other;
+    on the module's ``server`` it is opened (public), as a host would."""
+    key = "t" + format(abs(hash(request.node.nodeid)) % 10**8, "08d")
+    if "server" in request.fixturenames:
+        open_room(request.getfixturevalue("server"), key)
+    return key
+
+
+def open_room(server: Server, tag: str, *, public: bool = True) -> None:
+    """Open room ``tag`` as a host does (rooms are not created by URLs)."""
+    server.app.state.rooms.ensure(tag, public=public)  # type: ignore[attr-defined]
+    server.call(server.app.state.hubs.refresh(tag))  # type: ignore[attr-defined]
 
 
 def _chromium_or_skip() -> None:

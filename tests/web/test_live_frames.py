@@ -115,7 +115,10 @@ def test_served_configuration_delivers_every_post_in_order(tmp_path: Path) -> No
     from hubbub.web import create_app
 
     port = free_port()
-    app = create_app(Settings(db=str(tmp_path / "hubbub.db"), host="127.0.0.1", port=port))
+    settings = Settings(
+        db=str(tmp_path / "hubbub.db"), host="127.0.0.1", port=port, rooms=("frames",)
+    )
+    app = create_app(settings)
     config = uvicorn_config(app, "127.0.0.1", port)
     assert config.ws is websocket_protocol()
     server = uvicorn.Server(config)

@@ -16,6 +16,7 @@ from hubbub.post import parse_time
 from hubbub.sources.base import Source
 from hubbub.sources.replay import ReplaySource
 from hubbub.sources.sim import SimSource
+from hubbub.tags import TagError, parse_tag
 
 _TAG = re.compile(r"^#?(\w+)$")
 _SIM_KEYS = ("rate", "seed", "speed", "limit", "start")
@@ -80,6 +81,10 @@ def source_from_spec(spec: str) -> Source:
             raise ValueError(
                 f"source {spec!r}: sim: needs a hashtag (letters, digits, _), e.g. sim:hubchat"
             )
+        try:
+            parse_tag(match.group(1))  # the room it feeds: one validation of a tag
+        except TagError as exc:
+            raise ValueError(f"source {spec!r}: {exc}") from None
         options = _options(query, _SIM_KEYS, spec)
         seed = _integer(options, "seed", spec)
         limit = _integer(options, "limit", spec)

@@ -35,6 +35,9 @@ rooms = sa.Table(
     sa.Column("approval", sa.Boolean, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    # Public: anyone may read (and, with allow_guests, post as a guest);
+    # private: signed-in users only. Added by migration 0005.
+    sa.Column("public", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.UniqueConstraint("workspace_id", "tag", name="uq_rooms_tag"),
 )
 
@@ -50,6 +53,11 @@ room_people = sa.Table(
     sa.Column("who", sa.Text, primary_key=True),
     sa.Column("label", sa.Text),  # the handle as shown, for the host's list
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # A blocked web guest is also blocked by the address it posted from and
+    # the (folded) name it gave, so a fresh cookie does not let it back in.
+    # Added by migration 0005.
+    sa.Column("address", sa.Text),
+    sa.Column("name_key", sa.Text),
 )
 
 # Posts held for a host's decision while a room's approval queue is on. A post
@@ -68,4 +76,17 @@ room_approvals = sa.Table(
     sa.Index("ix_room_approvals_status", "room_id", "status"),
 )
 
-WEB_TABLES = ("users", "rooms", "room_people", "room_approvals")
+# The last address and name each web guest (one per session cookie) posted
+# with: what a host's block of that guest extends to. Added by migration 0005.
+web_guests = sa.Table(
+    "web_guests",
+    metadata,
+    sa.Column("workspace_id", BigId, sa.ForeignKey("workspaces.id"), primary_key=True),
+    sa.Column("author_id", sa.Text, primary_key=True),  # web:guest:<session id>
+    sa.Column("address", sa.Text),
+    sa.Column("name", sa.Text),
+    sa.Column("last_seen", UTCDateTime, nullable=False),
+)
+
+WEB_TABLES = ("users", "rooms", "room_people", "room_approvals")  # migration 0002
+ROOM_ACCESS_TABLES = ("web_guests",)  # migration 0005

@@ -24,7 +24,7 @@ from hubbub.store import Store
 from hubbub.web.client_address import parse_networks
 from hubbub.web.hub import Hubs
 from hubbub.web.ratelimit import RateLimiter
-from hubbub.web.rooms import RoomRepo, configured_tags
+from hubbub.web.rooms import RoomRepo, fed_tags
 from hubbub.web.security import Sessions, security_middleware
 from hubbub.web.signin_throttle import SigninThrottle
 
@@ -62,8 +62,14 @@ def create_app(
             app.state.loop = asyncio.get_running_loop()
             app.state.pipeline = pl
             app.state.rooms = repo
-            app.state.hubs = Hubs(pl, repo)
-            await app.state.hubs.start_configured(configured_tags(st, settings.workspace))
+            app.state.hubs = Hubs(
+                pl,
+                repo,
+                max_rooms=settings.max_live_rooms,
+                max_readers=settings.max_readers,
+                idle_seconds=settings.room_idle_seconds,
+            )
+            await app.state.hubs.load(*fed_tags(settings.room_tags(), settings.sources))
             app.state.runtime = rt
             app.state.listening = rt.listener
             yield

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from hubbub.post import Author, Post
 from hubbub.query.tokens import fold
+from hubbub.tags import TagError, parse_tag
 
 LIMITS = {"x": 280, "bluesky": 300, "mastodon": 500}
 MAX_WEB_TEXT = 500  # a web post must fit the longest network it may be cross-posted to
@@ -25,6 +26,18 @@ _X_LIGHT = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
 
 def hashtags(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(m.group(1) for m in _TAG_RE.finditer(text)))
+
+
+def room_tags(text: str) -> tuple[str, ...]:
+    """The rooms a post with ``text`` lands in: its hashtags that are room
+    keys once folded (others, like ``#a-b``, can never be a room)."""
+    out: dict[str, None] = {}
+    for tag in hashtags(text):
+        try:
+            out[parse_tag(tag)] = None
+        except TagError:
+            continue
+    return tuple(out)
 
 
 def with_hashtag(text: str, tag: str) -> str:

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 from fastapi import HTTPException, Request
 from starlette.requests import HTTPConnection
 
 from hubbub.i18n import _
+from hubbub.tags import TagError, parse_tag
 from hubbub.web.accounts import User
 from hubbub.web.client_address import client_address as _client_address
-from hubbub.web.rooms import RoomError, normalise_tag
+from hubbub.web.rooms import HOST_ROLES, Room, RoomsFull
 from hubbub.web.user_sessions import LiveSession, resolve_session
 
-HOST_ROLES = ("owner", "agent")
+if TYPE_CHECKING:
+    from hubbub.web.hub import RoomHub
+
+__all__ = ["HOST_ROLES", "current_user", "readable_room", "require_host", "room_tag"]
 
 
 def current_user(request: Request) -> User | None:
@@ -54,12 +59,6 @@ def connection_user(conn: HTTPConnection) -> User | None:
     return live.user if live else None
 
 
-def client_address(conn: HTTPConnection) -> str:
-    """The client's address: the socket's, or as the operator's trusted
-    proxies report it (``HUBBUB_TRUSTED_PROXIES``); never a header otherwise."""
-    return _client_address(conn, getattr(conn.app.state, "trusted_proxies", ()))
-
-
 def require_host(request: Request) -> User:
     user = current_user(request)
     if user is None:
@@ -69,8 +68,38 @@ def require_host(request: Request) -> User:
     return user
 
 
+def client_address(conn: HTTPConnection) -> str:
+    """The client's address: the socket's, or as the operator's trusted
+    proxies report it (``HUBBUB_TRUSTED_PROXIES``); never a header otherwise."""
+    return _client_address(conn, getattr(conn.app.state, "trusted_proxies", ()))
+
+
 def room_tag(tag: str) -> str:
+    """The edge check of a tag in a URL: the folded key, or 404."""
     try:
-        return normalise_tag(tag)
-    except RoomError:
+        return parse_tag(tag)
+    except TagError:
+        raise HTTPException(404, _("No such room.")) from None
+
+
+def readable_room(request: Request, tag: str, user: User | None) -> Room:
+    """The room ``tag`` names if ``user`` (None: anonymous) may read it: it
+    exists (a host opened it, or the configuration or a source names it) and
+    is public, or the reader is signed in. Otherwise 404, the same answer as
+    for a tag that is no room, so private rooms are not revealed."""
+    room = request.app.state.hubs.room(room_tag(tag))
+    if room is None or (not room.public and user is None):
+        raise HTTPException(404, _("No such room."))
+    return room
+
+
+async def live_hub(request: Request, room: Room) -> RoomHub:
+    """The room's live hub; 503 when the limit on live rooms is reached."""
+    from hubbub.web.hub import RETRY_AFTER
+
+    try:
+        return await request.app.state.hubs.get(room.tag)
+    except RoomsFull as exc:
+        raise HTTPException(503, str(exc), headers={"Retry-After": str(RETRY_AFTER)}) from None
+    except KeyError:  # closed by a host a moment ago
         raise HTTPException(404, _("No such room.")) from None

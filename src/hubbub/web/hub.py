@@ -24,14 +24,16 @@ import contextlib
 import logging
 import struct
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import orjson
 
+from hubbub.pipeline.bus import post_tags
 from hubbub.post import Post, rfc3339
-from hubbub.web.rooms import Room, RoomRepo, post_json
+from hubbub.web.rooms import HOST_ROLES, Room, RoomRepo, RoomsFull, post_json, replay_tags
 
 log = logging.getLogger(__name__)
 CLIENT_QUEUE = 2000
@@ -66,8 +68,10 @@ def text_frame(payload: bytes) -> bytes:
     return head + payload
 
 
-MAX_HUBS = 1000  # rooms followed live at once (each costs a subscription)
 RESUBSCRIBE_DELAY = 0.5
+RETRY_AFTER = 30  # seconds a refused room or reader is told to wait (Retry-After)
+_ROLE_TTL = 30.0  # seconds a user's role is trusted from memory
+RELOAD_EVERY = 30.0  # seconds between re-reads of the rooms (opened by another process)
 
 
 @dataclass(eq=False, slots=True)
@@ -126,6 +130,7 @@ class RoomHub:
         self._task: asyncio.Task[None] | None = None
         self._sub: Any = None
         self._flush_scheduled = False
+        self.last_read = time.monotonic()  # idle rooms are evicted (unless kept live)
 
     def start(self) -> None:
         if self._task is None:
@@ -148,11 +153,18 @@ class RoomHub:
         """A new client; with ``writer`` (after the handshake) frames go straight to it."""
         client = Client(writer=writer)
         self.clients.add(client)
+        if self.hubs is not None:  # None: a hub tested on its own
+            self.hubs.readers += 1
+        self.last_read = time.monotonic()
         return client
 
     def leave(self, client: Client) -> None:
-        self.clients.discard(client)
+        if client in self.clients:
+            self.clients.discard(client)
+            if self.hubs is not None:
+                self.hubs.readers -= 1
         client.pending.clear()
+        self.last_read = time.monotonic()
 
     def broadcast(self, post: Post, entered_at: float | None = None) -> None:
         """Send ``post`` to every client: encoded once, never waiting."""
@@ -211,54 +223,229 @@ class RoomHub:
         post: Post = live.post
         if post.deleted or self.room.is_hidden(post):
             return
-        if self.room.approval and not _trusted(post):
-            await asyncio.to_thread(self.hubs.repo.hold, self.room, post)
-            self.pending_version += 1
+        # A post waits in every room it names while any of them holds posts
+        # for approval: a held post is public nowhere until approved.
+        if self.hubs.needs_approval(post) and not await self.hubs.trusted(post):
+            if self.room.approval:
+                await asyncio.to_thread(self.hubs.repo.hold, self.room, post)
+                self.pending_version += 1
             return
         self.broadcast(post, live.entered_at)
 
 
-def _trusted(post: Post) -> bool:
-    """Posts written by signed-in users skip the approval queue."""
-    return post.network == "web" and post.author.id.startswith("web:user:")
-
-
 class Hubs:
-    """Every live room of one app (one workspace)."""
+    """Every room of one app (one workspace), and the live ones among them.
 
-    def __init__(self, pipeline: Any, repo: RoomRepo) -> None:
+    ``rooms`` holds each room that exists: those a host opened (rows) and
+    those the configuration or a source names ("fed" rooms, public unless a
+    host made them private). A tag that is not there is no room: nothing is
+    created for it. Fed rooms and rooms with an approval queue are kept live
+    (live from the start, never evicted: a queue must hold posts while nobody
+    watches); other rooms go live when read and are evicted once nobody has
+    read them for ``idle_seconds``. At most ``max_rooms`` other rooms are
+    live and ``max_readers`` WebSocket readers connected; past either, the
+    newcomer gets ``RoomsFull`` and nothing live is disturbed.
+    """
+
+    def __init__(
+        self,
+        pipeline: Any,
+        repo: RoomRepo,
+        *,
+        max_rooms: int = 200,
+        max_readers: int = 5000,
+        idle_seconds: float = 600.0,
+    ) -> None:
         self.pipeline = pipeline
         self.repo = repo
+        self.max_rooms = max(1, max_rooms)
+        self.max_readers = max(1, max_readers)
+        self.idle_seconds = max(0.0, idle_seconds)
+        self.rooms: dict[str, Room] = {}
+        self.fed: set[str] = set()
+        self.readers = 0
         self._hubs: dict[str, RoomHub] = {}
         self._lock = asyncio.Lock()
+        self._roles: dict[int, tuple[float, bool]] = {}  # user id → (when, is host)
+        self._refreshed: dict[str, float] = {}  # tag → when this process last re-read it
+        self._tasks: list[asyncio.Task[None]] = []
 
-    async def get(self, tag: str) -> RoomHub:
-        hub = self._hubs.get(tag)
-        if hub is not None:
-            return hub
-        async with self._lock:
-            hub = self._hubs.get(tag)
-            if hub is None:
-                if len(self._hubs) >= MAX_HUBS:
-                    raise RuntimeError("too many live rooms")
-                room = await asyncio.to_thread(self.repo.get, tag)
-                hub = RoomHub(self, room)
-                self._hubs[tag] = hub
-                hub.start()
-        return hub
+    # -- which rooms exist ---------------------------------------------------
 
-    async def refresh(self, tag: str) -> Room:
-        """Re-read a room's settings after a host changed them."""
-        room = await asyncio.to_thread(self.repo.get, tag)
-        hub = await self.get(tag)
-        hub.room = room
-        return room
+    async def load(self, fed: Iterable[str] = (), replay_files: Iterable[str] = ()) -> None:
+        """Read the rooms hosts opened, add the fed ones, start those that
+        stay live; the hashtags of replay files are found in the background."""
+        for room in await asyncio.to_thread(self.repo.all):
+            self.rooms[room.tag] = room
+        for tag in fed:
+            self._add_fed(tag)
+        for tag in list(self.rooms):
+            if self.stays_live(tag):
+                await self.get(tag)
+        for path in replay_files:
+            self._tasks.append(asyncio.create_task(self._scan(path), name=f"room-scan:{path}"))
+        self._tasks.append(asyncio.create_task(self._sweep(), name="room-sweeper"))
 
-    async def start_configured(self, tags: list[str]) -> None:
+    async def _scan(self, path: str) -> None:
+        try:
+            tags = await asyncio.to_thread(replay_tags, path, self.max_rooms)
+        except Exception:  # noqa: BLE001 - the replay source reports its own file errors
+            log.exception("replay %s: cannot read its hashtags", path)
+            return
         for tag in tags:
+            self._add_fed(tag)
             await self.get(tag)
 
+    def _add_fed(self, tag: str) -> None:
+        self.fed.add(tag)
+        self.rooms.setdefault(tag, Room(None, tag))
+
+    def room(self, tag: str) -> Room | None:
+        """The room ``tag`` (a folded key), or None when there is no such room."""
+        return self.rooms.get(tag)
+
+    def stays_live(self, tag: str) -> bool:
+        """Fed rooms and rooms with an approval queue: live from the start, never evicted."""
+        room = self.rooms.get(tag)
+        return tag in self.fed or (room is not None and room.approval)
+
+    # -- live rooms ------------------------------------------------------------
+
+    async def get(self, tag: str) -> RoomHub:
+        """The live hub of an existing room (see ``room``), starting it if
+        needed; RoomsFull when the limit on live rooms is reached."""
+        hub = self._hubs.get(tag)
+        if hub is None:
+            async with self._lock:
+                hub = self._hubs.get(tag)
+                if hub is None:
+                    room = self.rooms.get(tag)
+                    if room is None:
+                        raise KeyError(tag)
+                    if not self.stays_live(tag) and self._evictable_live() >= self.max_rooms:
+                        await self._evict_idle()
+                        if self._evictable_live() >= self.max_rooms:
+                            raise RoomsFull(
+                                f"too many live rooms (limit {self.max_rooms}); "
+                                f"try again in {RETRY_AFTER} s"
+                            )
+                    hub = RoomHub(self, room)
+                    self._hubs[tag] = hub
+                    hub.start()
+        hub.last_read = time.monotonic()
+        return hub
+
+    def live(self, tag: str) -> RoomHub | None:
+        return self._hubs.get(tag)
+
+    def live_tags(self) -> frozenset[str]:
+        """The rooms live right now (kept live, or read lately)."""
+        return frozenset(self._hubs)
+
+    def check_reader(self) -> None:
+        """RoomsFull when one more WebSocket reader would pass the limit."""
+        if self.readers >= self.max_readers:
+            raise RoomsFull(
+                f"too many readers (limit {self.max_readers}); try again in {RETRY_AFTER} s"
+            )
+
+    def _evictable_live(self) -> int:
+        return sum(1 for tag in self._hubs if not self.stays_live(tag))
+
+    async def _evict_idle(self) -> None:
+        cutoff = time.monotonic() - self.idle_seconds
+        for tag, hub in list(self._hubs.items()):
+            if not self.stays_live(tag) and not hub.clients and hub.last_read <= cutoff:
+                del self._hubs[tag]
+                await hub.stop()
+
+    async def _sweep(self) -> None:
+        interval = min(RELOAD_EVERY, max(0.5, self.idle_seconds / 4))
+        reloaded = time.monotonic()
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                async with self._lock:
+                    await self._evict_idle()
+                if time.monotonic() - reloaded >= RELOAD_EVERY:
+                    reloaded = time.monotonic()
+                    await self._reload()
+            except Exception:  # noqa: BLE001 - the sweeper must outlive a bad turn
+                log.exception("evicting idle rooms failed")
+
+    async def _reload(self) -> None:
+        """Take in rooms another process opened or changed (the rows are the
+        truth); a room this process refreshed meanwhile keeps its newer state."""
+        started = time.monotonic()
+        for room in await asyncio.to_thread(self.repo.all):
+            if self._refreshed.get(room.tag, 0.0) >= started:
+                continue
+            self.rooms[room.tag] = room
+            hub = self._hubs.get(room.tag)
+            if hub is not None:
+                hub.room = room
+
+    async def refresh(self, tag: str) -> Room | None:
+        """Re-read a room after a host changed it (or opened it)."""
+        self._refreshed[tag] = time.monotonic()
+        room = await asyncio.to_thread(self.repo.find, tag)
+        if room is None and tag in self.fed:
+            room = Room(None, tag)
+        hub = self._hubs.get(tag)
+        if room is None:
+            self.rooms.pop(tag, None)
+            return None
+        self.rooms[tag] = room
+        if hub is not None:
+            hub.room = room
+        elif self.stays_live(tag):
+            await self.get(tag)
+        return room
+
+    # -- moderation --------------------------------------------------------------
+
+    def needs_approval(self, post: Post) -> bool:
+        """Whether any room ``post`` names holds posts for approval."""
+        for tag in post_tags(post):
+            room = self.rooms.get(tag)
+            if room is not None and room.approval:
+                return True
+        return False
+
+    async def trusted(self, post: Post) -> bool:
+        """Posts written by hosts (signed-in owners and agents) skip the
+        approval queue; guests' and viewers' posts do not."""
+        if post.network != "web" or not post.author.id.startswith("web:user:"):
+            return False
+        try:
+            uid = int(post.author.id.removeprefix("web:user:"))
+        except ValueError:
+            return False
+        now = time.monotonic()
+        cached = self._roles.get(uid)
+        if cached is not None and now - cached[0] < _ROLE_TTL:
+            return cached[1]
+        from hubbub.web.accounts import get_user
+
+        user = await asyncio.to_thread(get_user, self.repo.store, self.repo.workspace, uid)
+        host = user is not None and user.role in HOST_ROLES
+        self._roles[uid] = (now, host)
+        return host
+
+    def publish_approved(self, post: Post) -> None:
+        """An approved post goes live in every live room it names."""
+        for tag in post_tags(post):
+            hub = self._hubs.get(tag)
+            if hub is not None and not hub.room.is_hidden(post):
+                hub.broadcast(post)
+
     async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
         for hub in list(self._hubs.values()):
             await hub.stop()
         self._hubs.clear()

@@ -14,24 +14,33 @@ from pydantic import BaseModel, Field
 
 from hubbub.i18n import _
 from hubbub.web import compose
-from hubbub.web.deps import HOST_ROLES, current_user, require_host, room_tag
-from hubbub.web.rooms import RoomError, post_json
+from hubbub.web.deps import (
+    HOST_ROLES,
+    client_address,
+    current_user,
+    live_hub,
+    readable_room,
+    require_host,
+    room_tag,
+)
+from hubbub.web.rooms import GUEST_PREFIX, Room, RoomError, post_json
 
 router = APIRouter(prefix="/api")
 
 
 @router.get("/health")
 async def health(request: Request) -> dict[str, Any]:
-    pipeline = request.app.state.pipeline
-    sources = pipeline.health() if hasattr(pipeline, "health") else {}
-    return {"ok": True, "sources": sources}
+    from hubbub.web.health_view import health_view  # overall state only, unless signed in
+
+    return health_view(request)
 
 
 @router.get("/rooms/{tag}/posts")
 async def room_posts(request: Request, tag: str, limit: int = 50) -> list[dict[str, Any]]:
-    """Newest first; hidden authors and held posts left out."""
-    key = room_tag(tag)
-    hub = await request.app.state.hubs.get(key)
+    """Newest first; hidden authors and held posts left out. Public rooms for
+    everyone, private ones for signed-in users; any other tag is 404."""
+    room = readable_room(request, tag, current_user(request))
+    hub = await live_hub(request, room)
     repo = request.app.state.rooms
     posts = await asyncio.to_thread(repo.visible_posts, hub.room, max(1, min(limit, 500)))
     return [post_json(p, hub.room) for p in posts]
@@ -39,19 +48,46 @@ async def room_posts(request: Request, tag: str, limit: int = 50) -> list[dict[s
 
 @router.get("/rooms/{tag}/state")
 async def room_state(request: Request, tag: str) -> dict[str, Any]:
-    key = room_tag(tag)
-    hub = await request.app.state.hubs.get(key)
     user = current_user(request)
+    room = readable_room(request, tag, user)
+    hub = await live_hub(request, room)
     host = bool(user and user.role in HOST_ROLES)
-    data = hub.room.for_host() if host else hub.room.public()
-    data["me"] = {"name": user.name if user else None, "host": host}
+    data = hub.room.for_host() if host else hub.room.public_view()
+    data["me"] = {
+        "name": user.name if user else None,
+        "host": host,
+        # Guests and viewers post under the same rules (allow_guests, blocks, queue).
+        "member": host,
+    }
     data["pending_version"] = hub.pending_version if host else None
     return data
+
+
+class OpenIn(BaseModel):
+    public: bool = True
+
+
+@router.post("/rooms/{tag}/open")
+async def open_room(request: Request, tag: str, body: OpenIn) -> dict[str, Any]:
+    """A host opens a room: from now on it exists (public unless asked not to be)."""
+    require_host(request)
+    key = room_tag(tag)
+    room = await _open(request, key, public=body.public)
+    return room.for_host()
+
+
+async def _open(request: Request, key: str, *, public: bool = True) -> Room:
+    repo = request.app.state.rooms
+    await asyncio.to_thread(repo.ensure, key, public=public)
+    room = await request.app.state.hubs.refresh(key)
+    assert room is not None
+    return room
 
 
 class RoomSettingsIn(BaseModel):
     allow_guests: bool | None = None
     approval: bool | None = None
+    public: bool | None = None
 
 
 @router.post("/rooms/{tag}/settings")
@@ -60,10 +96,21 @@ async def update_settings(request: Request, tag: str, body: RoomSettingsIn) -> d
     key = room_tag(tag)
     repo = request.app.state.rooms
     await asyncio.to_thread(
-        repo.update, key, allow_guests=body.allow_guests, approval=body.approval
+        repo.update, key, allow_guests=body.allow_guests, approval=body.approval, public=body.public
     )
     room = await request.app.state.hubs.refresh(key)
+    assert room is not None
     return room.for_host()
+
+
+@router.post("/guests/close")
+async def close_guests(request: Request) -> dict[str, Any]:
+    """Stop guest (and viewer) posting in every room at once."""
+    require_host(request)
+    tags = await asyncio.to_thread(request.app.state.rooms.close_guests)
+    for key in tags:
+        await request.app.state.hubs.refresh(key)
+    return {"ok": True, "closed": tags}
 
 
 class PersonIn(BaseModel):
@@ -86,14 +133,14 @@ async def set_person(request: Request, tag: str, body: PersonIn) -> dict[str, An
     except RoomError as exc:
         raise HTTPException(422, str(exc)) from None
     room = await request.app.state.hubs.refresh(key)
+    assert room is not None
     return room.for_host()
 
 
 @router.get("/rooms/{tag}/pending")
 async def pending(request: Request, tag: str) -> list[dict[str, Any]]:
-    require_host(request)
-    key = room_tag(tag)
-    hub = await request.app.state.hubs.get(key)
+    user = require_host(request)
+    hub = await live_hub(request, readable_room(request, tag, user))
     posts = await asyncio.to_thread(request.app.state.rooms.pending, hub.room)
     return [post_json(p, hub.room) for p in posts]
 
@@ -107,13 +154,12 @@ class DecisionIn(BaseModel):
 @router.post("/rooms/{tag}/decide")
 async def decide(request: Request, tag: str, body: DecisionIn) -> dict[str, Any]:
     user = require_host(request)
-    key = room_tag(tag)
-    hub = await request.app.state.hubs.get(key)
+    hub = await live_hub(request, readable_room(request, tag, user))
     post = await asyncio.to_thread(
         request.app.state.rooms.decide, hub.room, body.network, body.id, body.approve, user.name
     )
     if post is not None:
-        hub.broadcast(post)
+        request.app.state.hubs.publish_approved(post)
     return {"ok": True, "published": post is not None}
 
 
@@ -125,35 +171,61 @@ class PostIn(BaseModel):
 
 @router.post("/rooms/{tag}/posts", status_code=201)
 async def write_post(request: Request, tag: str, body: PostIn) -> dict[str, Any]:
+    """Write into a room. Hosts (owners, agents) post into any room; guests
+    and viewers only where every room the post names takes guest posts, and
+    their posts wait in the approval queue wherever one of those rooms has it."""
     app = request.app
-    key = room_tag(tag)
-    hub = await app.state.hubs.get(key)
+    hubs = app.state.hubs
     user = current_user(request)
+    room = readable_room(request, tag, user)
+    key = room.tag
     text = body.text.strip()
     if not text:
         raise HTTPException(422, _("Write something first."))
-    if user is not None:
-        author_id, handle, display = f"web:user:{user.id}", user.name, user.name
-    else:
-        if not hub.room.allow_guests:
-            raise HTTPException(403, _("This room does not take posts from guests."))
-        name = compose.clean_name(body.name or "")
-        if not name:
-            raise HTTPException(422, _("Choose a name to post as a guest."))
-        author_id = "web:guest:" + request.state.session["sid"]
-        handle, display = name, name
-        client = request.client.host if request.client else "-"
-        if not app.state.guest_limiter.allow(f"{client}|{key}"):
-            raise HTTPException(429, _("Slow down: too many posts from guests at this address."))
-    if ("web", author_id) in hub.room.hidden:
-        raise HTTPException(403, _("You cannot post in this room."))
     final = compose.with_hashtag(text, key)
     if len(final) > compose.MAX_WEB_TEXT:
         raise HTTPException(422, _("Too long: at most 500 characters."))
+    member = user is not None and user.role in HOST_ROLES
+    if user is not None:
+        author_id, handle, display = f"web:user:{user.id}", user.name, user.name
+    else:
+        name = compose.clean_name(body.name or "")
+        author_id = GUEST_PREFIX + request.state.session["sid"]
+        handle = display = name
+    if not member:
+        address = client_address(request)
+        for t in compose.room_tags(final):
+            other = hubs.room(t)
+            if other is None or not other.public or not other.allow_guests:
+                if t == key:
+                    raise HTTPException(403, _("This room does not take posts from guests."))
+                raise HTTPException(403, _("#{tag} does not take posts from guests.").format(tag=t))
+            if other.blocks(author_id, address, display):
+                raise HTTPException(403, _("You cannot post in this room."))
+        if not display:
+            raise HTTPException(422, _("Choose a name to post as a guest."))
+        if not app.state.guest_limiter.allow(f"{address}|{key}"):
+            raise HTTPException(429, _("Slow down: too many posts from guests at this address."))
+        await asyncio.to_thread(app.state.rooms.note_guest, author_id, address, display)
+    elif ("web", author_id) in room.hidden:
+        raise HTTPException(403, _("You cannot post in this room."))
+    hub = await live_hub(request, room)
     reply_to = hub.last_own.get(author_id) if body.thread else None
     post = compose.web_post(
         text, key, author_id=author_id, handle=handle, display_name=display, reply_to=reply_to
     )
+    held = not member and hubs.needs_approval(post)
+    if held:
+        # Held before it is stored, so no reader sees it before a host decides.
+        for t in compose.room_tags(post.text):
+            other = hubs.room(t)
+            if other is not None and other.approval and other.id is not None:
+                await asyncio.to_thread(app.state.rooms.hold, other, post)
+                live = hubs.live(t)
+                if live is not None:
+                    live.pending_version += 1
     hub.last_own[author_id] = post.id
     await app.state.pipeline.submit(post)
-    return post_json(post, hub.room)
+    data = post_json(post, hub.room)
+    data["held"] = held
+    return data

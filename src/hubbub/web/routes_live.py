@@ -1,4 +1,9 @@
-"""WebSocket ``/api/rooms/{tag}/live``: one JSON object per new post."""
+"""WebSocket ``/api/rooms/{tag}/live``: one JSON object per new post.
+
+The handshake is refused with an HTTP answer, like the API's: 404 for a tag
+that is no room (or a private room and no signed-in user), 503 with
+``Retry-After`` when the limit on live rooms or readers is reached.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,25 @@ import asyncio
 import contextlib
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from starlette.responses import JSONResponse
 
-from hubbub.web.hub import FRAMES_EXTENSION, Client
-from hubbub.web.rooms import RoomError, normalise_tag
+from hubbub.tags import TagError, parse_tag
+from hubbub.web.deps import connection_user
+from hubbub.web.hub import FRAMES_EXTENSION, RETRY_AFTER, Client
+from hubbub.web.rooms import RoomsFull
 from hubbub.web.security import origin_allowed
 
 router = APIRouter()
+
+
+async def _refuse(websocket: WebSocket, status: int, detail: str) -> None:
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        headers = {"Retry-After": str(RETRY_AFTER)} if status == 503 else None
+        await websocket.send_denial_response(
+            JSONResponse({"detail": detail}, status_code=status, headers=headers)
+        )
+    else:  # a server without the denial extension: a close before accept (403)
+        await websocket.close(code=1013 if status == 503 else 1008)
 
 
 @router.websocket("/api/rooms/{tag}/live")
@@ -21,12 +39,27 @@ async def live(websocket: WebSocket, tag: str) -> None:
         # Closing before accept makes the server answer the handshake with 403.
         await websocket.close(code=1008)
         return
+    hubs = app.state.hubs
     try:
-        key = normalise_tag(tag)
-    except RoomError:
-        await websocket.close(code=1008)
+        room = hubs.room(parse_tag(tag))
+    except TagError:
+        room = None
+    if room is not None and not room.public:
+        user = await asyncio.to_thread(connection_user, websocket)
+        if user is None:
+            room = None
+    if room is None:
+        await _refuse(websocket, 404, "No such room.")
         return
-    hub = await app.state.hubs.get(key)
+    try:
+        hubs.check_reader()
+        hub = await hubs.get(room.tag)
+    except RoomsFull as exc:
+        await _refuse(websocket, 503, str(exc))
+        return
+    except KeyError:
+        await _refuse(websocket, 404, "No such room.")
+        return
     await websocket.accept()
     # Under ``hubbub serve`` posts are written to the socket by the hub
     # directly (see hub.py); the sender task then only closes the socket.

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from hubbub.web.deps import HOST_ROLES, current_user, room_tag
-from hubbub.web.rooms import configured_tags
+from hubbub.i18n import _
+from hubbub.web.deps import HOST_ROLES, current_user, require_host, room_tag
 
 router = APIRouter()
 
@@ -27,8 +27,9 @@ def _page(request: Request, name: str, status: int = 200, **context: object) -> 
 
 @router.get("/", response_class=HTMLResponse)
 async def home(request: Request) -> HTMLResponse:
-    app = request.app
-    tags = await asyncio.to_thread(configured_tags, app.state.store, app.state.settings.workspace)
+    signed_in = current_user(request) is not None
+    rooms = request.app.state.hubs.rooms.values()
+    tags = sorted(r.tag for r in rooms if r.public or signed_in)
     return _page(request, "index.html", rooms=tags)
 
 
@@ -40,14 +41,35 @@ async def open_room(request: Request, tag: str = "") -> Response:
 
 @router.get("/rooms/{tag}", response_class=HTMLResponse)
 async def room_page(request: Request, tag: str, projector: bool = False) -> HTMLResponse:
-    key = room_tag(tag)
-    return _page(request, "room.html", tag=key, projector=projector)
+    return _room(request, tag, projector)
 
 
 @router.get("/rooms/{tag}/projector", response_class=HTMLResponse)
 async def projector_page(request: Request, tag: str) -> HTMLResponse:
+    return _room(request, tag, True)
+
+
+def _room(request: Request, tag: str, projector: bool) -> HTMLResponse:
+    """The room, if the visitor may read it; a host sees a room nobody has
+    opened yet as a form to open it; everyone else gets 404."""
     key = room_tag(tag)
-    return _page(request, "room.html", tag=key, projector=True)
+    user = current_user(request)
+    room = request.app.state.hubs.room(key)
+    if room is not None and (room.public or user is not None):
+        return _page(request, "room.html", tag=key, projector=projector, room_public=room.public)
+    if room is None and user is not None and user.role in HOST_ROLES:
+        return _page(request, "room.html", status=404, tag=key, projector=False, closed=True)
+    raise HTTPException(404, _("No such room."))
+
+
+@router.post("/rooms/{tag}/open", include_in_schema=False)
+async def open_room_form(request: Request, tag: str, public: str = Form("")) -> Response:
+    """The host's form on an unopened room: open it, then show it."""
+    require_host(request)
+    key = room_tag(tag)
+    await asyncio.to_thread(request.app.state.rooms.ensure, key, public=bool(public))
+    await request.app.state.hubs.refresh(key)
+    return RedirectResponse(f"/rooms/{key}", status_code=303)
 
 
 def _safe_next(value: str) -> str:

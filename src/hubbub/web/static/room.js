@@ -20,7 +20,7 @@
   const list = $("posts");
 
   const state = {
-    room: { allow_guests: false, approval: false, roles: [], me: { name: null, host: false } },
+    room: { public: true, allow_guests: false, approval: false, roles: [], me: { name: null, host: false } },
     roles: new Map(),     // "network:handle" → host|guest
     shown: new Map(),     // post id → {post, el}
     crossposts: new Map(),// xkey → {el, at, networks:Set}
@@ -46,7 +46,7 @@
   }
 
   async function send(path, body) {
-    const res = await fetch(API + path, {
+    const res = await fetch(path.startsWith("/api/") ? path : API + path, {
       method: "POST",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": CSRF },
       body: JSON.stringify(body),
@@ -342,6 +342,7 @@
     Object.assign(state.room, room);
     state.roles = new Map((room.roles || []).map((r) => [r.network + ":" + r.handle, r.role]));
     if (IS_HOST) {
+      $("s-public").checked = room.public !== false;
       $("s-guests").checked = !!room.allow_guests;
       $("s-approval").checked = !!room.approval;
       const people = $("people");
@@ -454,11 +455,13 @@
   function setupCompose() {
     const box = $("compose");
     if (!box) return;
-    const member = !!(state.room.me && state.room.me.name);
-    const canPost = member || !!state.room.allow_guests;
+    // Hosts post anywhere; guests and viewers where the room takes guest posts.
+    const me = state.room.me || {};
+    const signedIn = !!me.name;
+    const canPost = !!me.host || (!!state.room.allow_guests && state.room.public !== false);
     box.hidden = !canPost;
-    $("c-name").hidden = member;
-    for (const n of box.querySelectorAll(".member-only")) n.hidden = !member;
+    $("c-name").hidden = signedIn;
+    for (const n of box.querySelectorAll(".member-only")) n.hidden = !signedIn;
   }
 
   async function post() {
@@ -466,10 +469,10 @@
     const msg = $("c-msg");
     msg.textContent = "";
     try {
-      await send("/posts", { text: text, name: $("c-name").value || null, thread: $("c-thread").checked });
+      const sent = await send("/posts", { text: text, name: $("c-name").value || null, thread: $("c-thread").checked });
       $("c-text").value = "";
       countCompose();
-      msg.textContent = T.sent;
+      msg.textContent = sent && sent.held ? T.held : T.sent;
     } catch (e) {
       msg.textContent = T.error + " " + String(e.message || e);
     }
@@ -545,6 +548,12 @@
     $("c-send").addEventListener("click", post);
     countCompose();
     if (IS_HOST) {
+      $("s-public").addEventListener("change", async (ev) => {
+        try { applyRoom(await send("/settings", { public: ev.target.checked })); } catch (e) { status(String(e.message || e)); }
+      });
+      $("close-guests").addEventListener("click", async () => {
+        try { await send("/api/guests/close", {}); await loadState(); status(T.guests_closed); } catch (e) { status(String(e.message || e)); }
+      });
       $("s-guests").addEventListener("change", async (ev) => {
         try { applyRoom(await send("/settings", { allow_guests: ev.target.checked })); } catch (e) { status(String(e.message || e)); }
       });
