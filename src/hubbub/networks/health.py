@@ -92,6 +92,9 @@ class HealthTracker:
     snapshot: HealthSnapshot = field(init=False)
     dirty: bool = field(default=True, init=False)
     _recent: deque[tuple[float, int]] = field(default_factory=deque, init=False)
+    # Sum of the counts in _recent, kept as they come and go: summing the
+    # window on every event was quadratic at firehose rates.
+    _in_window: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
         self.snapshot = HealthSnapshot(self.source, self.network, updated_at=self.clock.time())
@@ -133,14 +136,18 @@ class HealthTracker:
             return
         now = self.clock.monotonic()
         self._recent.append((now, posts))
-        while self._recent and self._recent[0][0] < now - RATE_WINDOW:
-            self._recent.popleft()
+        self._in_window += posts
+        self._trim(now)
         snap = self.snapshot
         snap.posts += posts
         snap.last_event_at = self.clock.time()
-        snap.posts_per_minute = sum(n for _, n in self._recent) * 60.0 / RATE_WINDOW
+        snap.posts_per_minute = self._in_window * 60.0 / RATE_WINDOW
         snap.updated_at = snap.last_event_at
         self.dirty = True
+
+    def _trim(self, now: float) -> None:
+        while self._recent and self._recent[0][0] < now - RATE_WINDOW:
+            self._in_window -= self._recent.popleft()[1]
 
     def gap_found(self) -> None:
         self.snapshot.gaps_found += 1
@@ -161,9 +168,8 @@ class HealthTracker:
         self.dirty = False
         # Refresh the per-minute rate so a quiet source decays to 0.
         now = self.clock.monotonic()
-        while self._recent and self._recent[0][0] < now - RATE_WINDOW:
-            self._recent.popleft()
-        self.snapshot.posts_per_minute = sum(n for _, n in self._recent) * 60.0 / RATE_WINDOW
+        self._trim(now)
+        self.snapshot.posts_per_minute = self._in_window * 60.0 / RATE_WINDOW
         return HealthSnapshot.from_json(self.snapshot.as_json())
 
 
