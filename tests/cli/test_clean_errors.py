@@ -169,7 +169,7 @@ def test_existing_database_keeps_its_mode(tmp_path: Path) -> None:
 def test_an_oversized_line_is_reported_with_file_and_line(tmp_path: Path) -> None:
     pages = PageWriter()
     path = tmp_path / "pages.jsonl"
-    pages.write(path, range(3))
+    pages.write(path, [0, 100, 200])
     lines = path.read_bytes().splitlines()
     huge = orjson.dumps({"data": [{"id": "1", "text": "x" * (2 * 1024 * 1024)}]})
     path.write_bytes(b"\n".join([lines[0], huge, lines[1], lines[2]]) + b"\n")

@@ -12,15 +12,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
 import orjson
 import pytest
 import sqlalchemy as sa
 
-from hubbub.store.engine import create_engine, resolve_db_url
+from hubbub.store.engine import MIGRATION_LOCK_KEY, create_engine, resolve_db_url
 from tests.cli.twarc2_pages import POSTS_PER_PAGE, PageWriter
 from tests.conftest import PG_ADMIN_URL
 
@@ -29,7 +31,10 @@ pytestmark = pytest.mark.slow
 RUNS = 5
 PROCESSES = 4
 PAGES_PER_FILE = 8  # 800 posts a file
-OVERLAP_STEP = 3  # file i starts 3 pages after file i-1: most pages are in 2-3 files
+# File i starts STEP posts after file i-1, so most posts are in 2-3 files. A
+# step of whole pages makes files share identical pages (one raw payload,
+# stored once); a step of 250 puts the same posts in different pages.
+STEPS = (300, 250)
 
 
 @pytest.fixture(scope="module")
@@ -70,9 +75,73 @@ def _start_import(db: str, path: Path) -> subprocess.Popen:
     )
 
 
-def _run_together(db: str, files: list[Path]) -> list[dict]:
+@contextmanager
+def _pg_gate(db: str, lock_sql: str, waiting_sql: str) -> Iterator[Callable[[list], None]]:
+    """Hold a PostgreSQL lock; ``release(processes)`` waits until every process
+    is blocked on it, then lets them all go at the same moment, so their
+    transactions really overlap (process start-up alone staggers them by
+    seconds on a busy machine)."""
+    engine = sa.create_engine(resolve_db_url(db), isolation_level="AUTOCOMMIT")
+    holder = engine.connect()
+    holder.exec_driver_sql("BEGIN")
+    holder.exec_driver_sql(lock_sql)
+
+    def release(processes: list[subprocess.Popen]) -> None:
+        deadline = time.monotonic() + 240
+        with engine.connect() as watcher:
+            while watcher.exec_driver_sql(waiting_sql).scalar_one() < len(processes):
+                assert all(p.poll() is None for p in processes), "an import ended early"
+                assert time.monotonic() < deadline, "imports never reached the gate"
+                time.sleep(0.05)
+        holder.exec_driver_sql("COMMIT")
+
+    try:
+        yield release
+    finally:
+        holder.close()
+        engine.dispose()
+
+
+# Locks that sessions of this database wait for (pg_locks covers the whole server).
+_WAITING = (
+    "SELECT count(*) FROM pg_locks WHERE NOT granted"
+    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+)
+
+
+def _ingest_gate(db: str) -> AbstractContextManager[Callable[[list], None] | None]:
+    """Imports into an existing PostgreSQL database start their first batch
+    together: the gate blocks their first write to raw_payloads."""
+    if "://" not in db:
+        return nullcontext(None)
+    return _pg_gate(
+        db,
+        "LOCK TABLE raw_payloads IN EXCLUSIVE MODE",
+        _WAITING + " AND relation = 'raw_payloads'::regclass",
+    )
+
+
+def _creation_gate(db: str) -> AbstractContextManager[Callable[[list], None] | None]:
+    """Processes opening a new PostgreSQL database reach the schema lock together."""
+    if "://" not in db:
+        return nullcontext(None)
+    return _pg_gate(
+        db,
+        f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})",
+        _WAITING + " AND locktype = 'advisory'",
+    )
+
+
+def _run_together(
+    db: str,
+    files: list[Path],
+    gate: AbstractContextManager[Callable[[list], None] | None],
+) -> list[dict]:
     """Start one import per file at once; every one must succeed."""
-    processes = [_start_import(db, path) for path in files]
+    with gate as release:
+        processes = [_start_import(db, path) for path in files]
+        if release is not None:
+            release(processes)
     reports = []
     for process, path in zip(processes, files, strict=True):
         out, err = process.communicate(timeout=300)
@@ -105,19 +174,24 @@ def test_four_importers_of_overlapping_files_store_every_post_once(
     for run in range(RUNS):
         # Each run overlaps the previous one too, so runs after the first
         # merge into stored rows while the other processes do the same.
-        first = run * PROCESSES * OVERLAP_STEP
+        step = STEPS[run % 2]
+        first = run * 1000
         files = []
         for i in range(PROCESSES):
-            span = range(first + i * OVERLAP_STEP, first + i * OVERLAP_STEP + PAGES_PER_FILE)
+            starts = [first + i * step + k * POSTS_PER_PAGE for k in range(PAGES_PER_FILE)]
             path = tmp_path / f"run{run}-part{i}.jsonl"
-            expected.update(pages.write(path, span))
-            all_pages.update(span)
+            expected.update(pages.write(path, starts))
+            all_pages.update(starts)
             files.append(path)
-        reports = _run_together(db, files)
+        # Run 0 creates the database (the schema lock lines the processes
+        # up); later runs are gated so that their first batches collide.
+        gate = _ingest_gate(db) if run else nullcontext(None)
+        reports = _run_together(db, files, gate)
         ids, raws, links = _stored(db)
         assert len(ids) == len(set(ids)), f"run {run}: a post is stored twice"
         assert set(ids) == expected, f"run {run}: {len(expected - set(ids))} posts lost"
-        assert raws == len(all_pages) and links == len(expected)
+        # One payload per distinct page, linked to each of its 100 posts.
+        assert raws == len(all_pages) and links == len(all_pages) * POSTS_PER_PAGE
         assert all(r["rejected"] == 0 for r in reports)
         # Each post was counted as imported by exactly one process, once.
         imported += sum(r["imported"] for r in reports)
@@ -134,9 +208,9 @@ def test_two_processes_creating_a_new_database_both_store(
         expected: set[str] = set()
         for i in range(2):
             path = tmp_path / f"create{run}-{i}.jsonl"
-            expected.update(pages.write(path, range(i, i + 2)))
+            expected.update(pages.write(path, [i * 100, i * 100 + 100]))
             files.append(path)
-        reports = _run_together(db, files)
+        reports = _run_together(db, files, _creation_gate(db))
         ids, _raws, _links = _stored(db)
         assert sorted(ids) == sorted(expected), f"run {run}"
         assert sum(r["imported"] for r in reports) == len(expected)

@@ -11,7 +11,7 @@ committed: the files live in the test's temporary folder.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +53,10 @@ def _templates() -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
 
 
 class PageWriter:
-    """Writes pages of generated posts; post ``n`` always has the same id and
-    the same page bytes, so overlapping files share identical pages."""
+    """Writes pages of generated posts. Post ``n`` always has the same id and
+    content, and a page is named by its first post: two files with a page
+    starting at the same post share identical bytes (one raw payload); pages
+    starting elsewhere hold some of the same posts in different payloads."""
 
     def __init__(self) -> None:
         self.tweets, self.users = _templates()
@@ -63,11 +65,11 @@ class PageWriter:
     def post_id(n: int) -> str:
         return str(FIRST_ID + n)
 
-    def page(self, number: int) -> bytes:
-        """Page ``number`` holds posts ``number*100`` … ``number*100 + 99``."""
+    def page(self, first: int) -> bytes:
+        """The page of posts ``first`` … ``first + 99``."""
         data = []
         authors: dict[str, dict[str, Any]] = {}
-        for n in range(number * POSTS_PER_PAGE, (number + 1) * POSTS_PER_PAGE):
+        for n in range(first, first + POSTS_PER_PAGE):
             tweet = copy.deepcopy(self.tweets[n % len(self.tweets)])
             post_id = self.post_id(n)
             tweet.update(id=post_id, conversation_id=post_id, edit_history_tweet_ids=[post_id])
@@ -87,12 +89,15 @@ class PageWriter:
         }
         return orjson.dumps(page)
 
-    def write(self, path: Path, pages: range) -> list[str]:
-        """Write ``pages`` to ``path``; return the post ids they hold."""
+    def write(self, path: Path, starts: Iterable[int]) -> list[str]:
+        """Write the pages starting at each post of ``starts`` to ``path``;
+        return the post ids they hold."""
+        ids: list[str] = []
         with path.open("wb") as out:
-            for number in pages:
-                out.write(self.page(number) + b"\n")
-        return [self.post_id(n) for p in pages for n in _posts_of(p)]
+            for first in starts:
+                out.write(self.page(first) + b"\n")
+                ids.extend(self.post_id(n) for n in range(first, first + POSTS_PER_PAGE))
+        return ids
 
     def write_to_size(self, path: Path, size: int) -> int:
         """Write pages until the file holds at least ``size`` bytes; return
@@ -101,12 +106,8 @@ class PageWriter:
         pages = 0
         with path.open("wb") as out:
             while written < size:
-                line = self.page(pages) + b"\n"
+                line = self.page(pages * POSTS_PER_PAGE) + b"\n"
                 out.write(line)
                 written += len(line)
                 pages += 1
         return pages * POSTS_PER_PAGE
-
-
-def _posts_of(page: int) -> Iterator[int]:
-    return iter(range(page * POSTS_PER_PAGE, (page + 1) * POSTS_PER_PAGE))

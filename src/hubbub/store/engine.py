@@ -25,7 +25,7 @@ DEFAULT_DB = "./hubbub.db"
 # giving up (a batch of an import holds it for about a second on a busy machine).
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Key of PostgreSQL's advisory lock for schema changes (any constant unique to Hubbub).
-_MIGRATION_LOCK = 0x4855_4242_5542  # "HUBBUB"
+MIGRATION_LOCK_KEY = 0x4855_4242_5542  # "HUBBUB"
 
 
 class StoreError(RuntimeError):
@@ -132,6 +132,6 @@ def migrate(engine: sa.Engine) -> None:
             # here (busy timeout) until the first has committed the schema.
             connection.exec_driver_sql("BEGIN EXCLUSIVE")
         else:
-            connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATION_LOCK)))
+            connection.execute(sa.select(sa.func.pg_advisory_xact_lock(MIGRATION_LOCK_KEY)))
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

@@ -15,6 +15,7 @@ processes doing that at once must neither fail nor lose a row:
 
 from __future__ import annotations
 
+import logging
 import random
 import sqlite3
 import time
@@ -25,6 +26,7 @@ from typing import TypeVar
 import sqlalchemy as sa
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 ATTEMPTS = 10
 # PostgreSQL SQLSTATEs that mean "another transaction got there first; retry".
@@ -68,6 +70,7 @@ def run_write(engine: sa.Engine, work: Callable[[sa.Connection], T]) -> T:
         except (sa.exc.IntegrityError, sa.exc.OperationalError) as exc:
             if attempt == ATTEMPTS - 1 or not is_retryable(exc):
                 raise
+            log.info("write conflicted with another writer, running it again: %s", exc.orig)
         # Jittered back-off so the writers that collided do not collide again.
         time.sleep(random.uniform(0, min(1.0, 0.02 * 2**attempt)))
     raise AssertionError("unreachable")
