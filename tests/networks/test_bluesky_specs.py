@@ -147,3 +147,16 @@ async def test_search_sources_share_one_session_across_restarts() -> None:
         assert server.creates == 1
         assert server.refreshes >= 2
         assert b"refreshJwt" in kept["sky"] and PASSWORD.encode() not in kept["sky"]
+
+
+def test_a_connected_account_turns_on_the_filtered_firehose(store: Store) -> None:
+    from datetime import UTC, datetime
+
+    from hubbub.sources.bluesky import auto_specs
+    from hubbub.store.network_accounts import AccountInfo
+
+    assert auto_specs(store, "default", []) == []
+    sky = AccountInfo("sky", "bluesky", None, datetime.now(UTC), None, None)
+    assert auto_specs(store, "default", [sky]) == ["bluesky:jetstream"]
+    src = network_source_from_spec("bluesky:jetstream", env())
+    assert isinstance(src, JetstreamSource) and src.keep is not None  # filtered, not ?all=1

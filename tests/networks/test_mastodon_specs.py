@@ -111,3 +111,33 @@ def test_account_check_command(tmp_path: Path) -> None:
         assert "Traceback" not in bad.output  # type: ignore[attr-defined]
         for _path, query, _headers in server.requests:
             assert TOKEN not in query
+
+
+def test_auto_specs_follow_room_and_query_hashtags_on_each_account_server(store: Store) -> None:
+    from datetime import UTC, datetime
+
+    from hubbub.listen.saved import add_query
+    from hubbub.sources.mastodon import auto_specs
+    from hubbub.store.network_accounts import AccountInfo
+    from hubbub.web.rooms import RoomRepo
+
+    RoomRepo(store, "default").ensure("OurChat", public=True)
+    RoomRepo(store, "default").ensure("backstage", public=False)
+    add_query(store, "brand", "(#Hubbub OR launch) -#spam")
+    now = datetime.now(UTC)
+    accounts = [
+        AccountInfo("toot", "mastodon", "https://mastodon.social", now, None, None),
+        AccountInfo("local", "mastodon", "http://127.0.0.1:8081", now, None, None),
+    ]
+    specs = auto_specs(store, "default", accounts)
+    assert sorted(specs) == sorted(
+        f"mastodon:tag:{tag}@{server}?account={name}"
+        for name, server in (
+            ("toot", "https://mastodon.social"),
+            ("local", "http://127.0.0.1:8081"),
+        )
+        for tag in ("hubbub", "ourchat")
+    )
+    for spec in specs:  # each one builds, and the account's token goes with it
+        src = network_source_from_spec(spec, env_with(spec.split("@")[1].split("?")[0]))
+        assert isinstance(src, MastodonSource) and src.clients[0].has_token

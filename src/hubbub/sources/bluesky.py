@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -68,6 +68,8 @@ from hubbub.post import Deletion, Post
 from hubbub.sources.base import RawItem, Source, describe_error
 from hubbub.sources.bluesky_follow import FollowFilter
 from hubbub.sources.network_specs import NetworkSpec
+from hubbub.store import Store
+from hubbub.store.network_accounts import AccountInfo
 
 log = logging.getLogger(__name__)
 
@@ -440,3 +442,10 @@ def _keep_session(env: SourceEnv, account: str, session: Session) -> None:
         env.save_session(account, orjson.dumps(session.as_json()))
     except Exception as exc:  # noqa: BLE001 - keeping it is an optimisation, never a failure
         log.warning("bluesky account %s: session not kept (%s)", account, describe_error(exc))
+
+
+def auto_specs(store: Store, workspace: str, accounts: Sequence[AccountInfo]) -> list[str]:
+    """What a connected Bluesky account turns on: the firehose, filtered to
+    the workspace's saved queries and public rooms. (Jetstream itself needs
+    no login; the account is the operator's consent to dial out.)"""
+    return ["bluesky:jetstream"] if accounts else []

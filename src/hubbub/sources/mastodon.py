@@ -36,7 +36,7 @@ import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -69,8 +69,13 @@ from hubbub.networks.mastodon_streaming import (
     ws_events,
 )
 from hubbub.networks.stall import Stalled, next_within
+from hubbub.query import ast
+from hubbub.query.parser import parse
+from hubbub.query.tokens import fold
 from hubbub.sources.base import RawItem, Source, describe_error
 from hubbub.sources.network_specs import NetworkSpec
+from hubbub.store import Store
+from hubbub.store.network_accounts import AccountInfo
 
 log = logging.getLogger(__name__)
 
@@ -560,3 +565,48 @@ def source_from_spec(spec: NetworkSpec, env: SourceEnv) -> Source:
         ws_silence_seconds=env.limit("mastodon_ws_silence_seconds", 300.0),
         rewind=env.limit("mastodon_rewind_seconds", REWIND_SECONDS),
     )
+
+
+AUTO_TAG_LIMIT = 20  # hashtags followed per server without naming sources (one stream each)
+
+
+def auto_specs(store: Store, workspace: str, accounts: Sequence[AccountInfo]) -> list[str]:
+    """What a connected Mastodon account turns on: on its server, the
+    hashtags of the workspace's public rooms and the hashtags its active
+    saved queries ask for (Mastodon streams hashtags, not keywords), each
+    streamed with the account's token. Read when the runtime starts."""
+    from hubbub.runtime import workspace_follows
+
+    follows = workspace_follows(store, workspace)
+    tags = {fold(tag.lstrip("#")) for tag in follows.hashtags}
+    for _name, text in follows.queries:
+        try:
+            tags |= wanted_hashtags(parse(text))
+        except ValueError:
+            continue  # a saved query that no longer parses follows nothing
+    chosen = sorted(tag for tag in tags if tag and all(ch.isalnum() or ch == "_" for ch in tag))
+    if len(chosen) > AUTO_TAG_LIMIT:
+        log.warning(
+            "mastodon: following the first %d of %d hashtags; name sources for the rest",
+            AUTO_TAG_LIMIT,
+            len(chosen),
+        )
+        chosen = chosen[:AUTO_TAG_LIMIT]
+    return [
+        f"mastodon:tag:{tag}@{account.server}?account={account.name}"
+        for account in accounts
+        if account.server
+        for tag in chosen
+    ]
+
+
+def wanted_hashtags(node: ast.Node) -> set[str]:
+    """Hashtags a query asks for (not those it excludes with ``-``)."""
+    if isinstance(node, ast.Hashtag):
+        return {node.tag}
+    if isinstance(node, ast.And | ast.Or):
+        out: set[str] = set()
+        for child in node.children:
+            out |= wanted_hashtags(child)
+        return out
+    return set()
