@@ -41,7 +41,9 @@ def _intent(
 ) -> Intent:
     # Order matters: a complaint phrased as a question ("why is my order late?")
     # is a complaint; a recommendation request phrased as a question is a lead.
-    if complaint >= threshold and positive < 0.5 and rules.service_signal(p):
+    # The complaint decision is the learned model's alone (calibrated probability
+    # against the threshold chosen on its training data; see train.py).
+    if complaint >= threshold:
         return "complaint"
     if rules.lead_signal(p):
         return "lead"

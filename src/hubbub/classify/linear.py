@@ -29,7 +29,9 @@ class LinearModels:
     # The complaint head also reads the sentiment probabilities (stacked), weights in this order.
     complaint_stack: np.ndarray  # float32 [3]
     offensive_threshold: float
-    complaint_threshold: float
+    complaint_threshold: float  # on the calibrated complaint probability
+    # Platt scaling of the complaint score: P(complaint) = sigmoid(a * score + b).
+    complaint_platt: tuple[float, float]
     lexicon: Lexicon
 
     def column(self, name: str) -> int:
@@ -51,6 +53,8 @@ def load_models() -> LinearModels:
         heads = tuple(str(h) for h in npz["heads"])
         stack = npz["complaint_stack"].astype(np.float32)
         thresholds = npz["thresholds"].astype(np.float64)
+        # Artifacts from before calibration have none: the identity.
+        platt = npz["complaint_platt"] if "complaint_platt" in npz.files else np.array([1.0, 0.0])
     with folder.joinpath("lexicon.json.gz").open("rb") as fh:
         valence = json.loads(gzip.decompress(fh.read()))
     if weights.shape != (N_FEATURES, len(heads)) or idf.shape != (N_HASHED,):
@@ -63,6 +67,7 @@ def load_models() -> LinearModels:
         complaint_stack=stack,
         offensive_threshold=float(thresholds[0]),
         complaint_threshold=float(thresholds[1]),
+        complaint_platt=(float(platt[0]), float(platt[1])),
         lexicon=Lexicon(valence),
     )
 
@@ -102,7 +107,7 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True, slots=True)
 class Scores:
     sentiment: np.ndarray  # [n, 3] probabilities negative/neutral/positive
-    complaint: np.ndarray  # [n] probability
+    complaint: np.ndarray  # [n] calibrated probability
     offensive: np.ndarray  # [n] probability
 
 
@@ -111,6 +116,8 @@ def score_texts(texts: list[str], models: LinearModels | None = None) -> Scores:
     rows = featurise(texts, models.idf, models.lexicon)
     z = decision(rows, models)
     sentiment = ovr_proba(z[:, [models.column(f"sentiment_{s}") for s in SENTIMENT_LABELS]])
-    complaint = sigmoid(z[:, models.column("complaint")] + sentiment @ models.complaint_stack)
+    a, b = models.complaint_platt
+    score = z[:, models.column("complaint")] + sentiment @ models.complaint_stack
+    complaint = sigmoid(a * score + b)
     offensive = sigmoid(z[:, models.column("offensive")])
     return Scores(sentiment=sentiment, complaint=complaint, offensive=offensive)

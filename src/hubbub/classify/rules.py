@@ -64,30 +64,6 @@ def question_score(p: Prepared) -> float:
     return min(score, 1.0)
 
 
-# --- complaint context ---------------------------------------------------------
-# The complaint model learnt from posts addressed to brands, so in a general
-# stream it also fires on angry opinion (politics, sport). A complaint is about
-# being a customer or user: it needs a word about an order, a service, a product,
-# an account or waiting. (Added after the first evaluation run; see docs.)
-_SERVICE = re.compile(
-    _WORD_START
-    + r"(?:order(?:ed|s)?|deliver(?:y|ed|ing)?|shipping|shipment|parcel|package|refund(?:ed|s)?|"
-    r"return(?:ed)?|replace(?:d|ment)?|repair(?:ed)?|cancel(?:led|ed|lation)?|charged?|bill(?:ed|ing)?|"
-    r"invoice|payment|paid|subscription|account|app|website|site|login|password|connection|internet|"
-    r"wifi|network|signal|installation|install(?:ed)?|customer|service|services|support|helpline|"
-    r"complaint|complain(?:ed)?|response|respond(?:ed)?|reply|replied|update|waiting|waited|hold|"
-    r"queue|still no|never (?:arrived|came|received)|not (?:working|received|delivered|arrived)|"
-    r"(?:doesn'?t|does not|won'?t|will not|didn'?t|did not) work|broken|faulty|defective|product|"
-    r"store|shop|staff|manager|flight|delayed?|cancelled|bag(?:gage)?|luggage|train|bus|booking|"
-    r"reservation|ticket|warranty|phone|laptop|device|fiber|fibre|broadband|plan|price|fee|fees|"
-    r"overcharged|scam(?:med)?|rip ?off|robotic|third class|worst)\b"
-)
-
-
-def service_signal(p: Prepared) -> bool:
-    return bool(_SERVICE.search(p.body))
-
-
 # --- lead: intent to buy, or asking for a recommendation -----------------------
 _LEAD = re.compile(
     _WORD_START
