@@ -85,6 +85,15 @@ def texts(client: httpx.Client, tag: str) -> list[str]:
     return [p["text"] for p in r.json()]
 
 
+def wait_until(check, what: str, timeout: float = 15.0):  # noqa: ANN001, ANN201
+    """Poll ``check`` until it returns something true (the server is asynchronous)."""
+    deadline = time.monotonic() + timeout
+    while not (result := check()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+    return result
+
+
 def guest_post(client: httpx.Client, token: str, tag: str, text: str, name: str = "Gus"):
     return client.post(
         f"/api/rooms/{tag}/posts",
@@ -147,6 +156,7 @@ def host(server: Server) -> Iterator[tuple[httpx.Client, str]]:
 # -- case 1: rooms are not created by URLs; limits; eviction --------------------
 
 
+@pytest.mark.slow  # 1,005 requests
 def test_unknown_rooms_create_nothing_and_never_block_a_known_room(tmp_path) -> None:
     srv = start_server(tmp_path, rooms=("fed",), max_live_rooms=3)
     hubs = srv.app.state.hubs  # type: ignore[attr-defined]
@@ -306,7 +316,7 @@ def test_guest_cannot_reach_a_closed_room_through_an_open_one(server: Server, ta
         r = guest_post(guest, token, closed, "straight in")
         assert r.status_code == 403
         assert guest_post(guest, token, tag, "a fair post").status_code == 201
-        time.sleep(0.3)
+        wait_until(lambda: any("a fair post" in t for t in texts(guest, tag)), "the fair post")
         assert not any("sneaking" in t for t in texts(guest, closed))
         assert not any("sneaking" in t for t in texts(guest, tag))
 
@@ -358,10 +368,13 @@ def test_a_network_post_naming_a_queued_room_waits_everywhere(
     configure(server, queued, approval=True)
     post = multi_tag_post((tag, queued), "from the network")
     server.submit(post)
-    time.sleep(0.3)
+    client, token = host
+    wait_until(
+        lambda: post.id in [p["id"] for p in client.get(f"/api/rooms/{queued}/pending").json()],
+        "the post in the queue",
+    )
     with http_client(server) as anon:
         assert not any("from the network" in t for t in texts(anon, tag))
-    client, token = host
     r = client.post(
         f"/api/rooms/{queued}/decide",
         json={"network": "x", "id": post.id, "approve": True},
@@ -473,10 +486,11 @@ def test_a_viewer_posts_only_where_guests_may_and_waits_in_the_queue(
         headers={"X-CSRF-Token": host_token},
     )
     assert r.status_code == 201 and r.json()["held"] is False
-    time.sleep(0.3)
     with http_client(server) as anon:
-        shown = texts(anon, tag)
-    assert any("host speaks" in t for t in shown)
+        shown = wait_until(
+            lambda: (got := texts(anon, tag)) and any("host speaks" in t for t in got) and got,
+            "the host's post",
+        )
     assert not any("viewer waits" in t for t in shown)
     pending = client.get(f"/api/rooms/{tag}/pending").json()
     assert any("viewer waits" in p["text"] for p in pending)

@@ -76,17 +76,4 @@ room_approvals = sa.Table(
     sa.Index("ix_room_approvals_status", "room_id", "status"),
 )
 
-# The last address and name each web guest (one per session cookie) posted
-# with: what a host's block of that guest extends to. Added by migration 0005.
-web_guests = sa.Table(
-    "web_guests",
-    metadata,
-    sa.Column("workspace_id", BigId, sa.ForeignKey("workspaces.id"), primary_key=True),
-    sa.Column("author_id", sa.Text, primary_key=True),  # web:guest:<session id>
-    sa.Column("address", sa.Text),
-    sa.Column("name", sa.Text),
-    sa.Column("last_seen", UTCDateTime, nullable=False),
-)
-
 WEB_TABLES = ("users", "rooms", "room_people", "room_approvals")  # migration 0002
-ROOM_ACCESS_TABLES = ("web_guests",)  # migration 0005

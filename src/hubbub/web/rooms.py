@@ -29,7 +29,8 @@ from hubbub.post import Post, rfc3339
 from hubbub.query.ast import Hashtag
 from hubbub.query.tokens import fold
 from hubbub.store import Store
-from hubbub.store.web_schema import room_approvals, room_people, rooms, web_guests
+from hubbub.store.room_access_schema import web_guests
+from hubbub.store.web_schema import room_approvals, room_people, rooms
 from hubbub.tags import TagError, parse_tag
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ Create Date: 2026-11-30
 import sqlalchemy as sa
 from alembic import op
 
-from hubbub.store import web_schema  # registers the web tables on the shared metadata
+from hubbub.store import room_access_schema  # registers web_guests on the shared metadata
 from hubbub.store.schema import metadata
 
 revision = "0005"
@@ -38,14 +38,14 @@ def upgrade() -> None:
         if column.name not in {c["name"] for c in inspector.get_columns(table)}:
             op.add_column(table, column)
     metadata.create_all(
-        bind, tables=[metadata.tables[name] for name in web_schema.ROOM_ACCESS_TABLES]
+        bind, tables=[metadata.tables[name] for name in room_access_schema.ROOM_ACCESS_TABLES]
     )
 
 
 def downgrade() -> None:
     bind = op.get_bind()
     metadata.drop_all(
-        bind, tables=[metadata.tables[name] for name in web_schema.ROOM_ACCESS_TABLES]
+        bind, tables=[metadata.tables[name] for name in room_access_schema.ROOM_ACCESS_TABLES]
     )
     for table, make in reversed(_COLUMNS):
         with op.batch_alter_table(table) as batch:
