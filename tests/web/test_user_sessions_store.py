@@ -89,3 +89,14 @@ def test_names_and_passwords_no_account_can_have_are_refused_cleanly(store) -> N
         with pytest.raises(AccountError):
             create_user(store, "default", name, password)
     assert authenticate(store, "default", "dan", "correct horse battery") is not None
+
+
+def test_abandoned_sessions_do_not_pile_up(store) -> None:  # noqa: ANN001
+    ann = create_user(store, "default", "ann", "correct horse battery")
+    bob = create_user(store, "default", "bob", "correct horse battery")
+    for _ in range(3):  # bob's browsers, never seen again
+        start_session(store, "default", bob.id, now=T0, policy=POLICY)
+    start_session(store, "default", ann.id, now=T0 + timedelta(hours=13), policy=POLICY)
+    with store.engine.connect() as conn:
+        owners = [r.user_id for r in conn.execute(user_sessions.select())]
+    assert owners == [ann.id]

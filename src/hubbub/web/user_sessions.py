@@ -76,11 +76,11 @@ def start_session(
     ws = store.workspace_id(workspace)
     token = secrets.token_urlsafe(32)
     with store.engine.begin() as conn:
-        # Forget this user's sessions that have ended on their own, so the
-        # table does not grow with every sign-in.
+        # Forget sessions that have ended on their own (anyone's: a browser
+        # that never comes back would otherwise leave its row for good), so
+        # the table holds live sessions only, give or take.
         conn.execute(
             user_sessions.delete().where(
-                user_sessions.c.user_id == user_id,
                 sa.or_(
                     user_sessions.c.expires_at <= now,
                     user_sessions.c.last_seen_at <= now - policy.idle,
