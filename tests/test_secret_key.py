@@ -104,3 +104,21 @@ def test_serve_names_an_unusable_key_file_in_one_line(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert str(missing) in result.stderr
+
+
+def test_processes_starting_at_once_agree_on_one_key(tmp_path: Path) -> None:
+    db = tmp_path / "hubbub.db"
+    code = (
+        "import sys; from hubbub.settings import Settings; "
+        "print(Settings(db=sys.argv[1]).resolved_secret())"
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(db)], env=CLEAN_ENV, stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(4)
+    ]
+    keys = {p.communicate(timeout=60)[0].strip() for p in procs}
+    assert len(keys) == 1
+    assert (tmp_path / "hubbub.db.secret").read_text().strip() in keys
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hubbub.db.secret"]
