@@ -238,3 +238,29 @@ async def test_only_posts_that_match_are_kept(store: Store) -> None:
 def test_bad_instance_url_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="not a WebSocket URL"):
         JetstreamSource(("http://example.org",))
+
+
+async def test_a_server_that_only_replays_is_backed_off() -> None:
+    """Reconnecting at once is for connections that brought something new: a
+    server that resends the same events and falls silent must not be hammered."""
+    clock = FakeClock(scale=0.01)
+    log = events(5)[-5:]  # five posts within a second: every resume replays them all
+    async with JetstreamServer(log) as server:
+        src = source(server.url, clock)
+        src.resume_from(str(first_time(log) + src.rewind_us))
+
+        async def drain() -> None:
+            async for _item in src:
+                pass
+
+        task = asyncio.create_task(drain())
+        try:
+            async with asyncio.timeout(20):
+                while len(server.connections) < 4:
+                    await asyncio.sleep(0.02)
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        assert src.fresh == 5 and src.duplicates >= 10
+        # The first stall (after 5 new events) reconnects at once; replays back off 1 s, 2 s.
+        assert clock.sleeps[:2] == [POLICY.network.delay(1), POLICY.network.delay(2)]

@@ -127,6 +127,7 @@ class JetstreamSource:
         self.stall_seconds = stall_seconds
         self.cursor: int | None = None  # largest time_us processed
         self.duplicates = 0  # events dropped as repeats
+        self.fresh = 0  # events not seen before (kept or not)
         self.bad_messages = 0  # messages that were not events (each forced a reconnect)
         self.connections = 0
         self.delays: list[float] = []  # backoff delays slept, in order (for health and tests)
@@ -160,12 +161,11 @@ class JetstreamSource:
                 continue
             self.connections += 1
             await self._refresh_follows()
-            reconnect.connected()
             self.health.connected()
             replaying = self.cursor is not None
             if replaying and self.connections > 1:
                 self.health.gap_found()
-            progressed = False
+            fresh_before = self.fresh
             reason = "closed by the server"
             try:
                 messages = aiter(ws)
@@ -179,7 +179,8 @@ class JetstreamSource:
                             self.health.gap_backfilled()  # the replay overlaps: no hole
                     await self._refresh_follows()
                     item = self._process(event, message)
-                    progressed = True
+                    if reconnect.failures and self.fresh > fresh_before:
+                        reconnect.connected()  # it works: failure counts start again
                     if item is not None:
                         yield item
             except StopAsyncIteration:
@@ -197,7 +198,9 @@ class JetstreamSource:
                 # Dropped, never closed politely: a close handshake would wait
                 # behind the messages still queued on a connection we distrust.
                 ws.transport.abort()
-            if progressed:
+            # Only new events count as a connection that worked: a server that
+            # replays the same few events and drops us again must back off.
+            if self.fresh > fresh_before:
                 delay = reconnect.dropped()
                 self.health.reconnecting(0, delay, reason)
                 self.delays.append(delay)
@@ -230,6 +233,7 @@ class JetstreamSource:
             self.duplicates += 1
             return None
         self._seen.add(identity)
+        self.fresh += 1
         commit = event.get("commit")
         if event.get("kind") != "commit" or not isinstance(commit, dict):
             return None
