@@ -26,6 +26,7 @@ from contextlib import closing
 from datetime import UTC, datetime
 
 import httpx
+import orjson
 import pytest
 import websockets
 
@@ -233,6 +234,26 @@ def test_idle_rooms_are_evicted_fed_rooms_stay(tmp_path) -> None:
             assert "fed" in hubs.live_tags()  # fed rooms stay live
             assert client.get("/api/rooms/rb/state").status_code == 200  # its slot is free
             assert client.get("/api/rooms/ra/state").status_code in (200, 503)
+    finally:
+        stop_server(srv)
+
+
+def test_a_replay_file_names_its_rooms(tmp_path) -> None:
+    from hubbub.sources.sim import SimSource
+
+    capture = tmp_path / "capture.jsonl"
+    with capture.open("wb") as fh:
+        for item in SimSource("ReplayRoom", limit=20).items():
+            fh.write(orjson.dumps(item.value) + b"\n")
+    srv = start_server(tmp_path, sources=(f"replay:{capture}?speed=1000",))
+    hubs = srv.app.state.hubs  # type: ignore[attr-defined]
+    try:
+        wait_until(lambda: "replayroom" in hubs.rooms, "the replay's hashtag as a room")
+        with http_client(srv) as client:
+            assert client.get("/api/rooms/replayroom/state").status_code == 200  # public
+            wait_until(lambda: texts(client, "replayroom"), "replayed posts")
+            assert client.get("/api/rooms/notinthefile/state").status_code == 404
+        assert "replayroom" in hubs.live_tags()  # fed: stays live
     finally:
         stop_server(srv)
 

@@ -56,7 +56,7 @@ def _room(request: Request, tag: str, projector: bool) -> HTMLResponse:
     user = current_user(request)
     room = request.app.state.hubs.room(key)
     if room is not None and (room.public or user is not None):
-        return _page(request, "room.html", tag=key, projector=projector, room_public=room.public)
+        return _page(request, "room.html", tag=key, projector=projector)
     if room is None and user is not None and user.role in HOST_ROLES:
         return _page(request, "room.html", status=404, tag=key, projector=False, closed=True)
     raise HTTPException(404, _("No such room."))
