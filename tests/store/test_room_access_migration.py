@@ -41,6 +41,7 @@ def test_rooms_made_before_0005_stay_public(db_url: str) -> None:
             conn.exec_driver_sql("ALTER TABLE rooms DROP COLUMN public")
             conn.exec_driver_sql("ALTER TABLE room_people DROP COLUMN address")
             conn.exec_driver_sql("ALTER TABLE room_people DROP COLUMN name_key")
+            conn.exec_driver_sql("DROP INDEX ix_room_approvals_post")
             now = datetime.now(UTC)
             ws = conn.execute(
                 workspaces.insert().values(name="default", created_at=now)
@@ -56,6 +57,8 @@ def test_rooms_made_before_0005_stay_public(db_url: str) -> None:
         _upgrade(engine, "head")
         assert {"address", "name_key"} <= _columns(engine, "room_people")
         assert "web_guests" in sa.inspect(engine).get_table_names()
+        indexes = {i["name"] for i in sa.inspect(engine).get_indexes("room_approvals")}
+        assert "ix_room_approvals_post" in indexes
         with engine.connect() as conn:
             public = conn.exec_driver_sql("SELECT public FROM rooms WHERE tag = 'oldroom'")
             assert bool(public.scalar_one()) is True

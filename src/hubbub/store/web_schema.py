@@ -74,6 +74,9 @@ room_approvals = sa.Table(
     sa.Column("decided_at", UTCDateTime),
     sa.Column("decided_by", sa.Text),
     sa.Index("ix_room_approvals_status", "room_id", "status"),
+    # A post held in any room is withheld in all (RoomRepo.withheld looks
+    # posts up without a room). Added by migration 0005.
+    sa.Index("ix_room_approvals_post", "workspace_id", "post_id"),
 )
 
 WEB_TABLES = ("users", "rooms", "room_people", "room_approvals")  # migration 0002

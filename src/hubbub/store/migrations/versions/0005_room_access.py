@@ -2,7 +2,8 @@
 
 - ``rooms.public`` (existing rooms stay public: everyone could read them);
 - ``room_people.address`` / ``name_key``: what a block of a web guest extends to;
-- ``web_guests``: the last address and name each web guest posted with.
+- ``web_guests``: the last address and name each web guest posted with;
+- an index of held posts by post id (a post held in any room is withheld in all).
 
 Migration 0002 creates the web tables from the current metadata, so on a new
 database the columns exist already: each is added only when missing.
@@ -37,6 +38,8 @@ def upgrade() -> None:
         column = make()
         if column.name not in {c["name"] for c in inspector.get_columns(table)}:
             op.add_column(table, column)
+    if "ix_room_approvals_post" not in {i["name"] for i in inspector.get_indexes("room_approvals")}:
+        op.create_index("ix_room_approvals_post", "room_approvals", ["workspace_id", "post_id"])
     metadata.create_all(
         bind, tables=[metadata.tables[name] for name in room_access_schema.ROOM_ACCESS_TABLES]
     )
@@ -47,6 +50,7 @@ def downgrade() -> None:
     metadata.drop_all(
         bind, tables=[metadata.tables[name] for name in room_access_schema.ROOM_ACCESS_TABLES]
     )
+    op.drop_index("ix_room_approvals_post", table_name="room_approvals")
     for table, make in reversed(_COLUMNS):
         with op.batch_alter_table(table) as batch:
             batch.drop_column(make().name)
