@@ -47,6 +47,9 @@ import orjson
 TWITTER_EPOCH_MS = 1288834974657
 
 
+_LEAN = ("author_id", "lang", "public_metrics", "source", "text")
+
+
 def snowflake(ms: int, seq: int) -> str:
     return str(((ms - TWITTER_EPOCH_MS) << 22) | (seq & 0x3FFFFF))
 
@@ -131,14 +134,19 @@ class XServer:
 
     # -- content -----------------------------------------------------------------
 
-    def publish_generated(self, count: int, tag: str = "hubchat", step_ms: int = 50) -> list[str]:
+    def publish_generated(
+        self, count: int, tag: str = "hubchat", step_ms: int = 50, *, lean: bool = False
+    ) -> list[str]:
         """``count`` new posts copied from recorded tweets, each with #tag,
-        new time-ordered ids; pushed to the open stream. Returns their ids."""
+        new time-ordered ids; pushed to the open stream. Returns their ids.
+        ``lean`` keeps only the core fields (for runs of 100,000 posts)."""
         ids: list[str] = []
         for _ in range(count):
             base, users = self.recorded[next(self._ids) % len(self.recorded)]
             self._ms += step_ms
             post_id = snowflake(self._ms, next(self._ids))
+            if lean:
+                base = {k: base[k] for k in _LEAN if k in base}
             tweet = copy.deepcopy(base)
             tweet["id"] = post_id
             tweet["edit_history_tweet_ids"] = [post_id]
@@ -226,7 +234,7 @@ class XServer:
                 url = urlsplit(target)
                 query = {k: v[-1] for k, v in parse_qs(url.query).items()}
                 if url.path == "/2/tweets/search/stream" and method == "GET":
-                    await self._stream(writer)
+                    await self._stream(reader, writer)
                     return
                 if url.path == "/2/tweets/search/stream/rules":
                     await self._rules(writer, method, body)
@@ -339,7 +347,9 @@ class XServer:
             start_ms = (
                 calendar.timegm(time.strptime(query["start_time"], "%Y-%m-%dT%H:%M:%SZ")) * 1000
             )
-        until = int(query["next_token"][1:]) if "next_token" in query else None
+        bounds = [int(query["next_token"][1:])] if "next_token" in query else []
+        bounds += [int(query["until_id"])] if "until_id" in query else []
+        until = min(bounds) if bounds else None
         hits = []
         for post_id in reversed(self.published):  # newest first
             n = int(post_id)
@@ -377,7 +387,7 @@ class XServer:
             },
         )
 
-    async def _stream(self, writer: asyncio.StreamWriter) -> None:
+    async def _stream(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connect_times.append(time.monotonic())
         if self.open_streams >= 1:
             self.refused.append(429)
@@ -406,7 +416,14 @@ class XServer:
                 b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n"
             )
             await writer.drain()
-            await self._pump(writer, queue)
+            # The client sends nothing more: EOF means it is gone (X notices a
+            # dead connection too), so a restarted client is not refused.
+            pump = asyncio.ensure_future(self._pump(writer, queue))
+            gone = asyncio.ensure_future(reader.read(1))
+            await asyncio.wait({pump, gone}, return_when=asyncio.FIRST_COMPLETED)
+            for task in (pump, gone):
+                task.cancel()
+            await asyncio.gather(pump, gone, return_exceptions=True)
         except (ConnectionError, asyncio.CancelledError):
             pass
         finally:

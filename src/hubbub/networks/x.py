@@ -66,7 +66,9 @@ class XLimits:
     window_seconds: float = 900.0
     first_backfill_hours: float = 24.0  # when a rule has no stored post yet
     search_days: float = 7.0  # recent search only reaches this far back
-    rewind_seconds: float = 60.0  # gap backfill starts this long before the newest stored post
+    # A gap backfill starts this long before the newest post seen: X's p99
+    # delivery latency is 6-7 s, so later posts may still be on their way.
+    rewind_seconds: float = 15.0
     rules_check_seconds: float = 30.0  # how often followed queries/rooms are re-read
 
     @classmethod
@@ -268,6 +270,7 @@ class XClient:
         *,
         since_id: str | None = None,
         start_time: str | None = None,
+        until_id: str | None = None,
         next_token: str | None = None,
     ) -> SearchPage:
         if len(query) > self.limits.query_chars:
@@ -285,6 +288,8 @@ class XClient:
             params["since_id"] = since_id
         elif start_time:
             params["start_time"] = start_time
+        if until_id:
+            params["until_id"] = until_id
         if next_token:
             params["next_token"] = next_token
         body, value = await self._request(

@@ -17,7 +17,7 @@ from hubbub.networks.env import SourceEnv
 from hubbub.networks.x import XClient, XError
 from hubbub.query.parser import parse
 from hubbub.sources.base import RawItem
-from hubbub.sources.x_backfill import Cursors, backfill, start_of
+from hubbub.sources.x_backfill import Cursors, fill_hole, rewound
 from hubbub.sources.x_rules import WantedRule, rule_tag, search_queries, to_x_rule
 
 log = logging.getLogger(__name__)
@@ -49,27 +49,29 @@ class XSearchSource:
 
     async def __aiter__(self) -> AsyncIterator[RawItem]:
         failures = Reconnect(X_POLICY)
+        first = True
         try:
             while True:
-                since_id, start_time = start_of(
-                    self.cursors.get(KEY), self.client.limits, self.clock
-                )
+                if KEY not in self.cursors.holes:
+                    cursor = self.cursors.get(KEY)
+                    # Rewound only at a (re)start: late posts of the last run.
+                    # Later polls start at the cursor (X bills every read).
+                    if cursor and first:
+                        cursor = rewound(cursor, self.client.limits.rewind_seconds)
+                    self.cursors.open_hole(KEY, cursor or "")
+                first = False
                 try:
-                    async for item, newest in backfill(
+                    async for item in fill_hole(
                         self.client,
+                        self.cursors,
+                        KEY,
                         self.queries,
                         self.node,
-                        since_id,
-                        start_time,
                         self.name,
                         self.clock,
                         on_page=self.health.events,
                     ):
-                        if newest is not None or item is None:
-                            self.cursors.advance(KEY, newest)
-                        if item is not None:
-                            item.cursor = self.cursors.dump()
-                            yield item
+                        yield item
                 except XError as exc:
                     if exc.fatal:
                         self.health.stopped(f"X refused recent search: {exc}")

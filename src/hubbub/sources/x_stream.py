@@ -12,9 +12,10 @@ Three tasks feed one queue that the pipeline reads:
 - **backfill**: recent search per pending rule from its cursor (rewound a
   minute) or the last 24 h; see ``x_backfill``.
 
-Cursor: ``{"rules": {tag: newest id}}``, committed with the posts. A rule
-waiting for a backfill does not move with the stream, so a crash at any
-moment leaves every rule's cursor at or before its oldest unfilled gap.
+Cursor: ``{"rules": {tag: newest id}, "holes": {tag: [since, until]}}``,
+committed with the posts: a gap opens a hole per rule before the stream
+moves on, and backfill pages shrink it (``x_backfill``), so a crash at any
+moment leaves exactly the unfilled part to fetch after a restart.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from hubbub.networks.env import SourceEnv
 from hubbub.networks.stall import Stalled, next_within
 from hubbub.networks.x import XClient, XError, XLimits
 from hubbub.sources.base import RawItem, describe_error
-from hubbub.sources.x_backfill import Cursors, backfill, id_key, start_of
+from hubbub.sources.x_backfill import Cursors, fill_hole, rewound
 from hubbub.sources.x_rules import WantedRule, is_ours, search_queries, wanted_rules
 
 log = logging.getLogger(__name__)
@@ -54,8 +55,6 @@ class XStreamSource:
         self.health = env.health.tracker(name, "x")
         self.cursors = Cursors()
         self.rules: dict[str, WantedRule] = {}  # tag → rule, as last synced
-        self.pending: set[str] = set()  # tags waiting for a backfill
-        self._seen_while_pending: dict[str, str] = {}
         self._wake = asyncio.Event()
         self._synced = asyncio.Event()
         self._queue: asyncio.Queue[RawItem | BaseException] = asyncio.Queue(maxsize=_QUEUE)
@@ -68,9 +67,8 @@ class XStreamSource:
     # -- the iterator the pipeline reads ------------------------------------------
 
     async def __aiter__(self) -> AsyncIterator[RawItem]:
-        self.pending = set()
-        self._seen_while_pending = {}
         self._synced = asyncio.Event()
+        self.rules = {}  # every rule is "added" again: a (re)start is a gap
         tasks = [
             asyncio.create_task(self._guard(self._rules_loop()), name=f"{self.name}:rules"),
             asyncio.create_task(self._guard(self._stream_loop()), name=f"{self.name}:stream"),
@@ -154,9 +152,10 @@ class XStreamSource:
         self.rules = by_tag
         self.cursors.keep_only(set(by_tag))
         if added:
-            # New rules (all of them on first start) are backfilled from their
+            # New rules (all of them at a (re)start) are backfilled from their
             # cursor, or the last 24 h.
-            self.pending |= added
+            for tag in added:
+                self._open(tag)
             self._wake.set()
 
     # -- stream ------------------------------------------------------------------
@@ -209,10 +208,15 @@ class XStreamSource:
             self.health.reconnecting(0, reconnect.dropped(), reason or "disconnected")
             attempt_failed = True  # whatever comes next, posts may have been missed
 
+    def _open(self, tag: str) -> None:
+        cursor = self.cursors.get(tag)
+        self.cursors.open_hole(tag, rewound(cursor, self.limits.rewind_seconds) if cursor else "")
+
     def _gap(self) -> None:
         self.health.gap_found()
         self.gap_open = True
-        self.pending |= set(self.rules)
+        for tag in self.rules:
+            self._open(tag)
         self._wake.set()
 
     async def _line(self, line: bytes) -> bool:
@@ -239,13 +243,7 @@ class XStreamSource:
         post_id = str(data.get("id", ""))
         for rule in value.get("matching_rules") or []:
             tag = rule.get("tag") if isinstance(rule, dict) else None
-            if not isinstance(tag, str) or tag not in self.rules:
-                continue
-            if tag in self.pending:
-                seen = self._seen_while_pending.get(tag)
-                if seen is None or id_key(post_id) > id_key(seen):
-                    self._seen_while_pending[tag] = post_id
-            else:
+            if isinstance(tag, str) and tag in self.rules:
                 self.cursors.advance(tag, post_id)
         self.health.events(1)
         await self._queue.put(self._item(value, line))
@@ -255,15 +253,12 @@ class XStreamSource:
 
     async def _backfill_loop(self) -> None:
         failures = Reconnect(X_POLICY)
+        await self._synced.wait()
         while True:
             await self._wake.wait()
             self._wake.clear()
-            while self.pending:
-                tag = min(self.pending)
-                rule = self.rules.get(tag)
-                if rule is None:
-                    self.pending.discard(tag)
-                    continue
+            while holes := [tag for tag in self.cursors.holes if tag in self.rules]:
+                rule = self.rules[min(holes)]
                 try:
                     await self._backfill_rule(rule)
                     failures.connected()
@@ -283,33 +278,18 @@ class XStreamSource:
 
     async def _backfill_rule(self, rule: WantedRule) -> None:
         queries, wide = search_queries(rule, self.limits.query_chars)
-        since_id, start_time = start_of(self.cursors.get(rule.tag), self.limits, self.clock)
-        pages = backfill(
+        if not queries:
+            self.cursors.close_hole(rule.tag)
+            return
+        pages = fill_hole(
             self.client,
+            self.cursors,
+            rule.tag,
             queries,
             rule.node if wide else None,
-            since_id,
-            start_time,
             self.name,
             self.clock,
             on_page=self.health.events,
         )
-        async for item, newest in pages:
-            if newest is None and item is not None:
-                item.cursor = self.cursors.dump()
-                await self._queue.put(item)
-                continue
-            # The end: the rule is covered up to the newest post seen by the
-            # backfill or by the stream while it ran.
-            self.pending.discard(rule.tag)
-            self.cursors.advance(rule.tag, newest)
-            self.cursors.advance(rule.tag, self._seen_while_pending.pop(rule.tag, None))
-            if item is not None:
-                item.cursor = self.cursors.dump()
-                await self._queue.put(item)
-            elif newest is not None or rule.tag in self.cursors.by_key:
-                await self._queue.put(self._cursor_only())
-
-    def _cursor_only(self) -> RawItem:
-        """An empty page that carries the moved cursor (nothing new to store)."""
-        return self._item({"data": [], "meta": {"result_count": 0}}, None)
+        async for item in pages:
+            await self._queue.put(item)
