@@ -176,6 +176,7 @@ class MastodonServer:
         self._window: deque[float] = deque()
         self.streamed = 0
         self.stream_connections = 0
+        self.drop_streams = 0  # the next N SSE streams end right after they open
         self._lock = threading.Lock()
         self._next = 0
         self._subscribers: list[_Subscriber] = []
@@ -415,9 +416,14 @@ class MastodonServer:
         self._subscribers.append(sub)
         self.stream_connections += 1
 
+        drop = self.drop_streams > 0
+        self.drop_streams -= drop
+
         async def frames():  # type: ignore[no-untyped-def]
             try:
                 yield b":)\n"
+                if drop:
+                    return  # a flapping streaming server: ends every stream at once
                 held: bytes | None = None
                 while True:
                     try:

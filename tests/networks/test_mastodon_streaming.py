@@ -150,6 +150,28 @@ async def test_stall_is_detected_on_the_heartbeat(store: Store) -> None:
         assert src.health.snapshot.gaps_backfilled == 1
 
 
+async def test_a_flapping_stream_is_backed_off(store: Store) -> None:
+    """Streams that end as soon as they open, bringing nothing, are failed
+    attempts: 1 s, 2 s, 4 s between them, not a reconnection loop."""
+    clock = FakeClock(scale=0.01)
+    with MastodonServer(token=TOKEN, now=clock.time) as server:
+        server.drop_streams = 3
+        src = streaming_source(server, clock)
+        pipeline = Pipeline(store)
+        await pipeline.start([src])
+        try:
+            async with asyncio.timeout(DEADLINE):
+                while server.stream_connections < 4:
+                    await asyncio.sleep(0.02)
+                server.post(generated_statuses(templates(), 10, tag=TAG))
+                while not server.uris(TAG) <= set(stored_ids(store, "mastodon")):
+                    await asyncio.sleep(0.05)
+        finally:
+            await pipeline.stop()
+        assert_exactly(stored_ids(store, "mastodon"), server.uris(TAG))
+        assert [d for _, d in src.delays] == [1.0, 2.0, 4.0]
+
+
 async def test_statuses_posted_while_disconnected_are_backfilled(store: Store) -> None:
     """Streaming replays nothing: what was posted while the stream was down
     arrives through the REST backfill of the reconnection."""

@@ -84,6 +84,7 @@ POLL_SECONDS = 10.0
 REWIND_SECONDS = 5.0
 _MAX_CATCH_UP_PAGES = 500  # one backfill; the budget paces it, this only bounds a runaway
 _REMEMBER = 100_000
+STEADY_SECONDS = 60.0  # a stream up this long worked, even on a quiet hashtag
 _SNOWFLAKE_MIN = 1 << 40  # smaller numeric ids are not time-ordered snowflakes
 
 
@@ -167,6 +168,7 @@ class MastodonSource:
         self._seen = _Recent(_REMEMBER)
         self._known_ids: dict[str, _Recent] = {}  # host → local ids passed on (for deletes)
         self._fetched: dict[str, str] = {}  # host → largest id fetched (paging)
+        self._new: dict[str, int] = {}  # host → statuses fetched that moved _fetched on
 
     # -- cursor ----------------------------------------------------------------
 
@@ -352,7 +354,10 @@ class MastodonSource:
         if not isinstance(local_id, str) or not isinstance(uri, str) or not uri:
             log.warning("%s: %s sent a status without id/uri; skipped", self.name, client.host)
             return
+        previous = self._fetched.get(client.host)
         self._advance(self._fetched, client.host, local_id)
+        if self._fetched[client.host] != previous:
+            self._new[client.host] = self._new.get(client.host, 0) + 1
         ctx = Context(source=self.name, fetched_at=datetime.now(UTC), server=client.host)
         await queue.put(_Found(client.host, local_id, uri, RawItem(status, ctx, fmt="mastodon")))
 
@@ -421,10 +426,12 @@ class MastodonSource:
                 http, streaming, self._stream_name(), self.tag, client.auth_headers()
             )
             silence = self.stall_seconds
-        progressed = False
+        new_before = self._new.get(client.host, 0)
+        connected_at: float | None = None
         reason = "closed by the server"
         try:
             await next_within(events, silence, self.clock)  # connected (subscribed)
+            connected_at = self.clock.monotonic()
             self.connections[client.host] = self.connections.get(client.host, 0) + 1
             again = self.connections[client.host] > 1
             if again:
@@ -432,9 +439,7 @@ class MastodonSource:
             await self._catch_up(client, queue)  # no replay in streaming: REST fills the gap
             if again:
                 self.health.gap_backfilled()
-            reconnect.connected()
             self.health.connected()
-            progressed = True
             while True:
                 event = await next_within(events, silence, self.clock)
                 await self._on_event(client, queue, event)
@@ -458,7 +463,14 @@ class MastodonSource:
             # Exception, not BaseException: a cancellation must go on cancelling.
             with contextlib.suppress(Exception):
                 await events.aclose()
-        if progressed:
+        # A connection worked when it brought new statuses or stayed up a while;
+        # one that is dropped at once with nothing new is a failed attempt
+        # (backed off), so a flapping server is not redialled in a loop.
+        lived = connected_at is not None and (
+            self.clock.monotonic() - connected_at >= STEADY_SECONDS
+        )
+        if lived or self._new.get(client.host, 0) > new_before:
+            reconnect.connected()
             delay = reconnect.dropped()
             self.health.reconnecting(0, delay, f"{client.host}: {reason}")
         else:
