@@ -78,3 +78,5 @@ def test_serve_refuses_a_bad_configured_room(tmp_path) -> None:
         main, ["serve", "--db", str(tmp_path / "h.db"), "--source", "sim:a)"]
     )
     assert result.exit_code == 2 and "Traceback" not in result.output
+    result = CliRunner().invoke(main, ["simulate", "a)", "--limit", "1"])
+    assert result.exit_code == 2 and "not a hashtag" in result.output

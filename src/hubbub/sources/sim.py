@@ -68,6 +68,7 @@ from hubbub.sources.sim_cast import (
     tid,
 )
 from hubbub.sources.sim_render import Seg, bsky_facets, iso, masto_html, plain_text, x_entities
+from hubbub.tags import parse_tag
 
 __all__ = ["SimEvent", "SimSource", "schedule", "sim_roles"]
 
@@ -644,9 +645,8 @@ class SimSource:
         sleep: Sleep = asyncio.sleep,
         clock: Clock = time.monotonic,
     ) -> None:
-        tag = tag.lstrip("#")
-        if not tag:
-            raise ValueError("sim: needs a hashtag, e.g. sim:hubchat")
+        tag = tag.strip().lstrip("#")
+        parse_tag(tag)  # the room it feeds: TagError (a ValueError) says what is wrong
         if rate <= 0 or speed <= 0:
             raise ValueError("sim: rate and speed must be positive")
         self.tag, self.rate, self.seed, self.speed = tag, rate, seed, speed
