@@ -136,6 +136,7 @@ def test_block_hides_an_author_for_everyone(browser, host_page, server, tag):
     server.submit(make_post(tag, "a kind post", handle="kind"))
     expect(host_page.locator("#posts > li")).to_have_count(2)
     host_page.locator("#posts > li", has_text="first troll post").locator(".tool-block").click()
+    host_page.locator("h1").hover()  # off the stream: hovering it pauses
     expect(host_page.locator("#posts > li")).to_have_count(1)
     server.submit(make_post(tag, "second troll post", **troll))
     server.submit(make_post(tag, "another kind post", handle="kind"))

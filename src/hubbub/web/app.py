@@ -100,11 +100,19 @@ def create_app(
     app.add_exception_handler(RequestValidationError, validation_error)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
-    from hubbub.web import routes_account, routes_api, routes_listen, routes_live, routes_pages
+    from hubbub.web import (
+        routes_account,
+        routes_api,
+        routes_chat,
+        routes_listen,
+        routes_live,
+        routes_pages,
+    )
 
     app.include_router(routes_pages.router)
     app.include_router(routes_account.router)
     app.include_router(routes_api.router)
     app.include_router(routes_live.router)
     app.include_router(routes_listen.router)
+    app.include_router(routes_chat.router)
     return app

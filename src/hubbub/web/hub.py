@@ -31,6 +31,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from hubbub.chat.moderation import is_spam
 from hubbub.pipeline.bus import post_tags
 from hubbub.post import Post, rfc3339
 from hubbub.web.rooms import HOST_ROLES, Room, RoomRepo, RoomsFull, post_json, replay_tags
@@ -114,6 +115,7 @@ def live_message(post: Post, room: Room, entered_at: float | None) -> dict[str, 
     (when Hubbub received it, RFC 3339 ms) and ``entered_at`` (the same
     moment as epoch seconds, for latency measurements)."""
     data = post_json(post, room)
+    data["spam"] = is_spam(post.text)  # the projector leaves likely spam out
     at = entered_at if entered_at is not None else time.time()
     data["received_at"] = rfc3339(datetime.fromtimestamp(at, UTC), millis=True)
     data["entered_at"] = at
@@ -168,7 +170,14 @@ class RoomHub:
 
     def broadcast(self, post: Post, entered_at: float | None = None) -> None:
         """Send ``post`` to every client: encoded once, never waiting."""
-        message = orjson.dumps(live_message(post, self.room, entered_at))
+        self._fan_out(orjson.dumps(live_message(post, self.room, entered_at)))
+
+    def announce(self, event: dict[str, object]) -> None:
+        """Send a room event (``{"event": "pins" | "removed", ...}``) to every
+        client, in line with the posts around it."""
+        self._fan_out(orjson.dumps(event))
+
+    def _fan_out(self, message: bytes) -> None:
         text: str | None = None
         frame: bytes | None = None
         for client in tuple(self.clients):
@@ -398,6 +407,9 @@ class Hubs:
         self.rooms[tag] = room
         if hub is not None:
             hub.room = room
+            # Readers re-read the room (a host added mid-chat is highlighted
+            # on posts already shown, not only on new ones).
+            hub.announce({"event": "room"})
         elif self.stays_live(tag):
             await self.get(tag)
         return room

@@ -25,6 +25,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from hubbub.chat.qa import qa_prefix
 from hubbub.post import Post, rfc3339
 from hubbub.query.ast import Hashtag
 from hubbub.query.tokens import fold
@@ -495,17 +496,20 @@ def replay_tags(path: str | Path, limit: int) -> list[str]:
 
 # -- pure helpers: what a browser gets for a post ----------------------------
 
-_QA_RE = re.compile(r"^\s*(?:[@.][^\s]+\s+)*([QqAa])\s?(\d{1,3})(?![\d\w])")
 _HASHTAG_RE = re.compile(r"#[^\s#]+")
 _SPACE_RE = re.compile(r"\s+")
 
 
 def qa_number(text: str) -> tuple[str, int] | None:
-    """("Q", n) or ("A", n) for a chat post starting with Qn / An (after @mentions)."""
-    m = _QA_RE.match(text)
-    if not m:
-        return None
-    return m.group(1).upper(), int(m.group(2))
+    """("Q", n) or ("A", n) for a chat post starting with Qn / An (after
+    @mentions): the one rule of ``hubbub.chat.qa``, which the Q&A view and
+    the recap use too."""
+    return qa_prefix(text)
+
+
+def _asks_nothing(post: Post, room: Room) -> bool:
+    """A Qn post is no question when the room has hosts and this is not one."""
+    return "host" in room.roles.values() and room.role_of(post) != "host"
 
 
 def crosspost_key(post: Post) -> str:
@@ -524,6 +528,8 @@ def post_json(post: Post, room: Room | None = None) -> dict[str, Any]:
     """The contract keys (network, id, author, author_name, text, created_at)
     plus what the room page needs to filter, merge and group."""
     qa = qa_number(post.text)
+    if qa and qa[0] == "Q" and room is not None and _asks_nothing(post, room):
+        qa = None
     return {
         "network": post.network,
         "id": post.id,

@@ -34,6 +34,11 @@
     ws: null,
     loaded: false,
     early: [],            // WebSocket posts that arrived before the first page load
+    cursor: null,         // store cursor of the newest post this page has been given
+    catchingUp: false,
+    hover: false,         // paused while the pointer is over the stream
+    removed: new Set(),   // "network id" of posts a host removed
+    rolesLoaded: false,
   };
 
   // -- helpers ------------------------------------------------------------
@@ -62,8 +67,8 @@
   }
 
   function roleOf(p) {
-    if (p.role) return p.role;
     if (p.author_id && p.author_id.startsWith("web:guest:")) return null;
+    if (!state.rolesLoaded && p.role) return p.role;
     return state.roles.get(p.network + ":" + String(p.author || "").toLowerCase().replace(/^@/, "")) || null;
   }
 
@@ -142,6 +147,12 @@
         b.addEventListener("click", () => hideAuthor(action === "mute" ? "muted" : "blocked", p));
         tools.appendChild(b);
       }
+      for (const action of ["pin", "remove"]) {
+        const b = el("button", "tool tool-" + action, T[action]);
+        b.type = "button";
+        b.addEventListener("click", () => moderate(action, p, true));
+        tools.appendChild(b);
+      }
       meta.appendChild(tools);
     }
     li.appendChild(meta);
@@ -174,6 +185,8 @@
   // Show one post now: merge a cross-post into the entry it repeats, else add it.
   function show(p) {
     if (state.shown.has(p.id)) return;
+    if (state.removed.has(p.network + " " + p.id)) return;
+    if (PROJECTOR && p.spam) return;
     if (p.question) state.questions.set(p.id, p.question);
     if (!p.answer && p.reply_to && state.questions.has(p.reply_to)) p.answer = state.questions.get(p.reply_to);
     noteLang(p);
@@ -198,7 +211,7 @@
       list.removeChild(old);
       state.shown.delete(old.dataset.id);
     }
-    if (state.qaView) renderQA();
+    if (state.qaView && (p.question || p.answer || p.reply_to)) scheduleQA();
   }
 
   // -- pause and slow mode ------------------------------------------------
@@ -216,15 +229,17 @@
     pump();
   }
 
+  function held() { return state.paused || state.hover; }
+
   function pump() {
-    if (!state.paused && state.slowRate === 0) {
+    if (!held() && state.slowRate === 0) {
       while (state.waiting.length) show(state.waiting.shift());
     }
     updateWaiting();
   }
 
   function slowTick() {
-    if (!state.paused && state.waiting.length) show(state.waiting.shift());
+    if (!held() && state.waiting.length) show(state.waiting.shift());
     updateWaiting();
   }
 
@@ -235,7 +250,13 @@
       b.textContent = paused ? T.resume : T.pause;
       b.setAttribute("aria-pressed", paused ? "true" : "false");
     }
-    root.classList.toggle("paused", paused);
+    root.classList.toggle("paused", held());
+    pump();
+  }
+
+  function setHover(on) {
+    state.hover = on;
+    root.classList.toggle("paused", held());
     pump();
   }
 
@@ -285,25 +306,31 @@
 
   // -- Q&A view ----------------------------------------------------------
 
-  function renderQA() {
+  let qaTimer = null;
+  function scheduleQA() {
+    if (qaTimer) return;
+    qaTimer = setTimeout(() => { qaTimer = null; renderQA(); }, 500);
+  }
+
+  async function renderQA() {
+    let data;
+    try {
+      const res = await fetch(API + "/qa", { credentials: "same-origin" });
+      if (!res.ok) return;
+      data = await res.json();
+    } catch (e) { return; }
     const box = $("qa");
     box.replaceChildren();
-    const posts = Array.from(state.shown.values()).map((v) => v.post);
-    const qs = posts.filter((p) => p.question).sort((a, b) => a.question - b.question);
-    const seen = new Set();
-    for (const q of qs) {
-      if (seen.has(q.question)) continue;
-      seen.add(q.question);
+    for (const q of data.questions || []) {
       const section = el("section", "qa-question");
-      section.dataset.question = String(q.question);
+      section.dataset.question = String(q.number);
       const h = el("h2", "qa-title");
-      h.appendChild(el("span", "qa-n", "Q" + q.question + " "));
+      h.appendChild(el("span", "qa-n", "Q" + q.number + " "));
       h.appendChild(el("span", "qa-text", q.text));
       section.appendChild(h);
-      const answers = posts.filter((p) => p.answer === q.question)
-        .sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at));
       const ul = el("ul", "qa-answers");
-      for (const a of answers) {
+      for (const a of q.answers || []) {
+        if (state.removed.has(a.network + " " + a.id)) continue;
         const li = el("li", "qa-answer");
         li.dataset.id = a.id;
         li.appendChild(badge(a.network));
@@ -313,10 +340,66 @@
         li.appendChild(t);
         ul.appendChild(li);
       }
-      if (!answers.length) ul.appendChild(el("li", "qa-none", T.no_answers));
+      if (!ul.children.length) ul.appendChild(el("li", "qa-none", T.no_answers));
       section.appendChild(ul);
       box.appendChild(section);
     }
+    box.dataset.loaded = "true";
+  }
+
+  // -- pins and removals -------------------------------------------------
+
+  function renderPins(pins) {
+    const box = $("pins");
+    if (!box) return;
+    box.replaceChildren();
+    for (const p of pins || []) {
+      if (state.removed.has(p.network + " " + p.id)) continue;
+      const li = render(p);
+      li.classList.add("pinned");
+      li.querySelectorAll(".tool-pin").forEach((b) => {
+        b.textContent = T.unpin;
+        const fresh = b.cloneNode(true);
+        fresh.addEventListener("click", () => moderate("pin", p, false));
+        b.replaceWith(fresh);
+      });
+      box.appendChild(li);
+    }
+    box.hidden = !box.children.length;
+  }
+
+  async function loadPins() {
+    try {
+      const res = await fetch(API + "/pins", { credentials: "same-origin" });
+      if (res.ok) renderPins(await res.json());
+    } catch (e) { /* the next pin event brings them */ }
+  }
+
+  function dropPost(network, id) {
+    state.removed.add(network + " " + id);
+    const v = state.shown.get(id);
+    if (v && v.post.network === network) {
+      if (v.el.parentNode) v.el.parentNode.removeChild(v.el);
+      state.shown.delete(id);
+    }
+    state.waiting = state.waiting.filter((w) => !(w.network === network && w.id === id));
+    updateWaiting();
+    if (state.qaView) scheduleQA();
+  }
+
+  async function moderate(action, p, on) {
+    try {
+      await send("/" + action, { network: p.network, id: p.id, on: on });
+      if (action === "remove") dropPost(p.network, p.id);
+    } catch (e) { status(String(e.message || e)); }
+  }
+
+  // Room events between the posts on the WebSocket.
+  function onEvent(ev) {
+    if (ev.event === "pins") renderPins(ev.pins);
+    else if (ev.event === "removed" && ev.on !== false) dropPost(String(ev.network), String(ev.post));
+    else if (ev.event === "removed") { state.removed.delete(ev.network + " " + ev.post); }
+    else if (ev.event === "room") loadState();
   }
 
   // -- host tools --------------------------------------------------------
@@ -338,9 +421,32 @@
     } catch (e) { status(String(e.message || e)); }
   }
 
+  function rehighlight() {
+    for (const li of list.children) {
+      const v = state.shown.get(li.dataset.id);
+      if (!v) continue;
+      const role = roleOf(v.post);
+      if ((li.dataset.role || null) === role) continue;
+      li.classList.remove("role-host", "role-guest");
+      const old = li.querySelector(".meta .role-label:not(.guest-label)");
+      if (old) old.remove();
+      if (role) {
+        li.dataset.role = role;
+        li.classList.add("role-" + role);
+        const label = el("span", "role-label", T[role] || role);
+        li.querySelector(".meta .handle").after(label);
+      } else {
+        delete li.dataset.role;
+      }
+      applyFilters(li);
+    }
+  }
+
   function applyRoom(room) {
     Object.assign(state.room, room);
     state.roles = new Map((room.roles || []).map((r) => [r.network + ":" + r.handle, r.role]));
+    state.rolesLoaded = true;
+    rehighlight();
     if (IS_HOST) {
       $("s-public").checked = room.public !== false;
       $("s-guests").checked = !!room.allow_guests;
@@ -490,28 +596,57 @@
     ws.addEventListener("message", (ev) => {
       let p;
       try { p = JSON.parse(ev.data); } catch (e) { return; }
+      if (p && typeof p.event === "string") { onEvent(p); return; }
       if (!p || typeof p.id !== "string") return;
-      if (!state.loaded) state.early.push(p); else arrive(p);
+      if (!state.loaded || state.catchingUp) state.early.push(p); else arrive(p);
     });
     ws.addEventListener("close", () => {
       status(T.offline);
       // Reconnect, then fill any gap from the API (duplicates are skipped by id).
-      setTimeout(() => { connect(); load(); }, 2000);
+      // Every post stored meanwhile comes from the feed, in order, after the
+      // cursor this page last had (posts sent live meanwhile wait in early).
+      setTimeout(() => { connect(); catchUp(); }, 2000);
     });
   }
 
   async function load() {
     try {
-      const res = await fetch(API + "/posts?limit=100", { credentials: "same-origin" });
+      const res = await fetch(API + "/feed?last=100", { credentials: "same-origin" });
       if (res.ok) {
-        const posts = await res.json();
-        for (const p of posts.reverse()) if (!state.shown.has(p.id)) show(p);
+        const data = await res.json();
+        for (const p of data.posts) if (!state.shown.has(p.id)) show(p);
+        state.cursor = data.cursor;
       }
     } catch (e) { /* the WebSocket still delivers */ }
     state.loaded = true;
+    flushEarly();
+  }
+
+  function flushEarly() {
     const early = state.early;
     state.early = [];
     for (const p of early) arrive(p);
+  }
+
+  async function catchUp() {
+    if (state.cursor === null) { await load(); return; }
+    if (state.catchingUp) return;
+    state.catchingUp = true;
+    try {
+      for (;;) {
+        const res = await fetch(API + "/feed?after=" + encodeURIComponent(state.cursor) + "&limit=200",
+                                { credentials: "same-origin" });
+        if (!res.ok) break;
+        const data = await res.json();
+        for (const p of data.posts) arrive(p);
+        state.cursor = data.cursor;
+        if (!data.more) break;
+      }
+    } catch (e) { /* the next reconnect tries again from the same cursor */ }
+    state.catchingUp = false;
+    flushEarly();
+    loadPins();
+    if (state.qaView) renderQA();
   }
 
   async function loadState() {
@@ -533,6 +668,8 @@
       ev.preventDefault();
       setPaused(!state.paused);
     });
+    list.addEventListener("mouseenter", () => setHover(true));
+    list.addEventListener("mouseleave", () => setHover(false));
     $("slow-on").addEventListener("change", setSlow);
     $("slow-rate").addEventListener("change", setSlow);
     for (const id of ["f-reposts", "f-people", "f-questions", "f-network", "f-lang"]) $(id).addEventListener("change", refilter);
@@ -575,6 +712,6 @@
 
   wire();
   connect();
-  loadState().then(load).then(pollQueue);
+  loadState().then(load).then(loadPins).then(pollQueue);
   window.hubbubRoom = { state: state }; // for debugging in the console
 })();

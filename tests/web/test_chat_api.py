@@ -1,0 +1,122 @@
+"""The chat API of a room over HTTP: who may pin and remove, the catch-up
+feed's order and paging, what it leaves out, and the recap's visibility."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import pytest
+
+from tests.web.conftest import PASSWORD, http_client, make_post, open_room
+
+
+def _csrf(client, path: str) -> str:
+    html = client.get(path).text
+    m = re.search(r'data-csrf="([^"]+)"', html) or re.search(r'name="csrf" value="([^"]+)"', html)
+    assert m, "page carries a CSRF token"
+    return m.group(1)
+
+
+@contextmanager
+def _signed_in(server) -> Iterator[httpx.Client]:
+    with http_client(server) as client:
+        token = _csrf(client, "/login")
+        r = client.post("/login", data={"name": "host", "password": PASSWORD, "csrf": token})
+        assert r.status_code == 303, r.text
+        yield client
+
+
+@pytest.mark.parametrize("action", ["pin", "remove"])
+def test_only_a_signed_in_host_with_the_token_pins_or_removes(server, tag, action):
+    post = make_post(tag, "pin me")
+    server.submit(post)
+    body = {"network": post.network, "id": post.id}
+    with http_client(server) as anonymous:
+        assert anonymous.post(f"/api/rooms/{tag}/{action}", json=body).status_code in (401, 403)
+        token = _csrf(anonymous, f"/rooms/{tag}")
+        r = anonymous.post(f"/api/rooms/{tag}/{action}", json=body, headers={"X-CSRF-Token": token})
+        assert r.status_code == 401
+    with _signed_in(server) as host:
+        assert host.post(f"/api/rooms/{tag}/{action}", json=body).status_code == 403  # no token
+        token = _csrf(host, f"/rooms/{tag}")
+        headers = {"X-CSRF-Token": token}
+        foreign = {**headers, "Origin": "https://evil.example"}
+        assert (
+            host.post(f"/api/rooms/{tag}/{action}", json=body, headers=foreign).status_code == 403
+        )
+        elsewhere = {"network": "x", "id": "999999999999"}
+        r = host.post(f"/api/rooms/{tag}/{action}", json=elsewhere, headers=headers)
+        assert r.status_code == 404
+        r = host.post(f"/api/rooms/{tag}/{action}", json=body, headers=headers)
+        assert r.status_code == 200, r.text
+
+
+def test_feed_pages_in_store_order_and_leaves_out_removed_posts(server, tag):
+    posts = [make_post(tag, f"post {i:02d}", handle=f"p{i}") for i in range(25)]
+    for p in posts[:-1]:
+        server.submit(p, wait_stored=False)
+    server.submit(posts[-1])
+    with http_client(server) as client:
+        opening = client.get(f"/api/rooms/{tag}/feed", params={"last": 5}).json()
+        assert [p["id"] for p in opening["posts"]] == [p.id for p in posts[-5:]]
+        seen, cursor = [], 0
+        while True:
+            page = client.get(f"/api/rooms/{tag}/feed", params={"after": cursor, "limit": 7}).json()
+            seen += [p["id"] for p in page["posts"]]
+            assert all(p["cursor"] > cursor for p in page["posts"])
+            cursor = page["cursor"]
+            if not page["more"]:
+                break
+        assert seen == [p.id for p in posts]
+        assert cursor == opening["cursor"]
+        assert client.get(f"/api/rooms/{tag}/feed", params={"after": -1}).status_code == 422
+    with _signed_in(server) as host:
+        token = _csrf(host, f"/rooms/{tag}")
+        gone = posts[3]
+        r = host.post(
+            f"/api/rooms/{tag}/remove",
+            json={"network": gone.network, "id": gone.id},
+            headers={"X-CSRF-Token": token},
+        )
+        assert r.status_code == 200
+    with http_client(server) as client:
+        page = client.get(f"/api/rooms/{tag}/feed", params={"after": 0, "limit": 500}).json()
+        assert [p["id"] for p in page["posts"]] == [p.id for p in posts if p is not gone]
+
+
+def test_recap_follows_the_rooms_visibility(server, tag):
+    private = tag + "p"
+    open_room(server, private, public=False)
+    server.submit(make_post(private, "Q1: secret plans?"))
+    with http_client(server) as anonymous:
+        assert anonymous.get(f"/api/rooms/{private}/recap?format=json").status_code == 404
+        assert anonymous.get(f"/api/rooms/{private}/qa").status_code == 404
+        assert anonymous.get(f"/api/rooms/{private}/feed").status_code == 404
+        assert anonymous.get(f"/api/rooms/nosuchroom{tag}/recap").status_code == 404
+        r = anonymous.get(f"/api/rooms/{tag}/recap?format=docx")
+        assert r.status_code == 422
+    with _signed_in(server) as host:
+        r = host.get(f"/api/rooms/{private}/recap", params={"format": "md"})
+        assert r.status_code == 200 and "secret plans?" in r.text
+        assert r.headers["content-disposition"].startswith("attachment;")
+        r = host.get(f"/api/rooms/{private}/recap", params={"on": "2026-13-01"})
+        assert r.status_code == 422
+
+
+def test_room_qa_is_todays_chat_not_last_weeks(server, tag):
+    from datetime import UTC, datetime, timedelta
+
+    week_ago = datetime.now(UTC) - timedelta(days=7)
+    old_q = make_post(tag, "Q1: last week's question", created_at=week_ago)
+    old_a = make_post(tag, "A1 last week's answer", created_at=week_ago + timedelta(minutes=1))
+    new_q = make_post(tag, "Q1: today's question")
+    new_a = make_post(tag, "A1 today's answer", reply_to=old_q.id)
+    for p in (old_q, old_a, new_q, new_a):
+        server.submit(p)
+    with http_client(server) as client:
+        qa = client.get(f"/api/rooms/{tag}/qa").json()
+    assert [(q["number"], q["text"]) for q in qa["questions"]] == [(1, "today's question")]
+    assert [a["id"] for a in qa["questions"][0]["answers"]] == [new_a.id]
