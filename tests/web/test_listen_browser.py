@@ -69,6 +69,20 @@ def test_add_a_query_see_matches_and_scorecard_update_and_download_the_report(
         "els => els.reduce((n, e) => n + Number(e.textContent), 0)",
     )
     assert sentiment_total == 3
+    # The classifiers' measured accuracy is shown beside the figures.
+    expect(page.locator("#accuracy")).to_contain_text("macro recall")
+    # "All matching posts" sends no period: the report covers every matching post.
+    page.select_option("#days", "all")
+    expect(page.locator("#period")).to_contain_text("every matching post")
+    expect(page.locator("#sc-mentions")).to_have_text("3")
+    # A custom range with nothing in it: no mentions.
+    page.select_option("#days", "custom")
+    expect(page.locator("#custom-range")).to_be_visible()
+    page.fill("#range-since", "2001-01-01")
+    page.fill("#range-until", "2001-01-02")
+    page.locator("#range-until").dispatch_event("change")
+    expect(page.locator("#sc-mentions")).to_have_text("0")
+    page.select_option("#days", "7")
 
     # The report downloads as one self-contained HTML file with inline SVG charts.
     with page.expect_download() as info:
