@@ -216,3 +216,17 @@ def test_rewind_is_seconds_on_snowflake_ids() -> None:
     snowflake = str(1_780_000_000_000 << 16)
     assert int(snowflake) - int(rewound(snowflake, 5)) == 5000 << 16
     assert rewound("12345", 5) == "12345"  # not a snowflake: unchanged
+
+
+async def test_public_timeline_is_polled_without_a_token(store: Store, clock: FakeClock) -> None:
+    base = templates()
+    with MastodonServer(now=clock.time) as a:
+        a.post(generated_statuses(base, 25, tag="whatever", origin="a.example"))
+        client = MastodonClient(a.base, clock=clock)
+        src = MastodonSource("public", [client], name=f"mastodon:public@{a.base}", clock=clock)
+        from_the_start(store, src, [a])
+        stored = await ingest_until(store, src, "mastodon", a.uris())
+        assert_exactly(stored, a.uris())
+        pages = [p for p, _, h in a.requests if p.startswith("/api/v1/timelines/")]
+        assert pages and set(pages) == {"/api/v1/timelines/public"}
+        assert all("authorization" not in h for _, _, h in a.requests)
