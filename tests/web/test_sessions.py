@@ -224,3 +224,36 @@ def test_a_forged_session_token_signs_nobody_in(server: Server, person: str) -> 
         thief.cookies.set("hubbub_session", forged)
         assert thief.get("/api/account/sessions").status_code == 401
     client.close()
+
+
+def test_the_idle_and_absolute_limits_are_settings(tmp_path) -> None:  # noqa: ANN001
+    from hubbub.settings import Settings
+    from tests.web.conftest import start_server, stop_server
+
+    env = {"HUBBUB_SESSION_IDLE_HOURS": "0.5", "HUBBUB_SESSION_DAYS": "1"}
+    configured = Settings.from_env(env)
+    srv = start_server(
+        tmp_path,
+        session_idle_hours=configured.session_idle_hours,
+        session_days=configured.session_days,
+    )
+    clock = Clock()
+    srv.app.state.sessions.clock = clock  # type: ignore[attr-defined]
+    try:
+        client, _ = sign_in(srv, "host")
+        clock.advance(minutes=29)
+        assert client.get("/api/account/sessions").status_code == 200
+        clock.advance(minutes=30)
+        assert client.get("/api/account/sessions").status_code == 401
+        client.close()
+        client, _ = sign_in(srv, "host")
+        for _step in range(48):  # every 29 minutes for 23 h 12 min
+            clock.advance(minutes=29)
+            assert client.get("/api/account/sessions").status_code == 200
+        clock.advance(minutes=29)  # 23 h 41 min
+        assert client.get("/api/account/sessions").status_code == 200
+        clock.advance(minutes=29)  # past a day
+        assert client.get("/api/account/sessions").status_code == 401
+        client.close()
+    finally:
+        stop_server(srv)
