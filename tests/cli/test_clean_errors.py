@@ -9,6 +9,7 @@ not do it.
 from __future__ import annotations
 
 import os
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -77,6 +78,25 @@ def _damage(db: Path) -> None:
 @pytest.mark.parametrize("command", ["search", "export", "import"])
 def test_a_damaged_database(stored_db: Path, command: str) -> None:
     _damage(stored_db)
+    args = [command, "--db", str(stored_db)]
+    args += [str(PAYLOADS / "x_v2_twarc2" / "two_tweets.jsonl")] if command == "import" else []
+    args += ["brexit"] if command == "search" else []
+    done = hubbub(*args)
+    assert done.returncode == 1
+    assert "damaged" in error_line(done)
+
+
+@pytest.mark.parametrize("command", ["search", "export", "import"])
+def test_damage_found_in_the_middle_of_a_command(stored_db: Path, command: str) -> None:
+    """The schema reads fine, the posts table does not: the command has
+    started when it meets the damage."""
+    with sqlite3.connect(stored_db) as conn:
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'posts'").fetchone()[0]
+    conn.close()
+    with stored_db.open("r+b") as f:
+        f.seek((root - 1) * page_size)
+        f.write(b"\xa5" * page_size)
     args = [command, "--db", str(stored_db)]
     args += [str(PAYLOADS / "x_v2_twarc2" / "two_tweets.jsonl")] if command == "import" else []
     args += ["brexit"] if command == "search" else []
