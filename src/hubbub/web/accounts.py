@@ -100,7 +100,9 @@ def create_user(
                 created_at=datetime.now(UTC),
             )
         )
-        return User(int(result.inserted_primary_key[0]), name, role)
+        key = result.inserted_primary_key
+        assert key is not None  # an INSERT of one row always has one
+        return User(int(key[0]), name, role)
 
 
 def set_password(store: Store, workspace: str, name: str, password: str) -> bool:

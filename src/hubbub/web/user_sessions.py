@@ -99,7 +99,9 @@ def start_session(
                 user_agent=(user_agent or None) and user_agent[:200],
             )
         )
-        return token, int(result.inserted_primary_key[0])
+        key = result.inserted_primary_key
+        assert key is not None  # an INSERT of one row always has one
+        return token, int(key[0])
 
 
 def resolve_session(
