@@ -224,6 +224,34 @@ class Runtime:
             out.extend(make(self.store, self.workspace, mine))  # type: ignore[arg-type]
         return out
 
+    async def check(self) -> None:
+        """Build every source (named and implied) without starting any, so a
+        bad spec or a missing account is a clear error before a server
+        starts (ValueError, AccountError, AccountsKeyError)."""
+        own = self.store is None
+        store = (
+            self.store
+            if self.store is not None
+            else await asyncio.to_thread(open_store, self.settings.db)
+        )
+        try:
+            self.store, self.env = store, self.build_env(store)
+            specs = list(self.specs)
+            if self.follow_accounts:
+                specs += await asyncio.to_thread(self.auto_specs, specs)
+            for spec in specs:
+                source = self.build_source(spec)
+                client = getattr(source, "client", None)
+                close = getattr(client, "aclose", None) or getattr(source, "aclose", None)
+                if close is not None:
+                    await close()
+        finally:
+            if own:
+                store.close()
+                self.store = None
+            self.env = None
+            self.health = HealthBoard(self.clock)
+
     # -- running -------------------------------------------------------------
 
     async def start(self) -> None:

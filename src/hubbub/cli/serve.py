@@ -99,13 +99,23 @@ def uvicorn_config(app: Any, host: str, port: int, **extra: Any) -> Any:
 
 
 def _run(settings: Settings) -> None:
+    import asyncio
+
     import uvicorn
 
+    from hubbub.networks.secrets import AccountsKeyError
     from hubbub.runtime import Runtime
+    from hubbub.store.engine import StoreError
+    from hubbub.store.network_accounts import AccountError
     from hubbub.web import create_app
 
     # One process: the web app over a runtime that runs the sources too.
-    app = create_app(settings, runtime=Runtime(settings))
+    runtime = Runtime(settings)
+    try:
+        asyncio.run(runtime.check())  # a bad source is a clear error, not a traceback
+    except (ValueError, StoreError, AccountError, AccountsKeyError) as exc:
+        raise click.ClickException(str(exc)) from None
+    app = create_app(settings, runtime=runtime)
     uvicorn.Server(uvicorn_config(app, settings.host, settings.port)).run()
 
 
