@@ -310,6 +310,41 @@ def test_unsearchable_tags_are_404_never_500(server: Server, raw: str) -> None:
     assert not any(t.startswith(("x" * 101, "a-b")) for t in server.app.state.hubs.rooms)  # type: ignore[attr-defined]
 
 
+def test_refused_handshakes_under_serve_log_no_error(tmp_path) -> None:
+    """``hubbub serve``'s WebSocket protocol: a 404 handshake is an answer,
+    not an error to log (anyone could flood the log with them)."""
+    import logging
+    import threading
+
+    import uvicorn
+
+    from hubbub.cli.serve import uvicorn_config
+    from hubbub.settings import Settings
+    from hubbub.web import create_app
+    from tests.web.conftest import free_port
+
+    port = free_port()
+    app = create_app(Settings(db=str(tmp_path / "h.db"), port=port, rooms=("fed",)))
+    server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", port))
+    thread = threading.Thread(target=server.run, daemon=True)
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.ERROR)
+    handler.emit = records.append  # type: ignore[method-assign]
+    thread.start()
+    try:
+        wait_until(lambda: server.started, "the server")
+        logging.getLogger("uvicorn.error").addHandler(handler)
+        fake = Server(f"http://127.0.0.1:{port}", app, thread, server, tmp_path)
+        assert ws_status(fake, "nosuchroom") == 404
+        assert ws_status(fake, "a)") == 404
+        assert ws_status(fake, "fed") == 101
+    finally:
+        logging.getLogger("uvicorn.error").removeHandler(handler)
+        server.should_exit = True
+        thread.join(timeout=30)
+    assert [r.getMessage() for r in records] == []
+
+
 def test_a_tag_has_one_folded_form(server: Server, host) -> None:
     client, token = host
     r = client.post("/api/rooms/%C5%81%C3%B3d%C5%BA/open", json={}, headers={"X-CSRF-Token": token})

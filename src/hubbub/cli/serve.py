@@ -72,6 +72,14 @@ def websocket_protocol() -> type:
             if scope is not None:
                 scope.setdefault("extensions", {})[FRAMES_EXTENSION] = {"writer": _Writer(self)}
 
+        async def send(self, message: Any) -> None:
+            await super().send(message)
+            if message["type"] == "websocket.http.response.body" and not message.get("more_body"):
+                # A refused handshake (404, 503) is a complete answer; uvicorn
+                # would otherwise log an error for every one, a log flood
+                # anyone could cause.
+                self.handshake_complete = True
+
     _WS_PROTOCOL = HubbubWebSocketProtocol
     return _WS_PROTOCOL
 
