@@ -17,6 +17,7 @@ import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 import requests
@@ -25,6 +26,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
+from hubbub.settings import Settings
 from tests.web.conftest import PASSWORD, Server, start_server, stop_server
 
 EXAMPLES = 8  # per operation, identity and kind (valid, invalid, in the live room)
@@ -35,8 +37,31 @@ UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 pytestmark = pytest.mark.slow
 
 
+def _warm_up(tmp: Path) -> None:
+    """Generate a request for every operation without sending it, before any
+    server thread runs. schemathesis imports most of itself lazily, and under
+    pytest each import is an assertion rewrite (``ast.parse``); CPython 3.11
+    can fail with "AST constructor recursion depth mismatch" when two threads
+    parse at once (the server's thread imports anyio's modules lazily too)."""
+    import schemathesis.transport.requests  # noqa: F401 - imported for its side effect
+
+    from hubbub.web import create_app
+
+    app = create_app(Settings(db=str(tmp / "warm.db"), secret_key="warm-up " * 6))
+    for result in schemathesis.openapi.from_dict(app.openapi()).get_all_operations():
+        strategy = _strategy(result.ok())
+
+        @settings(max_examples=1, database=None, suppress_health_check=list(HealthCheck))
+        @given(case=strategy)
+        def generate(case: schemathesis.Case) -> None:
+            case.as_transport_kwargs(base_url="http://127.0.0.1")
+
+        generate()
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    _warm_up(tmp_path_factory.mktemp("warm"))
     # The proxy is trusted so every request can name its own client address:
     # the fuzzer's failed sign-ins must not lock the owner's address out.
     # A simulated chat feeds one public room, so room routes have a room
@@ -121,6 +146,16 @@ def _in_the_room(case: schemathesis.Case) -> schemathesis.Case:
     return case
 
 
+def _strategy(operation: schemathesis.APIOperation) -> st.SearchStrategy[schemathesis.Case]:
+    """Valid requests, invalid ones, and valid ones aimed at the live room."""
+    positive = operation.as_strategy(generation_mode=GenerationMode.POSITIVE)
+    return st.one_of(
+        positive,
+        operation.as_strategy(generation_mode=GenerationMode.NEGATIVE),
+        positive.map(_in_the_room),
+    )
+
+
 @dataclass
 class Outcome:
     failures: list[str] = field(default_factory=list)  # 5xx answers, as curl commands
@@ -130,12 +165,7 @@ class Outcome:
 
 def _fuzz(identity: Identity, operation: schemathesis.APIOperation, outcome: Outcome) -> None:
     """Generated requests for one operation; what they got goes to ``outcome``."""
-    positive = operation.as_strategy(generation_mode=GenerationMode.POSITIVE)
-    strategy = st.one_of(
-        positive,
-        operation.as_strategy(generation_mode=GenerationMode.NEGATIVE),
-        positive.map(_in_the_room),
-    )
+    strategy = _strategy(operation)
 
     @settings(
         max_examples=3 * EXAMPLES,
