@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.engine import make_url
 
+from hubbub.listen.matcher import Matcher
 from hubbub.post import Author, Post
 from hubbub.query import QueryLimitError, ast, matches, parse, to_string
 from hubbub.query.parser import MAX_LENGTH
@@ -129,6 +130,16 @@ def test_a_thousand_children_run_on_both_databases(stores, shape: str) -> None:
     assert isinstance(node, ast.And | ast.Or)
     assert len(node.children) >= MANY // 3
     _same_everywhere(stores, node)
+
+
+def test_the_listening_matcher_takes_them_too(stores) -> None:
+    """Saved queries are matched live by ``listen.matcher``: the same posts."""
+    _, everything = stores
+    nodes = {shape: parse(make()) for shape, make in LONG_QUERIES.items()}
+    matcher = Matcher(nodes)
+    for post in everything:
+        expected = sorted(shape for shape, node in nodes.items() if matches(node, post))
+        assert sorted(matcher.match(post)) == expected
 
 
 def test_long_queries_find_what_they_should(stores) -> None:
