@@ -72,7 +72,8 @@ def test_feed_pages_in_store_order_and_leaves_out_removed_posts(server, tag):
                 break
         assert seen == [p.id for p in posts]
         assert cursor == opening["cursor"]
-        assert client.get(f"/api/rooms/{tag}/feed", params={"after": -1}).status_code == 422
+        for bad in ({"after": -1}, {"after": 2**64}, {"last": 0}, {"limit": 10_000}):
+            assert client.get(f"/api/rooms/{tag}/feed", params=bad).status_code == 422, bad
     with _signed_in(server) as host:
         token = _csrf(host, f"/rooms/{tag}")
         gone = posts[3]

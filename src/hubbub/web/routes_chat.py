@@ -13,12 +13,12 @@ import asyncio
 from datetime import date, timedelta
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from hubbub.chat.moderation import is_spam
 from hubbub.chat.qa import build_qa, question_text
-from hubbub.chat.repo import ChatRepo
+from hubbub.chat.repo import MAX_PAGE, ChatRepo
 from hubbub.i18n import _
 from hubbub.post import Post
 from hubbub.query.tokens import fold
@@ -94,7 +94,12 @@ async def room_qa(request: Request, tag: str) -> dict[str, Any]:
 
 @router.get("/rooms/{tag}/feed")
 async def room_feed(
-    request: Request, tag: str, after: int | None = None, last: int = 100, limit: int = 200
+    request: Request,
+    tag: str,
+    # Bounded at the edge: a cursor is a 64-bit row key, pages are at most MAX_PAGE.
+    after: int | None = Query(default=None, ge=0, le=2**63 - 1),
+    last: int = Query(default=100, ge=1, le=MAX_PAGE),
+    limit: int = Query(default=200, ge=1, le=MAX_PAGE),
 ) -> dict[str, Any]:
     """Posts in the order they were stored, oldest first, with a cursor.
 
@@ -106,8 +111,6 @@ async def room_feed(
     """
     room = readable_room(request, tag, current_user(request))
     repo = _chat(request)
-    if after is not None and after < 0:
-        raise HTTPException(422, _("The cursor is a number from an earlier answer."))
 
     def work() -> dict[str, Any]:
         page = repo.newest(room.tag, last) if after is None else repo.after(room.tag, after, limit)
@@ -148,6 +151,8 @@ async def room_pins(request: Request, tag: str) -> list[dict[str, Any]]:
 
 
 async def _room_post(request: Request, room: Room, ref: PostRef) -> Post:
+    if "\x00" in ref.id or "\x00" in ref.network:  # no stored id has one (PostgreSQL refuses it)
+        raise HTTPException(404, _("No such post in this room."))
     post = await asyncio.to_thread(
         request.app.state.store.get_post, ref.network, ref.id, request.app.state.settings.workspace
     )
