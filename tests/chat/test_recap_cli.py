@@ -91,6 +91,13 @@ def test_formats_to_files_escape_hostile_text(db: str, tmp_path: Path) -> None:
     text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf)).pages)
     assert HARD in text
     assert HOSTILE in text
+    # Every font is embedded in the file (nothing to fetch or find on the reader's side).
+    reader = PdfReader(io.BytesIO(pdf))
+    fonts = [f.get_object() for p in reader.pages for f in p["/Resources"]["/Font"].values()]
+    assert len(fonts) >= 3  # the main font and the fallbacks the text needed
+    for font in fonts:
+        descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
+        assert "/FontFile2" in descriptor, font["/BaseFont"]
 
 
 @pytest.mark.parametrize(
