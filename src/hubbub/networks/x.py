@@ -176,7 +176,7 @@ class XClient:
             base_url=self.base_url,
             headers={
                 "authorization": f"Bearer {token}",
-                "user-agent": f"Hubbub/{__version__} (+https://github.com/hubbub)",
+                "user-agent": f"Hubbub/{__version__}",
             },
             timeout=httpx.Timeout(timeout, read=None),
             follow_redirects=False,

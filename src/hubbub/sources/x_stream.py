@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 
@@ -88,7 +89,7 @@ class XStreamSource:
             await asyncio.gather(*tasks, return_exceptions=True)
             await self.client.aclose()
 
-    async def _guard(self, coro) -> None:  # noqa: ANN001 - a coroutine of ours
+    async def _guard(self, coro: Coroutine[Any, Any, None]) -> None:
         try:
             await coro
         except asyncio.CancelledError:
