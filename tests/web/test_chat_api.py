@@ -121,3 +121,23 @@ def test_room_qa_is_todays_chat_not_last_weeks(server, tag):
         qa = client.get(f"/api/rooms/{tag}/qa").json()
     assert [(q["number"], q["text"]) for q in qa["questions"]] == [(1, "today's question")]
     assert [a["id"] for a in qa["questions"][0]["answers"]] == [new_a.id]
+
+
+def test_the_settled_cursor_never_passes_a_post_the_page_has_not_had(server, tag):
+    import time
+
+    first = make_post(tag, "first")
+    server.submit(first)
+    with http_client(server) as client:
+        opening = client.get(f"/api/rooms/{tag}/feed", params={"last": 1}).json()
+        assert [p["id"] for p in opening["posts"]] == [first.id]
+        # A page that has handled nothing live since long ago may not move.
+        assert client.get(f"/api/rooms/{tag}/cursor", params={"seen": 1}).json() == {"cursor": 0}
+        time.sleep(2.5)  # first is now older than the margin
+        seen = time.time()  # a live post the page handled entered now...
+        server.submit(make_post(tag, "second"))  # ...and this one after it
+        moved = client.get(f"/api/rooms/{tag}/cursor", params={"seen": seen}).json()
+        assert moved["cursor"] == opening["cursor"]  # past first, not past second
+        feed = client.get(f"/api/rooms/{tag}/feed", params={"after": moved["cursor"]}).json()
+        assert [p["text"] for p in feed["posts"]] == [f"second #{tag}"]
+        assert client.get(f"/api/rooms/{tag}/cursor", params={"seen": -5}).status_code == 422

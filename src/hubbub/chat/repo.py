@@ -83,6 +83,21 @@ class ChatRepo:
         with self.store.engine.connect() as conn:
             return int(conn.execute(stmt).scalar() or 0)
 
+    def settled_cursor(self, tag: str, before: datetime) -> int:
+        """The cursor of the newest post of the chat stored before ``before``."""
+        stmt = (
+            sa.select(_p.c.pk)
+            .where(
+                _p.c.workspace_id == self.ws,
+                _p.c.stored_at < before,
+                self._tag_condition(tag),
+            )
+            .order_by(_p.c.pk.desc())
+            .limit(1)
+        )
+        with self.store.engine.connect() as conn:
+            return int(conn.execute(stmt).scalar() or 0)
+
     def after(self, tag: str, after: int, limit: int = 200) -> Page:
         """Posts stored after cursor ``after``, oldest first.
 

@@ -10,7 +10,7 @@ token and Origin of every POST before it gets here.
 from __future__ import annotations
 
 import asyncio
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
@@ -29,6 +29,8 @@ router = APIRouter(prefix="/api")
 # How far back from the newest post the room's Q&A looks: longer than any
 # chat, shorter than the gap between two chats on the same hashtag.
 QA_WINDOW = timedelta(hours=12)
+# Posts stored in one batch share a time; stay clear of the batch in flight.
+SETTLE_MARGIN = timedelta(seconds=2)
 
 
 def _chat(request: Request) -> ChatRepo:
@@ -125,6 +127,22 @@ async def room_feed(
         }
 
     return await asyncio.to_thread(work)
+
+
+@router.get("/rooms/{tag}/cursor")
+async def room_cursor(
+    request: Request, tag: str, seen: float = Query(ge=0, le=4_102_444_800)
+) -> dict[str, int]:
+    """A cursor a page may move up to while its socket stays open, so a page
+    that drops after hours asks for what it missed, not for hours of posts.
+
+    ``seen`` is the ``entered_at`` of the newest live post the page has
+    handled. Posts reach a socket in the order they were stored, so every
+    post stored before that one entered has reached the page too: the
+    cursor is the newest of those (with a margin for batching)."""
+    room = readable_room(request, tag, current_user(request))
+    before = min(datetime.now(UTC), datetime.fromtimestamp(seen, UTC)) - SETTLE_MARGIN
+    return {"cursor": await asyncio.to_thread(_chat(request).settled_cursor, room.tag, before)}
 
 
 # -- pins and removals -------------------------------------------------------

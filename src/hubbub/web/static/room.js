@@ -36,6 +36,9 @@
     early: [],            // WebSocket posts that arrived before the first page load
     cursor: null,         // store cursor of the newest post this page has been given
     catchingUp: false,
+    catchUpAgain: false,
+    synced: false,        // this socket is live and everything before it was fetched
+    lastEntered: 0,       // entered_at of the newest live post on this socket
     hover: false,         // paused while the pointer is over the stream
     removed: new Set(),   // "network id" of posts a host removed
     rolesLoaded: false,
@@ -592,20 +595,30 @@
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
     const ws = new WebSocket(scheme + location.host + API + "/live");
     state.ws = ws;
-    ws.addEventListener("open", () => status(T.connected));
+    state.synced = false;
+    state.lastEntered = 0;
+    ws.addEventListener("open", () => {
+      status(T.connected);
+      // Live from here on (the server subscribed this socket before opening
+      // it); everything stored since this page's cursor comes from the feed,
+      // in order, while posts sent live meanwhile wait in early. On a first
+      // connection that opens after the first page loaded, this closes the
+      // gap between that page and the subscription too.
+      if (state.cursor !== null) catchUp();
+    });
     ws.addEventListener("message", (ev) => {
       let p;
       try { p = JSON.parse(ev.data); } catch (e) { return; }
       if (p && typeof p.event === "string") { onEvent(p); return; }
       if (!p || typeof p.id !== "string") return;
+      if (typeof p.entered_at === "number" && state.ws === ws) state.lastEntered = Math.max(state.lastEntered, p.entered_at);
       if (!state.loaded || state.catchingUp) state.early.push(p); else arrive(p);
     });
     ws.addEventListener("close", () => {
       status(T.offline);
       // Reconnect, then fill any gap from the API (duplicates are skipped by id).
-      // Every post stored meanwhile comes from the feed, in order, after the
-      // cursor this page last had (posts sent live meanwhile wait in early).
-      setTimeout(() => { connect(); catchUp(); }, 2000);
+      // Reconnect; the open handler catches up on what was missed.
+      setTimeout(connect, 2000);
     });
   }
 
@@ -620,6 +633,8 @@
     } catch (e) { /* the WebSocket still delivers */ }
     state.loaded = true;
     flushEarly();
+    // The socket may have subscribed after this page's snapshot: fetch the gap.
+    if (state.ws && state.ws.readyState === 1) catchUp();
   }
 
   function flushEarly() {
@@ -630,8 +645,10 @@
 
   async function catchUp() {
     if (state.cursor === null) { await load(); return; }
-    if (state.catchingUp) return;
+    if (state.catchingUp) { state.catchUpAgain = true; return; }
     state.catchingUp = true;
+    const ws = state.ws;
+    let complete = false;
     try {
       for (;;) {
         const res = await fetch(API + "/feed?after=" + encodeURIComponent(state.cursor) + "&limit=200",
@@ -640,13 +657,28 @@
         const data = await res.json();
         for (const p of data.posts) arrive(p);
         state.cursor = data.cursor;
-        if (!data.more) break;
+        if (!data.more) { complete = true; break; }
       }
     } catch (e) { /* the next reconnect tries again from the same cursor */ }
     state.catchingUp = false;
     flushEarly();
+    if (state.catchUpAgain) { state.catchUpAgain = false; catchUp(); return; }
+    if (complete && state.ws === ws && ws && ws.readyState === 1) state.synced = true;
     loadPins();
     if (state.qaView) renderQA();
+  }
+
+  // Move the cursor up while the socket stays open, so that catching up
+  // after a drop asks for what was missed, not for the whole session.
+  async function refreshCursor() {
+    const ws = state.ws;
+    if (!ws || ws.readyState !== 1 || !state.synced || state.catchingUp || !state.lastEntered) return;
+    try {
+      const res = await fetch(API + "/cursor?seen=" + encodeURIComponent(state.lastEntered), { credentials: "same-origin" });
+      if (!res.ok) return;
+      const data = await res.json();
+      if (state.ws === ws && state.synced && !state.catchingUp && data.cursor > state.cursor) state.cursor = data.cursor;
+    } catch (e) { /* keep the cursor we have */ }
   }
 
   async function loadState() {
@@ -713,5 +745,6 @@
   wire();
   connect();
   loadState().then(load).then(loadPins).then(pollQueue);
+  setInterval(refreshCursor, 30000);
   window.hubbubRoom = { state: state }; // for debugging in the console
 })();
