@@ -75,7 +75,7 @@ async def run(server: JetstreamServer, store: Store, src: JetstreamSource) -> li
 
 
 async def test_everything_served_is_stored_once(store: Store) -> None:
-    clock = FakeClock(scale=0.05)
+    clock = FakeClock(scale=0.2)
     async with JetstreamServer(events()) as server:
         src = source(server.url, clock)
         stored = await run(server, store, src)
@@ -103,7 +103,7 @@ FAULTS = [
 async def test_faults_lose_nothing_and_store_nothing_twice(
     store: Store, faults: list[Fault]
 ) -> None:
-    clock = FakeClock(scale=0.05)
+    clock = FakeClock(scale=0.2)
     async with JetstreamServer(events()) as server:
         server.faults = faults
         src = source(server.url, clock)
@@ -184,7 +184,7 @@ async def test_failover_to_the_next_instance_with_network_backoff(store: Store) 
 
 
 async def test_live_tail_without_cursor_then_restart_resumes(store: Store) -> None:
-    clock = FakeClock(scale=0.05)
+    clock = FakeClock(scale=0.2)
     log = events(120)
     older, newer = log[:-60], log[-60:]
     async with JetstreamServer(older) as server:
@@ -204,7 +204,7 @@ async def test_live_tail_without_cursor_then_restart_resumes(store: Store) -> No
         await pipeline.stop()
         # ... and a restarted source continues from the stored cursor.
         server.publish(newer[30:])
-        src2 = source(server.url, FakeClock(scale=0.05))
+        src2 = source(server.url, FakeClock(scale=0.2))
         # The restart asks for the last stored event minus the rewind, and so
         # gets (again) everything from there on, older events included.
         resume = max(e["time_us"] for e in newer[:30]) - src2.rewind_us
@@ -216,7 +216,7 @@ async def test_live_tail_without_cursor_then_restart_resumes(store: Store) -> No
 
 
 async def test_only_posts_that_match_are_kept(store: Store) -> None:
-    clock = FakeClock(scale=0.05)
+    clock = FakeClock(scale=0.2)
     base = recorded()
     start = max(e["time_us"] for e in base) + 1_000_000
     wanted = generated_posts(base, 40, tag="hubchat", start_us=start)

@@ -41,7 +41,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 def env(follows: Follows | None = None, account: Credentials | None = None) -> SourceEnv:
     return SourceEnv(
-        clock=FakeClock(scale=0.05),
+        clock=FakeClock(scale=0.2),
         account=lambda network, name: account if network == "bluesky" else None,
         follows=lambda: follows or Follows(),
     )

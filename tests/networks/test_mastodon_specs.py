@@ -78,7 +78,7 @@ def test_token_goes_only_to_its_own_server() -> None:
 
 
 async def test_home_timeline_streams_with_the_account(store: Store) -> None:
-    clock = FakeClock(scale=0.05)
+    clock = FakeClock(scale=0.2)
     with MastodonServer(token=TOKEN, now=clock.time) as server:
         base = load_templates(require_shared_data() / "payloads" / "mastodon")
         server.post(generated_statuses(base, 12, tag="anything"))

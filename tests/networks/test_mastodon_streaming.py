@@ -177,20 +177,20 @@ async def test_a_flapping_stream_is_backed_off(store: Store) -> None:
 async def test_statuses_posted_while_disconnected_are_backfilled(store: Store) -> None:
     """Streaming replays nothing: what was posted while the stream was down
     arrives through the REST backfill of the reconnection."""
-    clock = FakeClock(scale=0.05)
+    clock = FakeClock(scale=0.2)
     with MastodonServer(token=TOKEN, now=clock.time) as server:
         src = streaming_source(server, clock)
         store.set_cursor(src.name, orjson.dumps({server.host: "0"}).decode())
         first, second = batches(2, 15)
         await stream_while_posting(store, server, src, [first])
         server.post(second)  # nobody is streaming now
-        src2 = streaming_source(server, FakeClock(scale=0.05))
+        src2 = streaming_source(server, FakeClock(scale=0.2))
         stored = await stream_while_posting(store, server, src2, [])
         assert_exactly(stored, server.uris(TAG))
 
 
 async def test_streamed_edits_and_deletions_reach_the_store(store: Store) -> None:
-    clock = FakeClock(scale=0.05)
+    clock = FakeClock(scale=0.2)
     with MastodonServer(token=TOKEN, now=clock.time) as server:
         src = streaming_source(server, clock)
         store.set_cursor(src.name, orjson.dumps({server.host: "0"}).decode())
