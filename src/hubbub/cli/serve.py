@@ -106,7 +106,7 @@ def uvicorn_config(app: Any, host: str, port: int, **extra: Any) -> Any:
     return uvicorn.Config(app, host=host, port=port, **options)
 
 
-def _run(settings: Settings) -> None:
+def _run(settings: Settings, *, follow_accounts: bool = True) -> None:
     import asyncio
 
     import uvicorn
@@ -118,7 +118,7 @@ def _run(settings: Settings) -> None:
     from hubbub.web import create_app
 
     # One process: the web app over a runtime that runs the sources too.
-    runtime = Runtime(settings)
+    runtime = Runtime(settings, follow_accounts=follow_accounts)
     try:
         asyncio.run(runtime.check())  # a bad source is a clear error, not a traceback
     except (ValueError, StoreError, AccountError, AccountsKeyError) as exc:
@@ -142,8 +142,19 @@ def _run(settings: Settings) -> None:
     help="Feed the rooms: sim:TAG[?rate=R&seed=S&speed=F], replay:FILE[?speed=F&maxgap=S], "
     "x:stream, x:search:QUERY, bluesky:…, mastodon:… Repeatable.",
 )
+@click.option(
+    "--no-accounts",
+    is_flag=True,
+    help="Do not follow the networks of the workspace's accounts here (when "
+    "`hubbub worker` does: X allows one stream connection per app).",
+)
 def serve(
-    db: str | None, host: str | None, port: int | None, workspace: str, sources: tuple[str, ...]
+    db: str | None,
+    host: str | None,
+    port: int | None,
+    workspace: str,
+    sources: tuple[str, ...],
+    no_accounts: bool,
 ) -> None:
     """Run the web app: live rooms, posting, accounts."""
     settings = Settings.from_env(
@@ -153,7 +164,7 @@ def serve(
     _check_rooms(settings)
     _check_web_settings(settings)
     click.echo(_("Hubbub at http://{host}:{port}/").format(host=settings.host, port=settings.port))
-    _run(settings)
+    _run(settings, follow_accounts=not no_accounts)
 
 
 def _check_rooms(settings: Settings) -> None:
