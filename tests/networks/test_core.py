@@ -101,3 +101,43 @@ def test_health_rows_roundtrip_other_reader(db_url: str) -> None:
         assert read_health(reader, "other") == []
         forget_health(reader, "default", ["x:stream"])
         assert [s.source for s in read_health(reader, "default")] == ["mastodon:tag:a@b"]
+
+
+def test_sources_status_reads_what_another_process_wrote(tmp_path) -> None:
+    import orjson
+    from click.testing import CliRunner
+
+    from hubbub.cli import main
+    from hubbub.store import open_store
+
+    db = str(tmp_path / "h.db")
+    clock = FakeClock(scale=1e6)
+    board = HealthBoard(clock)
+    board.tracker("x:stream", "x").reconnecting(2, 10.0, "stream: HTTP 503")
+    board.tracker("x:search:acme", "x").rate_limited(120.0, "recent search: HTTP 429")
+    quiet = board.tracker("mastodon:tag:chat@m.example", "mastodon")
+    quiet.connected()
+    quiet.events(12)
+    quiet.gap_found()
+    quiet.gap_backfilled()
+    with open_store(db) as writer:
+        write_health(writer, "default", board.take_dirty())
+    runner = CliRunner()
+    text = runner.invoke(main, ["sources", "status", "--db", db]).output
+    assert "x:stream: reconnecting (try 3, next at " in text
+    assert "x:search:acme: rate-limited until " in text
+    assert "last error: stream: HTTP 503" in text
+    assert "gaps 1 found, 1 backfilled; 0 known missed" in text
+    rows = [
+        orjson.loads(line)
+        for line in runner.invoke(
+            main, ["sources", "status", "--db", db, "--json"]
+        ).output.splitlines()
+    ]
+    assert {r["source"]: r["state"] for r in rows} == {
+        "x:stream": "reconnecting",
+        "x:search:acme": "rate_limited",
+        "mastodon:tag:chat@m.example": "connected",
+    }
+    empty = runner.invoke(main, ["sources", "status", "--db", str(tmp_path / "other.db")])
+    assert empty.exit_code == 0 and "No network source" in empty.output
