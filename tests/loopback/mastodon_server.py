@@ -177,6 +177,7 @@ class MastodonServer:
         self.streamed = 0
         self.stream_connections = 0
         self.drop_streams = 0  # the next N SSE streams end right after they open
+        self.streaming_url: str | None = None  # what /api/v2/instance names (default: itself)
         self._lock = threading.Lock()
         self._next = 0
         self._subscribers: list[_Subscriber] = []
@@ -278,7 +279,7 @@ class MastodonServer:
             "domain": self.host,
             "version": self.version,
             "configuration": {
-                "urls": {"streaming": f"ws://{self.host}"},
+                "urls": {"streaming": self.streaming_url or f"ws://{self.host}"},
                 "timelines_access": {
                     "live_feeds": {"local": "public", "remote": "public"},
                     "hashtag_feeds": {"local": local, "remote": remote},

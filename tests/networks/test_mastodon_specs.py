@@ -141,3 +141,19 @@ def test_auto_specs_follow_room_and_query_hashtags_on_each_account_server(store:
     for spec in specs:  # each one builds, and the account's token goes with it
         src = network_source_from_spec(spec, env_with(spec.split("@")[1].split("?")[0]))
         assert isinstance(src, MastodonSource) and src.clients[0].has_token
+
+
+def test_the_token_only_streams_to_the_server_or_its_subdomains() -> None:
+    from hubbub.sources.mastodon import streaming_allowed
+
+    assert streaming_allowed("wss://streaming.mastodon.social", "https://mastodon.social")
+    assert streaming_allowed("wss://mastodon.social", "https://mastodon.social")
+    assert streaming_allowed("ws://127.0.0.1:8081", "http://127.0.0.1:8081")
+    for elsewhere in (
+        "wss://evil.example",
+        "wss://mastodon.social.evil.example",
+        "wss://notmastodon.social",
+        "ws://streaming.mastodon.social",  # a downgrade from https
+        "wss://169.254.169.254",
+    ):
+        assert not streaming_allowed(elsewhere, "https://mastodon.social"), elsewhere

@@ -152,6 +152,17 @@ async def test_stall_is_detected_on_the_heartbeat(store: Store) -> None:
         assert src.health.snapshot.gaps_backfilled == 1
 
 
+async def test_a_streaming_server_elsewhere_never_gets_the_token(store: Store) -> None:
+    clock = FakeClock(scale=0.2)
+    with MastodonServer(token=TOKEN, now=clock.time) as server:
+        server.streaming_url = "wss://streaming.evil.example"  # not this server's host
+        src = streaming_source(server, clock)
+        store.set_cursor(src.name, orjson.dumps({server.host: "0"}).decode())
+        stored = await stream_while_posting(store, server, src, batches(3, 4))
+        assert_exactly(stored, server.uris(TAG))
+        assert server.streamed >= 12  # streamed from the server itself
+
+
 async def test_a_flapping_stream_is_backed_off(store: Store) -> None:
     """Streams that end as soon as they open, bringing nothing, are failed
     attempts: 1 s, 2 s, 4 s between them, not a reconnection loop."""

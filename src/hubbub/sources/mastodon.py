@@ -40,6 +40,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import orjson
@@ -115,6 +116,20 @@ class _Recent:
         self._keys.move_to_end(key)
         if len(self._keys) > self.size:
             self._keys.popitem(last=False)
+
+
+def streaming_allowed(streaming: str, base: str) -> bool:
+    """May the token go to the streaming URL the instance names? Only on the
+    server's own host or a subdomain of it (``streaming.mastodon.social``),
+    and never over plain ws when the server is https: a hostile answer must
+    not send the user's token elsewhere."""
+    stream, server = urlsplit(streaming), urlsplit(base)
+    host, own = (stream.hostname or "").lower(), (server.hostname or "").lower()
+    if not host or not (host == own or host.endswith("." + own)):
+        return False
+    if server.scheme == "https":
+        return stream.scheme in ("wss", "https")
+    return stream.scheme in ("ws", "wss", "http", "https")
 
 
 def rewound(status_id: str, seconds: float) -> str:
@@ -400,7 +415,15 @@ class MastodonSource:
         reconnect: Reconnect,
         queue: asyncio.Queue[_Found],
     ) -> None:
-        streaming = instance.streaming or client.base
+        streaming = client.base
+        if instance.streaming and streaming_allowed(instance.streaming, client.base):
+            streaming = instance.streaming
+        elif instance.streaming:
+            log.warning(
+                "%s: %s names a streaming server elsewhere; streaming from the server itself",
+                self.name,
+                client.host,
+            )
         http = httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=10.0))
         try:
             while True:
