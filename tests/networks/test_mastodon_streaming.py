@@ -138,6 +138,20 @@ async def test_stream_faults_lose_nothing(store: Store, faults: list[StreamFault
         assert len([q for q in pages if "min_id=" in q]) >= 1 + breaks
 
 
+async def test_websocket_stream_faults_lose_nothing(store: Store) -> None:
+    clock = FakeClock(scale=0.2)
+    faults = [StreamFault("cut", 5), StreamFault("truncate", 14), StreamFault("duplicate", 22)]
+    with MastodonServer(token=TOKEN, now=clock.time) as server:
+        server.stream_faults = faults
+        src = streaming_source(server, clock, via="ws")
+        store.set_cursor(src.name, orjson.dumps({server.host: "0"}).decode())
+        stored = await stream_while_posting(store, server, src, batches(12, 4))
+        assert all(f.fired for f in faults), "a scheduled fault never fired"
+        assert_exactly(stored, server.uris(TAG))
+        assert src.connections[server.host] == 3
+        assert src.delays == []
+
+
 async def test_stall_is_detected_on_the_heartbeat(store: Store) -> None:
     clock = FakeClock(scale=0.05)
     with MastodonServer(token=TOKEN, now=clock.time) as server:
