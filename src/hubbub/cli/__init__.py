@@ -22,6 +22,7 @@ def main() -> None:
 def _register() -> None:
     from hubbub.cli import (
         accounts,
+        audience,
         classify,
         count,
         data,
@@ -45,6 +46,7 @@ def _register() -> None:
         + accounts.COMMANDS
         + recap.COMMANDS
         + outbox.COMMANDS
+        + audience.COMMANDS
         + worker.COMMANDS
     ):
         main.add_command(command)
