@@ -51,7 +51,10 @@ def env(follows: Follows | None = None, account: Credentials | None = None) -> S
     ("spec", "message"),
     [
         ("bluesky:firehose", "expected bluesky:jetstream"),
-        ("bluesky:jetstream?url=https://jetstream.example", "not a WebSocket URL"),
+        (
+            "bluesky:jetstream?url=https://jetstream.example",
+            "jetstream.example.: not a WebSocket URL",
+        ),
         ("bluesky:jetstream?colour=red", "unknown option"),
         ("bluesky:search:", "needs a query"),
         ("bluesky:search:storm", "needs a login"),

@@ -383,6 +383,9 @@ def source_from_spec(spec: NetworkSpec, env: SourceEnv) -> Source:
         everything = spec.option("all", "0") in ("1", "true", "yes")
         keep = None if everything else FollowFilter(env.follows, env.clock)
         name = spec.text
+        for url in urls:
+            if not url.startswith(("ws://", "wss://")):
+                raise ValueError(f"source {spec.text!r}: not a WebSocket URL: {url!r}")
         return JetstreamSource(
             urls or PUBLIC_INSTANCES,
             name=name,
