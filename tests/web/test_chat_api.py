@@ -121,6 +121,21 @@ def test_room_qa_is_todays_chat_not_last_weeks(server, tag):
         qa = client.get(f"/api/rooms/{tag}/qa").json()
     assert [(q["number"], q["text"]) for q in qa["questions"]] == [(1, "today's question")]
     assert [a["id"] for a in qa["questions"][0]["answers"]] == [new_a.id]
+    # Asked again at once: a new answer and a removal show (the cached Q&A
+    # is keyed by what they change).
+    later = make_post(tag, "A1 one more")
+    server.submit(later)
+    with http_client(server) as client:
+        qa = client.get(f"/api/rooms/{tag}/qa").json()
+    assert [a["id"] for a in qa["questions"][0]["answers"]] == [new_a.id, later.id]
+    with _signed_in(server) as host:
+        token = _csrf(host, f"/rooms/{tag}")
+        body = {"network": new_a.network, "id": new_a.id}
+        assert host.post(
+            f"/api/rooms/{tag}/remove", json=body, headers={"X-CSRF-Token": token}
+        ).is_success
+        qa = host.get(f"/api/rooms/{tag}/qa").json()
+    assert [a["id"] for a in qa["questions"][0]["answers"]] == [later.id]
 
 
 def test_the_settled_cursor_never_passes_a_post_the_page_has_not_had(server, tag):

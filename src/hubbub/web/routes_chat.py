@@ -10,6 +10,7 @@ token and Origin of every POST before it gets here.
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -31,6 +32,7 @@ router = APIRouter(prefix="/api")
 QA_WINDOW = timedelta(hours=12)
 # Posts stored in one batch share a time; stay clear of the batch in flight.
 SETTLE_MARGIN = timedelta(seconds=2)
+QA_FRESH = 2.0  # seconds a computed Q&A serves readers while nothing it sees changed
 
 
 def _chat(request: Request) -> ChatRepo:
@@ -40,6 +42,17 @@ def _chat(request: Request) -> ChatRepo:
         repo = ChatRepo(app.state.store, app.state.settings.workspace)
         app.state.chat = repo
     return repo
+
+
+QACache = dict[str, tuple[tuple[object, ...], float, dict[str, Any]]]
+
+
+def _qa_cache(request: Request) -> QACache:
+    cache = getattr(request.app.state, "chat_qa", None)
+    if cache is None:
+        cache = {}
+        request.app.state.chat_qa = cache
+    return cache
 
 
 def _visible(request: Request, room: Room, posts: list[Post]) -> list[Post]:
@@ -70,25 +83,46 @@ async def room_qa(request: Request, tag: str) -> dict[str, Any]:
     last week's chat on the same hashtag does not mix its Q1 into today's."""
     room = readable_room(request, tag, current_user(request))
     repo = _chat(request)
+    cache = _qa_cache(request)
 
     def work() -> dict[str, Any]:
-        newest = repo.newest_time(room.tag)
-        since = newest - QA_WINDOW if newest is not None else None
-        posts = _visible(request, room, [p for _pk, p in repo.posts(room.tag, since)])
-        qa = build_qa(posts, repo.hosts(room.tag))
-        return {
-            "questions": [
-                {
-                    "number": q.number,
-                    "text": question_text(q.post.text, room.tag),
-                    "post": chat_post_json(q.post, room),
-                    "answers": [chat_post_json(a, room) for a in q.answers],
-                }
-                for q in qa.questions
-            ]
-        }
+        # Every reader of a busy chat asks again after each answer: compute it
+        # once per new post (the cursor), removal, host or block, and at most
+        # every QA_FRESH seconds for what the key does not see (approvals).
+        key = (
+            repo.cursor(room.tag),
+            frozenset(repo.removed(room.tag)),
+            repo.hosts(room.tag),
+            frozenset(room.hidden),
+        )
+        hit = cache.get(room.tag)
+        if hit is not None and hit[0] == key and time.monotonic() - hit[1] < QA_FRESH:
+            return hit[2]
+        answer = _qa_json(request, room, repo, key[2])
+        cache[room.tag] = (key, time.monotonic(), answer)
+        return answer
 
     return await asyncio.to_thread(work)
+
+
+def _qa_json(
+    request: Request, room: Room, repo: ChatRepo, hosts: frozenset[tuple[str, str]]
+) -> dict[str, Any]:
+    newest = repo.newest_time(room.tag)
+    since = newest - QA_WINDOW if newest is not None else None
+    posts = _visible(request, room, [p for _pk, p in repo.posts(room.tag, since)])
+    qa = build_qa(posts, hosts)
+    return {
+        "questions": [
+            {
+                "number": q.number,
+                "text": question_text(q.post.text, room.tag),
+                "post": chat_post_json(q.post, room),
+                "answers": [chat_post_json(a, room) for a in q.answers],
+            }
+            for q in qa.questions
+        ]
+    }
 
 
 # -- catching up -------------------------------------------------------------

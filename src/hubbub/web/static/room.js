@@ -312,7 +312,7 @@
   let qaTimer = null;
   function scheduleQA() {
     if (qaTimer) return;
-    qaTimer = setTimeout(() => { qaTimer = null; renderQA(); }, 500);
+    qaTimer = setTimeout(() => { qaTimer = null; renderQA(); }, 1000);
   }
 
   async function renderQA() {
