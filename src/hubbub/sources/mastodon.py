@@ -290,14 +290,13 @@ class MastodonSource:
             return False
         if access["local"] == "public":
             return True
-        need = "off" if "disabled" in (access["local"], access["remote"]) else "a login"
-        raise ServerStopped(
-            f"this server's {'hashtag' if self.kind == 'tag' else 'live'} feeds are {need} "
-            f"for anonymous readers; add a Mastodon account on it to read them"
-            if need == "a login"
-            else f"this server has turned its {'hashtag' if self.kind == 'tag' else 'live'} "
-            "feeds off"
-        )
+        feeds = "hashtag" if self.kind == "tag" else "live"
+        if "authenticated" in (access["local"], access["remote"]):
+            raise ServerStopped(
+                f"this server opens its {feeds} feeds only to logged-in users; "
+                "add a Mastodon account on it to read them"
+            )
+        raise ServerStopped(f"this server has turned its {feeds} feeds off")
 
     async def _retry(
         self, client: MastodonClient, reconnect: Reconnect, call: Callable[[], Awaitable[Instance]]
