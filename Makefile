@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: install demo test lint format bench models services browser fonts clean
+.PHONY: install demo test typecheck lint format bench models services browser fonts clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +31,12 @@ services:
 demo: install fonts
 	$(VENV)/bin/hubbub demo
 
-test: install browser fonts services
+test: typecheck browser fonts services
 	$(PY) -m pytest -q
+
+# mypy over src/hubbub (settings in pyproject.toml, [tool.mypy]); `make test` runs it first.
+typecheck: install
+	$(VENV)/bin/mypy
 
 lint: install
 	$(VENV)/bin/ruff check src tests bench
