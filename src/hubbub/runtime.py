@@ -33,6 +33,7 @@ from hubbub.pipeline import Pipeline
 from hubbub.settings import Settings
 from hubbub.sources.base import Source, describe_error
 from hubbub.store import Store, open_store
+from hubbub.store.leases import try_lease
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +167,7 @@ class Runtime:
             follows=lambda: workspace_follows(store, workspace),
             stored_cursor=lambda name: store.get_cursor(name, workspace),
             limits=limits_from_env(),
+            lease=lambda name: try_lease(store, name),
             load_session=self._load_session,
             save_session=self._save_session,
         )

@@ -17,6 +17,7 @@ from hubbub.sources.network_specs import network_source_from_spec
 from hubbub.sources.x_backfill import Cursors, id_key
 from hubbub.store import Store, open_store
 from hubbub.store import schema as t
+from hubbub.store.leases import try_lease
 from tests.loopback.x_server import XServer
 
 
@@ -99,6 +100,7 @@ async def start_run(
         account=account,
         follows=lambda: Follows(queries=queries, hashtags=hashtags),
         limits=limits or {},
+        lease=lambda name: try_lease(store, name),  # as the runtime wires it
     )
     source = network_source_from_spec(spec.format(url=url), env)
     pipeline = Pipeline(store, restart_delay=0.05)

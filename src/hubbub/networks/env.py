@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from hubbub.networks.clock import Clock, SystemClock
 from hubbub.networks.health import HealthBoard
@@ -47,6 +48,19 @@ SessionLoader = Callable[[str], bytes | None]
 FollowsReader = Callable[[], Follows]
 
 
+class Lease(Protocol):
+    def release(self) -> None: ...
+
+
+class _Granted:
+    def release(self) -> None:
+        pass
+
+
+def _always(_name: str) -> Lease | None:
+    return _Granted()
+
+
 def _no_account(network: str, name: str | None) -> Credentials | None:
     return None
 
@@ -71,6 +85,9 @@ class SourceEnv:
     # source refreshes instead of spending a scarce createSession.
     load_session: SessionLoader = lambda _name: None
     save_session: SessionSaver = lambda _name, _data: None
+    # (name) → a lease no other process holds, or None (blocking). X's stream
+    # takes one per token: one connection per app, whatever runs it.
+    lease: Callable[[str], Lease | None] = _always
 
     def limit(self, name: str, default: float) -> float:
         return float(self.limits.get(name, default))

@@ -12,6 +12,7 @@ the status and X's own error title).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -166,13 +167,15 @@ class XClient:
         timeout: float = 30.0,
     ) -> None:
         self.base_url = (base_url or DEFAULT_BASE).rstrip("/")
+        # Names the app without revealing the token (leases, logs).
+        self.token_id = hashlib.sha256(token.encode()).hexdigest()[:16]
         self.clock = clock or SystemClock()
         self.limits = limits or XLimits()
         lim = self.limits
         self.search_budget = WindowBudget(lim.search_per_window, lim.window_seconds, self.clock)
         self.rules_budget = WindowBudget(lim.rules_posts_per_window, lim.window_seconds, self.clock)
         self.connect_budget = WindowBudget(lim.connects_per_window, lim.window_seconds, self.clock)
-        self._http = httpx.AsyncClient(
+        self._make_http = lambda: httpx.AsyncClient(
             base_url=self.base_url,
             headers={
                 "authorization": f"Bearer {token}",
@@ -181,12 +184,23 @@ class XClient:
             timeout=httpx.Timeout(timeout, read=None),
             follow_redirects=False,
         )
+        self._client: httpx.AsyncClient | None = None
 
     def __repr__(self) -> str:  # never the token
         return f"XClient({self.base_url!r})"
 
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        """The HTTP client, (re)opened on use: a source the pipeline restarts
+        after ``aclose`` gets a fresh one."""
+        if self._client is None or self._client.is_closed:
+            self._client = self._make_http()
+        return self._client
+
     async def aclose(self) -> None:
-        await self._http.aclose()
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
 
     async def __aenter__(self) -> XClient:
         return self

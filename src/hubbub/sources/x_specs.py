@@ -43,7 +43,8 @@ def x_source(spec: NetworkSpec, env: SourceEnv) -> Source:
     kind, _, rest = spec.body.partition(":")
     if kind == "stream" and not rest:
         spec.reject_unknown(("url", "account"))
-        return XStreamSource(_client(spec, env), env)
+        client = _client(spec, env)
+        return XStreamSource(client, env, lease="x-stream:" + client.token_id)
     if kind == "search" and rest.strip():
         spec.reject_unknown(("url", "account", "poll"))
         raw = spec.option("poll", "60")

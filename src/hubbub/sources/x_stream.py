@@ -30,7 +30,7 @@ import orjson
 
 from hubbub.formats import Context
 from hubbub.networks.backoff import X_POLICY, Failure, Reconnect
-from hubbub.networks.env import SourceEnv
+from hubbub.networks.env import Lease, SourceEnv
 from hubbub.networks.stall import Stalled, next_within
 from hubbub.networks.x import XClient, XError, XLimits
 from hubbub.sources.base import RawItem, describe_error
@@ -40,6 +40,7 @@ from hubbub.sources.x_rules import WantedRule, is_ours, search_queries, wanted_r
 log = logging.getLogger(__name__)
 
 _QUEUE = 2000
+LEASE_RETRY = 15.0  # seconds between looks at another process's stream lease
 
 
 class _Stop(Exception):
@@ -47,8 +48,11 @@ class _Stop(Exception):
 
 
 class XStreamSource:
-    def __init__(self, client: XClient, env: SourceEnv, *, name: str = "x:stream") -> None:
+    def __init__(
+        self, client: XClient, env: SourceEnv, *, name: str = "x:stream", lease: str = "x-stream"
+    ) -> None:
         self.name = name
+        self.lease_name = lease  # one per X app (token): held while connected
         self.client = client
         self.env = env
         self.clock = env.clock
@@ -67,7 +71,27 @@ class XStreamSource:
 
     # -- the iterator the pipeline reads ------------------------------------------
 
+    async def _lease(self) -> Lease:
+        """Wait until no other process runs this app's stream (X allows one
+        connection); a crashed holder lets go at once (see store.leases)."""
+        while True:
+            lease = await asyncio.to_thread(self.env.lease, self.lease_name)
+            if lease is not None:
+                return lease
+            self.health.reconnecting(
+                0, LEASE_RETRY, "another Hubbub process runs this X app's stream (one per app)"
+            )
+            await self.clock.sleep(LEASE_RETRY)
+
     async def __aiter__(self) -> AsyncIterator[RawItem]:
+        lease = await self._lease()
+        try:
+            async for item in self._run():
+                yield item
+        finally:
+            lease.release()
+
+    async def _run(self) -> AsyncIterator[RawItem]:
         self._synced = asyncio.Event()
         self.rules = {}  # every rule is "added" again: a (re)start is a gap
         tasks = [
