@@ -31,10 +31,10 @@ import orjson
 from hubbub.networks.accounts_check import CheckFailed
 from hubbub.networks.clock import Clock, SystemClock
 from hubbub.networks.env import Credentials
+from hubbub.networks.user_agent import USER_AGENT
 from hubbub.sources.base import redact
 
 DEFAULT_SERVICE = "https://bsky.social"
-USER_AGENT = "Hubbub/0.1 (+https://github.com/hubbub-project/hubbub)"
 # One page of search results: the lexicon allows 1..100.
 SEARCH_PAGE = 100
 # createSession: 30 per 5 minutes per account (documented PDS limit).

@@ -29,6 +29,8 @@ import orjson
 import websockets
 from websockets.asyncio.client import ClientConnection, connect
 
+from hubbub.networks.user_agent import USER_AGENT
+
 PUBLIC_INSTANCES = (
     "wss://jetstream1.us-east.bsky.network",
     "wss://jetstream2.us-east.bsky.network",
@@ -39,7 +41,6 @@ POST_COLLECTIONS = ("app.bsky.feed.post", "app.bsky.feed.repost")
 MAX_COLLECTIONS = 100
 # Largest message accepted: records are small; a huge frame is refused at the edge.
 MAX_MESSAGE_BYTES = 2 * 1024 * 1024
-USER_AGENT = "Hubbub/0.1 (+https://github.com/hubbub-project/hubbub)"
 
 
 class BadEvent(ValueError):

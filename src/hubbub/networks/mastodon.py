@@ -38,9 +38,9 @@ from hubbub.networks.accounts_check import CheckFailed
 from hubbub.networks.budget import WindowBudget
 from hubbub.networks.clock import Clock, SystemClock
 from hubbub.networks.env import Credentials
+from hubbub.networks.user_agent import USER_AGENT
 from hubbub.sources.base import redact
 
-USER_AGENT = "Hubbub/0.1 (+https://github.com/hubbub-project/hubbub; a social listening workbench)"
 REQUESTS_PER_WINDOW = 300
 WINDOW_SECONDS = 300.0
 PAGE_LIMIT = 40  # the most a timeline page may hold

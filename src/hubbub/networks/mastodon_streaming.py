@@ -31,7 +31,8 @@ import orjson
 import websockets
 from websockets.asyncio.client import connect
 
-from hubbub.networks.mastodon import USER_AGENT, MastodonError
+from hubbub.networks.mastodon import MastodonError
+from hubbub.networks.user_agent import USER_AGENT
 
 MAX_LINE_BYTES = 1024 * 1024
 HEARTBEAT_SECONDS = 15.0
