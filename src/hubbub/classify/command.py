@@ -1,0 +1,152 @@
+"""``hubbub classify``: classify texts or JSONL posts, streaming, one JSON object out per line in.
+
+Registered in the CLI by ``hubbub.cli.classify``; ``hubbub.launch`` runs it directly
+so that classifying a file does not pay for importing the store, web and alembic.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from typing import IO, Any
+
+import click
+import orjson
+
+from hubbub.i18n import _
+
+BATCH = 512
+
+
+def _parse(line: str, number: int, fmt: str) -> tuple[dict[str, Any] | None, str | None]:
+    """(item, None) for a usable line, (None, error) for a broken one; item None + error None = skip."""
+    if fmt == "text":
+        return {"text": line}, None
+    if not line.strip():
+        return None, None  # blank lines between JSON objects are not posts
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        return None, _("invalid JSON: {error}").format(error=exc)
+    if not isinstance(obj, dict):
+        return None, _("expected a JSON object")
+    text = obj.get("text")
+    if not isinstance(text, str):
+        return None, _("missing string field 'text'")
+    return obj, None
+
+
+def payload_lang(obj: dict[str, Any]) -> Any:
+    """The language a post's own payload states: ``lang`` (X, Hubbub's JSONL), ``langs``
+    (Bluesky, also inside a Jetstream ``commit.record``), ``language`` (Mastodon)."""
+    for key in ("lang", "langs", "language"):
+        if obj.get(key):
+            return obj[key]
+    record = obj.get("record")
+    if not isinstance(record, dict):
+        commit = obj.get("commit")
+        record = commit.get("record") if isinstance(commit, dict) else None
+    if isinstance(record, dict) and record.get("langs"):
+        return record["langs"]
+    return None
+
+
+def classify_lines(
+    lines: Iterator[str], fmt: str, lang_default: str | None = "en"
+) -> Iterator[dict[str, Any]]:
+    """Result objects for each input line, in order; errors keep their place."""
+    from hubbub.classify import classify_texts
+
+    pending: list[tuple[int, dict[str, Any] | None, str | None]] = []
+
+    def flush() -> Iterator[dict[str, Any]]:
+        items = [item for _, item, _ in pending if item is not None]
+        results = iter(
+            classify_texts(
+                [i["text"] for i in items], [payload_lang(i) for i in items], lang_default
+            )
+        )
+        for number, item, error in pending:
+            if item is None:
+                yield {"error": error, "line": number}
+                continue
+            result = next(results).to_dict()
+            if "id" in item:
+                result = {"id": item["id"], **result}
+            yield result
+        pending.clear()
+
+    for number, raw in enumerate(lines, start=1):
+        line = raw.rstrip("\r\n")
+        item, error = _parse(line, number, fmt)
+        if item is None and error is None:
+            continue
+        pending.append((number, item, error))
+        if len(pending) >= BATCH:
+            yield from flush()
+    if pending:
+        yield from flush()
+
+
+class _ClassifyCommand(click.Command):
+    """Adds the measured accuracy (package data) to the help, read only when help is shown."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from hubbub.classify.accuracy import help_text
+
+        for paragraph in help_text().split("\n\n"):
+            formatter.write_paragraph()
+            with formatter.indentation():
+                formatter.write_text(paragraph)
+        super().format_epilog(ctx, formatter)
+
+
+@click.command(
+    "classify",
+    cls=_ClassifyCommand,
+    help=_(
+        "Classify posts: sentiment, intent, spam, offensive, language. Writes JSONL to "
+        "stdout.\n\nFILE is a path or '-' for standard input. A line that cannot be read "
+        'gives {"error": ..., "line": N} in its place; in jsonl mode blank lines are skipped.'
+    ),
+)
+@click.argument("file", type=click.File("r", encoding="utf-8", errors="replace"), default="-")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "jsonl"]),
+    default="text",
+    show_default=True,
+    help=_(
+        "text: one text per line; jsonl: one post object per line with a 'text' key "
+        "('id' is passed through; the post's language is read from 'lang', 'langs' or "
+        "'language' when it has one)."
+    ),
+)
+@click.option(
+    "--lang-default",
+    "lang_default",
+    default="en",
+    show_default=True,
+    metavar="CODE",
+    help=_(
+        "Language assumed for a short text whose language the input does not give and "
+        "detection is not confident about ('none': keep the detector's guess)."
+    ),
+)
+def classify(file: IO[str], fmt: str, lang_default: str) -> None:
+    # The help text is given above through _() so it can be translated.
+    # Bytes straight to the binary buffer: orjson's UTF-8 must not meet a narrower
+    # locale encoding on its way out.
+    out = sys.stdout.buffer
+    from hubbub.classify.language import normalise_lang
+
+    default = None if lang_default.lower() == "none" else normalise_lang(lang_default)
+    if default is None and lang_default.lower() != "none":
+        raise click.BadParameter(
+            _("not a language code: {value!r}").format(value=lang_default),
+            param_hint="--lang-default",
+        )
+    for result in classify_lines(iter(file), fmt, default):
+        out.write(orjson.dumps(result) + b"\n")
+    out.flush()
