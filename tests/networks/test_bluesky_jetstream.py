@@ -127,8 +127,9 @@ async def test_faults_lose_nothing_and_store_nothing_twice(
 
 
 async def test_stall_is_detected_and_replayed(store: Store) -> None:
-    clock = FakeClock(scale=0.05)
-    async with JetstreamServer(events()) as server:
+    log = events()[-300:]  # generated posts only: the resume is inside the replay window
+    clock = FakeClock(max(e["time_us"] for e in log) / 1_000_000, scale=0.05)
+    async with JetstreamServer(log) as server:
         server.faults = [Fault("stall", at=70)]
         src = source(server.url, clock)
         stored = await run(server, store, src)
@@ -264,3 +265,23 @@ async def test_a_server_that_only_replays_is_backed_off() -> None:
         assert src.fresh == 5 and src.duplicates >= 10
         # The first stall (after 5 new events) reconnects at once; replays back off 1 s, 2 s.
         assert clock.sleeps[:2] == [POLICY.network.delay(1), POLICY.network.delay(2)]
+
+
+@pytest.mark.parametrize("hours_later", [0.1, 30.0])
+async def test_a_resume_beyond_the_replay_window_is_reported(
+    store: Store, hours_later: float
+) -> None:
+    log = events(40)[-40:]  # generated posts, a second apart at most
+    newest = max(e["time_us"] for e in log) / 1_000_000
+    clock = FakeClock(newest + hours_later * 3600, scale=0.2)
+    async with JetstreamServer(log) as server:
+        src = source(server.url, clock)
+        stored = await run(server, store, src)
+        assert_exactly(stored, server.emitted_ids())  # whatever the server still has
+        snap = src.health.snapshot
+        if hours_later > 24:
+            assert snap.gaps_found == 1 and snap.gaps_backfilled == 0
+            assert "older posts may be missing" in (snap.reason or "")
+        else:
+            assert snap.gaps_found == 0
+            assert "missing" not in (snap.reason or "")

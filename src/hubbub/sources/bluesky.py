@@ -78,6 +78,7 @@ PostFilter = Callable[[Post], bool]
 NETWORK = "bluesky"
 REWIND_SECONDS = 5.0  # resume this far before the last processed event
 STALL_SECONDS = 60.0  # a post-filtered firehose is never quiet this long
+WINDOW_SECONDS = 24 * 3600.0  # what Jetstream keeps for replay (event-ttl; operators vary)
 _REMEMBER = 100_000  # identities (and kept post URIs) remembered for dropping repeats
 
 
@@ -111,6 +112,7 @@ class JetstreamSource:
         policy: Policy | None = None,
         rewind: float = REWIND_SECONDS,
         stall_seconds: float = STALL_SECONDS,
+        window: float = WINDOW_SECONDS,
     ) -> None:
         if not urls:
             raise ValueError("bluesky:jetstream needs at least one instance URL")
@@ -125,6 +127,7 @@ class JetstreamSource:
         self.policy = policy or generic_policy()
         self.rewind_us = int(rewind * 1_000_000)
         self.stall_seconds = stall_seconds
+        self.window = window
         self.cursor: int | None = None  # largest time_us processed
         self.duplicates = 0  # events dropped as repeats
         self.fresh = 0  # events not seen before (kept or not)
@@ -163,7 +166,15 @@ class JetstreamSource:
             await self._refresh_follows()
             self.health.connected()
             replaying = self.cursor is not None
-            if replaying and self.connections > 1:
+            too_old = self._beyond_window()
+            if too_old is not None:
+                # Jetstream starts at its oldest event: what came before is lost to it.
+                self.health.gap_found()
+                self.health.reconnecting(0, 0.0, too_old)
+                self.health.connected()
+                log.warning("%s: %s", self.name, too_old)
+                replaying = False
+            elif replaying and self.connections > 1:
                 self.health.gap_found()
             fresh_before = self.fresh
             reason = "closed by the server"
@@ -206,6 +217,20 @@ class JetstreamSource:
                 self.delays.append(delay)
             else:
                 await self._back_off(reconnect, Failure.NETWORK, reason, None)
+
+    def _beyond_window(self) -> str | None:
+        """Why the resume cannot be complete, when the cursor is older than the
+        replay window Jetstream keeps (about a day; ``window`` seconds)."""
+        if self.cursor is None:
+            return None
+        behind = self.clock.time() - self.cursor / 1_000_000
+        if behind <= self.window:
+            return None
+        return (
+            f"resumed {behind / 3600:.0f} h after the last stored event; Jetstream keeps "
+            f"about {self.window / 3600:.0f} h, so older posts may be missing "
+            "(bluesky:search:QUERY can fill them)"
+        )
 
     async def _refresh_follows(self) -> None:
         if isinstance(self.keep, FollowFilter):
@@ -395,6 +420,7 @@ def source_from_spec(spec: NetworkSpec, env: SourceEnv) -> Source:
             health=env.health.tracker(name, NETWORK),
             rewind=env.limit("bluesky_jetstream_rewind_seconds", REWIND_SECONDS),
             stall_seconds=env.limit("bluesky_jetstream_stall_seconds", STALL_SECONDS),
+            window=env.limit("bluesky_jetstream_window_seconds", WINDOW_SECONDS),
         )
     kind, colon, query = spec.body.partition(":")
     if kind != "search" or not colon:
