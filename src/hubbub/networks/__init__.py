@@ -40,7 +40,11 @@ How a network source plugs in (follow ``hubbub.sources.x_stream``):
    the source. Raise only when nothing can work (no account, a refused
    token: ``stopped(reason)`` first), and never put a secret in a message
    (``hubbub.sources.base.redact``).
-8. **Account checks**: ``hubbub.networks.accounts_check.CHECKS[network]`` is
+8. **One connection where the network allows one**: take
+   ``env.lease(name)`` before connecting (None: another process holds it;
+   wait and say so in health) and ``release()`` it when done. The runtime's
+   leases are held by the OS (``hubbub.store.leases``), so a crash frees them.
+9. **Account checks**: ``hubbub.networks.accounts_check.CHECKS[network]`` is
    an ``async (Credentials, base_url | None) -> str`` that returns who the
    token belongs to or raises ``CheckFailed``; X's is in ``x.py``.
 """
