@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 SUBSCRIPTION_QUEUE = 20_000  # posts the listener may lag behind before it resubscribes
 MAX_BATCH = 500  # posts handed to the stage at once (one transaction)
+RETRY_SECONDS = 1.0  # pause before a failed batch is tried once more
 GATHER_SECONDS = 0.25  # how long the listener waits to fill a batch
 ALERT_CHECK_SECONDS = 10.0  # how often spikes are recomputed when matches arrived
 ALERT_REFRESH_SECONDS = 300.0  # ... and at least this often (imports bump no counter)
@@ -182,7 +183,14 @@ class Listener:
                             batch.append(await sub.__anext__())
                         except StopAsyncIteration:
                             break
+                    failures = self.stage.stats.failures
                     await self.stage(batch)  # never raises: the stage logs and counts failures
+                    if self.stage.stats.failures > failures and not self._stopping:
+                        # Most often SQLite's one writer was busy past its
+                        # timeout (the pipeline writes too): one more try
+                        # after a pause, so the batch is not left unmatched.
+                        await asyncio.sleep(RETRY_SECONDS)
+                        await self.stage(batch)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - the listener must outlive a bad batch
