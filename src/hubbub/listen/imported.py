@@ -15,7 +15,6 @@ from hubbub.pipeline.bus import LivePost
 from hubbub.post import Author, Post
 from hubbub.store import IngestResult, Store
 
-
 _EPOCH = datetime.fromtimestamp(0, UTC)
 
 
