@@ -75,11 +75,11 @@ def index_reposts(conn: sa.Connection, workspace_id: int, keys: Iterable[tuple[s
     if not reposts:
         return 0
     wanted: dict[str, set[str]] = {}
-    for row in reposts.values():
-        wanted.setdefault(row["network"], set()).add(row["repost_of"])
+    for repost in reposts.values():
+        wanted.setdefault(repost["network"], set()).add(repost["repost_of"])
     originals: dict[tuple[str, str], dict[str, Any]] = {}
-    for network, ids in wanted.items():
-        for chunk in chunks(sorted(ids), _CHUNK):
+    for network, original_ids in wanted.items():
+        for chunk in chunks(sorted(original_ids), _CHUNK):
             stmt = sa.select(*columns).where(
                 p.c.workspace_id == workspace_id, p.c.network == network, p.c.post_id.in_(chunk)
             )

@@ -6,6 +6,8 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import RowMapping
+
 from hubbub.post import Author, Post
 from hubbub.query.evaluate import handle_forms, lang_forms
 from hubbub.query.tokens import fold, index_text
@@ -53,7 +55,9 @@ def post_to_row(post: Post, now: datetime, fetched_at: datetime | None) -> dict[
     }
 
 
-def row_to_post(row: Mapping[str, Any]) -> Post:
+def row_to_post(row: Mapping[str, Any] | RowMapping) -> Post:
+    """A stored post from its row: a SQLAlchemy ``RowMapping`` (keyed by column
+    name) or the plain dict ingest builds with ``post_to_row``."""
     author = Author(
         network=row["network"],
         id=row["author_id"],

@@ -26,6 +26,7 @@ c …`` into a tree as deep as the chain and gives up past depth 1000
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
@@ -37,6 +38,9 @@ from hubbub.store import schema as t
 
 _p = t.posts
 _terms = t.post_terms
+
+# What a parenthesised expression evaluates to: bool for conditions, tsquery values too.
+_T = TypeVar("_T")
 
 _TEXT = (ast.Term, ast.Phrase)
 # Node type → post_terms.kind, and the attribute holding the value.
@@ -53,7 +57,7 @@ def compile_query(query: str | ast.Node, dialect: str) -> sa.ColumnElement[bool]
     return _compile(node, dialect)
 
 
-class _Parenthesised(sa.ColumnElement[bool]):
+class _Parenthesised(sa.ColumnElement[_T]):
     """A condition in parentheses that SQLAlchemy will not flatten away:
     ``and_(and_(a, b), and_(c, d))`` renders as ``a AND b AND c AND d``,
     which is exactly the deep chain this module avoids."""
@@ -63,14 +67,14 @@ class _Parenthesised(sa.ColumnElement[bool]):
     _is_implicitly_boolean = True
     _traverse_internals = [("element", InternalTraversal.dp_clauseelement)]
 
-    def __init__(self, element: sa.ColumnElement[bool]) -> None:
+    def __init__(self, element: sa.ColumnElement[_T]) -> None:
         self.element = element
         self.type = element.type
 
 
 @compiles(_Parenthesised)
 def _render_parenthesised(
-    element: _Parenthesised, compiler: sa.sql.compiler.SQLCompiler, **kw: object
+    element: _Parenthesised[object], compiler: sa.sql.compiler.SQLCompiler, **kw: object
 ) -> str:
     return "(" + compiler.process(element.element, **kw) + ")"
 
@@ -115,13 +119,15 @@ def _text(
     return _p.c.pk.in_(sa.select(fts.c.rowid).where(condition))
 
 
-def _balanced_tsquery(queries: list[sa.ColumnElement[object]], op: str) -> sa.ColumnElement[object]:
+def _balanced_tsquery(
+    queries: Sequence[sa.ColumnElement[object]], op: str
+) -> sa.ColumnElement[object]:
     if len(queries) == 1:
         return queries[0]
     middle = len(queries) // 2
     left = _balanced_tsquery(queries[:middle], op)
     right = _balanced_tsquery(queries[middle:], op)
-    return _Parenthesised(left.op(op)(right))  # type: ignore[arg-type]
+    return _Parenthesised(left.op(op)(right))
 
 
 def _term_pairs(nodes: Sequence[ast.Node]) -> list[tuple[str, str]]:
