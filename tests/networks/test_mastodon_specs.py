@@ -157,3 +157,12 @@ def test_the_token_only_streams_to_the_server_or_its_subdomains() -> None:
         "wss://169.254.169.254",
     ):
         assert not streaming_allowed(elsewhere, "https://mastodon.social"), elsewhere
+
+
+def test_request_budget_comes_from_configuration() -> None:
+    source_env = env_with(None)
+    source_env.limits["mastodon_requests_per_5min"] = 120
+    src = network_source_from_spec("mastodon:tag:x@a.example,b.example", source_env)
+    assert isinstance(src, MastodonSource)
+    assert [c.budget.limit for c in src.clients] == [120, 120]
+    assert all(c.budget is not src.clients[0].budget for c in src.clients[1:])  # one per server

@@ -48,11 +48,14 @@ import websockets
 
 from hubbub.formats import Context
 from hubbub.networks.backoff import Failure, Policy, Reconnect, generic_policy
+from hubbub.networks.budget import WindowBudget
 from hubbub.networks.clock import Clock, SystemClock
 from hubbub.networks.env import SourceEnv
 from hubbub.networks.health import HealthTracker
 from hubbub.networks.mastodon import (
     PAGE_LIMIT,
+    REQUESTS_PER_WINDOW,
+    WINDOW_SECONDS,
     Instance,
     MastodonAuthFailed,
     MastodonClient,
@@ -582,11 +585,13 @@ def source_from_spec(spec: NetworkSpec, env: SourceEnv) -> Source:
             raise ValueError(f"poll={poll!r} in source {spec.text!r} is not a number") from None
         if not poll_seconds >= 1:
             raise ValueError(f"poll={poll!r} in source {spec.text!r}: at least 1 second")
+    per_window = int(env.limit("mastodon_requests_per_5min", REQUESTS_PER_WINDOW))
     clients = [
         MastodonClient(
             base,
             token=credentials.secret.strip() if credentials and base == token_base else None,
             clock=env.clock,
+            budget=WindowBudget(max(1, per_window), WINDOW_SECONDS, env.clock),
         )
         for base in bases
     ]
