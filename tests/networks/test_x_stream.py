@@ -207,3 +207,24 @@ async def test_refused_token_stops_with_reason(tmp_path: Path, recorded) -> None
         assert "not-the-server-token" not in (tracker.snapshot.reason or "")
     finally:
         await run.stop()
+
+
+async def test_faults_lose_nothing_on_postgresql(
+    tmp_path: Path, recorded, postgres_url: str
+) -> None:
+    """The same guarantees with the store on PostgreSQL (its lease is an advisory lock)."""
+    server = _server(recorded)
+    server.publish_generated(120)
+    run = await start_run(tmp_path, server, db=postgres_url)
+    try:
+        await _connected(run)
+        server.faults += [Fault("cut"), Fault("duplicate", count=10)]
+        server.publish_generated(60)
+        assert await run.wait(lambda: server.stream_connections >= 2)
+        server.faults.append(Fault("truncated"))
+        server.publish_generated(60)
+        assert await run.wait(run.all_stored)
+        run.check()
+        assert server.max_open_streams == 1
+    finally:
+        await run.stop()

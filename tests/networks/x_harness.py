@@ -85,11 +85,12 @@ async def start_run(
     scale: float = 0.01,
     limits: dict[str, float] | None = None,
     token: str | None = None,
+    db: str | None = None,
 ) -> Run:
     clock = FakeClock(scale=scale)
     server.now = clock.time
     url = await server.start()
-    store = open_store(str(tmp_path / "x.db"))
+    store = open_store(db or str(tmp_path / "x.db"))
     secret = server.token if token is None else token
 
     def account(network: str, name: str | None) -> Credentials | None:
