@@ -36,9 +36,9 @@ import base64
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict, cast
 
 import orjson
 import redis.asyncio as aioredis
@@ -153,6 +153,24 @@ def _id(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
+# The replies as this client gets them. redis-py types each reply for every
+# protocol and for decode_responses on and off at once (str or bytes, ids as
+# ints, None everywhere); this client is bytes-only (no decode_responses), so
+# the casts below name the one shape it can receive.
+_RawEntry = tuple[bytes, dict[bytes, bytes] | None]  # fields None: entry trimmed meanwhile
+# XREADGROUP, RESP2 or RESP3 (see _read); None when the block timed out.
+_ReadReply = list[tuple[bytes, list[_RawEntry]]] | dict[bytes, list[list[_RawEntry]]] | None
+
+
+class _PendingEntry(TypedDict):
+    """One XPENDING … start end count row as redis-py parses it."""
+
+    message_id: bytes
+    consumer: bytes
+    time_since_delivered: int
+    times_delivered: int
+
+
 class RedisRawQueue:
     """A stream of RawItems for one workspace (see module doc)."""
 
@@ -230,7 +248,7 @@ class RedisRawQueue:
                 raise
         self._groups.add(group)
 
-    async def consume(self, group: str, consumer: str) -> AsyncIterator[tuple[RawItem, Ack]]:
+    async def consume(self, group: str, consumer: str) -> AsyncGenerator[tuple[RawItem, Ack], None]:
         """Yield (item, ack) forever: this consumer's own pending entries
         first, then stale entries of other consumers and new entries. Stop by
         leaving the loop (or cancelling the task)."""
@@ -244,7 +262,7 @@ class RedisRawQueue:
 
     async def consume_batches(
         self, group: str, consumer: str
-    ) -> AsyncIterator[list[tuple[RawItem, Ack]]]:
+    ) -> AsyncGenerator[list[tuple[RawItem, Ack]], None]:
         """Like ``consume`` but one non-empty list per read from Redis (at most
         ``count`` items): what arrived together, ready to store as one batch
         and ack with one ``ack(group, *ids)``."""
@@ -325,7 +343,11 @@ class RedisRawQueue:
 
     async def dead_letters(self, count: int = 100) -> list[dict[str, str]]:
         """The newest dead-lettered entries: id, group, reason, item (as text)."""
-        rows = await self._client.xrevrange(self.dead_stream, count=count)
+        # Bytes replies (see _RawEntry); a dead letter is written with its fields.
+        rows = cast(
+            list[tuple[bytes, dict[bytes, bytes]]],
+            await self._client.xrevrange(self.dead_stream, count=count),
+        )
         return [
             {_id(k): v.decode("utf-8", "replace") for k, v in fields.items()}
             for _entry_id, fields in rows
@@ -361,12 +383,15 @@ class RedisRawQueue:
     async def _read(
         self, group: str, consumer: str, start: str, block: float | None
     ) -> list[tuple[str, dict[bytes, bytes] | None]]:
-        response = await self._client.xreadgroup(
-            group,
-            consumer,
-            {self.stream: start},
-            count=self.count,
-            block=None if block is None else max(1, int(block * 1000)),
+        response = cast(
+            _ReadReply,
+            await self._client.xreadgroup(
+                group,
+                consumer,
+                {self.stream: start},
+                count=self.count,
+                block=None if block is None else max(1, int(block * 1000)),
+            ),
         )
         # RESP2: [[stream, [(id, fields), …]]]; RESP3: {stream: [[(id, fields), …]]}.
         if isinstance(response, dict):
@@ -398,8 +423,11 @@ class RedisRawQueue:
     ) -> list[tuple[str, dict[bytes, bytes] | None]]:
         """Dead-letter claimed entries delivered more than ``max_deliveries``
         times: they keep killing the workers that take them."""
-        rows = await self._client.xpending_range(
-            self.stream, group, min=entries[0][0], max=entries[-1][0], count=len(entries)
+        rows = cast(
+            list[_PendingEntry],
+            await self._client.xpending_range(
+                self.stream, group, min=entries[0][0], max=entries[-1][0], count=len(entries)
+            ),
         )
         times = {_id(row["message_id"]): int(row["times_delivered"]) for row in rows}
         keep = []
