@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 from hubbub.formats import Context, FormatError
 from hubbub.formats.bluesky_richtext import extract
@@ -181,7 +181,7 @@ def _ref_uri(ref: Any) -> str | None:
     return None
 
 
-def _is_post_uri(uri: str | None) -> bool:
+def _is_post_uri(uri: str | None) -> TypeGuard[str]:
     parts = split_at_uri(uri) if uri else None
     return parts is not None and parts[1] == POST
 
@@ -511,7 +511,7 @@ def _from_thread(root: dict[str, Any], ctx: Context, out: _Collector) -> None:
     notFoundPost / blockedPost nodes hold nothing to keep and end their branch.
     Iterative, so a very deep thread cannot hit the recursion limit."""
 
-    def is_post(node: Any) -> bool:
+    def is_post(node: Any) -> TypeGuard[dict[str, Any]]:
         return isinstance(node, dict) and not _is_missing_post(node) and "post" in node
 
     ancestors: list[dict[str, Any]] = []

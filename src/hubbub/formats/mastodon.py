@@ -24,7 +24,7 @@ Account handles are always ``user@host``.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import urlsplit
 
 import orjson
@@ -87,7 +87,7 @@ def _dict_kind(d: dict[str, Any]) -> str | None:
     return None
 
 
-def _is_status(d: Any) -> bool:
+def _is_status(d: Any) -> TypeGuard[dict[str, Any]]:
     if not isinstance(d, dict):
         return False
     uri = d.get("uri")

@@ -409,7 +409,7 @@ def _author(user: dict[str, Any]) -> Author:
     user_id: str = user["id"]
     username = text_or_none(user.get("username"))
     counts = mapping(user.get("public_metrics"))
-    description = user.get("description")
+    description = text_or_none(user.get("description"))
     bio_urls = dicts(mapping(mapping(user.get("entities")).get("description")).get("urls"))
     return Author(
         network=NETWORK,
@@ -422,7 +422,7 @@ def _author(user: dict[str, Any]) -> Author:
         created_at=parse_time(text_or_none(user.get("created_at"))),
         verified=user.get("verified") if isinstance(user.get("verified"), bool) else None,
         avatar_url=text_or_none(user.get("profile_image_url")),
-        description=expand_text(description, bio_urls) if text_or_none(description) else None,
+        description=expand_text(description, bio_urls) if description else None,
         url=profile_url(username),
     )
 

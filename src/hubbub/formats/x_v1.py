@@ -10,7 +10,7 @@ own, marked ``embedded``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeGuard
 
 from hubbub.formats import Context, FormatError
 from hubbub.formats.x_common import (
@@ -50,7 +50,7 @@ _NOTICES = frozenset(
 )
 
 
-def _is_status(obj: Any) -> bool:
+def _is_status(obj: Any) -> TypeGuard[dict[str, Any]]:
     if not isinstance(obj, dict) or obj.keys() & _FOREIGN_KEYS:
         return False
     if not isinstance(obj.get("user"), dict):
@@ -242,7 +242,7 @@ def _post(status: dict[str, Any], *, embedded: bool) -> Post:
 def _author(user: dict[str, Any]) -> Author:
     user_id = str_id(user.get("id_str")) or str_id(user.get("id")) or ""
     screen_name = text_or_none(user.get("screen_name"))
-    description = user.get("description")
+    description = text_or_none(user.get("description"))
     bio_urls = dicts(mapping(mapping(user.get("entities")).get("description")).get("urls"))
     verified = user.get("verified")
     return Author(
@@ -257,7 +257,7 @@ def _author(user: dict[str, Any]) -> Author:
         verified=verified if isinstance(verified, bool) else None,
         avatar_url=text_or_none(user.get("profile_image_url_https"))
         or text_or_none(user.get("profile_image_url")),
-        description=expand_text(description, bio_urls) if text_or_none(description) else None,
+        description=expand_text(description, bio_urls) if description else None,
         url=profile_url(screen_name),
     )
 
