@@ -27,6 +27,7 @@ from hubbub.web.ratelimit import RateLimiter
 from hubbub.web.rooms import RoomRepo, fed_tags
 from hubbub.web.security import Sessions, security_middleware
 from hubbub.web.signin_throttle import SigninThrottle
+from hubbub.web.user_sessions import live_tokens
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -68,6 +69,9 @@ def create_app(
                 max_rooms=settings.max_live_rooms,
                 max_readers=settings.max_readers,
                 idle_seconds=settings.room_idle_seconds,
+                live_tokens=lambda tokens: live_tokens(
+                    st, settings.workspace, tokens, now=sessions.clock(), policy=sessions.policy
+                ),
             )
             await app.state.hubs.load(*fed_tags(settings.room_tags(), settings.sources))
             app.state.runtime = rt

@@ -46,14 +46,20 @@ async def resolve_session_token(conn: HTTPConnection, token: str) -> LiveSession
     return await asyncio.to_thread(session_for_token, conn, token)
 
 
-def connection_user(conn: HTTPConnection) -> User | None:
-    """The signed-in user of a WebSocket (the session middleware sees HTTP
-    only). Blocking: call it in a thread."""
+def session_token(conn: HTTPConnection) -> str | None:
+    """The session token a connection's (validly signed) cookie carries, live or not."""
     from hubbub.web.security import AUTH
 
     session = conn.app.state.sessions.load(conn)
     token = session.get(AUTH) if isinstance(session, dict) else None
-    if not isinstance(token, str):
+    return token if isinstance(token, str) else None
+
+
+def connection_user(conn: HTTPConnection) -> User | None:
+    """The signed-in user of a WebSocket (the session middleware sees HTTP
+    only). Blocking: call it in a thread."""
+    token = session_token(conn)
+    if token is None:
         return None
     live = session_for_token(conn, token)
     return live.user if live else None

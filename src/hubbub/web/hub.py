@@ -24,7 +24,7 @@ import contextlib
 import logging
 import struct
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -73,6 +73,10 @@ RESUBSCRIBE_DELAY = 0.5
 RETRY_AFTER = 30  # seconds a refused room or reader is told to wait (Retry-After)
 _ROLE_TTL = 30.0  # seconds a user's role is trusted from memory
 RELOAD_EVERY = 30.0  # seconds between re-reads of the rooms (opened by another process)
+# Seconds between checks that each open socket of a room that is not public
+# may still read it (its session may have ended in another process).
+READER_CHECK_EVERY = 5.0
+ENDED = 1008  # close code for a reader whose access ended (policy violation)
 
 
 @dataclass(eq=False, slots=True)
@@ -81,6 +85,16 @@ class Client:
     overflowed: bool = False
     writer: FrameWriter | None = None  # set: frames go straight to the socket
     pending: list[bytes] = field(default_factory=list)  # frames for the next flush
+    # The session token the socket's cookie carried (None: anonymous): checked
+    # again while the socket stays open (Hubs.check_readers).
+    token: str | None = None
+    close_code: int = 1013  # what the socket is closed with when it ends
+
+    def end(self, code: int) -> None:
+        """Stop sending to this client and close its socket with ``code``."""
+        if not self.overflowed:
+            self.close_code = code
+            self._overflow()
 
     def offer(self, message: str) -> None:
         if self.overflowed:
@@ -151,9 +165,10 @@ class RoomHub:
             with contextlib.suppress(asyncio.QueueFull):
                 client.queue.put_nowait(None)
 
-    def join(self, writer: FrameWriter | None = None) -> Client:
-        """A new client; with ``writer`` (after the handshake) frames go straight to it."""
-        client = Client(writer=writer)
+    def join(self, writer: FrameWriter | None = None, token: str | None = None) -> Client:
+        """A new client; with ``writer`` (after the handshake) frames go straight
+        to it; ``token`` is its session's, re-checked while it reads."""
+        client = Client(writer=writer, token=token)
         self.clients.add(client)
         if self.hubs is not None:  # None: a hub tested on its own
             self.hubs.readers += 1
@@ -254,6 +269,12 @@ class Hubs:
     read them for ``idle_seconds``. At most ``max_rooms`` other rooms are
     live and ``max_readers`` WebSocket readers connected; past either, the
     newcomer gets ``RoomsFull`` and nothing live is disturbed.
+
+    Access is checked at the handshake and again while a socket stays open:
+    every ``reader_check`` seconds, and at once after a room changes or a
+    session ends in this process (``sessions_changed``), each reader of a room
+    that is not public must still hold a live session (``live_tokens``: the
+    tokens among those given whose sessions live), else it is closed (1008).
     """
 
     def __init__(
@@ -264,8 +285,13 @@ class Hubs:
         max_rooms: int = 200,
         max_readers: int = 5000,
         idle_seconds: float = 600.0,
+        live_tokens: Callable[[set[str]], set[str]] | None = None,
+        reader_check: float = READER_CHECK_EVERY,
     ) -> None:
         self.pipeline = pipeline
+        self.live_tokens = live_tokens
+        self.reader_check = max(0.1, reader_check)
+        self._recheck = asyncio.Event()
         self.repo = repo
         self.max_rooms = max(1, max_rooms)
         self.max_readers = max(1, max_readers)
@@ -294,6 +320,7 @@ class Hubs:
         for path in replay_files:
             self._tasks.append(asyncio.create_task(self._scan(path), name=f"room-scan:{path}"))
         self._tasks.append(asyncio.create_task(self._sweep(), name="room-sweeper"))
+        self._tasks.append(asyncio.create_task(self._watch_readers(), name="room-readers"))
 
     async def _scan(self, path: str) -> None:
         try:
@@ -382,6 +409,42 @@ class Hubs:
             except Exception:  # noqa: BLE001 - the sweeper must outlive a bad turn
                 log.exception("evicting idle rooms failed")
 
+    def sessions_changed(self) -> None:
+        """A session ended (logout, revoke, password change): check open sockets now."""
+        self._recheck.set()
+
+    async def _watch_readers(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.reader_check):
+                    await self._recheck.wait()
+            self._recheck.clear()
+            try:
+                await self.check_readers()
+            except Exception:  # noqa: BLE001 - the watcher must outlive a bad turn
+                log.exception("checking live readers failed")
+
+    async def check_readers(self) -> None:
+        """Close the sockets that may no longer read their room: anonymous
+        ones once it is not public (or gone), others once their session ended."""
+        doubtful: list[Client] = []
+        for tag, hub in list(self._hubs.items()):
+            room = self.rooms.get(tag)
+            if room is not None and room.public:
+                continue
+            for client in tuple(hub.clients):
+                if room is None or client.token is None or self.live_tokens is None:
+                    client.end(ENDED)
+                elif not client.overflowed:
+                    doubtful.append(client)
+        if not doubtful:
+            return
+        assert self.live_tokens is not None
+        live = await asyncio.to_thread(self.live_tokens, {c.token for c in doubtful if c.token})
+        for client in doubtful:
+            if client.token not in live:
+                client.end(ENDED)
+
     async def _reload(self) -> None:
         """Take in rooms another process opened or changed (the rows are the
         truth); a room this process refreshed meanwhile keeps its newer state."""
@@ -401,6 +464,8 @@ class Hubs:
         if room is None and tag in self.fed:
             room = Room(None, tag)
         hub = self._hubs.get(tag)
+        if hub is not None and (room is None or not room.public):
+            self._recheck.set()  # its anonymous readers (if any) go now
         if room is None:
             self.rooms.pop(tag, None)
             return None

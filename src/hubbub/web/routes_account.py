@@ -81,6 +81,7 @@ async def logout(request: Request) -> Response:
     token = request.state.session.get(AUTH)
     if isinstance(token, str):
         await asyncio.to_thread(end_session, request.app.state.store, token)
+        _sessions_ended(request)
     request.state.session = Sessions.new()
     request.state.session_changed = True
     return RedirectResponse("/", status_code=303)
@@ -137,6 +138,7 @@ async def change_password(
     await asyncio.to_thread(
         set_password, app.state.store, app.state.settings.workspace, user.name, new_password
     )
+    _sessions_ended(request)
     await _sign_in(request, user)
     return RedirectResponse("/account?changed=1", status_code=303)
 
@@ -229,7 +231,7 @@ async def _revoke(
     request: Request, user: User, *, session_id: int | None = None, keep: int | None = None
 ) -> int:
     app = request.app
-    return await asyncio.to_thread(
+    ended = await asyncio.to_thread(
         revoke_sessions,
         app.state.store,
         app.state.settings.workspace,
@@ -237,6 +239,16 @@ async def _revoke(
         session_id=session_id,
         keep=keep,
     )
+    _sessions_ended(request)
+    return ended
+
+
+def _sessions_ended(request: Request) -> None:
+    """Open WebSockets of ended sessions stop reading private rooms now, not
+    at the next periodic check (hub.Hubs.check_readers)."""
+    hubs = getattr(request.app.state, "hubs", None)
+    if hubs is not None:
+        hubs.sessions_changed()
 
 
 async def _account(

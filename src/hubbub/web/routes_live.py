@@ -14,7 +14,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.responses import JSONResponse
 
 from hubbub.tags import TagError, parse_tag
-from hubbub.web.deps import connection_user
+from hubbub.web.deps import connection_user, session_token
 from hubbub.web.hub import FRAMES_EXTENSION, RETRY_AFTER, Client
 from hubbub.web.rooms import RoomsFull
 from hubbub.web.security import origin_allowed
@@ -64,7 +64,9 @@ async def live(websocket: WebSocket, tag: str) -> None:
     # Under ``hubbub serve`` posts are written to the socket by the hub
     # directly (see hub.py); the sender task then only closes the socket.
     frames = websocket.scope.get("extensions", {}).get(FRAMES_EXTENSION) or {}
-    client = hub.join(frames.get("writer"))
+    # The session is checked again while the socket is open (Hubs.check_readers):
+    # a logout or a revoke ends its reading of a room that is not public.
+    client = hub.join(frames.get("writer"), token=session_token(websocket))
     sender = asyncio.create_task(_send(websocket, client))
     try:
         while True:
@@ -84,8 +86,9 @@ async def _send(websocket: WebSocket, client: Client) -> None:
     while True:
         message = await client.queue.get()
         if message is None:
-            # Overflowed or shutting down: 1013 "try again later" tells the page to reload.
+            # Overflowed or shutting down: 1013 "try again later" tells the page
+            # to reload; 1008 when the reader may no longer read the room.
             with contextlib.suppress(Exception):
-                await websocket.close(code=1013)
+                await websocket.close(code=client.close_code)
             return
         await websocket.send_text(message)

@@ -138,6 +138,30 @@ def resolve_session(
     return LiveSession(int(row.id), User(int(row.user_id), row.name, row.role))
 
 
+def live_tokens(
+    store: Store, workspace: str, tokens: set[str], *, now: datetime, policy: SessionPolicy
+) -> set[str]:
+    """Those of ``tokens`` (cookies' session tokens) whose sessions are still
+    live: one query for every open WebSocket of a room (see Hubs). Nothing is
+    written; ended rows are left to ``resolve_session`` and ``start_session``."""
+    by_hash = {token_hash(t): t for t in tokens}
+    ws = store.workspace_id(workspace)
+    live: set[str] = set()
+    hashes = list(by_hash)
+    with store.engine.connect() as conn:
+        for start in range(0, len(hashes), 500):
+            rows = conn.execute(
+                sa.select(user_sessions.c.token_hash).where(
+                    user_sessions.c.workspace_id == ws,
+                    user_sessions.c.token_hash.in_(hashes[start : start + 500]),
+                    user_sessions.c.expires_at > now,
+                    user_sessions.c.last_seen_at > now - policy.idle,
+                )
+            )
+            live.update(by_hash[r.token_hash] for r in rows)
+    return live
+
+
 def end_session(store: Store, token: str) -> None:
     with store.engine.begin() as conn:
         conn.execute(user_sessions.delete().where(user_sessions.c.token_hash == token_hash(token)))
