@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from hubbub.post import Author, Post
 from hubbub.query.tokens import fold
-from hubbub.tags import TagError, parse_tag
+from hubbub.tags import is_tag
 
 LIMITS = {"x": 280, "bluesky": 300, "mastodon": 500}
 MAX_WEB_TEXT = 500  # a web post must fit the longest network it may be cross-posted to
@@ -30,13 +30,14 @@ def hashtags(text: str) -> tuple[str, ...]:
 
 def room_tags(text: str) -> tuple[str, ...]:
     """The rooms a post with ``text`` lands in: its hashtags that are room
-    keys once folded (others, like ``#a-b``, can never be a room)."""
+    keys once folded (others, like ``#a-b``, can never be a room). Folded as
+    the pipeline routes posts (``post_tags``): no hashtag the rooms receive
+    is skipped here, however long its raw form."""
     out: dict[str, None] = {}
     for tag in hashtags(text):
-        try:
-            out[parse_tag(tag)] = None
-        except TagError:
-            continue
+        key = fold(tag)
+        if is_tag(key):
+            out[key] = None
     return tuple(out)
 
 
