@@ -101,3 +101,10 @@ def test_survives_the_big_list_of_naughty_strings() -> None:
         out = classify_texts(lines, langs)
         assert len(out) == len(lines)
         assert all(-1.0 <= c.sentiment_score <= 1.0 and 0.0 <= c.spam <= 1.0 for c in out)
+
+
+def test_to_dict_has_every_field() -> None:
+    from dataclasses import asdict
+
+    (c,) = classify_texts(["I love this phone"], ["en"])
+    assert c.to_dict() == asdict(c)

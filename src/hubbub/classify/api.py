@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -33,7 +33,16 @@ class Classification:
     lang: str  # ISO 639-1, or 'und'
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Written out: dataclasses.asdict deep-copies field by field and was a sixth of
+        # `hubbub classify`'s whole run on 60,000 texts.
+        return {
+            "sentiment": self.sentiment,
+            "sentiment_score": self.sentiment_score,
+            "intent": self.intent,
+            "spam": self.spam,
+            "offensive": self.offensive,
+            "lang": self.lang,
+        }
 
 
 def _intent(
