@@ -10,6 +10,7 @@ The key is never logged or shown in ``repr``.
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 from dataclasses import dataclass, field, fields, replace
@@ -22,6 +23,35 @@ from hubbub.store.engine import resolve_db_url
 
 def _env_bool(value: str) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+class SettingError(ValueError):
+    """A ``HUBBUB_*`` variable (or option) that cannot be used: one line naming it."""
+
+
+_INTS = ("port", "max_live_rooms", "max_readers", "max_body_bytes")
+_FLOATS = ("session_idle_hours", "session_days", "guest_posts_per_minute", "room_idle_seconds")
+_LISTS = ("trusted_proxies", "sources", "allowed_origins", "rooms")
+_EXPECTED = {
+    **{name: "not a whole number" for name in _INTS},
+    **{name: "not a finite number of 0 or more" for name in _FLOATS},
+}
+
+
+def _convert(name: str, raw: str) -> object:
+    """The value of field ``name`` from its variable's text; ValueError if unusable."""
+    if name in _INTS:
+        return int(raw)
+    if name in _FLOATS:
+        value = float(raw)
+        if not math.isfinite(value) or value < 0:
+            raise ValueError(raw)
+        return value
+    if name in _LISTS:
+        return tuple(s.strip() for s in raw.split(",") if s.strip())
+    if name == "secure_cookies":
+        return _env_bool(raw)
+    return raw
 
 
 @dataclass(slots=True, frozen=True)
@@ -68,26 +98,19 @@ class Settings:
             raw = env.get("HUBBUB_" + f.name.upper())
             if raw is None or raw == "":
                 continue
-            if f.name in ("port", "max_live_rooms", "max_readers"):
-                values[f.name] = int(raw)
-            elif f.name in ("session_idle_hours", "session_days"):
-                values[f.name] = float(raw)
-            elif f.name == "trusted_proxies":
-                values[f.name] = tuple(s.strip() for s in raw.split(",") if s.strip())
-            elif f.name in ("guest_posts_per_minute", "room_idle_seconds"):
-                values[f.name] = float(raw)
-            elif f.name in ("sources", "allowed_origins", "rooms"):
-                values[f.name] = tuple(s.strip() for s in raw.split(",") if s.strip())
-            elif f.name == "max_body_bytes":
-                values[f.name] = int(raw)
-            elif f.name == "secure_cookies":
-                values[f.name] = _env_bool(raw)
-            else:
-                values[f.name] = raw
+            try:
+                values[f.name] = _convert(f.name, raw)
+            except ValueError:
+                raise SettingError(
+                    f"HUBBUB_{f.name.upper()}={raw!r}: {_EXPECTED.get(f.name, 'not usable')}"
+                ) from None
         if "secret_key" not in values and env.get("HUBBUB_SECRET"):
             values["secret_key"] = env["HUBBUB_SECRET"]  # the documented name
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return replace(cls(), **values)  # type: ignore[arg-type]
+        settings = replace(cls(), **values)  # type: ignore[arg-type]
+        if not 0 <= settings.port < 65536:
+            raise SettingError(f"port {settings.port}: a port is 0 (any free one) to 65535")
+        return settings
 
     def room_tags(self) -> tuple[str, ...]:
         """The ``rooms`` setting as folded tags; TagError names a bad one."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import click
 import sqlalchemy as sa
 
+from hubbub.settings import SettingError
 from hubbub.store.api import QueryTooComplex, WorkspaceNameError, check_workspace_name
 from hubbub.store.engine import DamagedDatabase, StoreError
 
@@ -33,7 +34,7 @@ class HubbubGroup(click.Group):
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
-        except (WorkspaceNameError, QueryTooComplex) as exc:
+        except (WorkspaceNameError, QueryTooComplex, SettingError) as exc:
             raise click.UsageError(str(exc)) from None
         except DamagedDatabase as exc:
             raise click.ClickException(str(exc)) from None

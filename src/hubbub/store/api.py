@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -70,6 +71,12 @@ def check_workspace_name(name: str) -> str:
     if not name or len(name) > MAX_WORKSPACE_NAME:
         raise WorkspaceNameError(
             f"a workspace name is 1 to {MAX_WORKSPACE_NAME} characters (got {len(name)})"
+        )
+    # Bytes that are not UTF-8 (surrogates, from a shell) no database can
+    # store; control characters (NUL: PostgreSQL) and blank names name nothing.
+    if not name.strip() or any(unicodedata.category(ch) in ("Cc", "Cs") for ch in name):
+        raise WorkspaceNameError(
+            "a workspace name is printable text, not blank, without control characters"
         )
     return name
 
