@@ -89,18 +89,36 @@ def parse_when(value: str, tz: ZoneInfo) -> datetime:
         return datetime.now(UTC)
     try:
         if _DATE_RE.fullmatch(text):
-            day = datetime.strptime(text, "%Y-%m-%d")
-            return day.replace(tzinfo=tz).astimezone(UTC)
-        if text.endswith(("Z", "z")):
-            text = text[:-1] + "+00:00"
-        parsed = datetime.fromisoformat(text)
+            parsed = datetime.strptime(text, "%Y-%m-%d")
+        else:
+            if text.endswith(("Z", "z")):
+                text = text[:-1] + "+00:00"
+            parsed = datetime.fromisoformat(text)
     except ValueError:
         raise PeriodError(
             f"not a date: {value!r} (use YYYY-MM-DD or an ISO timestamp such as 2024-05-01T12:00)"
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
-    return parsed.astimezone(UTC)
+    return _in_calendar(parsed, value)
+
+
+# Report periods stay well inside datetime's range: moving 9999-12-31 to UTC or
+# laying out its weekly buckets would overflow (a 500, a traceback).
+_FIRST_YEAR, _LAST_YEAR = 1900, 2999
+
+
+def _in_calendar(when: datetime, value: str) -> datetime:
+    """``when`` as aware UTC, or PeriodError when its year is out of range."""
+    try:
+        utc = when.astimezone(UTC)
+    except OverflowError:
+        utc = None
+    if utc is None or not _FIRST_YEAR <= utc.year <= _LAST_YEAR:
+        raise PeriodError(
+            f"date out of range: {value!r} (use a year from {_FIRST_YEAR} to {_LAST_YEAR})"
+        )
+    return utc
 
 
 def newest_post_time(store: Store, workspace: str) -> datetime | None:
