@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from importlib import resources
+from typing import TypedDict, cast
 
 from hubbub.audience.features import FEATURES, MISSING, age_days, featurise
 from hubbub.audience.profile import Profile
@@ -62,6 +63,24 @@ class Score:
     reasons: tuple[str, ...]
 
 
+class _TreeFile(TypedDict):
+    feature: list[int]
+    threshold: list[float]
+    left: list[int]
+    right: list[int]
+    value: list[float]
+
+
+class _ModelFile(TypedDict):
+    """bot_model.json as ``train_bots.export`` writes it."""
+
+    features: list[str]
+    learning_rate: float
+    init_logit: float
+    threshold: float
+    trees: list[_TreeFile]
+
+
 def _read(name: str) -> dict[str, object]:
     text = resources.files("hubbub.audience").joinpath("models", name).read_text(encoding="utf-8")
     data = json.loads(text)
@@ -72,8 +91,9 @@ def _read(name: str) -> dict[str, object]:
 
 @lru_cache(maxsize=1)
 def load_model() -> BotModel:
-    data = _read("bot_model.json")
-    features = tuple(str(f) for f in data["features"])  # type: ignore[union-attr]
+    # The file ships with the package, written by train_bots.export in this shape.
+    data = cast(_ModelFile, _read("bot_model.json"))
+    features = tuple(str(f) for f in data["features"])
     if features != FEATURES:
         raise ValueError("bot_model.json was trained on other features: retrain it")
     trees = tuple(
@@ -84,13 +104,13 @@ def load_model() -> BotModel:
             tuple(t["right"]),
             tuple(t["value"]),
         )
-        for t in data["trees"]  # type: ignore[union-attr]
+        for t in data["trees"]
     )
     return BotModel(
         features,
-        float(data["learning_rate"]),  # type: ignore[arg-type]
-        float(data["init_logit"]),  # type: ignore[arg-type]
-        float(data["threshold"]),  # type: ignore[arg-type]
+        float(data["learning_rate"]),
+        float(data["init_logit"]),
+        float(data["threshold"]),
         trees,
     )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Mapping, Sequence
 
 import click
 import orjson
@@ -34,20 +35,26 @@ def _networks(value: str | None) -> list[str] | None:
     return names
 
 
-def _read_text(text: str) -> str:
+def read_post_text(text: str, limit: int = _MAX_TEXT) -> str:
+    """TEXT itself, or standard input for '-' (UTF-8; one trailing newline
+    from echo or a file is not part of the post)."""
     if text != "-":
         return text
-    data = sys.stdin.buffer.read(_MAX_TEXT * 4 + 1)
+    data = sys.stdin.buffer.read(limit * 4 + 1)
     try:
         value = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise click.UsageError(
             _("standard input is not UTF-8 (byte {position})").format(position=exc.start)
         ) from None
-    return value[:-1] if value.endswith("\n") else value
+    if value.endswith("\n"):
+        value = value[:-1]
+        if value.endswith("\r"):
+            value = value[:-1]
+    return value
 
 
-def _result_json(batch: str | None, status: str, results: list[dict[str, object]]) -> bytes:
+def _result_json(batch: str | None, status: str, results: Sequence[Mapping[str, object]]) -> bytes:
     return orjson.dumps({"id": batch, "status": status, "results": results})
 
 
@@ -79,7 +86,7 @@ def post(
     from hubbub.outbox.queue import Outbox, OutboxError
     from hubbub.outbox.service import queue_post
 
-    body = _read_text(text)
+    body = read_post_text(text)
     if len(body) > _MAX_TEXT:
         raise click.UsageError(_("text longer than {n} characters").format(n=_MAX_TEXT))
     chosen = _networks(networks)

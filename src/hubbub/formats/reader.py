@@ -17,7 +17,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -25,6 +25,13 @@ DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 _CHUNK = 1 << 20
 _BOM = b"\xef\xbb\xbf"
 _SSE_FIELDS = (b"event:", b"data:", b"id:", b"retry:", b":")
+
+
+class ByteStream(Protocol):
+    """All the reader needs of its input (a binary file, or a wrapper that
+    counts the bytes read for a progress bar)."""
+
+    def read(self, size: int, /) -> bytes: ...
 
 
 @dataclass(slots=True)
@@ -70,7 +77,7 @@ def looks_like_sse(line: bytes) -> bool:
 _Line = tuple[int, bytes | None]
 
 
-def _lines(stream: IO[bytes], limit: int) -> Iterator[_Line]:
+def _lines(stream: ByteStream, limit: int) -> Iterator[_Line]:
     """The lines of ``stream`` without their ``\\n``, read in 1 MB chunks.
 
     A line longer than ``limit`` is dropped as it streams past (its bytes
@@ -145,7 +152,7 @@ class _Peekable:
                 seen += 1
 
 
-def iter_file_records(stream: IO[bytes], max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Record]:
+def iter_file_records(stream: ByteStream, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Record]:
     """Yield the JSON values in ``stream``, holding at most one value (and
     one 1 MB chunk) in memory at a time."""
     lines = _Peekable(_without_bom(_lines(stream, max_bytes)))

@@ -18,6 +18,7 @@ senders in two processes never own one row.
 
 from __future__ import annotations
 
+import builtins
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -297,40 +298,36 @@ class Outbox:
             lease_until=None,
         )
 
-    def cancel(self, action_id: int) -> bool:
-        """Only what has not started can be cancelled (a row being sent cannot)."""
+    def _move(self, action_id: int, from_states: tuple[Status, ...], **values: object) -> bool:
+        """Change a row only while it is in one of ``from_states``."""
+        values.setdefault("updated_at", self.now())
         with self.store.engine.begin() as conn:
             done = conn.execute(
                 _t.update()
                 .where(
                     self._scoped(),
                     _t.c.id == action_id,
-                    _t.c.status.in_([Status.QUEUED.value, Status.FAILED.value]),
+                    _t.c.status.in_([s.value for s in from_states]),
                 )
-                .values(status=Status.CANCELLED.value, updated_at=self.now())
+                .values(**values)
             ).rowcount
         return done == 1
+
+    def cancel(self, action_id: int) -> bool:
+        """Only what has not started can be cancelled (a row being sent cannot)."""
+        return self._move(action_id, (Status.QUEUED, Status.FAILED), status=Status.CANCELLED.value)
 
     def retry(self, action_id: int) -> bool:
         """Queue a failed or cancelled row again, keeping its idempotency key."""
-        with self.store.engine.begin() as conn:
-            done = conn.execute(
-                _t.update()
-                .where(
-                    self._scoped(),
-                    _t.c.id == action_id,
-                    _t.c.status.in_([Status.FAILED.value, Status.CANCELLED.value]),
-                )
-                .values(
-                    status=Status.QUEUED.value,
-                    attempts=0,
-                    next_try_at=self.now(),
-                    updated_at=self.now(),
-                )
-            ).rowcount
-        return done == 1
+        return self._move(
+            action_id,
+            (Status.FAILED, Status.CANCELLED),
+            status=Status.QUEUED.value,
+            attempts=0,
+            next_try_at=self.now(),
+        )
 
-    def sent_since(self, account: str, since: datetime) -> list[tuple[datetime, str]]:
+    def sent_since(self, account: str, since: datetime) -> builtins.list[tuple[datetime, str]]:
         """(sent_at, kind) of this account's actions sent since ``since``, oldest first."""
         stmt = (
             sa.select(_t.c.sent_at, _t.c.kind)

@@ -28,16 +28,13 @@ def _marks() -> re.Pattern[str]:
     # Marks live below U+20000 and in the variation selectors supplement
     # (U+E0100–E01EF); scanning only there keeps the first call cheap.
     planes = (range(0x20000), range(0xE0000, 0xE1000))
-    ranges: list[str] = []
-    start = prev = None
+    spans: list[tuple[int, int]] = []  # (first, last) code point of each run of marks
     for cp in (cp for block in planes for cp in block if unicodedata.category(chr(cp))[0] == "M"):
-        if prev is not None and cp == prev + 1:
-            prev = cp
-            continue
-        if start is not None:
-            ranges.append(f"{re.escape(chr(start))}-{re.escape(chr(prev))}")
-        start = prev = cp
-    ranges.append(f"{re.escape(chr(start))}-{re.escape(chr(prev))}")
+        if spans and cp == spans[-1][1] + 1:
+            spans[-1] = (spans[-1][0], cp)
+        else:
+            spans.append((cp, cp))
+    ranges = [f"{re.escape(chr(first))}-{re.escape(chr(last))}" for first, last in spans]
     return re.compile("[" + "".join(ranges) + "]+")
 
 

@@ -23,7 +23,9 @@ _NETWORK_BAD = {State.STOPPED, State.RECONNECTING, State.STALLED, State.RATE_LIM
 def health_view(request: Request) -> dict[str, Any]:
     state = request.app.state
     pipeline = getattr(state, "pipeline", None)
-    sources: dict[str, dict[str, Any]] = pipeline.health() if hasattr(pipeline, "health") else {}
+    sources: dict[str, dict[str, Any]] = (
+        pipeline.health() if pipeline is not None and hasattr(pipeline, "health") else {}
+    )
     runtime = getattr(state, "runtime", None)
     board = getattr(runtime, "health", None)
     networks = [t.snapshot for t in board.trackers()] if board is not None else []

@@ -74,7 +74,7 @@ router = APIRouter()
 
 
 def _listener(request: Request) -> Listener:
-    return request.app.state.listening  # type: ignore[no-any-return]
+    return request.app.state.listening
 
 
 def _require_user(request: Request) -> User:
