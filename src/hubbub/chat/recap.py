@@ -23,6 +23,7 @@ them out of the chat.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -87,8 +88,15 @@ def post_summary(post: Post) -> dict[str, Any]:
 
 
 def build_recap(
-    store: Store, tag: str, *, day: date | None = None, workspace: str = "default"
+    store: Store,
+    tag: str,
+    *,
+    day: date | None = None,
+    workspace: str = "default",
+    visible: Callable[[list[Post]], list[Post]] | None = None,
 ) -> dict[str, Any]:
+    """The day's recap; ``visible`` (the web room's rule: no held post, no
+    hidden author) keeps only the posts readers of the room may see."""
     key = fold(tag.strip().lstrip("#"))
     if not key:
         raise RecapError("name the chat's hashtag")
@@ -106,6 +114,9 @@ def build_recap(
         for pk, post in repo.posts(key, span.start, span.end)
         if (post.network, post.id) not in removed
     ]
+    if visible is not None:
+        shown = {(p.network, p.id) for p in visible([post for _pk, post in rows])}
+        rows = [(pk, post) for pk, post in rows if (post.network, post.id) in shown]
     posts = [post for _pk, post in rows]
     hosts = repo.hosts(key)
     qa = build_qa(posts, hosts)

@@ -263,7 +263,12 @@ async def recap(
     def work() -> tuple[dict[str, Any], bytes]:
         day: date | None = parse_day(on) if on else None
         data = build_recap(
-            app.state.store, room.tag, day=day, workspace=app.state.settings.workspace
+            app.state.store,
+            room.tag,
+            day=day,
+            workspace=app.state.settings.workspace,
+            # What the room shows: held posts and hidden authors stay out.
+            visible=lambda posts: _visible(request, room, posts),
         )
         return data, render_recap(data, format)
 
