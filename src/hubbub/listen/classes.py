@@ -67,6 +67,6 @@ def ensure_classes(store: Store, pks: Iterable[int]) -> dict[int, dict[str, Any]
         rows = classify_rows(texts)
         with store.engine.begin() as conn:
             store_classes(conn, rows)
-        for row in rows:
-            found[row["post_pk"]] = {name: row[name] for name in CLASS_FIELDS}
+        for new in rows:
+            found[new["post_pk"]] = {name: new[name] for name in CLASS_FIELDS}
     return found

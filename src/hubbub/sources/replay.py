@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
@@ -87,7 +87,7 @@ class ReplaySource:
         """Skip the records up to line ``cursor`` (a stored RawItem.cursor)."""
         self._after_line = int(cursor) if cursor and cursor.isdigit() else 0
 
-    async def _records(self) -> AsyncIterator[Record]:
+    async def _records(self) -> AsyncGenerator[Record, None]:
         # File reading and JSON decoding happen in a worker thread, a chunk at
         # a time, so a large capture never blocks the event loop.
         stream = await asyncio.to_thread(self.path.open, "rb")
