@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -284,7 +285,8 @@ def eval_complaint_cv(root: Path, rep: Report, folds: int = 10) -> None:
 
 def load_hand_labels() -> list[dict[str, str]]:
     ref = resources.files("hubbub.classify") / "eval" / "intent_labels.csv"
-    with ref.open("r", encoding="utf-8", newline="") as fh:
+    # Text over the binary handle: Traversable.open's typed signature has no newline=.
+    with io.TextIOWrapper(ref.open("rb"), encoding="utf-8", newline="") as fh:
         return list(csv.DictReader(fh))
 
 
@@ -357,8 +359,10 @@ def eval_language(root: Path, rep: Report) -> None:
     from hubbub.classify import language
 
     posts = [p for p in iter_payload_posts(root) if language.normalise_lang(p.lang)]
-    seen: set[str] = set()
-    unique = [p for p in posts if not (p.text in seen or seen.add(p.text))]
+    first: dict[str, PayloadPost] = {}  # each text once, its first post, in order
+    for p in posts:
+        first.setdefault(p.text, p)
+    unique = list(first.values())
     detected = [language.detect(p.text) for p in unique]
     given = [language.normalise_lang(p.lang) for p in unique]
     agree = float(np.mean([d == g for d, g in zip(detected, given, strict=True)]))

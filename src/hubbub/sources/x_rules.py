@@ -134,9 +134,10 @@ def wanted_rules(
     out: dict[str, WantedRule] = {}
     problems: list[str] = []
     for tag in hashtags:
-        node = ast.Hashtag(tag)
-        value = "#" + tag
-        out.setdefault(value, WantedRule(value, rule_tag(value), node, True, f"room:#{tag}"))
+        hashtag = "#" + tag
+        out.setdefault(
+            hashtag, WantedRule(hashtag, rule_tag(hashtag), ast.Hashtag(tag), True, f"room:#{tag}")
+        )
     for name, query in queries:
         try:
             node = parse(query)
