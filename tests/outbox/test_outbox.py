@@ -64,29 +64,21 @@ def key_env(monkeypatch: pytest.MonkeyPatch) -> str:
     return key
 
 
+def _add_accounts(store, box, networks: Networks) -> None:  # noqa: ANN001 - test helper
+    """One account per network, each pointed at its loopback server."""
+    for network, name, secret in (
+        ("x", "xacct", networks.x.token),
+        ("bluesky", "bsky", f"{networks.bluesky.handle}\n{networks.bluesky.password}"),
+        ("mastodon", "masto", networks.mastodon.token),
+    ):
+        add_account(store, box, "default", network, name, secret, server=networks.urls[network])
+
+
 @pytest.fixture
 def outbox(db_url: str, networks: Networks, key_env: str) -> Iterator[Outbox]:
     store = open_store(db_url)
     box = load_box(db_url)
-    add_account(store, box, "default", "x", "xacct", networks.x.token, server=networks.urls["x"])
-    add_account(
-        store,
-        box,
-        "default",
-        "bluesky",
-        "bsky",
-        f"{networks.bluesky.handle}\n{networks.bluesky.password}",
-        server=networks.urls["bluesky"],
-    )
-    add_account(
-        store,
-        box,
-        "default",
-        "mastodon",
-        "masto",
-        networks.mastodon.token,
-        server=networks.urls["mastodon"],
-    )
+    _add_accounts(store, box, networks)
     try:
         yield Outbox(store, "default")
     finally:
@@ -373,25 +365,7 @@ def test_sender_killed_at_random_never_duplicates(
 
     store = open_store(sqlite_url)
     box = load_box(sqlite_url)
-    add_account(store, box, "default", "x", "xacct", networks.x.token, server=networks.urls["x"])
-    add_account(
-        store,
-        box,
-        "default",
-        "bluesky",
-        "bsky",
-        f"{networks.bluesky.handle}\n{networks.bluesky.password}",
-        server=networks.urls["bluesky"],
-    )
-    add_account(
-        store,
-        box,
-        "default",
-        "mastodon",
-        "masto",
-        networks.mastodon.token,
-        server=networks.urls["mastodon"],
-    )
+    _add_accounts(store, box, networks)
     outbox = Outbox(store, "default")
     texts = [f"crash test {n}" for n in range(30)]
     for text in texts:

@@ -48,22 +48,11 @@ def _networks(value: str) -> tuple[str, ...]:
     "--json", "as_json", is_flag=True, help=_("One JSON line: {network: {length, limit, ok}}.")
 )
 def count(text: str, networks: str, as_json: bool) -> None:
+    from hubbub.cli.outbox import read_post_text
     from hubbub.counting import count_text
 
     chosen = _networks(networks)
-    if text == "-":
-        data = sys.stdin.buffer.read(_MAX_INPUT * 4 + 1)
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise click.UsageError(
-                _("standard input is not UTF-8 (byte {position})").format(position=exc.start)
-            ) from None
-        # A trailing newline from echo or a file is not part of the post.
-        if text.endswith("\n"):
-            text = text[:-1]
-            if text.endswith("\r"):
-                text = text[:-1]
+    text = read_post_text(text, _MAX_INPUT)
     if len(text) > _MAX_INPUT:
         raise click.UsageError(_("text longer than {n} characters").format(n=_MAX_INPUT))
     counts = count_text(text, chosen)
