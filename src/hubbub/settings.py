@@ -160,51 +160,14 @@ class SecretKeyError(RuntimeError):
 
 
 def _key_from_file(path: Path) -> str:
+    from hubbub.keyfiles import KeyFileError, read_or_create
+
     try:
-        key = _read_key(path)
-        if key is None:
-            key = _create_key(path)
+        key = read_or_create(path, lambda: secrets.token_urlsafe(48), "session key file")
+    except KeyFileError as exc:
+        raise SecretKeyError(str(exc)) from None
     except OSError as exc:
         raise SecretKeyError(f"session key file {path}: {exc.strerror or exc}") from None
     if not key:
         raise SecretKeyError(f"session key file {path} is empty")
-    return key
-
-
-def _read_key(path: Path) -> str | None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
-        return None
-    with os.fdopen(fd, "r", encoding="utf-8") as fh:
-        mode = os.fstat(fh.fileno()).st_mode
-        if mode & 0o077:
-            # Readable by others: a local user could sign cookies as anyone.
-            # Tighten it if it is ours; refuse to use it otherwise.
-            try:
-                os.fchmod(fh.fileno(), 0o600)
-            except PermissionError:
-                raise SecretKeyError(
-                    f"session key file {path} is readable by other users "
-                    "and not ours to fix: chmod 600 it"
-                ) from None
-        return fh.read().strip()
-
-
-def _create_key(path: Path) -> str:
-    """A new key, published atomically: written to a private temporary file,
-    then linked into place, which fails if another process got there first
-    (then its key is the one to use, so both sign the same cookies)."""
-    key = secrets.token_urlsafe(48)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(key + "\n")
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            return _read_key(path) or ""
-    finally:
-        tmp.unlink(missing_ok=True)
     return key

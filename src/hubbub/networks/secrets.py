@@ -33,6 +33,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.engine import make_url
 
+from hubbub.keyfiles import KeyFileError, read_or_create
+
 KEY_BYTES = 32
 NONCE_BYTES = 12
 ENV_KEY = "HUBBUB_ACCOUNTS_KEY"
@@ -107,43 +109,9 @@ def load_box(db_url: str, environ: Mapping[str, str] | None = None) -> SecretBox
             "(the key must not live in the database)"
         )
     try:
-        text = _read_private(path)
-        if text is None:
-            text = _create(path)
+        text = read_or_create(path, new_key_text, "accounts key file")
+    except KeyFileError as exc:
+        raise AccountsKeyError(str(exc)) from None
     except OSError as exc:
         raise AccountsKeyError(f"accounts key file {path}: {exc.strerror or exc}") from None
     return SecretBox(_decode(text, f"accounts key file {path}"))
-
-
-def _read_private(path: Path) -> str | None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
-        return None
-    with os.fdopen(fd, "r", encoding="utf-8") as fh:
-        if os.fstat(fh.fileno()).st_mode & 0o077:
-            try:
-                os.fchmod(fh.fileno(), 0o600)
-            except PermissionError:
-                raise AccountsKeyError(
-                    f"accounts key file {path} is readable by other users: chmod 600 it"
-                ) from None
-        return fh.read()
-
-
-def _create(path: Path) -> str:
-    """A new key, written privately and linked into place atomically (a
-    second process starting at the same moment uses the first one's key)."""
-    text = new_key_text()
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text + "\n")
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            return _read_private(path) or ""
-    finally:
-        tmp.unlink(missing_ok=True)
-    return text
