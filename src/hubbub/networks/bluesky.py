@@ -31,7 +31,7 @@ import orjson
 from hubbub.networks.accounts_check import CheckFailed
 from hubbub.networks.clock import Clock, SystemClock
 from hubbub.networks.env import Credentials
-from hubbub.networks.user_agent import USER_AGENT
+from hubbub.networks.http_owner import OwnsHttp
 from hubbub.sources.base import redact
 
 DEFAULT_SERVICE = "https://bsky.social"
@@ -112,7 +112,7 @@ class LoginBudget:
         self._calls.append(self.clock.monotonic())
 
 
-class BlueskyClient:
+class BlueskyClient(OwnsHttp):
     """XRPC calls as one account. ``service`` is the PDS base URL (an
     ``http://127.0.0.1:PORT`` loopback server in tests)."""
 
@@ -134,37 +134,13 @@ class BlueskyClient:
         self.clock = clock or SystemClock()
         self.session = session
         self._on_session = on_session
-        self._given_http = http
-        self._own_http: httpx.AsyncClient | None = None
+        self._init_http(http, _TIMEOUT)
         self.budget = budget or LoginBudget(self.clock)
         self.logins = 0  # createSession calls made by this client
         self.refreshes = 0
 
     def __repr__(self) -> str:
         return f"BlueskyClient({self.identifier!r}, service={self.service!r})"
-
-    @property
-    def _http(self) -> httpx.AsyncClient:
-        """The HTTP client: the one given, else our own, made again after
-        ``aclose`` (a source restarted by the pipeline reuses this object)."""
-        if self._given_http is not None:
-            return self._given_http
-        if self._own_http is None or self._own_http.is_closed:
-            self._own_http = httpx.AsyncClient(
-                timeout=_TIMEOUT, headers={"User-Agent": USER_AGENT}, follow_redirects=False
-            )
-        return self._own_http
-
-    async def aclose(self) -> None:
-        if self._own_http is not None:
-            await self._own_http.aclose()
-            self._own_http = None
-
-    async def __aenter__(self) -> BlueskyClient:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
 
     # -- session ---------------------------------------------------------------
 

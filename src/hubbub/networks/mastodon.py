@@ -38,7 +38,7 @@ from hubbub.networks.accounts_check import CheckFailed
 from hubbub.networks.budget import WindowBudget
 from hubbub.networks.clock import Clock, SystemClock
 from hubbub.networks.env import Credentials
-from hubbub.networks.user_agent import USER_AGENT
+from hubbub.networks.http_owner import OwnsHttp
 from hubbub.sources.base import redact
 
 REQUESTS_PER_WINDOW = 300
@@ -115,7 +115,7 @@ class Page:
     older: str | None  # max_id of the next older page (Link rel="next")
 
 
-class MastodonClient:
+class MastodonClient(OwnsHttp):
     def __init__(
         self,
         server: str,
@@ -129,8 +129,7 @@ class MastodonClient:
         self.host = server_host(self.base)
         self._token = token
         self.clock = clock or SystemClock()
-        self._given_http = http
-        self._own_http: httpx.AsyncClient | None = None
+        self._init_http(http, _TIMEOUT)
         self.budget = budget or WindowBudget(REQUESTS_PER_WINDOW, WINDOW_SECONDS, self.clock)
 
     def __repr__(self) -> str:
@@ -142,29 +141,6 @@ class MastodonClient:
 
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._token}"} if self._token else {}
-
-    @property
-    def _http(self) -> httpx.AsyncClient:
-        """The HTTP client: the one given, else our own, made again after
-        ``aclose`` (a source restarted by the pipeline reuses this object)."""
-        if self._given_http is not None:
-            return self._given_http
-        if self._own_http is None or self._own_http.is_closed:
-            self._own_http = httpx.AsyncClient(
-                timeout=_TIMEOUT, headers={"User-Agent": USER_AGENT}, follow_redirects=False
-            )
-        return self._own_http
-
-    async def aclose(self) -> None:
-        if self._own_http is not None:
-            await self._own_http.aclose()
-            self._own_http = None
-
-    async def __aenter__(self) -> MastodonClient:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
 
     # -- calls -----------------------------------------------------------------
 

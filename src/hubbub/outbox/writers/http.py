@@ -8,9 +8,8 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
+from hubbub.networks.user_agent import USER_AGENT  # one User-Agent for every request
 from hubbub.outbox.outcome import AuthExpired, OutcomeUnknown, RateLimited, Refused
-
-USER_AGENT = "Hubbub/0.1 (+https://github.com/hubbub-social/hubbub)"
 
 
 def reset_in(headers: Mapping[str, str], *names: str, default: float = 60.0) -> float:
