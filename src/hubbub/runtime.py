@@ -29,6 +29,7 @@ from typing import Protocol
 from hubbub.networks.clock import Clock, SystemClock
 from hubbub.networks.env import Credentials, Follows, SourceEnv
 from hubbub.networks.health import HealthBoard, State
+from hubbub.networks.secrets import SecretBox
 from hubbub.pipeline import Pipeline
 from hubbub.settings import Settings
 from hubbub.sources.base import Source, describe_error
@@ -131,7 +132,7 @@ class Runtime:
         self.sources: list[Source] = []
         self.started = False
         self._health_task: asyncio.Task[None] | None = None
-        self._box: object | None = None
+        self._box: SecretBox | None = None
 
     # -- assembling ----------------------------------------------------------
 
@@ -150,7 +151,7 @@ class Runtime:
                 self._box,
                 self.workspace,
                 network=network,
-                name=name,  # type: ignore[arg-type]
+                name=name,
             )
         except AccountError:
             if name is None:
@@ -179,7 +180,7 @@ class Runtime:
         assert self.store is not None
         if self._box is None:
             self._box = load_box(self.settings.db_url)
-        return load_session(self.store, self._box, self.workspace, name)  # type: ignore[arg-type]
+        return load_session(self.store, self._box, self.workspace, name)
 
     def _save_session(self, name: str, data: bytes) -> None:
         from hubbub.networks.secrets import load_box
@@ -188,7 +189,7 @@ class Runtime:
         assert self.store is not None
         if self._box is None:
             self._box = load_box(self.settings.db_url)
-        save_session(self.store, self._box, self.workspace, name, data)  # type: ignore[arg-type]
+        save_session(self.store, self._box, self.workspace, name, data)
 
     def build_source(self, spec: str) -> Source:
         """The source a spec names (ValueError says what is wrong)."""

@@ -22,7 +22,7 @@ cut off, not buffered.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
@@ -87,7 +87,7 @@ async def sse_events(
     stream: str,
     tag: str | None,
     headers: dict[str, str],
-) -> AsyncIterator[StreamEvent]:
+) -> AsyncGenerator[StreamEvent, None]:
     """Events of one SSE connection, ``HEARTBEAT`` for comments (Mastodon
     opens with ``:)``); ends when the server closes. ``MastodonError`` when
     the server refuses."""
@@ -140,7 +140,7 @@ async def _lines(chunks: AsyncIterator[bytes]) -> AsyncIterator[str]:
 
 async def ws_events(
     streaming: str, stream: str, tag: str | None, headers: dict[str, str]
-) -> AsyncIterator[StreamEvent]:
+) -> AsyncGenerator[StreamEvent, None]:
     """Events of one WebSocket connection subscribed to ``stream``."""
     url = _ws_base(streaming) + "/api/v1/streaming"
     try:
