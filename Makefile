@@ -52,6 +52,7 @@ bench: install services
 	$(PY) bench/match.py
 	$(PY) bench/classify.py
 	$(PY) bench/room_latency.py
+	$(PY) bench/ingest.py
 
 # Retrain the classifiers from ../shared/data (needs the optional `train` extra).
 models: install
