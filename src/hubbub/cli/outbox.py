@@ -10,12 +10,16 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import click
 import orjson
 
 from hubbub.cli.data import db_option, store_from, workspace_option
 from hubbub.i18n import _
+
+if TYPE_CHECKING:
+    from hubbub.networks.secrets import SecretBox
 
 _MAX_TEXT = 100_000
 
@@ -39,6 +43,13 @@ def read_post_text(text: str, limit: int = _MAX_TEXT) -> str:
     """TEXT itself, or standard input for '-' (UTF-8; one trailing newline
     from echo or a file is not part of the post)."""
     if text != "-":
+        # Bytes that are not UTF-8 reach argv as lone surrogates (Python's
+        # surrogateescape): no network takes them, and encoding them later fails.
+        bad = next((i for i, ch in enumerate(text) if "\ud800" <= ch <= "\udfff"), None)
+        if bad is not None:
+            raise click.UsageError(
+                _("TEXT is not UTF-8 (character {position})").format(position=bad)
+            )
         return text
     data = sys.stdin.buffer.read(limit * 4 + 1)
     try:
@@ -83,6 +94,7 @@ def post(
 ) -> None:
     """Post TEXT ('-': standard input) on every network with an account, or
     those named. Exits 0 when every post was sent, 1 otherwise."""
+    from hubbub.networks.secrets import AccountsKeyError
     from hubbub.outbox.queue import Outbox, OutboxError
     from hubbub.outbox.service import queue_post
 
@@ -93,10 +105,13 @@ def post(
     with store_from(db) as store:
         outbox = Outbox(store, workspace)
         try:
+            # Without the accounts key nothing here can be sent: say so before
+            # anything is queued (--no-wait leaves sending to a worker, which may have it).
+            box = None if no_wait else _secret_box(store)
             queued = queue_post(
                 outbox, body, networks=chosen, account=account, reply_to=reply_to, thread=thread
             )
-        except OutboxError as exc:
+        except (OutboxError, AccountsKeyError) as exc:
             if as_json:
                 sys.stdout.buffer.write(
                     _result_json(
@@ -107,8 +122,8 @@ def post(
                     + b"\n"
                 )
             raise click.ClickException(str(exc)) from None
-        if not no_wait:
-            asyncio.run(_send_batch(store, workspace, outbox, queued.batch, db))
+        if box is not None:
+            asyncio.run(_send_batch(store, workspace, outbox, queued.batch, box))
         actions = sorted(outbox.list(batch=queued.batch), key=lambda a: a.id)
     results = [
         {
@@ -137,13 +152,18 @@ def post(
         sys.exit(1)
 
 
-async def _send_batch(store, workspace: str, outbox, batch: str, db: str | None) -> None:
+def _secret_box(store) -> SecretBox:
+    """The accounts' SecretBox for this store (AccountsKeyError when there is no key)."""
     from hubbub.networks.secrets import load_box
+
+    return load_box(store.engine.url.render_as_string(hide_password=False))
+
+
+async def _send_batch(store, workspace: str, outbox, batch: str, box: SecretBox) -> None:
     from hubbub.outbox.sender import Sender
     from hubbub.outbox.service import writer_factory
     from hubbub.outbox.writers.http import new_client
 
-    box = load_box(store.engine.url.render_as_string(hide_password=False))
     async with new_client() as client:
         sender = Sender(outbox, writer_factory(store, box, workspace, client))
         await sender.run_batch(batch)
@@ -284,21 +304,26 @@ def outbox_send(
 ) -> None:
     """Send every due action, wait for those another sender left half done,
     and exit when nothing is queued or being sent. Prints one line per action settled."""
+    from hubbub.networks.secrets import AccountsKeyError
     from hubbub.outbox.queue import Outbox
 
     db, ws = _where(ctx, db, workspace)
     with store_from(db) as store:
         outbox = Outbox(store, ws)
-        asyncio.run(_drain(store, ws, outbox, lease_seconds, timeout))
+        try:
+            box = _secret_box(store)
+        except AccountsKeyError as exc:
+            raise click.ClickException(str(exc)) from None
+        asyncio.run(_drain(store, ws, outbox, box, lease_seconds, timeout))
 
 
-async def _drain(store, workspace: str, outbox, lease_seconds: float, timeout: float) -> None:
-    from hubbub.networks.secrets import load_box
+async def _drain(
+    store, workspace: str, outbox, box: SecretBox, lease_seconds: float, timeout: float
+) -> None:
     from hubbub.outbox.sender import Sender
     from hubbub.outbox.service import writer_factory
     from hubbub.outbox.writers.http import new_client
 
-    box = load_box(store.engine.url.render_as_string(hide_password=False))
     click.echo("sending", err=True)
     async with new_client(timeout) as client:
         sender = Sender(

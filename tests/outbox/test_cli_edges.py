@@ -1,0 +1,80 @@
+"""What `hubbub post`, `hubbub count` and `hubbub outbox send` do with input a
+new user or an attacker gives them: a clear one-line error, never a
+traceback, and nothing queued that cannot be sent."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import orjson
+import pytest
+
+from hubbub.networks.secrets import new_key_text
+from tests.loopback.write_servers import MastodonState, Running, mastodon_app
+
+
+@pytest.fixture
+def mastodon() -> Iterator[tuple[MastodonState, str]]:
+    state = MastodonState()
+    with Running(mastodon_app(state)) as server:
+        state.base = server.url
+        yield state, server.url
+
+
+def _hubbub(
+    *args: str | bytes, db: str | None, stdin: bytes = b"", key: str | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("HUBBUB_ACCOUNTS_KEY", "HUBBUB_ACCOUNTS_KEY_FILE", "HUBBUB_DB")
+    }
+    if key is not None:
+        env["HUBBUB_ACCOUNTS_KEY"] = key
+    return subprocess.run(
+        [sys.executable, "-m", "hubbub.cli", *args, *(("--db", db) if db else ())],
+        input=stdin,
+        capture_output=True,
+        env=env,
+        check=False,
+        timeout=120,
+    )
+
+
+def test_post_without_the_accounts_key_queues_nothing_and_says_why(
+    postgres_url: str, mastodon: tuple[MastodonState, str]
+):
+    state, url = mastodon
+    key = new_key_text()
+    added = _hubbub(
+        "account", "add", "mastodon", "--name", "m", "--server", url,
+        db=postgres_url, stdin=state.token.encode(), key=key,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    proc = _hubbub("post", "hello", "--json", db=postgres_url)
+    assert proc.returncode == 1
+    assert b"Traceback" not in proc.stderr and b"HUBBUB_ACCOUNTS_KEY" in proc.stderr
+    result = orjson.loads(proc.stdout.decode().strip().splitlines()[-1])
+    assert result["status"] == "refused" and "HUBBUB_ACCOUNTS_KEY" in result["results"][0]["error"]
+    listing = _hubbub("outbox", "list", "--json", db=postgres_url)
+    assert listing.returncode == 0 and listing.stdout.strip() == b""
+    assert state.statuses == []
+    # A row queued for a worker (--no-wait) cannot be sent here without the key either.
+    queued = _hubbub("post", "later", "--no-wait", db=postgres_url)
+    assert queued.returncode == 0, queued.stderr
+    drain = _hubbub("outbox", "send", db=postgres_url)
+    assert drain.returncode == 1
+    assert b"Traceback" not in drain.stderr and b"HUBBUB_ACCOUNTS_KEY" in drain.stderr
+    assert _hubbub("outbox", "send", db=postgres_url, key=key).returncode == 0
+    assert [s["text"] for s in state.statuses] == ["later"]
+
+
+@pytest.mark.parametrize("command", ["count", "post"])
+def test_text_that_is_not_utf8_is_a_usage_error(sqlite_url: str, command: str):
+    # A shell passes raw bytes through; Python hands them on as lone surrogates.
+    proc = _hubbub(command, b"caf\xe9 \xff", db=sqlite_url if command == "post" else None)
+    assert proc.returncode == 2, proc.stderr
+    assert b"Traceback" not in proc.stderr and b"not UTF-8" in proc.stderr
