@@ -121,3 +121,21 @@ def test_bad_input_is_a_clear_error(db: str, args: list[str], message: bytes) ->
 def test_unknown_tag_is_a_clear_error(db: str) -> None:
     done = hubbub("recap", "nosuchchat", "--db", db)
     assert done.returncode == 1 and b"no stored posts with #nosuchchat" in done.stderr
+
+
+def test_stdout_that_cannot_be_written_is_a_clear_error(db: str) -> None:
+    # `hubbub recap TAG > file` on a full disk: one line, no traceback.
+    import subprocess
+    import sys
+
+    with open("/dev/full", "wb") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "hubbub.cli", "recap", TAG, "--format", "pdf", "--db", db],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            timeout=120,
+        )
+    assert done.returncode == 1
+    assert done.stderr.decode().strip().splitlines() == [
+        "Error: cannot write the recap to standard output: No space left on device"
+    ]

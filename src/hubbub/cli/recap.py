@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -51,8 +52,16 @@ def recap_command(
         raise click.ClickException(str(exc)) from None
     if out is None:
         # Only the recap on stdout, so it can be piped (JSON into jq, PDF into a file).
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
+        try:
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        except OSError as exc:
+            # A full disk or a closed pipe: one line, and (as Python's docs do for
+            # a closed pipe) nothing left for the exit's flush to fail on.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise click.ClickException(
+                f"cannot write the recap to standard output: {exc.strerror}"
+            ) from None
         return
     try:
         out.write_bytes(data)
