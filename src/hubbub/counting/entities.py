@@ -13,8 +13,9 @@ The rules follow what the networks publish:
 - Mastodon (its ``StatusLengthValidator`` on top of twitter-text's
   extractor): only URLs with a scheme are shortened (to 23); a mention
   ``@user@host`` counts as ``@user``.
-- Bluesky (the app's rich-text facet detection): links with a scheme or a
-  bare domain with a known top-level domain, trailing punctuation left out;
+- Bluesky (the app's rich-text facet detection): after white space or '(',
+  a scheme and every non-space character after it, or a bare domain with a
+  known top-level domain; one trailing punctuation mark left out;
   mentions of full handles (``@alice.bsky.social``); hashtags up to 64
   characters, not all digits, trailing punctuation left out.
 
@@ -112,6 +113,33 @@ def _urls(text: str, with_bare: bool) -> list[Entity]:
     return sorted(found, key=lambda e: e.start)
 
 
+# Bluesky's link rule (the app's ``detectFacets``): after the start, white
+# space or '(', either a scheme and every non-space character after it, or a
+# bare domain of letter-and-digit labels with a known top-level domain.
+_BSKY_LINK = regex.compile(
+    r"(?:(?<=^)|(?<=[\s(]))(?:https?://\S+|(?P<domain>[a-z][a-z0-9]*(?:\.[a-z0-9]+)+)\S*)",
+    regex.IGNORECASE,
+)
+_BSKY_TLD = regex.compile(rf"\.{_TLD}$", regex.IGNORECASE)
+
+
+def _bluesky_links(text: str) -> list[Entity]:
+    found: list[Entity] = []
+    for match in _BSKY_LINK.finditer(text):
+        domain = match.group("domain")
+        if domain is not None and not _BSKY_TLD.search(domain):
+            continue
+        start, end = match.span()
+        # One trailing punctuation mark, then one ')' without '(', are left out.
+        if text[end - 1] in ".,;:!?":
+            end -= 1
+        if text[end - 1] == ")" and "(" not in text[start:end]:
+            end -= 1
+        uri = text[start:end]
+        found.append(Entity("link", start, end, uri if domain is None else "https://" + uri))
+    return found
+
+
 def x_urls(text: str) -> list[Entity]:
     """URLs as X weighs them: with a scheme, or a bare domain with a known TLD."""
     return _urls(text, with_bare=True)
@@ -129,7 +157,7 @@ def mastodon_entities(text: str) -> list[Entity]:
 
 def bluesky_entities(text: str) -> list[Entity]:
     """Links, mentions and hashtags as Bluesky's rich-text detection finds them."""
-    found = _urls(text, with_bare=True)
+    found = _bluesky_links(text)
     for match in _HANDLE_MENTION.finditer(text):
         if any(e.start <= match.start() < e.end for e in found):
             continue
