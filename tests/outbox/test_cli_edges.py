@@ -78,3 +78,13 @@ def test_text_that_is_not_utf8_is_a_usage_error(sqlite_url: str, command: str):
     proc = _hubbub(command, b"caf\xe9 \xff", db=sqlite_url if command == "post" else None)
     assert proc.returncode == 2, proc.stderr
     assert b"Traceback" not in proc.stderr and b"not UTF-8" in proc.stderr
+
+
+def test_bluesky_text_over_3000_bytes_is_refused_as_too_long():
+    from hubbub.outbox.service import too_long
+
+    # 130 ZWJ families: 130 graphemes (under 300) but 25 bytes each, 3,250 bytes.
+    text = "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466" * 130
+    assert too_long(text, ["bluesky"]) == [("bluesky", "too long: 3250 of 3000 bytes")]
+    proc = _hubbub("count", text, "--network", "bluesky", db=None)
+    assert proc.returncode == 0 and b"too long" in proc.stdout and b"3250" in proc.stdout

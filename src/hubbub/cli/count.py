@@ -50,6 +50,7 @@ def _networks(value: str) -> tuple[str, ...]:
 def count(text: str, networks: str, as_json: bool) -> None:
     from hubbub.cli.outbox import read_post_text
     from hubbub.counting import count_text
+    from hubbub.counting.bluesky import MAX_BYTES as BLUESKY_MAX_BYTES
 
     chosen = _networks(networks)
     text = read_post_text(text, _MAX_INPUT)
@@ -62,6 +63,9 @@ def count(text: str, networks: str, as_json: bool) -> None:
         return
     for name, c in counts.items():
         state = _("ok") if c.ok else _("too long") if c.length > c.limit else _("refused")
+        size = len(text.encode())
+        if name == "bluesky" and size > BLUESKY_MAX_BYTES:  # under 300 graphemes, over 3,000 bytes
+            state = _("too long: {n} of {limit} bytes").format(n=size, limit=BLUESKY_MAX_BYTES)
         click.echo(f"{name:<9} {c.length:>6} / {c.limit:<6} {state}")
 
 

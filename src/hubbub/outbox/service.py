@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from hubbub.counting import count_text
+from hubbub.counting.bluesky import MAX_BYTES as BLUESKY_MAX_BYTES
 from hubbub.networks.secrets import AccountsKeyError, SecretBox
 from hubbub.outbox.outcome import Refused
 from hubbub.outbox.queue import Action, Outbox, OutboxError, new_batch_id
@@ -95,6 +96,9 @@ def too_long(text: str, networks: Sequence[str]) -> list[tuple[str, str]]:
                 reason = "the text is empty"
             elif counted.length > counted.limit:
                 reason = f"too long: {counted.length} of {counted.limit}"
+            elif network == "bluesky" and len(text.encode()) > BLUESKY_MAX_BYTES:
+                # Under 300 graphemes but over the record's 3,000 bytes (long emoji sequences).
+                reason = f"too long: {len(text.encode())} of {BLUESKY_MAX_BYTES} bytes"
             else:
                 reason = "the text holds characters the network refuses"
             problems.append((network, reason))
