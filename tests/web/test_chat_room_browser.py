@@ -202,3 +202,30 @@ def test_the_room_offers_the_recap_downloads(page, server, tag):
     assert [(q["number"], q["text"], q["answer_count"]) for q in data["questions"]] == [
         (1, "what now?", 1)
     ]
+
+
+def test_removing_a_cross_posted_entry_removes_it_on_every_network(browser, host_page, server, tag):
+    # One person posts the same words on X and Mastodon: the page shows one
+    # entry with both badges. The host's Remove on it takes out both posts,
+    # so it does not come back on the next page load.
+    twin_x = make_post(tag, "something the host will take down", handle="rude", name="Rude Person")
+    twin_m = make_post(
+        tag,
+        "something the host will take down",
+        network="mastodon",
+        handle="rude@m.example",
+        name="Rude Person",
+    )
+    open_room(host_page, server, tag)
+    submit_all(server, [twin_x, twin_m, make_post(tag, "A1 a good answer")])
+    expect(host_page.locator("#posts > li")).to_have_count(2)
+    host_page.locator("#posts > li", has_text="take down").locator(".tool-remove").click()
+    expect(host_page.locator("#posts > li")).to_have_count(1)
+    reader_ctx = browser.new_context()
+    try:
+        reader = reader_ctx.new_page()
+        open_room(reader, server, tag)
+        expect(reader.locator("#posts > li")).to_have_count(1)
+        expect(reader.locator("#posts > li", has_text="take down")).to_have_count(0)
+    finally:
+        reader_ctx.close()

@@ -121,6 +121,7 @@
     const li = el("li", "post");
     li.dataset.id = p.id;
     li.dataset.network = p.network;
+    li.crossposts = [p]; // the posts this entry shows (show() merges cross-posts in)
     li.dataset.authorId = p.author_id || "";
     li.dataset.langs = (p.langs || []).join(" ");
     li.dataset.repost = p.repost_of ? "true" : "false";
@@ -153,7 +154,9 @@
       for (const action of ["pin", "remove"]) {
         const b = el("button", "tool tool-" + action, T[action]);
         b.type = "button";
-        b.addEventListener("click", () => moderate(action, p, true));
+        // Remove takes out every network's post of a merged cross-post entry.
+        const targets = () => (action === "remove" ? li.crossposts : [p]);
+        b.addEventListener("click", () => targets().forEach((q) => moderate(action, q, true)));
         tools.appendChild(b);
       }
       meta.appendChild(tools);
@@ -200,6 +203,7 @@
         twin.networks.add(p.network);
         twin.el.querySelector(".badges").appendChild(badge(p.network));
         twin.el.dataset.network += " " + p.network;
+        twin.el.crossposts.push(p);
         state.shown.set(p.id, { post: p, el: twin.el });
         return;
       }
