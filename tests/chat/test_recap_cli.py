@@ -139,3 +139,33 @@ def test_stdout_that_cannot_be_written_is_a_clear_error(db: str) -> None:
     assert done.stderr.decode().strip().splitlines() == [
         "Error: cannot write the recap to standard output: No space left on device"
     ]
+
+
+def test_a_blocked_author_and_a_held_post_stay_out_as_in_the_room(tmp_path: Path) -> None:
+    # The host blocked a spammer and holds a post for approval in the room:
+    # the recap from the command line leaves both out, as the room's own
+    # recap download does (the same chat, the same recap).
+    from hubbub.web.rooms import RoomRepo
+
+    path = str(tmp_path / "room.db")
+    at = datetime(2026, 3, 2, 19, 0, tzinfo=UTC)
+    spam = _post(3, "A1 FREE followers, DM me", "spammer", at.replace(minute=2))
+    held = _post(4, "A1 waiting for approval", "newbie", at.replace(minute=3))
+    with open_store(path) as store:
+        store.ingest(
+            [
+                Ingest(_post(1, "Q1: what now?", "host", at)),
+                Ingest(_post(2, "A1 lunch", "ann", at.replace(minute=1))),
+                Ingest(spam),
+                Ingest(held),
+            ]
+        )
+        rooms = RoomRepo(store, "default")
+        rooms.set_person(TAG, "blocked", "x", spam.author.id)
+        rooms.hold(rooms.get(TAG), held)
+    done = hubbub("recap", TAG, "--db", path)
+    assert done.returncode == 0, done.stderr
+    data = orjson.loads(done.stdout)
+    assert [(q["number"], q["answers"]) for q in data["questions"]] == [(1, ["1002"])]
+    assert data["participants"]["total"] == 2  # host and ann
+    assert data["new_voices"]["total"] == 2

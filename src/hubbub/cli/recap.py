@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from hubbub.cli.data import db_option, store_from, workspace_option
 from hubbub.i18n import _
+
+if TYPE_CHECKING:
+    from hubbub.post import Post
+    from hubbub.store import Store
 
 _EXTENSIONS = {".json": "json", ".html": "html", ".htm": "html", ".md": "md", ".pdf": "pdf"}
 
@@ -46,7 +52,9 @@ def recap_command(
     try:
         on = parse_day(day) if day else None
         with store_from(db) as store:
-            recap = build_recap(store, tag, day=on, workspace=workspace)
+            recap = build_recap(
+                store, tag, day=on, workspace=workspace, visible=_room_rule(store, tag, workspace)
+            )
         data = render_recap(recap, fmt)
     except (RecapError, FontsMissing) as exc:
         raise click.ClickException(str(exc)) from None
@@ -77,6 +85,26 @@ def recap_command(
         ),
         err=True,
     )
+
+
+def _room_rule(store: Store, tag: str, workspace: str) -> Callable[[list[Post]], list[Post]]:
+    """The room's rule, as its recap download applies it: no author a host
+    muted or blocked, no post held for approval or rejected."""
+    from hubbub.query.tokens import fold
+    from hubbub.web.rooms import RoomRepo
+
+    rooms = RoomRepo(store, workspace)
+    room = rooms.find(fold(tag.strip().lstrip("#")))
+
+    def visible(posts: list[Post]) -> list[Post]:
+        held = rooms.withheld(posts)
+        return [
+            p
+            for p in posts
+            if (p.network, p.id) not in held and (room is None or not room.is_hidden(p))
+        ]
+
+    return visible
 
 
 COMMANDS = [recap_command]
