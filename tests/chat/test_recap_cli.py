@@ -169,3 +169,15 @@ def test_a_blocked_author_and_a_held_post_stay_out_as_in_the_room(tmp_path: Path
     assert [(q["number"], q["answers"]) for q in data["questions"]] == [(1, ["1002"])]
     assert data["participants"]["total"] == 2  # host and ann
     assert data["new_voices"]["total"] == 2
+
+
+def test_a_chat_without_questions_does_not_claim_every_question_got_an_answer(
+    tmp_path: Path,
+) -> None:
+    path = str(tmp_path / "quiet.db")
+    with open_store(path) as store:
+        store.ingest([Ingest(_post(1, "just chatting", "ann", datetime(2026, 3, 2, tzinfo=UTC)))])
+    for fmt in ("md", "html"):
+        done = hubbub("recap", TAG, "--format", fmt, "--db", path)
+        assert done.returncode == 0, done.stderr
+        assert b"Every question got an answer" not in done.stdout

@@ -71,7 +71,9 @@ def render_recap_markdown(r: dict[str, Any]) -> str:
         out.append(f"1. A{a['question']} · {_who(a)}: {inline(a['text'])} · {a['engagement']}")
     out += ["", f"## {_('Unanswered questions')}", ""]
     if not r["unanswered"]:
-        out.append(_("Every question got an answer."))
+        out.append(
+            _("Every question got an answer.") if r["questions"] else _("No questions were asked.")
+        )
     for q in r["unanswered"]:
         out.append(f"- Q{q['number']}: {inline(q['text'])}")
     out += ["", f"## {_('Participants')}", ""]

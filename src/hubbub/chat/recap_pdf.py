@@ -59,7 +59,9 @@ def render_recap_pdf(r: dict[str, Any]) -> bytes:
         writer.line(f"A{a['question']} · {_who(a)}: {a['text']} · {a['engagement']}")
     writer.heading(_("Unanswered questions"))
     if not r["unanswered"]:
-        writer.line(_("Every question got an answer."))
+        writer.line(
+            _("Every question got an answer.") if r["questions"] else _("No questions were asked.")
+        )
     for q in r["unanswered"]:
         writer.line(f"Q{q['number']}: {q['text']}")
     writer.heading(_("Participants"))
