@@ -111,6 +111,7 @@ def create_app(
         routes_listen,
         routes_live,
         routes_pages,
+        routes_status,
     )
 
     app.include_router(routes_pages.router)
@@ -119,4 +120,5 @@ def create_app(
     app.include_router(routes_live.router)
     app.include_router(routes_listen.router)
     app.include_router(routes_chat.router)
+    app.include_router(routes_status.router)
     return app
