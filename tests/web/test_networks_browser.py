@@ -24,9 +24,11 @@ from typing import Any
 import httpx
 import pytest
 
+from hubbub.networks.health import HealthSnapshot, State
 from hubbub.networks.secrets import load_box, new_key_text
 from hubbub.store import open_store
 from hubbub.store.network_accounts import add_account
+from hubbub.store.source_health import write_health
 from hubbub.web.rooms import RoomRepo
 from tests.conftest import require_shared_data
 from tests.loopback.jetstream_server import JetstreamServer, generated_posts, load_recorded
@@ -221,3 +223,19 @@ def test_members_status_page_shows_each_source(networks: Nets, page: Any) -> Non
     expect(page.locator(".source-name", has_text="bluesky:jetstream")).to_have_count(1)
     expect(page.locator(".source-name", has_text=f"mastodon:tag:{TAG}")).to_have_count(1)
     assert "Gaps backfilled" in page.content()
+
+    # Network text in a source's name or reason is shown as text, not markup
+    # (a row as another process's runtime would write it).
+    hostile = "<img src=x onerror=window.pwned=1>"
+    snap = HealthSnapshot(
+        f"x:search:{hostile}", "x", State.RECONNECTING, attempt=1, next_at=time.time() + 60
+    )
+    snap.reason, snap.updated_at = f"HTTP 503 <b>{hostile}</b>", time.time()
+    with open_store(str(server.db)) as store:
+        write_health(store, "default", [snap])
+    page.reload()
+    expect(rows).to_have_count(4)
+    expect(page.locator(".source-name", has_text=hostile)).to_have_count(1)
+    expect(page.locator(".reason", has_text=f"HTTP 503 <b>{hostile}</b>")).to_have_count(1)
+    assert page.locator("main img, main b").count() == 0
+    assert page.evaluate("window.pwned") is None
