@@ -88,3 +88,53 @@ def test_bluesky_text_over_3000_bytes_is_refused_as_too_long():
     assert too_long(text, ["bluesky"]) == [("bluesky", "too long: 3250 of 3000 bytes")]
     proc = _hubbub("count", text, "--network", "bluesky", db=None)
     assert proc.returncode == 0 and b"too long" in proc.stdout and b"3250" in proc.stdout
+
+
+def test_cancelling_a_row_that_may_be_on_the_network_says_so(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+):
+    import asyncio
+
+    from hubbub.networks.secrets import load_box
+    from hubbub.outbox.queue import Outbox
+    from hubbub.outbox.sender import Sender
+    from hubbub.outbox.service import queue_post, writer_factory
+    from hubbub.outbox.writers.http import new_client
+    from hubbub.store import open_store
+    from hubbub.store.network_accounts import add_account
+    from tests.loopback.write_servers import XState, x_app
+
+    key = new_key_text()
+    monkeypatch.setenv("HUBBUB_ACCOUNTS_KEY", key)
+    state = XState()
+    with Running(x_app(state)) as server:
+        store = open_store(sqlite_url)
+        try:
+            box = load_box(sqlite_url)
+            add_account(store, box, "default", "x", "xa", state.token, server=server.url)
+            outbox = Outbox(store, "default")
+            action_id = outbox.list(batch=queue_post(outbox, "hello").batch)[0].id
+            # The post is stored but its answer lost: the row waits (a minute) to
+            # retry, and X may already show it.
+            state.faults.next.append("store_then_502")
+
+            async def one_try() -> None:
+                async with new_client(5.0) as client:
+                    sender = Sender(
+                        outbox, writer_factory(store, box, "default", client), retry_delays=(60.0,)
+                    )
+                    await sender.send_one()
+
+            asyncio.run(one_try())
+            waiting = outbox.get(action_id)
+            assert waiting is not None and waiting.status == "queued" and waiting.maybe_sent
+            assert len(state.tweets) == 1
+        finally:
+            store.close()
+        proc = _hubbub("outbox", "cancel", str(action_id), db=sqlite_url, key=key)
+        # Cancelling stops the retries, and says the post may be live already.
+        assert proc.returncode == 0 and b"Traceback" not in proc.stderr
+        assert b"may already be on x" in proc.stderr
+        listing = _hubbub("outbox", "list", "--json", db=sqlite_url, key=key)
+        row = orjson.loads(listing.stdout.splitlines()[0])
+        assert row["status"] == "cancelled" and "outcome unknown" in row["error"]

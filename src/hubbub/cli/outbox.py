@@ -256,6 +256,15 @@ def _change(
             )
         )
     click.echo(f"{action_id} {found.status}")
+    if verb == "cancel" and found.maybe_sent:
+        # Cancelling stops further tries; it cannot take back one whose answer was lost.
+        click.echo(
+            _(
+                "warning: action {id} may already be on {network} (an earlier try's answer "
+                "was lost); check the account's posts"
+            ).format(id=action_id, network=found.network),
+            err=True,
+        )
 
 
 @outbox_group.command("retry")
