@@ -181,3 +181,51 @@ def test_a_chat_without_questions_does_not_claim_every_question_got_an_answer(
         done = hubbub("recap", TAG, "--format", fmt, "--db", path)
         assert done.returncode == 0, done.stderr
         assert b"Every question got an answer" not in done.stdout
+
+
+def _status(local_id: int, acct: str, text: str, minute: int, reply: str | None = None) -> dict:
+    """A Mastodon Status entity as mastodon.social's API gives it."""
+    return {
+        "id": str(local_id),
+        "created_at": f"2026-05-05T18:{minute:02d}:00.000Z",
+        "in_reply_to_id": reply,
+        "in_reply_to_account_id": "10" if reply else None,
+        "sensitive": False,
+        "spoiler_text": "",
+        "visibility": "public",
+        "language": "en",
+        "uri": f"https://mastodon.social/users/{acct}/statuses/{local_id}",
+        "url": f"https://mastodon.social/@{acct}/{local_id}",
+        "content": f'<p>{text} <a href="https://mastodon.social/tags/{TAG}" class="mention'
+        f' hashtag" rel="tag">#<span>{TAG}</span></a></p>',
+        "reblog": None,
+        "account": {"id": str(local_id * 10), "username": acct, "acct": acct},
+        "media_attachments": [],
+        "mentions": [],
+        "tags": [{"name": TAG, "url": f"https://mastodon.social/tags/{TAG}"}],
+    }
+
+
+def test_a_mastodon_reply_to_a_question_is_an_answer(tmp_path: Path) -> None:
+    # Mastodon's in_reply_to_id is the server's local id, not the status uri
+    # Hubbub keys posts by: the reply still answers the question it replies to.
+    timeline = tmp_path / "timeline.json"
+    timeline.write_bytes(
+        orjson.dumps(
+            [
+                _status(111, "host", "Q1: What is your favourite tea?", 0),
+                _status(112, "ann", "Green, always", 1, reply="111"),
+                _status(113, "bob", "A1: black", 2),
+            ]
+        )
+    )
+    db = str(tmp_path / "masto.db")
+    assert hubbub("import", str(timeline), "--db", db).returncode == 0
+    done = hubbub("recap", TAG, "--db", db)
+    assert done.returncode == 0, done.stderr
+    [q] = orjson.loads(done.stdout)["questions"]
+    assert (q["number"], q["answer_count"]) == (1, 2)
+    assert sorted(q["answers"]) == [
+        "https://mastodon.social/users/ann/statuses/112",
+        "https://mastodon.social/users/bob/statuses/113",
+    ]

@@ -111,6 +111,12 @@ def build_qa(posts: Iterable[Post], hosts: frozenset[HostKey] = frozenset()) -> 
             continue
         question_posts.setdefault(prefix[1], []).append(post)
         asked_by[(post.network, post.id)] = prefix[1]
+        # A Mastodon reply names its parent by the server's local id
+        # ("SERVER/LOCALID", "*/LOCALID" when the server is unknown), one of
+        # the question's aliases, not by the uri the post is keyed by.
+        for alias in post.aliases:
+            asked_by.setdefault((post.network, alias), prefix[1])
+            asked_by.setdefault((post.network, "*/" + alias.split("/", 1)[-1]), prefix[1])
 
     answers: dict[int, list[Post]] = {}
     for post in live:
