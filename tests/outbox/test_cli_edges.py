@@ -138,3 +138,41 @@ def test_cancelling_a_row_that_may_be_on_the_network_says_so(
         listing = _hubbub("outbox", "list", "--json", db=sqlite_url, key=key)
         row = orjson.loads(listing.stdout.splitlines()[0])
         assert row["status"] == "cancelled" and "outcome unknown" in row["error"]
+
+
+def test_account_names_one_account_per_network_and_keeps_the_other_networks(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+):
+    from hubbub.networks.secrets import load_box
+    from hubbub.outbox.queue import OutboxError
+    from hubbub.outbox.service import choose_accounts
+    from hubbub.store import open_store
+    from hubbub.store.network_accounts import add_account
+
+    monkeypatch.setenv("HUBBUB_ACCOUNTS_KEY", new_key_text())
+    store = open_store(sqlite_url)
+    try:
+        box = load_box(sqlite_url)
+        for network, name, secret in (
+            ("x", "xa", "tok"),
+            ("bluesky", "ba", "h.test\npw"),
+            ("mastodon", "m1", "tok"),
+            ("mastodon", "m2", "tok"),
+        ):
+            add_account(store, box, "default", network, name, secret, server="http://127.0.0.1:9")
+        # --network x,mastodon --account m2: X is not dropped (it used to be, exit 0).
+        assert choose_accounts(store, "default", ["x", "mastodon"], "m2") == [
+            ("xa", "x"),
+            ("m2", "mastodon"),
+        ]
+        # Several names, one per network: a post on every network with two Mastodon accounts.
+        assert choose_accounts(store, "default", None, "m1,xa,ba") == [
+            ("m1", "mastodon"),
+            ("xa", "x"),
+            ("ba", "bluesky"),
+        ]
+        assert choose_accounts(store, "default", None, "m2") == [("m2", "mastodon")]
+        with pytest.raises(OutboxError, match="m1, m2"):
+            choose_accounts(store, "default", None, "m1,m2")
+    finally:
+        store.close()

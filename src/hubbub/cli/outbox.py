@@ -72,7 +72,11 @@ def _result_json(batch: str | None, status: str, results: Sequence[Mapping[str, 
 @click.command("post")
 @click.argument("text")
 @click.option("--network", "networks", default=None, help=_("Comma-separated: x,bluesky,mastodon."))
-@click.option("--account", default=None, help=_("The account to post with (by its Hubbub name)."))
+@click.option(
+    "--account",
+    default=None,
+    help=_("The accounts to post with, by Hubbub name (comma-separated, one per network)."),
+)
 @click.option(
     "--reply-to", "reply_to", default=None, metavar="URL", help=_("Reply under this post.")
 )

@@ -57,23 +57,37 @@ def network_of_url(url: str) -> str:
 def choose_accounts(
     store: Store, workspace: str, networks: Sequence[str] | None, account: str | None
 ) -> list[tuple[str, str]]:
-    """(account name, network) pairs to act with; errors name the choices."""
+    """(account name, network) pairs to act with; errors name the choices.
+
+    ``account`` names accounts, comma-separated, at most one per network. Alone
+    it picks those accounts' networks; with ``networks`` it picks the account
+    for its network, and the other networks still use their only account."""
     accounts = list_accounts(store, workspace)
-    if account is not None:
-        match = [a for a in accounts if a.name == account]
+    named: dict[str, str] = {}  # network -> the account named for it
+    for name in (n.strip() for n in (account or "").split(",") if n.strip()):
+        match = [a for a in accounts if a.name == name]
         if not match:
             names = ", ".join(a.name for a in accounts) or "none"
-            raise OutboxError(f"no account named {account!r} (accounts: {names})")
-        if networks and match[0].network not in networks:
+            raise OutboxError(f"no account named {name!r} (accounts: {names})")
+        network = match[0].network
+        if networks and network not in networks:
+            raise OutboxError(f"account {name!r} is on {network}, not {', '.join(networks)}")
+        if network in named:
             raise OutboxError(
-                f"account {account!r} is on {match[0].network}, not {', '.join(networks)}"
+                f"one account per network: {named[network]}, {name} are both {network}"
             )
-        return [(match[0].name, match[0].network)]
-    wanted = list(networks) if networks else sorted({a.network for a in accounts})
+        named[network] = name
+    if networks:
+        wanted = list(networks)
+    else:
+        wanted = list(named) if named else sorted({a.network for a in accounts})
     if not wanted:
         raise OutboxError("no network accounts yet: add one with `hubbub account add`")
     chosen: list[tuple[str, str]] = []
     for network in wanted:
+        if network in named:
+            chosen.append((named[network], network))
+            continue
         there = [a.name for a in accounts if a.network == network]
         if not there:
             raise OutboxError(
