@@ -201,3 +201,25 @@ def test_an_oversized_line_is_reported_with_file_and_line(tmp_path: Path) -> Non
     (error,) = report["errors"]
     assert error["file"] == str(path) and error["line"] == 2
     assert "larger than the 1 MB limit" in error["reason"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["search", "hello"],
+        ["export", "hello"],
+        ["report", "hello"],
+        ["recap", "chat"],
+    ],
+)
+def test_reading_a_database_that_does_not_exist_is_an_error_not_a_new_file(tmp_path, args):
+    missing = tmp_path / "typo.db"
+    proc = subprocess.run(
+        [sys.executable, "-m", "hubbub.cli", *args, "--db", str(missing)],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert b"no database at" in proc.stderr and b"Traceback" not in proc.stderr
+    assert not missing.exists()

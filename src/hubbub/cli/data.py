@@ -37,7 +37,11 @@ workspace_option = click.option(
 
 
 @contextmanager
-def store_from(db: str | None) -> Iterator[Store]:
+def store_from(db: str | None, *, must_exist: bool = False) -> Iterator[Store]:
+    """The store ``--db`` names. Commands that only read pass ``must_exist``:
+    a mistyped SQLite path is then an error, not a new empty database."""
+    if must_exist:
+        _require_existing(db)
     try:
         store = open_store(db)
     except StoreError as exc:
@@ -46,6 +50,23 @@ def store_from(db: str | None) -> Iterator[Store]:
         yield store
     finally:
         store.close()
+
+
+def _require_existing(db: str | None) -> None:
+    from sqlalchemy.engine import make_url
+
+    from hubbub.store.engine import resolve_db_url
+
+    try:
+        url = make_url(resolve_db_url(db))
+    except (StoreError, ValueError):
+        return  # open_store says what is wrong with the URL itself
+    name = url.database
+    is_file = url.get_backend_name() == "sqlite" and bool(name) and name != ":memory:"
+    if is_file and name and not os.path.exists(name):
+        raise click.ClickException(
+            f"no database at {name} (nothing imported yet? check --db or $HUBBUB_DB)"
+        )
 
 
 def parse_query_or_fail(query: str):
@@ -160,7 +181,7 @@ def search_command(query: str, db: str | None, workspace: str, limit: int, fmt: 
     has:links, has:media, since:YYYY-MM-DD, until:YYYY-MM-DD.
     """
     node = parse_query_or_fail(query)
-    with store_from(db) as store:
+    with store_from(db, must_exist=True) as store:
         posts = store.search(node, workspace=workspace, limit=limit)
     if fmt == "jsonl":
         write_jsonl(posts, sys.stdout.buffer)
@@ -214,7 +235,7 @@ def export_command(
         )
     if out and fmt != "gexf":
         raise click.UsageError("--out is for --format gexf; redirect standard output otherwise")
-    with store_from(db) as store:
+    with store_from(db, must_exist=True) as store:
         if fmt == "gexf":
             from hubbub.analyze.gexf import export_gexf
 

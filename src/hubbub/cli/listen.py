@@ -145,7 +145,7 @@ def report_command(
                 parse_when(value, ZoneInfo("UTC"))
             except PeriodError as exc:
                 raise click.UsageError(f"{name}: {exc}") from None
-    with store_from(db) as store:
+    with store_from(db, must_exist=True) as store:
         try:
             report = build_report(store, selection, workspace=workspace, since=since, until=until)
         except (PeriodError, SavedQueryError) as exc:
