@@ -180,6 +180,7 @@ class BlueskyState:
     access_tokens: set[str] = field(default_factory=set)
     refresh_tokens: set[str] = field(default_factory=set)
     sessions_created: int = 0
+    login_attempts: int = 0
     refreshes: int = 0
     counter: itertools.count = field(default_factory=itertools.count)
     others: dict[str, str] = field(default_factory=lambda: {"alice.test": "did:plc:alice"})
@@ -221,6 +222,7 @@ def bluesky_app(state: BlueskyState) -> FastAPI:
     @app.post("/xrpc/com.atproto.server.createSession")
     async def create_session(request: Request):
         body = await request.json()
+        state.login_attempts += 1
         if body.get("identifier") != state.handle or body.get("password") != state.password:
             return JSONResponse({"error": "AuthenticationRequired"}, status_code=401)
         state.sessions_created += 1

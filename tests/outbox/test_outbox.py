@@ -464,3 +464,30 @@ def test_like_and_repost_on_each_network(outbox: Outbox, networks: Networks):
         "app.bsky.feed.post",
         "app.bsky.feed.repost",
     ]
+
+
+def test_a_wrong_app_password_stays_within_the_login_budget(outbox: Outbox, networks: Networks):
+    """createSession is limited to 30 per 5 minutes: twenty posts whose
+    password was changed upstream must not spend more than that."""
+    from hubbub.outbox.writers import bluesky as bluesky_writer
+
+    bluesky_writer._LOGIN_BUDGETS.clear()
+    networks.bluesky.password = "changed-elsewhere"  # noqa: S105 - the server no longer accepts ours
+    for n in range(20):
+        queue_post(outbox, f"post {n}", networks=["bluesky"])
+
+    async def drain() -> None:
+        async with new_client(5) as client:
+            box = load_box(outbox.store.engine.url.render_as_string(hide_password=False))
+            sender = Sender(outbox, writer_factory(outbox.store, box, "default", client))
+            while await sender.send_one() is not None:
+                await sender._renew_pending()
+
+    asyncio.run(drain())
+    assert networks.bluesky.login_attempts <= 30
+    rows = outbox.list()
+    assert all(r.status in (Status.FAILED, Status.QUEUED) for r in rows)
+    assert any(
+        r.status == Status.QUEUED and "createSession budget" in (r.error or "") for r in rows
+    )
+    bluesky_writer._LOGIN_BUDGETS.clear()

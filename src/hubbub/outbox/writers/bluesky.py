@@ -20,8 +20,10 @@ import httpx
 import orjson
 
 from hubbub.counting.bluesky import facets as find_facets
+from hubbub.networks.bluesky import LoginBudget
+from hubbub.networks.clock import SystemClock
 from hubbub.networks.env import Credentials
-from hubbub.outbox.outcome import AuthExpired, Refused, Sent
+from hubbub.outbox.outcome import AuthExpired, RateLimited, Refused, Sent
 from hubbub.outbox.queue import Action
 from hubbub.outbox.writers.base import target_url
 from hubbub.outbox.writers.http import json_object, request
@@ -36,6 +38,8 @@ _COLLECTION = {
     "like": "app.bsky.feed.like",
     "repost": "app.bsky.feed.repost",
 }
+
+_LOGIN_BUDGETS: dict[str, LoginBudget] = {}
 
 SessionLoad = Callable[[], bytes | None]
 SessionSave = Callable[[bytes | None], None]
@@ -104,6 +108,13 @@ class BlueskyWriter:
                         return self._keep(body)
                     except Refused:
                         pass
+        # createSession is limited to 30 per 5 minutes per account: the read
+        # client's login budget, shared by every writer of this process.
+        budget = _LOGIN_BUDGETS.setdefault(self._identifier, LoginBudget(SystemClock()))
+        wait = budget.wait_needed()
+        if wait > 0:
+            raise RateLimited("createSession budget spent (30 per 5 minutes)", wait)
+        budget.spend()
         response = await request(
             self._client,
             "POST",
