@@ -141,6 +141,19 @@ class Store:
         self._workspace_ids[name] = found
         return found
 
+    def find_workspace(self, name: str) -> int | None:
+        """The id of workspace ``name`` if it exists; never creates one."""
+        if name in self._workspace_ids:
+            return self._workspace_ids[name]
+        if not name or len(name) > MAX_WORKSPACE_NAME:
+            return None
+        w = t.workspaces
+        with self.engine.connect() as c:
+            found = c.execute(sa.select(w.c.id).where(w.c.name == name)).scalar()
+        if found is not None:
+            self._workspace_ids[name] = found
+        return found
+
     def workspaces(self) -> list[str]:
         with self.engine.connect() as conn:
             return list(
