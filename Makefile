@@ -16,8 +16,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# axe-core from npm (pinned by its lock file) for the browser tests' accessibility scan.
+AXE := tests/web/axe/node_modules/axe-core/axe.min.js
+$(AXE): tests/web/axe/package.json tests/web/axe/package-lock.json
+	npm ci --prefix tests/web/axe --no-audit --no-fund
+	touch $(AXE)
+
 # Debian's chromium for the browser tests (Playwright drives it; no browser download).
-browser:
+browser: $(AXE)
 	@bash scripts/ensure-chromium.sh
 
 # Debian's fonts the PDF recap embeds (Latin, CJK, Korean, emoji; nothing fetched at run time).
