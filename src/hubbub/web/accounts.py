@@ -1,5 +1,8 @@
 """User accounts: creation and password checks (argon2id), scoped by workspace.
 
+The rows live behind ``hubbub.store.users_repo``; this module owns the
+rules (names, passwords, roles) and the hashing.
+
 One rule for passwords (``password_problem``) is applied at creation, at a
 change and at sign-in, so a password that can be set can always be used.
 """
@@ -8,16 +11,14 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
-import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from hubbub.i18n import _
 from hubbub.store import Store
-from hubbub.store.auth_schema import user_sessions
-from hubbub.store.web_schema import users
+from hubbub.store.scope import NoSuchWorkspace, Scope, existing_scope, scope
+from hubbub.store.users_repo import NameTaken, UserRepo, UserRow, workspaces_with_user
 
 ROLES = ("owner", "agent", "viewer")
 MIN_PASSWORD_CHARS = 8
@@ -40,6 +41,8 @@ class User:
     id: int
     name: str
     role: str
+    # The workspace the user belongs to: every request of theirs acts in it.
+    workspace: str = "default"
 
 
 def password_problem(password: str) -> str | None:
@@ -73,9 +76,15 @@ def _encodable(text: str) -> bool:
     return True
 
 
+def _user(row: UserRow) -> User:
+    return User(row.id, row.name, row.role, row.workspace)
+
+
 def create_user(
     store: Store, workspace: str, name: str, password: str, role: str = "owner"
 ) -> User:
+    """A new user of ``workspace`` (the operator's command: the workspace is
+    created on first use)."""
     name = name.strip()
     if not name_usable(name):
         raise AccountError("a user name is 1 to 100 characters without spaces")
@@ -84,25 +93,11 @@ def create_user(
         raise AccountError(problem)
     if role not in ROLES:
         raise AccountError(f"role must be one of {', '.join(ROLES)}")
-    ws = store.workspace_id(workspace)
-    with store.engine.begin() as conn:
-        taken = conn.execute(
-            sa.select(users.c.id).where(users.c.workspace_id == ws, users.c.name == name)
-        ).first()
-        if taken:
-            raise AccountError(f"user {name!r} already exists")
-        result = conn.execute(
-            users.insert().values(
-                workspace_id=ws,
-                name=name,
-                password_hash=_hasher.hash(password),
-                role=role,
-                created_at=datetime.now(UTC),
-            )
-        )
-        key = result.inserted_primary_key
-        assert key is not None  # an INSERT of one row always has one
-        return User(int(key[0]), name, role)
+    try:
+        row = UserRepo(scope(store, workspace)).add(name, _hasher.hash(password), role)
+    except NameTaken:
+        raise AccountError(f"user {name!r} already exists") from None
+    return _user(row)
 
 
 def set_password(store: Store, workspace: str, name: str, password: str) -> bool:
@@ -111,83 +106,64 @@ def set_password(store: Store, workspace: str, name: str, password: str) -> bool
     problem = password_problem(password)
     if problem:
         raise AccountError(problem)
-    ws = store.workspace_id(workspace)
-    with store.engine.begin() as conn:
-        row = conn.execute(
-            sa.select(users.c.id).where(users.c.workspace_id == ws, users.c.name == name)
-        ).first()
-        if row is None:
-            return False
-        conn.execute(
-            users.update().where(users.c.id == row.id).values(password_hash=_hasher.hash(password))
-        )
-        conn.execute(user_sessions.delete().where(user_sessions.c.user_id == row.id))
-    return True
+    repo = UserRepo(scope(store, workspace))
+    row = repo.by_name(name)
+    if row is None:
+        return False
+    return repo.set_hash(row.id, _hasher.hash(password), end_sessions=True)
 
 
-def _rehash(store: Store, user_id: int, password: str) -> None:
-    # Same password, stronger parameters: sessions stay.
-    with store.engine.begin() as conn:
-        conn.execute(
-            users.update().where(users.c.id == user_id).values(password_hash=_hasher.hash(password))
-        )
+def _existing(store: Store, workspace: str) -> Scope | None:
+    try:
+        return existing_scope(store, workspace)
+    except (NoSuchWorkspace, ValueError):  # ValueError: no name a workspace could have
+        return None
+
+
+def sign_in_workspace(store: Store, name: str, asked: str | None, default: str) -> str:
+    """The workspace a sign-in names: the one asked for; without one, the
+    only workspace that has a user called ``name``, else ``default``."""
+    if asked:
+        return asked
+    found = workspaces_with_user(store, name.strip()) if name_usable(name.strip()) else []
+    return found[0] if len(found) == 1 else default
 
 
 def authenticate(store: Store, workspace: str, name: str, password: str) -> User | None:
-    """The user whose name and password these are, or None. A password no
-    account could have (``password_problem``) is refused before any hashing."""
+    """The user whose name and password these are in ``workspace``, or None.
+    A password no account could have (``password_problem``) is refused
+    before any hashing; a workspace that does not exist is not created."""
     # No such account can exist: answer at once (and never hand the database
     # a NUL it would refuse, or argon2 text it cannot encode).
     if password_problem(password) is not None or not name_usable(name.strip()):
         return None
-    ws = store.workspace_id(workspace)
-    with store.engine.connect() as conn:
-        row = (
-            conn.execute(
-                sa.select(users).where(users.c.workspace_id == ws, users.c.name == name.strip())
-            )
-            .mappings()
-            .first()
-        )
+    found = _existing(store, workspace)
+    repo = UserRepo(found) if found is not None else None
+    row = repo.by_name(name.strip()) if repo is not None else None
     try:
-        _hasher.verify(row["password_hash"] if row else _DUMMY_HASH, password)
+        # A wrong name (or workspace) costs as long as a wrong password.
+        _hasher.verify(row.password_hash if row else _DUMMY_HASH, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return None
-    if row is None:
+    if row is None or repo is None:
         return None
-    if _hasher.check_needs_rehash(row["password_hash"]):
-        _rehash(store, int(row["id"]), password)
-    return User(int(row["id"]), row["name"], row["role"])
+    if _hasher.check_needs_rehash(row.password_hash):
+        # Same password, stronger parameters: sessions stay.
+        repo.set_hash(row.id, _hasher.hash(password), end_sessions=False)
+    return _user(row)
 
 
 def get_user(store: Store, workspace: str, user_id: int) -> User | None:
-    ws = store.workspace_id(workspace)
-    with store.engine.connect() as conn:
-        row = conn.execute(
-            sa.select(users.c.id, users.c.name, users.c.role).where(
-                users.c.workspace_id == ws, users.c.id == user_id
-            )
-        ).first()
-    return User(int(row.id), row.name, row.role) if row else None
+    found = _existing(store, workspace)
+    row = UserRepo(found).by_id(user_id) if found is not None else None
+    return _user(row) if row else None
 
 
 def find_user(store: Store, workspace: str, name: str) -> User | None:
-    ws = store.workspace_id(workspace)
-    with store.engine.connect() as conn:
-        row = conn.execute(
-            sa.select(users.c.id, users.c.name, users.c.role).where(
-                users.c.workspace_id == ws, users.c.name == name
-            )
-        ).first()
-    return User(int(row.id), row.name, row.role) if row else None
+    found = _existing(store, workspace)
+    row = UserRepo(found).by_name(name) if found is not None else None
+    return _user(row) if row else None
 
 
 def user_exists(store: Store, workspace: str, name: str) -> bool:
-    ws = store.workspace_id(workspace)
-    with store.engine.connect() as conn:
-        return (
-            conn.execute(
-                sa.select(users.c.id).where(users.c.workspace_id == ws, users.c.name == name)
-            ).first()
-            is not None
-        )
+    return find_user(store, workspace, name) is not None

@@ -19,19 +19,16 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-import sqlalchemy as sa
 
 from hubbub.chat.qa import qa_prefix
 from hubbub.post import Post, rfc3339
 from hubbub.query.ast import Hashtag
 from hubbub.query.tokens import fold
 from hubbub.store import Store
-from hubbub.store.room_access_schema import web_guests
-from hubbub.store.web_schema import room_approvals, room_people, rooms
+from hubbub.store.rooms_repo import PersonRecord, RoomRecord, RoomRows
+from hubbub.store.scope import Scope, scope
 from hubbub.tags import TagError, parse_tag
 
 log = logging.getLogger(__name__)
@@ -132,51 +129,44 @@ class Room:
 
 
 class RoomRepo:
-    """Room rows of one workspace. ``tag`` arguments are folded keys."""
+    """The rooms of one workspace (rows kept by ``hubbub.store.rooms_repo``).
+    ``tag`` arguments are folded keys."""
 
-    def __init__(self, store: Store, workspace: str) -> None:
+    def __init__(self, store: Store, workspace: str | Scope) -> None:
+        # A name (the command line, the runtime) creates the workspace on
+        # first use; the web hands an existing Scope.
+        self.scope = workspace if isinstance(workspace, Scope) else scope(store, workspace)
         self.store = store
-        self.workspace = workspace
-        self.ws = store.workspace_id(workspace)
+        self.workspace = self.scope.name
+        self.rows = RoomRows(self.scope)
 
-    def _load(self, conn: sa.Connection, row: Any) -> Room:
+    @staticmethod
+    def _room(record: RoomRecord) -> Room:
         room = Room(
-            row["id"],
-            row["tag"],
-            row["allow_guests"],
-            row["approval"],
-            row["title"],
-            bool(row["public"]),
+            record.id,
+            record.tag,
+            record.allow_guests,
+            record.approval,
+            record.title,
+            record.public,
         )
-        people = conn.execute(
-            sa.select(room_people).where(
-                room_people.c.workspace_id == self.ws, room_people.c.room_id == row["id"]
-            )
-        ).mappings()
-        for p in people:
-            if p["role"] in HIDDEN_ROLES:
-                room.hidden.add((p["network"], p["who"]))
-                if p["role"] == "blocked":
-                    if p["address"]:
-                        room.blocked_addresses.add(p["address"])
-                    if p["name_key"]:
-                        room.blocked_names.add(p["name_key"])
+        for p in record.people:
+            if p.role in HIDDEN_ROLES:
+                room.hidden.add((p.network, p.who))
+                if p.role == "blocked":
+                    if p.address:
+                        room.blocked_addresses.add(p.address)
+                    if p.name_key:
+                        room.blocked_names.add(p.name_key)
             else:
-                room.roles[(p["network"], p["who"])] = p["role"]
-            room.labels[(p["role"], p["network"], p["who"])] = p["label"] or p["who"]
+                room.roles[(p.network, p.who)] = p.role
+            room.labels[(p.role, p.network, p.who)] = p.label or p.who
         return room
 
     def find(self, tag: str) -> Room | None:
         """The room's row, or None when no host opened or configured it."""
-        with self.store.engine.connect() as conn:
-            row = (
-                conn.execute(
-                    sa.select(rooms).where(rooms.c.workspace_id == self.ws, rooms.c.tag == tag)
-                )
-                .mappings()
-                .first()
-            )
-            return None if row is None else self._load(conn, row)
+        record = self.rows.find(tag)
+        return None if record is None else self._room(record)
 
     def get(self, tag: str) -> Room:
         """The room's row, or a room with the defaults when it has none."""
@@ -185,37 +175,14 @@ class RoomRepo:
 
     def all(self) -> list[Room]:
         """Every room a host opened or configured in this workspace."""
-        with self.store.engine.connect() as conn:
-            rows = (
-                conn.execute(
-                    sa.select(rooms).where(rooms.c.workspace_id == self.ws).order_by(rooms.c.id)
-                )
-                .mappings()
-                .all()
-            )
-            return [self._load(conn, row) for row in rows]
+        return [self._room(r) for r in self.rows.all()]
 
     def ensure(self, tag: str, *, public: bool = True) -> Room:
         """The room, creating its row when it has none (a host opens it)."""
         room = self.find(tag)
         if room is not None:
             return room
-        now = datetime.now(UTC)
-        try:
-            with self.store.engine.begin() as conn:
-                conn.execute(
-                    rooms.insert().values(
-                        workspace_id=self.ws,
-                        tag=tag,
-                        allow_guests=False,
-                        approval=False,
-                        public=public,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                )
-        except sa.exc.IntegrityError:
-            pass  # opened at the same moment by someone else: theirs stands
+        self.rows.insert(tag, public=public)
         return self.get(tag)
 
     def update(
@@ -227,64 +194,19 @@ class RoomRepo:
         public: bool | None = None,
     ) -> Room:
         room = self.ensure(tag)
-        values: dict[str, Any] = {"updated_at": datetime.now(UTC)}
-        if allow_guests is not None:
-            values["allow_guests"] = allow_guests
-        if approval is not None:
-            values["approval"] = approval
-        if public is not None:
-            values["public"] = public
-        with self.store.engine.begin() as conn:
-            conn.execute(
-                rooms.update()
-                .where(rooms.c.workspace_id == self.ws, rooms.c.id == room.id)
-                .values(**values)
-            )
+        assert room.id is not None  # ensured
+        values = {"allow_guests": allow_guests, "approval": approval, "public": public}
+        self.rows.update(room.id, {k: v for k, v in values.items() if v is not None})
         return self.get(tag)
 
     def close_guests(self) -> list[str]:
         """Stop guest posting in every room at once; the tags that changed."""
-        with self.store.engine.begin() as conn:
-            tags = list(
-                conn.execute(
-                    sa.select(rooms.c.tag).where(
-                        rooms.c.workspace_id == self.ws, rooms.c.allow_guests.is_(True)
-                    )
-                ).scalars()
-            )
-            conn.execute(
-                rooms.update()
-                .where(rooms.c.workspace_id == self.ws, rooms.c.allow_guests.is_(True))
-                .values(allow_guests=False, updated_at=datetime.now(UTC))
-            )
-        return tags
+        return self.rows.close_guests()
 
     def note_guest(self, author_id: str, address: str | None, name: str) -> None:
         """Remember where a web guest (or viewer) posted from and as whom, so
         that blocking them later also blocks that address and name."""
-        wg = web_guests
-        values = {"address": address, "name": name[:300], "last_seen": datetime.now(UTC)}
-        where = (wg.c.workspace_id == self.ws, wg.c.author_id == author_id)
-        with self.store.engine.begin() as conn:
-            if conn.execute(wg.update().where(*where).values(**values)).rowcount:
-                return
-        try:
-            with self.store.engine.begin() as conn:
-                conn.execute(
-                    wg.insert().values(workspace_id=self.ws, author_id=author_id, **values)
-                )
-        except sa.exc.IntegrityError:
-            pass  # the same guest's other post won the race; either row will do
-
-    def _guest(self, author_id: str) -> tuple[str | None, str | None]:
-        wg = web_guests
-        with self.store.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(wg.c.address, wg.c.name).where(
-                    wg.c.workspace_id == self.ws, wg.c.author_id == author_id
-                )
-            ).first()
-        return (row.address, row.name) if row else (None, None)
+        self.rows.note_guest(author_id, address, name[:300])
 
     def set_person(
         self, tag: str, role: str, network: str, who: str, label: str | None = None, on: bool = True
@@ -301,28 +223,20 @@ class RoomRepo:
             raise RoomError("name the person: a network and a handle or author id")
         address = name = None
         if role == "blocked" and network == "web" and on:
-            address, name = self._guest(who)
+            address, name = self.rows.guest(who)
             if who.startswith(GUEST_PREFIX) and name is None and label:
                 name = label.lstrip("@")  # no record of it: the name it showed still counts
         room = self.ensure(tag)
-        rp = room_people
-        key = (rp.c.workspace_id == self.ws, rp.c.room_id == room.id, rp.c.role == role)
-        with self.store.engine.begin() as conn:
-            conn.execute(rp.delete().where(*key, rp.c.network == network, rp.c.who == who))
-            if on:
-                conn.execute(
-                    rp.insert().values(
-                        workspace_id=self.ws,
-                        room_id=room.id,
-                        role=role,
-                        network=network,
-                        who=who,
-                        label=(label or name or who)[:300],
-                        created_at=datetime.now(UTC),
-                        address=address,
-                        name_key=name_key(name) if name else None,
-                    )
-                )
+        assert room.id is not None  # ensured
+        person = PersonRecord(
+            role,
+            network,
+            who,
+            (label or name or who)[:300],
+            address,
+            name_key(name) if name else None,
+        )
+        self.rows.set_person(room.id, person, on=on)
         return self.get(tag)
 
     # -- approval queue ----------------------------------------------------
@@ -330,79 +244,24 @@ class RoomRepo:
     def hold(self, room: Room, post: Post) -> None:
         """Queue a post for approval (idempotent: a replayed post keeps its decision)."""
         assert room.id is not None
-        ra = room_approvals
-        with self.store.engine.connect() as conn:
-            exists = conn.execute(
-                sa.select(ra.c.status).where(
-                    ra.c.room_id == room.id, ra.c.network == post.network, ra.c.post_id == post.id
-                )
-            ).first()
-        if exists is not None:
-            return
-        try:
-            with self.store.engine.begin() as conn:
-                conn.execute(
-                    ra.insert().values(
-                        workspace_id=self.ws,
-                        room_id=room.id,
-                        network=post.network,
-                        post_id=post.id,
-                        status="pending",
-                        created_at=datetime.now(UTC),
-                    )
-                )
-        except sa.exc.IntegrityError:
-            pass  # held at the same moment by the route and the room's hub
+        self.rows.hold(room.id, post.network, post.id)
 
     def decide(self, room: Room, network: str, post_id: str, approve: bool, by: str) -> Post | None:
         """Approve or reject a post held in ``room``; the decision holds in
         every room that holds it (one post, one decision). The post (when
         approved) to publish."""
-        ra = room_approvals
-        with self.store.engine.begin() as conn:
-            held_here = conn.execute(
-                sa.select(ra.c.status).where(
-                    ra.c.workspace_id == self.ws,
-                    ra.c.room_id == room.id,
-                    ra.c.network == network,
-                    ra.c.post_id == post_id,
-                    ra.c.status == "pending",
-                )
-            ).first()
-            if held_here is None:
-                return None
-            conn.execute(
-                ra.update()
-                .where(
-                    ra.c.workspace_id == self.ws,
-                    ra.c.network == network,
-                    ra.c.post_id == post_id,
-                    ra.c.status == "pending",
-                )
-                .values(
-                    status="approved" if approve else "rejected",
-                    decided_at=datetime.now(UTC),
-                    decided_by=by,
-                )
-            )
-        if not approve:
+        if room.id is None:
+            return None
+        if not self.rows.decide(room.id, network, post_id, approve, by) or not approve:
             return None
         return self.store.get_post(network, post_id, self.workspace)
 
     def pending(self, room: Room, limit: int = 200) -> list[Post]:
         if room.id is None:
             return []
-        ra = room_approvals
-        with self.store.engine.connect() as conn:
-            keys = conn.execute(
-                sa.select(ra.c.network, ra.c.post_id)
-                .where(
-                    ra.c.workspace_id == self.ws, ra.c.room_id == room.id, ra.c.status == "pending"
-                )
-                .order_by(ra.c.created_at)
-                .limit(limit)
-            ).all()
-        found = (self.store.get_post(n, i, self.workspace) for n, i in keys)
+        found = (
+            self.store.get_post(n, i, self.workspace) for n, i in self.rows.pending(room.id, limit)
+        )
         return [p for p in found if p is not None and not p.deleted]
 
     def withheld(self, posts: list[Post]) -> set[tuple[str, str]]:
@@ -410,20 +269,7 @@ class RoomRepo:
         public nowhere until it is approved."""
         if not posts:
             return set()
-        ra = room_approvals
-        ids = [p.id for p in posts]
-        out: set[tuple[str, str]] = set()
-        with self.store.engine.connect() as conn:
-            for i in range(0, len(ids), 500):
-                rows = conn.execute(
-                    sa.select(ra.c.network, ra.c.post_id).where(
-                        ra.c.workspace_id == self.ws,
-                        ra.c.status != "approved",
-                        ra.c.post_id.in_(ids[i : i + 500]),
-                    )
-                )
-                out.update((r.network, r.post_id) for r in rows)
-        return out
+        return self.rows.withheld([p.id for p in posts])
 
     def visible_posts(self, room: Room, limit: int) -> list[Post]:
         """The newest posts of the room a visitor may see, newest first."""
