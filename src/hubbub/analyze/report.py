@@ -12,8 +12,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
-
 from hubbub.analyze.keywords import top_keywords, top_phrases
 from hubbub.analyze.scorecard import Classes, Mention, author_key, counted, scorecard
 from hubbub.analyze.selection import (
@@ -29,12 +27,12 @@ from hubbub.analyze.selection import (
 from hubbub.analyze.share_of_voice import share_of_voice
 from hubbub.analyze.volume import WEEKDAYS, by_hour_and_weekday, volume_series
 from hubbub.classify.accuracy import load_accuracy
-from hubbub.listen.classes import ensure_classes
+from hubbub.classify.stored import stored_classes
 from hubbub.post import rfc3339
 from hubbub.query.tokens import tokenize
 from hubbub.store import Store
-from hubbub.store import schema as t
-from hubbub.store.sql import chunks
+from hubbub.store.scope import scope
+from hubbub.store.scoped_posts import WorkspacePosts
 
 INTENTS = ("complaint", "question", "lead", "praise", "other", "unsupported")
 ENGAGEMENT = ("likes", "reposts", "replies", "quotes")
@@ -56,7 +54,10 @@ def build_report(
     condition = selection_condition(store, workspace, selection)
     period = resolve_period(store, workspace, since, until, now=now, condition=condition)
     mentions = load_mentions(store, workspace, condition, period.since, period.until)
-    classes = ensure_classes(store, (m["pk"] for m in mentions))
+    # Read only: posts are classified by the pipeline; those not yet classified
+    # count as "unsupported" and the report says how many (``unclassified``).
+    stored = stored_classes(store, workspace, (m["pk"] for m in mentions))
+    classes = stored.classes
     # Links are not words: "twitter status photo" from every pasted URL would
     # top the keywords otherwise.
     tokens = [tokenize(_URL_RE.sub(" ", m["text"])) for m in mentions]
@@ -95,6 +96,7 @@ def build_report(
     }
     # Reposts are matched by their original's text (query/reposts.py): say how many.
     report["reposts"] = sum(1 for m in mentions if m["repost_of"])
+    report["unclassified"] = stored.unclassified
     # Each classifier's measured accuracy beside its figures (package data).
     accuracy = load_accuracy()
     report["accuracy"] = accuracy.to_dict()
@@ -119,24 +121,11 @@ def _followers(
 ) -> dict[tuple[str, str], dict[str, Any]]:
     """Followers and display names from the ``authors`` table (the newest
     profile the store has seen)."""
-    ws = store.workspace_id(workspace)
-    a = t.authors
-    out: dict[tuple[str, str], dict[str, Any]] = {}
-    by_network: dict[str, list[str]] = {}
-    for network, author_id in keys:
-        by_network.setdefault(network, []).append(author_id)
-    with store.engine.connect() as conn:
-        for network, ids in by_network.items():
-            for chunk in chunks(sorted(ids), 500):
-                stmt = sa.select(a.c.author_id, a.c.followers, a.c.display_name).where(
-                    a.c.workspace_id == ws, a.c.network == network, a.c.author_id.in_(chunk)
-                )
-                for row in conn.execute(stmt):
-                    out[(network, row.author_id)] = {
-                        "followers": row.followers,
-                        "name": row.display_name,
-                    }
-    return out
+    profiles = WorkspacePosts(scope(store, workspace)).authors(keys)
+    return {
+        key: {"followers": profile.followers, "name": profile.display_name}
+        for key, profile in profiles.items()
+    }
 
 
 def who(
