@@ -57,21 +57,14 @@ class LiveConsumer(Protocol):
 
 def workspace_follows(store: Store, workspace: str) -> Follows:
     """Active saved queries and the hashtags of the workspace's public rooms."""
-    import sqlalchemy as sa
-
     from hubbub.listen.saved import list_queries
-    from hubbub.store.web_schema import rooms
+    from hubbub.store.follows import followed_hashtags
+    from hubbub.store.scope import scope
 
     queries = tuple(
         (q.name, q.query) for q in list_queries(store, workspace=workspace, active_only=True)
     )
-    ws = store.workspace_id(workspace)
-    stmt = sa.select(rooms.c.tag).where(rooms.c.workspace_id == ws).order_by(rooms.c.id)
-    if "public" in rooms.c:  # rooms can be private: those are not followed on the networks
-        stmt = stmt.where(rooms.c.public.is_(True))
-    with store.engine.connect() as conn:
-        tags = tuple(conn.execute(stmt).scalars())
-    return Follows(queries=queries, hashtags=tags)
+    return Follows(queries=queries, hashtags=followed_hashtags(scope(store, workspace)))
 
 
 LIMIT_PREFIX = "HUBBUB_LIMIT_"
