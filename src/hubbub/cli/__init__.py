@@ -23,6 +23,7 @@ def _register() -> None:
     from hubbub.cli import (
         accounts,
         audience,
+        audit,
         classify,
         count,
         data,
@@ -47,6 +48,7 @@ def _register() -> None:
         + recap.COMMANDS
         + outbox.COMMANDS
         + audience.COMMANDS
+        + audit.COMMANDS
         + worker.COMMANDS
     ):
         main.add_command(command)

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import click
 import orjson
 
+from hubbub.cli.audit import cli_record
 from hubbub.cli.data import db_option, store_from, workspace_option
 from hubbub.i18n import _
 
@@ -94,6 +95,13 @@ def account_add(
             info = add_account(store, box, workspace, network, name, secret, server)
         except AccountError as exc:
             raise click.ClickException(str(exc)) from None
+        cli_record(
+            store,
+            workspace,
+            "account_connected",
+            target=info.name,
+            detail={"network": info.network, "server": server},
+        )
     click.echo(_("Added {network} account {name}").format(network=info.network, name=info.name))
 
 
@@ -127,6 +135,7 @@ def account_remove(name: str, db: str | None, workspace: str) -> None:
     with store_from(db) as store:
         if not remove_account(store, workspace, name):
             raise click.ClickException(_("no account named {name}").format(name=name))
+        cli_record(store, workspace, "account_removed", target=name)
     click.echo(_("Removed {name}").format(name=name))
 
 

@@ -235,21 +235,35 @@ def export_command(
         )
     if out and fmt != "gexf":
         raise click.UsageError("--out is for --format gexf; redirect standard output otherwise")
+    from hubbub.cli.audit import cli_record
+
     with store_from(db, must_exist=True) as store:
         if fmt == "gexf":
             from hubbub.analyze.gexf import export_gexf
 
             if out:
                 with open(out, "w", encoding="utf-8") as fh:
-                    export_gexf(store, node, fh, workspace=workspace, label=query or "")
+                    graph = export_gexf(store, node, fh, workspace=workspace, label=query or "")
             else:
-                export_gexf(store, node, sys.stdout, workspace=workspace, label=query or "")
+                graph = export_gexf(store, node, sys.stdout, workspace=workspace, label=query or "")
+            written, unit = len(graph.labels), "accounts"
         elif raw:
-            write_raw(store.iter_raw(node, workspace=workspace), sys.stdout.buffer)
+            written = write_raw(store.iter_raw(node, workspace=workspace), sys.stdout.buffer)
+            unit = "payloads"
         elif fmt == "csv":
-            write_csv(store.iter_posts(node, workspace=workspace), sys.stdout)
+            written = write_csv(store.iter_posts(node, workspace=workspace), sys.stdout)
+            unit = "posts"
         else:
-            write_jsonl(store.iter_posts(node, workspace=workspace), sys.stdout.buffer)
+            written = write_jsonl(store.iter_posts(node, workspace=workspace), sys.stdout.buffer)
+            unit = "posts"
+        # Data left the workspace: the audit log says what, how much, in which form.
+        cli_record(
+            store,
+            workspace,
+            "export",
+            target=out or "stdout",
+            detail={"format": "raw" if raw else fmt, "query": query or "", unit: written},
+        )
 
 
 COMMANDS = [import_command, search_command, export_command]

@@ -7,6 +7,7 @@ import sys
 import click
 import orjson
 
+from hubbub.cli.audit import cli_record
 from hubbub.cli.data import db_option, parse_query_or_fail, store_from, workspace_option
 from hubbub.i18n import _
 
@@ -37,6 +38,13 @@ def add_command(name: str, query: str, group: str, db: str | None, workspace: st
             saved = add_query(store, name, query, group=group, workspace=workspace)
         except SavedQueryError as exc:
             raise click.UsageError(str(exc)) from None
+        cli_record(
+            store,
+            workspace,
+            "saved_query_created",
+            target=saved.name,
+            detail={"group": saved.group, "query": query},
+        )
     click.echo(
         _("saved {name} ({group}): {matches} matching posts").format(
             name=saved.name, group=saved.group, matches=saved.matches
@@ -83,6 +91,7 @@ def remove_command(name: str, db: str | None, workspace: str) -> None:
     with store_from(db) as store:
         if not remove_query(store, name, workspace=workspace):
             raise click.UsageError(_("no saved query named {name!r}").format(name=name))
+        cli_record(store, workspace, "saved_query_deleted", target=name)
     click.echo(_("removed {name}").format(name=name))
 
 
@@ -161,6 +170,15 @@ def report_command(
             fh.write(text)
     else:
         sys.stdout.write(text)
+    # A report carries matched posts out of the workspace: audited as an export.
+    with store_from(db) as store:
+        cli_record(
+            store,
+            workspace,
+            "export",
+            target=out or "stdout",
+            detail={"command": "report", "format": fmt, selection.kind: selection.value},
+        )
 
 
 COMMANDS = [listen_group, report_command]

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from hubbub.cli.audit import cli_record
 from hubbub.cli.data import db_option, store_from, workspace_option
 from hubbub.i18n import _
 from hubbub.settings import Settings
@@ -51,6 +52,7 @@ def user_create(name: str, db: str | None, workspace: str, password_stdin: bool,
             created = create_user(store, workspace, name, password, role=role)
         except AccountError as exc:
             raise click.ClickException(str(exc)) from None
+        cli_record(store, workspace, "user_created", target=created.name, detail={"role": role})
     click.echo(_("Created {role} {name}").format(role=created.role, name=created.name))
 
 
@@ -69,8 +71,9 @@ def user_password(name: str, db: str | None, workspace: str, password_stdin: boo
             found = set_password(store, workspace, name, password)
         except AccountError as exc:
             raise click.ClickException(str(exc)) from None
-    if not found:
-        raise click.ClickException(_("no user {name!r}").format(name=name))
+        if not found:
+            raise click.ClickException(_("no user {name!r}").format(name=name))
+        cli_record(store, workspace, "password_changed", target=name)
     click.echo(_("Password of {name} changed; their sessions have ended.").format(name=name))
 
 
@@ -126,9 +129,71 @@ def user_revoke(name: str, session_id: int | None, db: str | None, workspace: st
     with store_from(db) as store:
         user_id = _user_id(store, workspace, name)
         ended = revoke_sessions(store, workspace, user_id, session_id=session_id)
+        if ended:
+            cli_record(store, workspace, "session_revoked", target=name, detail={"sessions": ended})
     if session_id is not None and not ended:
         raise click.ClickException(_("{name} has no session {id}").format(name=name, id=session_id))
     click.echo(_("Ended {n} session(s) of {name}.").format(n=ended, name=name))
+
+
+@user.command("role")
+@click.argument("name")
+@click.argument("role", type=click.Choice(["owner", "agent", "viewer"]))
+@db_option
+@workspace_option
+def user_role(name: str, role: str, db: str | None, workspace: str) -> None:
+    """Give NAME the role ROLE (owner: users, accounts and settings; agent:
+    rooms, listening, posting; viewer: reads only). A workspace keeps at
+    least one owner."""
+    from hubbub.store.scope import scope
+    from hubbub.store.user_admin import LastOwner, UserAdmin
+
+    with store_from(db) as store:
+        try:
+            old = UserAdmin(scope(store, workspace)).set_role(name, role)
+        except LastOwner:
+            raise click.ClickException(_last_owner(name)) from None
+        if old is None:
+            raise click.ClickException(_("no user {name!r}").format(name=name))
+        if old != role:
+            cli_record(
+                store, workspace, "role_changed", target=name, detail={"from": old, "to": role}
+            )
+    if old == role:
+        click.echo(_("{name} is already {role}.").format(name=name, role=role))
+    else:
+        click.echo(_("{name}: {old} → {role}").format(name=name, old=old, role=role))
+
+
+@user.command("delete")
+@click.argument("name")
+@db_option
+@workspace_option
+@click.confirmation_option(
+    "--yes", prompt=_("Delete this user and end their sessions?"), help="Do not ask."
+)
+def user_delete(name: str, db: str | None, workspace: str) -> None:
+    """Delete NAME; their sessions end at once. A workspace keeps at least
+    one owner."""
+    from hubbub.store.scope import scope
+    from hubbub.store.user_admin import LastOwner, UserAdmin
+
+    with store_from(db) as store:
+        try:
+            old = UserAdmin(scope(store, workspace)).delete(name)
+        except LastOwner:
+            raise click.ClickException(_last_owner(name)) from None
+        if old is None:
+            raise click.ClickException(_("no user {name!r}").format(name=name))
+        cli_record(store, workspace, "user_deleted", target=name, detail={"role": old})
+    click.echo(_("Deleted {name}.").format(name=name))
+
+
+def _last_owner(name: str) -> str:
+    return _(
+        "{name} is the workspace's only owner; make another user owner first "
+        "(hubbub user role OTHER owner)"
+    ).format(name=name)
 
 
 def _user_id(store: Store, workspace: str, name: str) -> int:

@@ -44,10 +44,11 @@ Rules, enforced here so a caller cannot get them wrong:
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -257,6 +258,42 @@ class AuditLog:
                 return
             yield from rows
             last = rows[-1].id
+
+
+class BadSince(ValueError):
+    """A ``since`` that names no time; the message says what would."""
+
+
+_AGE = re.compile(r"(\d{1,6})([mhdw])")
+_AGE_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_since(text: str, now: datetime | None = None) -> datetime:
+    """The time ``--since`` (CLI) or ``since=`` (page, API) names: a date
+    (``2026-11-30``, midnight UTC), an ISO time (``2026-11-30T08:00Z``; no
+    zone means UTC) or an age back from now (``30m``, ``24h``, ``7d``, ``2w``).
+    One reader for all three entry points so they accept the same words."""
+    value = text.strip()
+    if not value or len(value) > 40:
+        raise BadSince(
+            "expected a date (2026-11-30), an ISO time (2026-11-30T08:00Z) "
+            f"or an age (30m, 24h, 7d, 2w); got {text[:40]!r}"
+        )
+    age = _AGE.fullmatch(value)
+    if age:
+        base = now or datetime.now(UTC)
+        try:
+            return base - timedelta(**{_AGE_UNITS[age.group(2)]: int(age.group(1))})
+        except OverflowError:  # 999999w: before year 1
+            raise BadSince(f"{value!r} reaches back before the year 1") from None
+    try:
+        when = datetime.fromisoformat(value.replace("z", "Z"))
+    except ValueError:
+        raise BadSince(
+            "expected a date (2026-11-30), an ISO time (2026-11-30T08:00Z) "
+            f"or an age (30m, 24h, 7d, 2w); got {value!r}"
+        ) from None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
 def record_failed_signin(
