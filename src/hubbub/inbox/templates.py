@@ -1,0 +1,89 @@
+"""Saved replies' tiny template language: ``{identifier}`` and nothing else.
+
+Not ``str.format``: a format string can walk attributes and indexes
+(``{case.__class__.__init__.__globals__}``) and a saved reply is written by
+any agent. Here a field is a plain identifier looked up in a fixed dict of
+strings; ``{{`` and ``}}`` are literal braces. Anything else inside braces
+(dots, brackets, ``:spec``, ``!conversion``, spaces) is refused with the
+position, when the reply is saved and again when it is used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from hubbub.inbox.errors import TemplateError
+
+MAX_FIELD = 32
+
+
+def _parse(text: str) -> list[tuple[bool, str]]:
+    """(is_field, literal or field name) pieces of ``text``."""
+    pieces: list[tuple[bool, str]] = []
+    literal: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "{":
+            if text.startswith("{{", i):
+                literal.append("{")
+                i += 2
+                continue
+            end = text.find("}", i + 1)
+            if end < 0:
+                raise TemplateError(
+                    f"a '{{' at character {i + 1} is never closed (write {{{{ for a brace)"
+                )
+            name = text[i + 1 : end]
+            if not name:
+                raise TemplateError(f"an empty field '{{}}' at character {i + 1}")
+            if len(name) > MAX_FIELD or not (name.isidentifier() and name.isascii()):
+                raise TemplateError(
+                    f"'{{{name[:MAX_FIELD]}}}' at character {i + 1} is not a field: only "
+                    "{name}-style names are allowed, no dots, brackets or format specs"
+                )
+            if literal:
+                pieces.append((False, "".join(literal)))
+                literal = []
+            pieces.append((True, name))
+            i = end + 1
+            continue
+        if ch == "}":
+            if text.startswith("}}", i):
+                literal.append("}")
+                i += 2
+                continue
+            raise TemplateError(
+                f"a '}}' at character {i + 1} closes nothing (write }}}} for a brace)"
+            )
+        literal.append(ch)
+        i += 1
+    if literal:
+        pieces.append((False, "".join(literal)))
+    return pieces
+
+
+def fields_of(text: str) -> tuple[str, ...]:
+    """The field names ``text`` uses, in order of first use (TemplateError
+    when it is not a valid template)."""
+    seen: list[str] = []
+    for is_field, value in _parse(text):
+        if is_field and value not in seen:
+            seen.append(value)
+    return tuple(seen)
+
+
+def render(text: str, values: Mapping[str, str]) -> str:
+    """``text`` with each ``{name}`` replaced by ``values[name]``, as text
+    (a value's own braces are not read again). TemplateError for a field
+    that ``values`` does not hold, naming the ones it does."""
+    out: list[str] = []
+    for is_field, value in _parse(text):
+        if not is_field:
+            out.append(value)
+            continue
+        if value not in values:
+            known = ", ".join("{" + k + "}" for k in sorted(values))
+            raise TemplateError(f"unknown field {{{value}}} (fields: {known})")
+        out.append(values[value])
+    return "".join(out)
