@@ -1,15 +1,26 @@
-"""``hubbub audience score``: bot / fake scores for a file of profiles."""
+"""``hubbub audience``: bot / fake scores for a file of profiles (``score``),
+follower snapshots of connected accounts (``fetch``), their audit
+(``audit``), and what is kept of them (``retention``, ``expire``, ``forget``)."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import sys
+from collections.abc import Iterable
+from typing import IO, TYPE_CHECKING
 
 import click
 import orjson
 
+from hubbub.cli.data import db_option, store_from, workspace_option
 from hubbub.i18n import _
+
+if TYPE_CHECKING:
+    from hubbub.audience.audit import FollowerRow
+    from hubbub.store import Store
+    from hubbub.store.audience_repo import AudienceRepo
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -81,6 +92,238 @@ def audience_score(file: io.BufferedReader, fmt: str) -> None:
     out.flush()
     if problems:
         sys.exit(1)
+
+
+def _repo(store: Store, workspace: str) -> AudienceRepo:
+    from hubbub.store.audience_repo import AudienceRepo
+    from hubbub.store.scope import scope
+
+    return AudienceRepo(scope(store, workspace))
+
+
+@audience.command("fetch")
+@click.argument("account")
+@click.option(
+    "--kind",
+    type=click.Choice(["followers", "following"]),
+    default="followers",
+    show_default=True,
+    help="The account's followers, or whom it follows.",
+)
+@click.option("--url", default=None, metavar="BASE", help="Ask this API base URL (tests, proxies).")
+@click.option(
+    "--cap",
+    type=click.IntRange(0, 10_000_000),
+    default=None,
+    help="X: the most user reads this fetch may spend (default: the workspace's cap, "
+    "set with 'audience retention --x-cap').",
+)
+@click.option("--estimate", is_flag=True, help="Print the estimated reads and stop.")
+@db_option
+@workspace_option
+def audience_fetch(
+    account: str,
+    kind: str,
+    url: str | None,
+    cap: int | None,
+    estimate: bool,
+    db: str | None,
+    workspace: str,
+) -> None:
+    """Fetch the followers of connected ACCOUNT into a dated snapshot.
+
+    Paged within the network's budget; a 429 waits for the network's reset.
+    A stopped or killed fetch resumes where it stopped when run again. X
+    bills each user read: the estimate is printed first, and the fetch stops
+    at the cap.
+    """
+    from hubbub.audience import fetch as fetching
+    from hubbub.cli.accounts import _box
+    from hubbub.networks.clock import SystemClock
+    from hubbub.networks.followers import FollowersError
+    from hubbub.networks.secrets import AccountsKeyError
+    from hubbub.store.network_accounts import AccountError, get_credentials
+
+    with store_from(db) as store:
+        box = _box(str(store.engine.url.render_as_string(hide_password=False)))
+        try:
+            credentials = get_credentials(store, box, workspace, name=account)
+        except (AccountError, AccountsKeyError) as exc:
+            raise click.ClickException(str(exc)) from None
+        repo = _repo(store, workspace)
+        repo.expire()
+        if cap is None and credentials.network == "x":
+            cap = repo.settings().x_read_cap
+        clock = SystemClock()
+
+        async def run() -> fetching.FetchResult | None:
+            source = fetching.source_for(credentials, clock, url)
+            try:
+                who = await source.whoami()
+                guess = fetching.estimate(who, kind)
+                if credentials.network == "x":
+                    click.echo(
+                        _("X: about {n} user reads (billed per user); cap {cap}").format(
+                            n="?" if guess is None else f"{guess:,}",
+                            cap=_("none") if cap is None else f"{cap:,}",
+                        ),
+                        err=True,
+                    )
+                else:
+                    click.echo(
+                        _("{network}: about {n} accounts to read").format(
+                            network=credentials.network, n="?" if guess is None else f"{guess:,}"
+                        ),
+                        err=True,
+                    )
+                if estimate:
+                    return None
+                return await fetching.fetch(
+                    repo, source, account, clock, kind=kind, cap=cap, subject=who
+                )
+            finally:
+                await source.aclose()
+
+        try:
+            result = asyncio.run(run())
+        except (FollowersError, ValueError) as exc:
+            raise click.ClickException(str(exc)) from None
+    if result is None:
+        return
+    snap = result.snapshot
+    click.echo(
+        _("snapshot {id} of {account} ({network} {kind}): {state}, {members} stored "
+          "({new} new in this run, {pages} pages, {waits} rate-limit waits)").format(
+            id=snap.id,
+            account=account,
+            network=snap.network,
+            kind=kind,
+            state=snap.state,
+            members=f"{snap.members:,}",
+            new=f"{result.stored:,}",
+            pages=result.pages,
+            waits=len(result.waits),
+        )
+    )
+    if snap.note:
+        click.echo(snap.note, err=True)
+
+
+@audience.command("audit")
+@click.argument("account")
+@click.option("--window", default="90d", show_default=True, help="Days (90d) or weeks (12w).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["json", "csv", "html"]), default="json", show_default=True
+)
+@click.option("--snapshot", "snapshot_id", type=int, default=None, help="Audit this snapshot id.")
+@db_option
+@workspace_option
+def audience_audit(
+    account: str, window: str, fmt: str, snapshot_id: int | None, db: str | None, workspace: str
+) -> None:
+    """Audit ACCOUNT's latest follower snapshot: engaged / active / passive /
+    suspicious totals and shares, top engaged, the suspicious list with
+    reasons, change since the previous snapshot. CSV: one row per follower."""
+    from hubbub.audience.audit import AuditError, build_audit, follower_rows, parse_window
+
+    try:
+        span = parse_window(window)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--window") from None
+    with store_from(db, must_exist=True) as store:
+        repo = _repo(store, workspace)
+        try:
+            if fmt == "csv":
+                write_follower_csv(sys.stdout, follower_rows(repo, account, span, snapshot_id=snapshot_id))
+                return
+            audit = build_audit(repo, account, span, snapshot_id=snapshot_id)
+        except AuditError as exc:
+            raise click.ClickException(str(exc)) from None
+    if fmt == "json":
+        sys.stdout.buffer.write(orjson.dumps(audit.as_json(), option=orjson.OPT_INDENT_2) + b"\n")
+    else:
+        from hubbub.audience.render import render_html
+
+        sys.stdout.write(render_html(audit))
+
+
+CSV_COLUMNS = (
+    "network", "id", "handle", "name", "class", "replies", "mentions", "quotes", "reposts",
+    "chats", "answered", "suspicion", "suspicious", "reasons", "declared_by", "followers",
+    "following", "posts", "created_at",
+)  # fmt: skip
+
+
+def write_follower_csv(out: IO[str], rows: Iterable[FollowerRow]) -> None:
+    """Every follower's figures; text cells are made safe for spreadsheets."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        value = row.as_json()
+        cells = []
+        for key in CSV_COLUMNS:
+            cell = value[key]
+            if isinstance(cell, list):
+                cell = "; ".join(str(c) for c in cell)
+            if isinstance(cell, bool):
+                cell = "true" if cell else "false"
+            if isinstance(cell, float):
+                cell = f"{cell:.4f}"
+            cells.append(_cell(str(cell)) if cell is not None else "")
+        writer.writerow(cells)
+
+
+@audience.command("retention")
+@click.option("--days", type=click.IntRange(1, 3650), default=None, help="Keep snapshots this long.")
+@click.option(
+    "--x-cap",
+    default=None,
+    metavar="N|none",
+    help="The most X user reads one fetch may spend ('none': no cap).",
+)
+@db_option
+@workspace_option
+def audience_retention(days: int | None, x_cap: str | None, db: str | None, workspace: str) -> None:
+    """Show or set how long follower data is kept and the X read cap."""
+    cap: int | None = -1
+    if x_cap is not None:
+        if x_cap.strip().lower() == "none":
+            cap = None
+        elif x_cap.strip().isdigit() and len(x_cap.strip()) <= 9:
+            cap = int(x_cap)
+        else:
+            raise click.BadParameter(_("a number of users, or 'none'"), param_hint="--x-cap")
+    with store_from(db) as store:
+        repo = _repo(store, workspace)
+        if days is not None or x_cap is not None:
+            repo.set_settings(days, cap)
+        now = repo.settings()
+    click.echo(
+        _("follower data kept {days} days; X read cap: {cap}").format(
+            days=now.retention_days, cap=_("none") if now.x_read_cap is None else now.x_read_cap
+        )
+    )
+
+
+@audience.command("expire")
+@db_option
+@workspace_option
+def audience_expire(db: str | None, workspace: str) -> None:
+    """Delete follower snapshots older than the retention period."""
+    with store_from(db) as store:
+        gone = _repo(store, workspace).expire()
+    click.echo(_("{n} expired snapshot(s) deleted").format(n=gone))
+
+
+@audience.command("forget")
+@click.argument("account")
+@db_option
+@workspace_option
+def audience_forget(account: str, db: str | None, workspace: str) -> None:
+    """Delete every follower snapshot of ACCOUNT (the account itself stays)."""
+    with store_from(db) as store:
+        gone = _repo(store, workspace).delete_account(account)
+    click.echo(_("{n} snapshot(s) of {account} deleted").format(n=gone, account=account))
 
 
 COMMANDS = [audience]
