@@ -121,4 +121,7 @@ def create_app(
     app.include_router(routes_listen.router)
     app.include_router(routes_chat.router)
     app.include_router(routes_status.router)
+    from hubbub.web import routes_audit  # owners' audit log: /audit, /api/audit
+
+    app.include_router(routes_audit.router)
     return app
