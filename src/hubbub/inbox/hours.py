@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hubbub.inbox.errors import InboxError
-from hubbub.inbox.model import Clock, Hours, Target
+from hubbub.inbox.model import INTENTS, Clock, Hours, Target
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_SPAN_DAYS = 3 * 366  # an interval longer than this is counted up to it (a guard)
@@ -38,6 +38,9 @@ def check_hours(hours: Hours) -> None:
         raise InboxError("name at least one working day (mon … sun)")
     if not 0 <= hours.start_minute < hours.end_minute <= 24 * 60:
         raise InboxError("the working day starts before it ends, within one day")
+    bad = [i for i in hours.mention_intents if i not in INTENTS]
+    if bad:
+        raise InboxError(f"unknown intent {bad[0]!r} ({', '.join(INTENTS)})")
 
 
 def parse_days(text: str) -> tuple[int, ...]:

@@ -273,6 +273,9 @@ class Hours:
     start_minute: int = 0
     end_minute: int = 24 * 60
     auto_assign: bool = False
+    # Mentions of (and replies to) a connected account with these intents
+    # become cases: the default rule.
+    mention_intents: tuple[str, ...] = ("complaint", "question")
 
     @property
     def always(self) -> bool:

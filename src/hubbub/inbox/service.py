@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+from hubbub.inbox.build import build_cases
 from hubbub.inbox.errors import CaseNotFound, Claimed, InboxError, NotAllowed
 from hubbub.inbox.model import (
     INTENTS,
@@ -39,12 +40,14 @@ from hubbub.inbox.model import (
 )
 from hubbub.inbox.report import Report
 from hubbub.inbox.templates import fields_of, render
+from hubbub.store.inbox_repo_build import Built
 from hubbub.store.inbox_repo_reply import ReplyRepo
 from hubbub.store.scope import Scope
 
 __all__ = [
     "Actor",
     "Agent",
+    "Built",
     "Case",
     "CaseEvent",
     "CaseNotFound",
@@ -146,6 +149,11 @@ class Inbox:
         """A case with its posts, timeline and response-time clocks.
         CaseNotFound when it is not in this workspace."""
         return self.repo.get_case(case_id, now())
+
+    def refresh(self, actor: Actor) -> Built:
+        """Make cases of posts stored since the last round (idempotent; the
+        runtime's watcher does this after new posts arrive)."""
+        return build_cases(self.scope)
 
     def stamp(self, actor: Actor) -> str:
         """A token that changes whenever anything in this inbox changes (a
@@ -321,7 +329,14 @@ class Inbox:
         bad = [i for i in chosen if i not in INTENTS]
         if bad:
             raise InboxError(f"unknown intent {bad[0]!r} ({', '.join(INTENTS)})")
-        return self.repo.add_rule(saved_query, tuple(chosen), actor.name, now())
+        rule = self.repo.add_rule(saved_query, tuple(chosen), actor.name, now())
+        # Posts stored already: bring the query's matches up to date, then
+        # make their cases now (the runtime's watcher does those to come).
+        from hubbub.listen.saved import catch_up
+
+        catch_up(self.scope.store, workspace=self.scope.name)
+        build_cases(self.scope, rule_id=rule.id)
+        return rule
 
     def remove_rule(self, actor: Actor, rule: int | str) -> bool:
         """Remove a rule by id or saved query name (its cases stay)."""

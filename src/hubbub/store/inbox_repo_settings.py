@@ -206,6 +206,7 @@ class SettingsRepo:
             start_minute=int(row["start_minute"]),
             end_minute=int(row["end_minute"]),
             auto_assign=bool(row["auto_assign"]),
+            mention_intents=tuple(i for i in row["mention_intents"].split(",") if i),
         )
 
     def hours(self) -> Hours:
@@ -220,6 +221,7 @@ class SettingsRepo:
             "start_minute": hours.start_minute,
             "end_minute": hours.end_minute,
             "auto_assign": hours.auto_assign,
+            "mention_intents": ",".join(sorted(set(hours.mention_intents))),
             "updated_at": at,
         }
         with self.engine.begin() as conn:

@@ -141,6 +141,9 @@ inbox_settings = sa.Table(
     sa.Column("start_minute", sa.Integer, nullable=False),
     sa.Column("end_minute", sa.Integer, nullable=False),
     sa.Column("auto_assign", sa.Boolean, nullable=False),
+    # Which intents make a mention of (or a reply to) a connected account a
+    # case: comma-separated; the default rule is "complaint,question".
+    sa.Column("mention_intents", sa.String(64), nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
 )
 
