@@ -108,6 +108,7 @@ def create_app(
         routes_account,
         routes_api,
         routes_chat,
+        routes_inbox,
         routes_listen,
         routes_live,
         routes_pages,
@@ -121,6 +122,7 @@ def create_app(
     app.include_router(routes_listen.router)
     app.include_router(routes_chat.router)
     app.include_router(routes_status.router)
+    app.include_router(routes_inbox.router)
     from hubbub.web import routes_audit  # owners' audit log: /audit, /api/audit
 
     app.include_router(routes_audit.router)
