@@ -11,8 +11,10 @@ it as it is). Definitions, repeated in docs/chats.md:
 - top answers: answers with any engagement (likes + reposts + replies +
   quotes), most engaged first;
 - unanswered: questions with no answer post;
-- sentiment: the stored classification of every post (classified on first
-  use), overall and per bucket of the chat's time span;
+- sentiment: the stored classification of every post (the pipeline
+  classifies posts as they are stored; a recap only reads), overall and per
+  bucket of the chat's time span; posts not classified yet count as
+  ``unsupported`` and ``sentiment.unclassified`` says how many;
 - reach: followers of the distinct participants the store has a profile for,
   and potential impressions (each post × its author's followers).
 
@@ -126,9 +128,10 @@ def build_recap(
     new = sorted((k for k in authors if k not in before), key=lambda k: _name_key(authors[k]))
     followers = repo.followers(set(authors))
 
-    from hubbub.listen.classes import ensure_classes  # loads the classifier on first use
+    from hubbub.classify.stored import stored_classes
 
-    classes = ensure_classes(store, (pk for pk, _post in rows))
+    stored = stored_classes(store, workspace, (pk for pk, _post in rows))
+    classes = stored.classes
     return {
         "tag": key,
         "day": day.isoformat(),
@@ -148,7 +151,7 @@ def build_recap(
             for q in qa.questions
             if not q.answers
         ],
-        "sentiment": sentiment(rows, classes),
+        "sentiment": {**sentiment(rows, classes), "unclassified": stored.unclassified},
         "reach": reach(posts, followers),
         "transcript": transcript(qa, key),
     }

@@ -134,8 +134,48 @@ class _ClassifyCommand(click.Command):
         "detection is not confident about ('none': keep the detector's guess)."
     ),
 )
-def classify(file: IO[str], fmt: str, lang_default: str) -> None:
+@click.option(
+    "--stored",
+    is_flag=True,
+    help=_(
+        "Instead of reading FILE: classify the posts stored in the database that have "
+        "no classes yet (a database from before classification was part of import and "
+        "of the live pipeline), in batches; an interrupted run keeps what it did."
+    ),
+)
+@click.option(
+    "--db",
+    envvar="HUBBUB_DB",
+    default=None,
+    metavar="URL",
+    help=_("With --stored: the database (a file path or an SQLAlchemy URL; default ./hubbub.db)."),
+)
+@click.option(
+    "--workspace",
+    default="default",
+    show_default=True,
+    callback=lambda ctx, param, value: _workspace_name(ctx, param, value),
+    help=_("With --stored: the workspace whose posts are classified."),
+)
+def classify(
+    file: IO[str], fmt: str, lang_default: str, stored: bool, db: str | None, workspace: str
+) -> None:
     # The help text is given above through _() so it can be translated.
+    if stored:
+        ctx = click.get_current_context()
+        given = [
+            name
+            for name in ("file", "fmt", "lang_default")
+            if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
+        ]
+        if given:
+            raise click.UsageError(
+                _(
+                    "--stored classifies the database's posts: it takes no FILE, --format or --lang-default"
+                )
+            )
+        _classify_stored(db, workspace)
+        return
     # Bytes straight to the binary buffer: orjson's UTF-8 must not meet a narrower
     # locale encoding on its way out.
     out = sys.stdout.buffer
@@ -150,3 +190,32 @@ def classify(file: IO[str], fmt: str, lang_default: str) -> None:
     for result in classify_lines(iter(file), fmt, default):
         out.write(orjson.dumps(result) + b"\n")
     out.flush()
+
+
+def _workspace_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    # Imported when called: this module must start without the CLI package (launch.py).
+    from hubbub.cli.errors import workspace_name
+
+    return workspace_name(ctx, param, value)
+
+
+def _classify_stored(db: str | None, workspace: str) -> None:
+    """``hubbub classify --stored``: backfill the classes of stored posts."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from hubbub.classify.stored import classify_stored, count_unclassified
+    from hubbub.cli.data import store_from
+
+    with store_from(db, must_exist=True) as store:
+        total = count_unclassified(store, workspace)
+        if total == 0:
+            click.echo(_("Every stored post is classified."))
+            return
+        with Progress(transient=True, console=Console(stderr=True)) as progress:
+            task = progress.add_task(_("classifying"), total=total)
+            done = classify_stored(store, workspace, on_batch=lambda n: progress.advance(task, n))
+        left = count_unclassified(store, workspace)
+    click.echo(
+        _("classified {done} stored posts; {left} left unclassified").format(done=done, left=left)
+    )

@@ -9,6 +9,11 @@ subscription (overflow); it subscribes again and runs the saved queries'
 catch-up (``hubbub.listen.catch_up``), which back-fills matches over every
 post stored meanwhile.
 
+Every stored post is classified by the stage, never by a read: when it
+(re)subscribes, the listener also classifies, in batches in the background,
+the posts stored before it subscribed that have no classes (an old database,
+a worker killed between storing and classifying, an overflow).
+
 The runtime (``hubbub.runtime``) starts it, with or without a web server;
 the dashboard's routes (``hubbub.web.routes_listen``) read its counters.
 """
@@ -31,7 +36,7 @@ import httpx
 from hubbub.analyze import Selection
 from hubbub.analyze.report import when
 from hubbub.analyze.selection import Period, load_mentions, resolve_period, selection_condition
-from hubbub.listen.classes import ensure_classes
+from hubbub.classify.stored import classify_stored, newest_pk, stored_classes
 from hubbub.listen.saved import catch_up, list_queries
 from hubbub.listen.stage import ListeningStage
 from hubbub.pipeline.bus import LivePost
@@ -98,6 +103,10 @@ class Listener:
         self._consumer: asyncio.Task[None] | None = None
         self._sub: Any = None
         self._stopping = False
+        self.classified_backlog = 0  # posts classified by the backlog task
+        self._backlog = asyncio.Event()
+        self._backlog_upto = 0
+        self._backlog_task: asyncio.Task[Any] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._http: httpx.AsyncClient | None = None
         self._log_filter: _HideURL | None = None
@@ -119,6 +128,7 @@ class Listener:
             logging.getLogger("httpx").addFilter(self._log_filter)
         self._consumer = self._spawn(self._consume(), "hubbub-listen-consumer")
         self._spawn(self._watch_alerts(), "hubbub-listen-alerts")
+        self._backlog_task = self._spawn(self._classify_backlog(), "hubbub-listen-classify-backlog")
 
     async def stop(self) -> None:
         self._stopping = True
@@ -129,6 +139,11 @@ class Listener:
             # the store, which closes after us); then stop waiting.
             with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError, Exception):
                 await asyncio.wait_for(asyncio.shield(self._consumer), 10)
+        self._backlog.set()  # wake it, so it sees _stopping and ends
+        if self._backlog_task is not None:
+            # A batch being classified in its thread finishes before the store closes.
+            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError, Exception):
+                await asyncio.wait_for(asyncio.shield(self._backlog_task), 10)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -168,6 +183,9 @@ class Listener:
                 # seen twice at worst (matches are stored once).
                 await asyncio.to_thread(catch_up, self.store, workspace=self.workspace)
                 self.bump()
+                # Posts up to here may have missed the stage; later ones reach it.
+                self._backlog_upto = await asyncio.to_thread(newest_pk, self.store, self.workspace)
+                self._backlog.set()
                 while True:
                     live = await sub.get()
                     if live is None:
@@ -204,6 +222,29 @@ class Listener:
                 log.warning("listening fell behind the pipeline; resubscribing and catching up")
             elif not failed:
                 return  # the subscription ended: the pipeline (or we) are shutting down
+
+    async def _classify_backlog(self) -> None:
+        """Classify stored posts that have none, up to the newest post stored
+        when the listener last subscribed (the stage classifies the rest)."""
+        while not self._stopping:
+            await self._backlog.wait()
+            self._backlog.clear()
+            upto = self._backlog_upto
+            try:
+                done = await asyncio.to_thread(
+                    classify_stored,
+                    self.store,
+                    self.workspace,
+                    upto=upto,
+                    should_stop=lambda: self._stopping,
+                )
+            except Exception as exc:  # noqa: BLE001 - retried at the next (re)subscription
+                log.error("classifying stored posts failed: %s", type(exc).__name__)
+                continue
+            if done:
+                self.classified_backlog += done
+                self.bump()
+                log.info("classified %d stored posts that had no classes", done)
 
     # -- alerts ----------------------------------------------------------------
 
@@ -264,7 +305,7 @@ class Listener:
             mentions = load_mentions(store, ws, condition, period.since, period.until)
             if not mentions:
                 continue
-            classes = ensure_classes(store, (m["pk"] for m in mentions))
+            classes = stored_classes(store, ws, (m["pk"] for m in mentions)).classes
             for spike in when(mentions, classes, period, tz)["spikes"]:
                 out.append(
                     {
