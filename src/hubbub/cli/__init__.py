@@ -27,6 +27,7 @@ def _register() -> None:
         classify,
         count,
         data,
+        inbox,
         listen,
         outbox,
         recap,
@@ -47,6 +48,7 @@ def _register() -> None:
         + accounts.COMMANDS
         + recap.COMMANDS
         + outbox.COMMANDS
+        + inbox.COMMANDS
         + audience.COMMANDS
         + audit.COMMANDS
         + worker.COMMANDS

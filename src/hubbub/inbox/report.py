@@ -170,9 +170,11 @@ def build_report(
                 tally.fr_business.append(business / 60)
                 tally.fr_wall.append(wall(case.opened_at, case.first_response_at))
                 tally.fr_breaches += breached
-        elif target.first_response_minutes is not None:
-            if business_minutes(case.opened_at, now, hours) > target.first_response_minutes:
-                team.fr_breaches += 1
+        elif (
+            target.first_response_minutes is not None
+            and business_minutes(case.opened_at, now, hours) > target.first_response_minutes
+        ):
+            team.fr_breaches += 1
         if case.resolved_at is not None:
             business = business_minutes(case.opened_at, case.resolved_at, hours)
             breached = (
@@ -183,9 +185,11 @@ def build_report(
                 tally.res_business.append(business / 60)
                 tally.res_wall.append(wall(case.opened_at, case.resolved_at))
                 tally.res_breaches += breached
-        elif target.resolution_minutes is not None:
-            if business_minutes(case.opened_at, now, hours) > target.resolution_minutes:
-                team.res_breaches += 1
+        elif (
+            target.resolution_minutes is not None
+            and business_minutes(case.opened_at, now, hours) > target.resolution_minutes
+        ):
+            team.res_breaches += 1
     return Report(
         since=since,
         until=until,
