@@ -139,8 +139,8 @@ class CaseBuilder(InboxRepo):
                     # local mentions (same server) carry the bare part.
                     forms.setdefault(form, name)
         o = outbox_actions
-        for account, network, remote_id, remote_url, batch in conn.execute(
-            sa.select(o.c.account, o.c.network, o.c.remote_id, o.c.remote_url, o.c.batch).where(
+        for account, network, remote_id, remote_url in conn.execute(
+            sa.select(o.c.account, o.c.network, o.c.remote_id, o.c.remote_url).where(
                 self.scope.owns(o), o.c.status == "sent", o.c.remote_id.is_not(None)
             )
         ):
