@@ -30,7 +30,11 @@ def _fetch_all(db_url: str, payloads: Path, counts: dict[str, int]) -> None:
     clock = FakeClock(scale=0.01)
     servers = {
         n: FollowersServer(
-            n, make_followers(n, c, payloads), rate_limit_at=(2,), reset_seconds=30.0, now=clock.time
+            n,
+            make_followers(n, c, payloads),
+            rate_limit_at=(2,),
+            reset_seconds=30.0,
+            now=clock.time,
         )
         for n, c in counts.items()
     }
@@ -62,15 +66,20 @@ def _fetch_all(db_url: str, payloads: Path, counts: dict[str, int]) -> None:
                 assert len(waits) == 1 and 27.0 <= waits[0] <= 31.0, (network, waits)
                 stored = [m.member_id for m in repo.iter_members(snap.id)]
                 assert len(stored) == len(set(stored)) == counts[network]
-                assert set(stored) == server.served_ids() == {
-                    str(o["did"] if network == "bluesky" else o["id"]) for o in server.lists["followers"]
-                }
+                assert (
+                    set(stored)
+                    == server.served_ids()
+                    == {
+                        str(o["did"] if network == "bluesky" else o["id"])
+                        for o in server.lists["followers"]
+                    }
+                )
                 assert snap.members == counts[network]
                 with store.engine.connect() as conn:
                     n = conn.execute(
-                        sa.select(sa.func.count()).select_from(audience_members).where(
-                            audience_members.c.snapshot_id == snap.id
-                        )
+                        sa.select(sa.func.count())
+                        .select_from(audience_members)
+                        .where(audience_members.c.snapshot_id == snap.id)
                     ).scalar_one()
                 assert n == counts[network]
                 # Scored at fetch time: the fake-looking ones (every 7th) are flagged.

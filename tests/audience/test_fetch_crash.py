@@ -23,7 +23,18 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _cli(db: str, account: str, url: str) -> list[str]:
-    return [sys.executable, "-m", "hubbub.cli", "audience", "fetch", account, "--url", url, "--db", db]
+    return [
+        sys.executable,
+        "-m",
+        "hubbub.cli",
+        "audience",
+        "fetch",
+        account,
+        "--url",
+        url,
+        "--db",
+        db,
+    ]
 
 
 @pytest.mark.parametrize("network", ["x", "bluesky", "mastodon"])
@@ -73,7 +84,9 @@ def test_killed_fetch_resumes(tmp_path: Path, shared_data: Path, network: str) -
         assert done.returncode == 0, done.stderr
         assert server.rate_limited == 1
         # Resumed from the stored cursor, not from the start.
-        assert server.pages - pages_before < -(-count // {"x": 1000, "bluesky": 100, "mastodon": 80}[network])
+        assert server.pages - pages_before < -(
+            -count // {"x": 1000, "bluesky": 100, "mastodon": 80}[network]
+        )
         store = open_store(db)
         try:
             repo = AudienceRepo(scope(store, "default"))

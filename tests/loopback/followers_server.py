@@ -46,9 +46,9 @@ from tests.loopback.mastodon_server import run_in_thread
 X_USER_ID = "1500000000000000001"
 BSKY_DID = "did:plc:hubbubfollowed000000000"
 BSKY_HANDLE = "brand.test"
-BSKY_PASSWORD = "app-pass-word-1234"
+BSKY_PASSWORD = "app-pass-word-1234"  # noqa: S105 - a loopback test secret
 MASTODON_ID = "109000000000000001"
-TOKEN = "loopback-token"
+TOKEN = "loopback-token"  # noqa: S105 - a loopback test secret
 
 
 def _x_templates(payloads: Path) -> list[dict[str, Any]]:
@@ -90,13 +90,17 @@ def _fake_looking(obj: dict[str, Any], network: str, n: int) -> None:
         obj["createdAt"] = "2026-11-20T00:00:00.000Z"
 
 
-def make_followers(network: str, count: int, payloads: Path, *, start: int = 0) -> list[dict[str, Any]]:
+def make_followers(
+    network: str, count: int, payloads: Path, *, start: int = 0
+) -> list[dict[str, Any]]:
     """``count`` account objects of ``network``, ids unique per network."""
     out: list[dict[str, Any]] = []
     if network == "x":
         templates = _x_templates(payloads)
     elif network == "mastodon":
-        templates = [orjson.loads((payloads / "mastodon" / "account_entity_example.json").read_bytes())]
+        templates = [
+            orjson.loads((payloads / "mastodon" / "account_entity_example.json").read_bytes())
+        ]
     else:
         actors = orjson.loads(
             (payloads / "bluesky_xrpc" / "app.bsky.actor.searchActorsTypeahead.json").read_bytes()
@@ -268,7 +272,11 @@ class FollowersServer:
             return _json(
                 {"title": "Too Many Requests", "detail": "Too Many Requests", "status": 429},
                 429,
-                {"x-rate-limit-limit": "15", "x-rate-limit-remaining": "0", "x-rate-limit-reset": reset},
+                {
+                    "x-rate-limit-limit": "15",
+                    "x-rate-limit-remaining": "0",
+                    "x-rate-limit-reset": reset,
+                },
             )
         try:
             limit = int(request.query_params.get("max_results", "100"))
@@ -285,7 +293,11 @@ class FollowersServer:
             meta["previous_token"] = _token(max(0, offset - limit))
         return _json(
             {"data": chunk, "meta": meta},
-            headers={"x-rate-limit-limit": "15", "x-rate-limit-remaining": "14", "x-rate-limit-reset": reset},
+            headers={
+                "x-rate-limit-limit": "15",
+                "x-rate-limit-remaining": "14",
+                "x-rate-limit-reset": reset,
+            },
         )
 
     # -- Bluesky -----------------------------------------------------------------
@@ -297,7 +309,9 @@ class FollowersServer:
         body = orjson.loads(await request.body())
         if body.get("identifier") != BSKY_HANDLE or body.get("password") != BSKY_PASSWORD:
             return self._b_error(401, "AuthenticationRequired")
-        return _json({"did": BSKY_DID, "handle": BSKY_HANDLE, "accessJwt": TOKEN, "refreshJwt": "r-" + TOKEN})
+        return _json(
+            {"did": BSKY_DID, "handle": BSKY_HANDLE, "accessJwt": TOKEN, "refreshJwt": "r-" + TOKEN}
+        )
 
     async def _b_session(self, request: Request) -> Response:
         if not self._authorised(request):
@@ -334,7 +348,11 @@ class FollowersServer:
             return self._b_error(400, "InvalidRequest")
         if await self._limited():
             reset = str(int(self.now() + self.reset_seconds))
-            headers = {"ratelimit-limit": "3000", "ratelimit-remaining": "0", "ratelimit-reset": reset}
+            headers = {
+                "ratelimit-limit": "3000",
+                "ratelimit-remaining": "0",
+                "ratelimit-reset": reset,
+            }
             return self._b_error(429, "RateLimitExceeded", headers)
         try:
             limit = int(request.query_params.get("limit", "50"))
@@ -346,7 +364,11 @@ class FollowersServer:
         chunk, nxt = self._slice(kind, offset, limit)
         # The list's views are the basic ones: no counts (getProfiles has them).
         views = [
-            {k: v for k, v in o.items() if k not in ("followersCount", "followsCount", "postsCount")}
+            {
+                k: v
+                for k, v in o.items()
+                if k not in ("followersCount", "followsCount", "postsCount")
+            }
             for o in chunk
         ]
         out: dict[str, Any] = {"subject": {"did": BSKY_DID, "handle": BSKY_HANDLE}}
@@ -410,4 +432,3 @@ class FollowersServer:
         headers = {"link": ", ".join(links)} if links else {}
         headers.update({"x-ratelimit-limit": "300", "x-ratelimit-remaining": "299"})
         return _json(chunk, headers=headers)
-

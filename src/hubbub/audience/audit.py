@@ -152,7 +152,9 @@ def accuracy_summary() -> dict[str, object]:
     }
 
 
-def latest(repo: AudienceRepo, account: str, snapshot_id: int | None = None) -> tuple[Snapshot, Snapshot | None]:
+def latest(
+    repo: AudienceRepo, account: str, snapshot_id: int | None = None
+) -> tuple[Snapshot, Snapshot | None]:
     """The snapshot to audit (the newest finished one, or the one named) and
     the finished one before it."""
     done = [s for s in repo.snapshots(account) if s.state == "done"]
@@ -170,7 +172,15 @@ def _rows(repo: AudienceRepo, snap: Snapshot, eng: Engagement) -> Iterator[Follo
     for m in repo.iter_members(snap.id):
         t = eng.of(m.member_id, m.handle)
         yield FollowerRow(
-            snap.network, m, t.klass(), t.replies, t.mentions, t.quotes, t.reposts, t.chats, t.answered
+            snap.network,
+            m,
+            t.klass(),
+            t.replies,
+            t.mentions,
+            t.quotes,
+            t.reposts,
+            t.chats,
+            t.answered,
         )
 
 

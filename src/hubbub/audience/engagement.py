@@ -47,16 +47,21 @@ class Touches:
 
 @dataclass(slots=True)
 class Engagement:
-    """Touches per author id, and the handles the account mentioned."""
+    """Touches per author id; the account's answers indexed by whom they
+    answer (by author id for replies, by handle for mentions), so a reply
+    that also mentions the person counts as one answer."""
 
     by_author: dict[str, Touches] = field(default_factory=dict)
-    mentioned_handles: set[str] = field(default_factory=set)
+    answers_by_author: dict[str, set[int]] = field(default_factory=dict)
+    answers_by_handle: dict[str, set[int]] = field(default_factory=dict)
 
     def of(self, author_id: str, handle: str) -> Touches:
         found = self.by_author.get(author_id)
         touches = Touches(**_fields(found)) if found is not None else Touches()
-        if fold_handle(handle) in self.mentioned_handles:
-            touches.answered += 1
+        answers = self.answers_by_author.get(author_id, set()) | self.answers_by_handle.get(
+            fold_handle(handle), set()
+        )
+        touches.answered = len(answers)
         return touches
 
 
@@ -98,12 +103,15 @@ def measure(
     names = _names(account_handle)
     rooms = repo.room_tags()
     out = Engagement()
-    answered_refs: set[str] = set()
+    replies_of: dict[str, set[int]] = {}  # replied-to post → the account's posts replying
+    answer = 0
     for post in repo.posts_between(network, since, until):
         if post.author_id == account_id:
+            answer += 1
             if post.reply_to:
-                answered_refs.add(post.reply_to)
-            out.mentioned_handles.update(fold_handle(m) for m in post.mentions)
+                replies_of.setdefault(post.reply_to, set()).add(answer)
+            for m in post.mentions:
+                out.answers_by_handle.setdefault(fold_handle(m), set()).add(answer)
             continue
         t = out.by_author.get(post.author_id)
         if t is None:
@@ -122,8 +130,7 @@ def measure(
             t.chats += 1
         if t.interactions or t.chats:
             out.by_author[post.author_id] = t
-    for author in repo.authors_of(network, answered_refs).values():
+    for ref, author in repo.authors_of(network, set(replies_of)).items():
         if author != account_id:
-            t = out.by_author.setdefault(author, Touches())
-            t.answered += 1
+            out.answers_by_author.setdefault(author, set()).update(replies_of[ref])
     return out

@@ -24,8 +24,8 @@ from hubbub.audience.profile import profile_from_object
 from hubbub.networks.clock import Clock
 from hubbub.networks.env import Credentials
 from hubbub.networks.followers import (
-    FollowerSource,
     FollowersError,
+    FollowerSource,
     FollowersRateLimited,
     Subject,
 )
@@ -93,7 +93,9 @@ def source_for(
         server = base_url or credentials.server
         if not server:
             raise FollowersError("a Mastodon account needs its server")
-        return MastodonFollowers(MastodonClient(server, token=credentials.secret.strip(), clock=clock))
+        return MastodonFollowers(
+            MastodonClient(server, token=credentials.secret.strip(), clock=clock)
+        )
     raise FollowersError(f"unknown network {credentials.network!r}")
 
 
@@ -159,7 +161,9 @@ async def fetch(
             await asyncio.to_thread(repo.finish, snap.id, "done")
             break
         if page.next_cursor == cursor:
-            await asyncio.to_thread(repo.finish, snap.id, "stopped", "the network repeated a cursor")
+            await asyncio.to_thread(
+                repo.finish, snap.id, "stopped", "the network repeated a cursor"
+            )
             break
         cursor = page.next_cursor
     return FetchResult(_reload(repo, snap), pages, stored, tuple(waits))

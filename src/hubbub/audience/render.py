@@ -27,6 +27,8 @@ def _env() -> jinja2.Environment:
 
 
 def render_html(audit: Audit) -> str:
-    return _env().get_template("audience_report.html").render(
-        audit=audit, network_label=NETWORK_LABELS.get(audit.snapshot.network, "?")
+    return (
+        _env()
+        .get_template("audience_report.html")
+        .render(audit=audit, network_label=NETWORK_LABELS.get(audit.snapshot.network, "?"))
     )

@@ -8,8 +8,7 @@ import asyncio
 import csv
 import io
 import sys
-from collections.abc import Iterable
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 import click
 import orjson
@@ -18,7 +17,6 @@ from hubbub.cli.data import db_option, store_from, workspace_option
 from hubbub.i18n import _
 
 if TYPE_CHECKING:
-    from hubbub.audience.audit import FollowerRow
     from hubbub.store import Store
     from hubbub.store.audience_repo import AudienceRepo
 
@@ -192,8 +190,10 @@ def audience_fetch(
         return
     snap = result.snapshot
     click.echo(
-        _("snapshot {id} of {account} ({network} {kind}): {state}, {members} stored "
-          "({new} new in this run, {pages} pages, {waits} rate-limit waits)").format(
+        _(
+            "snapshot {id} of {account} ({network} {kind}): {state}, {members} stored "
+            "({new} new in this run, {pages} pages, {waits} rate-limit waits)"
+        ).format(
             id=snap.id,
             account=account,
             network=snap.network,
@@ -234,7 +234,10 @@ def audience_audit(
         repo = _repo(store, workspace)
         try:
             if fmt == "csv":
-                write_follower_csv(sys.stdout, follower_rows(repo, account, span, snapshot_id=snapshot_id))
+                from hubbub.audience.csv_export import write_follower_csv
+
+                rows = follower_rows(repo, account, span, snapshot_id=snapshot_id)
+                write_follower_csv(sys.stdout, rows)
                 return
             audit = build_audit(repo, account, span, snapshot_id=snapshot_id)
         except AuditError as exc:
@@ -247,34 +250,10 @@ def audience_audit(
         sys.stdout.write(render_html(audit))
 
 
-CSV_COLUMNS = (
-    "network", "id", "handle", "name", "class", "replies", "mentions", "quotes", "reposts",
-    "chats", "answered", "suspicion", "suspicious", "reasons", "declared_by", "followers",
-    "following", "posts", "created_at",
-)  # fmt: skip
-
-
-def write_follower_csv(out: IO[str], rows: Iterable[FollowerRow]) -> None:
-    """Every follower's figures; text cells are made safe for spreadsheets."""
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for row in rows:
-        value = row.as_json()
-        cells = []
-        for key in CSV_COLUMNS:
-            cell = value[key]
-            if isinstance(cell, list):
-                cell = "; ".join(str(c) for c in cell)
-            if isinstance(cell, bool):
-                cell = "true" if cell else "false"
-            if isinstance(cell, float):
-                cell = f"{cell:.4f}"
-            cells.append(_cell(str(cell)) if cell is not None else "")
-        writer.writerow(cells)
-
-
 @audience.command("retention")
-@click.option("--days", type=click.IntRange(1, 3650), default=None, help="Keep snapshots this long.")
+@click.option(
+    "--days", type=click.IntRange(1, 3650), default=None, help="Keep snapshots this long."
+)
 @click.option(
     "--x-cap",
     default=None,

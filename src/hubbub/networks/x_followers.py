@@ -42,9 +42,7 @@ class XFollowers:
         self.budget = WindowBudget(REQUESTS_PER_WINDOW, WINDOW_SECONDS, client.clock)
         self.me_budget = WindowBudget(75, WINDOW_SECONDS, client.clock)
 
-    async def _get(
-        self, path: str, budget: WindowBudget, what: str, params: dict[str, str]
-    ) -> Any:
+    async def _get(self, path: str, budget: WindowBudget, what: str, params: dict[str, str]) -> Any:
         try:
             _body, value = await self.client._request("GET", path, budget, what, params=params)
         except XError as exc:
