@@ -15,7 +15,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from hubbub.analyze import Selection, build_report
+from hubbub.analyze import Selection, build_report, render_csv, render_html
 from hubbub.chat.recap import build_recap
 from hubbub.cli import main
 from hubbub.listen.saved import add_query
@@ -64,6 +64,8 @@ def test_report_and_recap_read_only_and_say_how_many_are_unclassified(store: Sto
     assert report["unclassified"] == len(TEXTS)
     # Nothing computed a sentiment: every mention is counted as unsupported.
     assert report["sentiment"]["unsupported"] == len(TEXTS)
+    assert f"{len(TEXTS)} mentions not classified yet" in render_html(report)
+    assert f"mentions,unclassified,{len(TEXTS)}," in render_csv(report)
     recap = build_recap(store, "acmechat")
     assert recap["sentiment"]["unclassified"] == len(TEXTS)
     assert _classes(store) == 0  # the reads wrote nothing

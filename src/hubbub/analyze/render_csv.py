@@ -19,6 +19,7 @@ def _rows(report: dict[str, Any]) -> list[tuple[object, ...]]:
         add(("period", key, report["period"][key], ""))
     add(("mentions", "mentions", report["mentions"], ""))
     add(("mentions", "reposts", report["reposts"], "matched by their original's text"))
+    add(("mentions", "unclassified", report.get("unclassified", 0), "not classified yet"))
     add(("period", "window", report["period"]["window"], ""))
     st = report["strength"]
     add(("strength", "value", st["value"], f"{st['mentions']} of {st['posts']} posts in 24 h"))

@@ -133,6 +133,12 @@ def render_html(report: dict[str, Any]) -> str:
         f"{_e(acc['sentiment']['note'])} · {_e(_('intent'))}: {_e(acc['intent']['note'])}"
         f" · {_e(acc['unsupported'])}</p>",
     ]
+    if report.get("unclassified"):
+        # Reads never classify: posts the pipeline has not classified yet are said, not guessed.
+        out.append(
+            f'<p class="accuracy">{report["unclassified"]} '
+            f"{_e(_('mentions not classified yet (counted as ?): run hubbub classify --stored'))}</p>"
+        )
     when = report["when"]
     volume = when["volume"]
     out.append(f"<h2>{_e(_('When'))}</h2>")
