@@ -13,7 +13,9 @@ from hubbub.store.ingest import Ingest
 from hubbub.store.scope import scope
 from hubbub.store.web_schema import rooms
 
-NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+# Today at midnight: the posts are dated back from it, so a 90-day window
+# from the command's 'now' (later the same day) holds the same posts.
+NOW = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 ACCOUNT_ID, ACCOUNT = "100", "brand"
 ROOM = "brandchat"
 
