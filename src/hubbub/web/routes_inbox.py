@@ -49,7 +49,7 @@ MAX_TEXT = 5_000  # a reply or a note; the service and the network count further
 MAX_LABELS = 20
 MAX_LABEL = 40
 MAX_NAME = 100
-KEY = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+KEY = re.compile(r"^[A-Za-z0-9_-]{8,32}$")  # as the service takes it
 # PostgreSQL refuses NUL in text, and UTF-8 cannot hold a lone surrogate
 # (which a JSON string may carry): both are refused at the edge, as 422.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -246,10 +246,13 @@ async def render_saved_reply(
     request: Request, case_id: CaseId, code: Annotated[str, Path(max_length=40)]
 ) -> dict[str, str]:
     """A saved reply filled in for this case (the page puts it in the reply box)."""
-    return await _call(
-        request,
-        lambda inbox, actor: {"text": inbox.render_saved_reply(actor, code, case_id)},
-    )
+
+    def work(inbox: Inbox, actor: Actor) -> dict[str, str]:
+        # The case first: another workspace's case is 404 whatever the code.
+        inbox.get_case(actor, case_id)
+        return {"text": inbox.render_saved_reply(actor, code, case_id)}
+
+    return await _call(request, work)
 
 
 # -- acting on a case -------------------------------------------------------------------
