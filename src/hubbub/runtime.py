@@ -14,7 +14,9 @@ with no web server until SIGINT/SIGTERM. Either way the same pieces run:
   (``follow_accounts``). Without an account nothing dials out;
 - the **listener** (``hubbub.listen.live``): matching, classifying, alerts;
 - the **health writer**: network sources' health, to the store once a second,
-  so ``hubbub sources status`` in another process can read it.
+  so ``hubbub sources status`` in another process can read it; it also
+  touches the rows of every running source each time (a heartbeat), so a
+  runtime killed without a word shows as stale instead of "connected".
 """
 
 from __future__ import annotations
@@ -120,6 +122,7 @@ class Runtime:
         self.store: Store | None = store
         self.pipeline: Pipeline | None = pipeline
         self.listener: LiveConsumer | None = None
+        self.inbox: LiveConsumer | None = None  # hubbub.inbox.live: posts become cases
         self.outbox_sender: LiveConsumer | None = None
         self.env: SourceEnv | None = None
         self.sources: list[Source] = []
@@ -273,6 +276,10 @@ class Runtime:
 
             # Its own bus consumer, not a pipeline stage: off the rooms' latency path.
             self.listener = await start_listening(store, self.settings, self.pipeline)
+            from hubbub.inbox.live import InboxWatcher
+
+            self.inbox = watcher = InboxWatcher(store, self.workspace, self.pipeline)
+            watcher.start()
         if self.send_outbox:
             from hubbub.outbox.live import OutboxSender
 
@@ -290,6 +297,8 @@ class Runtime:
             async with asyncio.timeout(STOP_SECONDS):
                 if self.outbox_sender is not None:
                     await self.outbox_sender.stop()
+                if self.inbox is not None:
+                    await self.inbox.stop()
                 if self.listener is not None:
                     await self.listener.stop()
                 if self._given_pipeline is None and self.pipeline is not None:
@@ -322,10 +331,25 @@ class Runtime:
         except Exception as exc:  # noqa: BLE001 - health must never stop ingest
             log.warning("source health not written: %s", describe_error(exc))
 
+    async def _beat(self) -> None:
+        """Mark the rows of this runtime's live sources fresh (see source_health)."""
+        from hubbub.store.source_health import touch_health
+
+        live = [t.source for t in self.health.trackers() if t.snapshot.state is not State.STOPPED]
+        if not live or self.store is None:
+            return
+        try:
+            await asyncio.to_thread(
+                touch_health, self.store, self.workspace, live, self.clock.time()
+            )
+        except Exception as exc:  # noqa: BLE001 - health must never stop ingest
+            log.warning("source health heartbeat not written: %s", describe_error(exc))
+
     async def _write_health(self) -> None:
         while True:
             await asyncio.sleep(HEALTH_WRITE_SECONDS)
             await self._flush_health()
+            await self._beat()
 
 
 async def run_until_signalled(runtime: Runtime, ready: Callable[[], None] | None = None) -> None:

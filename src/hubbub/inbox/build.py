@@ -53,7 +53,11 @@ def build_cases(scope: Scope, *, rule_id: int | None = None, now: datetime | Non
         elif outcome == "reopened":
             reopened += 1
 
-    for _ in range(MAX_ROUNDS):
+    # Nothing can start or join a case yet (no account, no sent post, no
+    # case): leave the cursor, so posts stored now still count once an
+    # account is connected, and a runtime without accounts writes nothing.
+    idle = not own.handles and not own.post_ids and not authors
+    for _ in range(0 if idle else MAX_ROUNDS):
         posts, cursor = builder.new_posts()
         if cursor is None:
             break
@@ -96,6 +100,8 @@ def build_cases(scope: Scope, *, rule_id: int | None = None, now: datetime | Non
 
     started = now or datetime.now(UTC)
     matches = builder.rule_matches(rule_id, started)
+    if not matches and not builder.has_rules():
+        return Built(created=created, joined=joined, reopened=reopened)
     classes = _classes(builder, [row["pk"] for _r, _i, row in matches])
     if matches:
         with builder.engine.begin() as conn:

@@ -253,6 +253,15 @@ class CaseBuilder(InboxRepo):
             out.append((rid, intents, row))
         return out
 
+    def has_rules(self) -> bool:
+        with self.engine.connect() as conn:
+            return (
+                conn.execute(
+                    sa.select(inbox_rules.c.id).where(self.scope.owns(inbox_rules)).limit(1)
+                ).first()
+                is not None
+            )
+
     def save_match_cursor(self, at: datetime) -> None:
         with self.engine.begin() as conn:
             self.set_cursor(conn, MATCH_CURSOR, at.isoformat())
