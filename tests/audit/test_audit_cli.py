@@ -139,3 +139,32 @@ def test_table_shows_events_and_keeps_hostile_text_inert(cli, db_url: str) -> No
     assert "signin_failed" in result.output and "203.0.113.9" in result.output
     assert "\x1b" not in result.output and "\x07" not in result.output
     assert "1 events" in result.output
+
+
+def test_recap_is_audited_as_an_export(cli, db_url: str, tmp_path) -> None:  # noqa: ANN001
+    from hubbub.post import Author, Post
+    from hubbub.store import Ingest
+
+    at = datetime(2026, 3, 2, 19, 0, tzinfo=UTC)
+    post = Post(
+        "x",
+        "1001",
+        Author("x", "id-ann", "ann"),
+        "Q1: why? #pizzachat",
+        at,
+        hashtags=("pizzachat",),
+    )
+    with open_store(db_url) as store:
+        store.ingest([Ingest(post)])
+    assert cli("recap", "pizzachat").exit_code == 0
+    out = tmp_path / "recap.md"
+    assert cli("recap", "pizzachat", "--out", str(out)).exit_code == 0
+    assert cli("recap", "nochat").exit_code == 1  # nothing to recap: no event
+    found = events(cli)
+    assert brief(found) == [("export", "stdout"), ("export", str(out))]
+    assert found[1]["detail"] == {
+        "command": "recap",
+        "format": "md",
+        "tag": "pizzachat",
+        "day": "2026-03-02",
+    }

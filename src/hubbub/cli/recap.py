@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -70,11 +70,13 @@ def recap_command(
             raise click.ClickException(
                 f"cannot write the recap to standard output: {exc.strerror}"
             ) from None
+        _audit(db, workspace, recap, fmt, "stdout")
         return
     try:
         out.write_bytes(data)
     except OSError as exc:
         raise click.ClickException(f"cannot write {out}: {exc.strerror}") from None
+    _audit(db, workspace, recap, fmt, str(out))
     click.echo(
         _("recap of #{tag} on {day}: {questions} questions, {people} participants → {out}").format(
             tag=recap["tag"],
@@ -85,6 +87,22 @@ def recap_command(
         ),
         err=True,
     )
+
+
+def _audit(
+    db: str | None, workspace: str, recap: Mapping[str, object], fmt: str, target: str
+) -> None:
+    """A recap carries a day of the room's posts out: audited as an export."""
+    from hubbub.cli.audit import cli_record
+
+    with store_from(db) as store:
+        detail = {
+            "command": "recap",
+            "format": fmt,
+            "tag": str(recap["tag"]),
+            "day": str(recap["day"]),
+        }
+        cli_record(store, workspace, "export", target=target, detail=detail)
 
 
 def _room_rule(store: Store, tag: str, workspace: str) -> Callable[[list[Post]], list[Post]]:
