@@ -30,7 +30,7 @@ def _cell(value: str) -> str:
 
 @click.group("audience")
 def audience() -> None:
-    """Audience quality: bot and fake-account scores."""
+    """Audience quality: follower snapshots, their audit, bot and fake-account scores."""
 
 
 def _score_help() -> str:
