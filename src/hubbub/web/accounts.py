@@ -17,6 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from hubbub.i18n import _
 from hubbub.store import Store
+from hubbub.store.api import check_workspace_name
 from hubbub.store.scope import NoSuchWorkspace, Scope, existing_scope, scope
 from hubbub.store.users_repo import NameTaken, UserRepo, UserRow, workspaces_with_user
 
@@ -113,9 +114,12 @@ def set_password(store: Store, workspace: str, name: str, password: str) -> bool
     return repo.set_hash(row.id, _hasher.hash(password), end_sessions=True)
 
 
-def _existing(store: Store, workspace: str) -> Scope | None:
+def existing_workspace(store: Store, workspace: str) -> Scope | None:
+    """The scope of ``workspace`` if it exists; None otherwise, also for a
+    name no workspace can have (typed by someone: never sent to the database
+    unchecked, since PostgreSQL refuses a NUL)."""
     try:
-        return existing_scope(store, workspace)
+        return existing_scope(store, check_workspace_name(workspace))
     except (NoSuchWorkspace, ValueError):  # ValueError: no name a workspace could have
         return None
 
@@ -137,7 +141,7 @@ def authenticate(store: Store, workspace: str, name: str, password: str) -> User
     # a NUL it would refuse, or argon2 text it cannot encode).
     if password_problem(password) is not None or not name_usable(name.strip()):
         return None
-    found = _existing(store, workspace)
+    found = existing_workspace(store, workspace)
     repo = UserRepo(found) if found is not None else None
     row = repo.by_name(name.strip()) if repo is not None else None
     try:
@@ -154,13 +158,13 @@ def authenticate(store: Store, workspace: str, name: str, password: str) -> User
 
 
 def get_user(store: Store, workspace: str, user_id: int) -> User | None:
-    found = _existing(store, workspace)
+    found = existing_workspace(store, workspace)
     row = UserRepo(found).by_id(user_id) if found is not None else None
     return _user(row) if row else None
 
 
 def find_user(store: Store, workspace: str, name: str) -> User | None:
-    found = _existing(store, workspace)
+    found = existing_workspace(store, workspace)
     row = UserRepo(found).by_name(name) if found is not None else None
     return _user(row) if row else None
 

@@ -13,7 +13,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from fastapi import Path as PathParam
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
@@ -28,9 +29,18 @@ from hubbub.web.rooms import RoomRepo, fed_tags
 from hubbub.web.security import Sessions, security_middleware
 from hubbub.web.signin_throttle import SigninThrottle
 from hubbub.web.user_sessions import live_tokens
+from hubbub.web.workspaces import Tenants
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
+WORKSPACE_PREFIX = "/w/{workspace}"
+
+
+def url_workspace(workspace: str = PathParam(min_length=1, max_length=100)) -> str:
+    """Declares ``/w/{workspace}`` in the API description; the security
+    middleware has already checked that the workspace exists and may be
+    used by this request."""
+    return workspace
 
 
 def create_app(
@@ -57,29 +67,38 @@ def create_app(
                 await rt.start()
             assert rt.store is not None and rt.pipeline is not None
             st, pl = rt.store, rt.pipeline
-            repo = RoomRepo(st, settings.workspace)
             app.state.store = st
             # Tests and benchmarks hand posts to the pipeline from other threads.
             app.state.loop = asyncio.get_running_loop()
-            app.state.pipeline = pl
-            app.state.rooms = repo
-            app.state.hubs = Hubs(
-                pl,
-                repo,
-                max_rooms=settings.max_live_rooms,
-                max_readers=settings.max_readers,
-                idle_seconds=settings.room_idle_seconds,
-                live_tokens=lambda tokens: live_tokens(
-                    st, settings.workspace, tokens, now=sessions.clock(), policy=sessions.policy
-                ),
+
+            def make_hubs(pipe: Any, repo: RoomRepo) -> Hubs:
+                name = repo.workspace
+                return Hubs(
+                    pipe,
+                    repo,
+                    max_rooms=settings.max_live_rooms,
+                    max_readers=settings.max_readers,
+                    idle_seconds=settings.room_idle_seconds,
+                    live_tokens=lambda tokens: live_tokens(
+                        st, name, tokens, now=sessions.clock(), policy=sessions.policy
+                    ),
+                )
+
+            tenants = Tenants(st, settings, make_hubs)
+            app.state.tenants = tenants
+            default = await tenants.add_default(
+                pl, fed_tags(settings.room_tags(), settings.sources)
             )
-            await app.state.hubs.load(*fed_tags(settings.room_tags(), settings.sources))
+            # The default workspace's parts, by their old names (tests, the CLI's demo).
+            app.state.pipeline = pl
+            app.state.rooms = default.rooms
+            app.state.hubs = default.hubs
             app.state.runtime = rt
             app.state.listening = rt.listener
             yield
         finally:
-            if hasattr(app.state, "hubs"):
-                await app.state.hubs.stop()
+            if hasattr(app.state, "tenants"):
+                await app.state.tenants.stop()
             if own_runtime:
                 await rt.stop()
 
@@ -119,6 +138,11 @@ def create_app(
     app.include_router(routes_account.router)
     app.include_router(routes_api.router)
     app.include_router(routes_live.router)
+    # A workspace's public pages and their API under /w/{workspace}/... (the
+    # same routes; hubbub.web.workspaces finds the workspace in the URL).
+    for router in (routes_pages.router, routes_api.router, routes_chat.router):
+        app.include_router(router, prefix=WORKSPACE_PREFIX, dependencies=[Depends(url_workspace)])
+    app.include_router(routes_live.router, prefix=WORKSPACE_PREFIX)
     app.include_router(routes_listen.router)
     app.include_router(routes_chat.router)
     app.include_router(routes_status.router)

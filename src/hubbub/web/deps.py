@@ -12,13 +12,23 @@ from hubbub.i18n import _
 from hubbub.tags import TagError, parse_tag
 from hubbub.web.accounts import User
 from hubbub.web.client_address import client_address as _client_address
+from hubbub.web.roles import require_role
 from hubbub.web.rooms import HOST_ROLES, Room, RoomsFull
 from hubbub.web.user_sessions import LiveSession, resolve_session
+from hubbub.web.workspaces import Tenant
 
 if TYPE_CHECKING:
     from hubbub.web.hub import RoomHub
 
-__all__ = ["HOST_ROLES", "current_user", "readable_room", "require_host", "room_tag"]
+__all__ = [
+    "HOST_ROLES",
+    "current_user",
+    "readable_room",
+    "require_host",
+    "require_role",
+    "room_tag",
+    "tenant",
+]
 
 
 def current_user(request: Request) -> User | None:
@@ -33,12 +43,9 @@ def session_for_token(conn: HTTPConnection, token: str) -> LiveSession | None:
     thread."""
     app = conn.app
     sessions = app.state.sessions
+    # Any workspace's session: the session tells which workspace it is in.
     return resolve_session(
-        app.state.store,
-        app.state.settings.workspace,
-        token,
-        now=sessions.clock(),
-        policy=sessions.policy,
+        app.state.store, None, token, now=sessions.clock(), policy=sessions.policy
     )
 
 
@@ -65,13 +72,19 @@ def connection_user(conn: HTTPConnection) -> User | None:
     return live.user if live else None
 
 
+def tenant(conn: HTTPConnection) -> Tenant:
+    """The workspace the request acts in (found by the security middleware,
+    see ``hubbub.web.workspaces``)."""
+    found: Tenant | None = getattr(conn.state, "tenant", None)
+    if found is None:  # a route outside the middleware's reach: the default's
+        default: Tenant = conn.app.state.tenants.default
+        return default
+    return found
+
+
 def require_host(request: Request) -> User:
-    user = current_user(request)
-    if user is None:
-        raise HTTPException(401, _("Sign in first."))
-    if user.role not in HOST_ROLES:
-        raise HTTPException(403, _("Only hosts can do this."))
-    return user
+    """An agent or owner (who act in rooms and listening): see ``roles``."""
+    return require_role(request, "agent")
 
 
 def client_address(conn: HTTPConnection) -> str:
@@ -93,7 +106,7 @@ def readable_room(request: Request, tag: str, user: User | None) -> Room:
     exists (a host opened it, or the configuration or a source names it) and
     is public, or the reader is signed in. Otherwise 404, the same answer as
     for a tag that is no room, so private rooms are not revealed."""
-    room = request.app.state.hubs.room(room_tag(tag))
+    room = tenant(request).hubs.room(room_tag(tag))
     if room is None or (not room.public and user is None):
         raise HTTPException(404, _("No such room."))
     return room
@@ -104,7 +117,7 @@ async def live_hub(request: Request, room: Room) -> RoomHub:
     from hubbub.web.hub import RETRY_AFTER
 
     try:
-        return await request.app.state.hubs.get(room.tag)
+        return await tenant(request).hubs.get(room.tag)
     except RoomsFull as exc:
         raise HTTPException(503, str(exc), headers={"Retry-After": str(RETRY_AFTER)}) from None
     except KeyError:  # closed by a host a moment ago

@@ -20,13 +20,16 @@ from fastapi import APIRouter, Form, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from hubbub.i18n import _, ngettext
+from hubbub.store.api import MAX_WORKSPACE_NAME
 from hubbub.web.accounts import (
     MAX_PASSWORD_CHARS,
     User,
     authenticate,
     password_problem,
     set_password,
+    sign_in_workspace,
 )
+from hubbub.web.audit_hooks import audit_event
 from hubbub.web.deps import client_address, current_user
 from hubbub.web.routes_pages import _page, _safe_next
 from hubbub.web.security import AUTH, Sessions
@@ -51,29 +54,51 @@ async def login_form(request: Request, next: str = "/") -> HTMLResponse:
 
 @router.post("/login", response_class=HTMLResponse)
 async def login(
-    request: Request, name: str = Form(""), password: str = Form(""), next: str = Form("/")
+    request: Request,
+    name: str = Form("", max_length=4096),
+    password: str = Form("", max_length=4096),
+    next: str = Form("/", max_length=4096),
+    workspace: str = Form("", max_length=MAX_WORKSPACE_NAME),
 ) -> Response:
+    """Sign in to ``workspace`` (optional: without it, the only workspace
+    that has a user of that name, else the server's default)."""
     target = _safe_next(next)
 
     def again(status: int, error: str) -> HTMLResponse:
-        return _page(request, "login.html", status=status, next=target, error=error)
+        return _page(
+            request, "login.html", status=status, next=target, error=error, workspace=workspace
+        )
 
     if len(password) > MAX_PASSWORD_CHARS:
         # The same rule as at creation: such a password cannot exist, and
         # saying so beats a silent cut that would make it "wrong".
         return again(422, password_problem(password) or "")
-    sessions = request.app.state.sessions
-    device = sessions.device_for(request, name)
-    verdict = request.app.state.signin_throttle.begin(name, client_address(request), device)
+    app = request.app
+    ws = await asyncio.to_thread(
+        sign_in_workspace, app.state.store, name, workspace.strip(), app.state.settings.workspace
+    )
+    account = account_key(ws, name)
+    sessions = app.state.sessions
+    device = sessions.device_for(request, account)
+    verdict = app.state.signin_throttle.begin(account, client_address(request), device)
     if isinstance(verdict, Refused):
         return _throttled(again(429, _too_many(verdict.retry_after)), verdict)
-    user = await _check_password(request, verdict, name, password)
+    user = await _check_password(request, verdict, ws, name, password)
     if user is None:
+        await audit_event(request, None, "signin_failed", ws, subject=name.strip()[:100])
         return again(401, _("Wrong name or password."))
     await _sign_in(request, user)
+    await audit_event(request, user, "signin", ws)
     response = RedirectResponse(target, status_code=303)
-    sessions.set_device_cookie(request, response, user.name)
+    sessions.set_device_cookie(request, response, account)
     return response
+
+
+def account_key(workspace: str, name: str) -> str:
+    """What throttling and the device cookie count a sign-in under: the
+    account, which is a name within a workspace (a line break separates
+    them: neither can hold one)."""
+    return f"{workspace}\n{name.strip()}"
 
 
 @router.post("/logout")
@@ -82,6 +107,9 @@ async def logout(request: Request) -> Response:
     if isinstance(token, str):
         await asyncio.to_thread(end_session, request.app.state.store, token)
         _sessions_ended(request)
+        user = current_user(request)
+        if user is not None:
+            await audit_event(request, user, "signout", user.workspace)
     request.state.session = Sessions.new()
     request.state.session_changed = True
     return RedirectResponse("/", status_code=303)
@@ -127,17 +155,18 @@ async def change_password(
         return await _account(request, user, status=422, error=problem)
     if len(current_password) > MAX_PASSWORD_CHARS:
         return await _account(request, user, status=401, error=_("Wrong current password."))
-    device = request.app.state.sessions.device_for(request, user.name)
-    verdict = request.app.state.signin_throttle.begin(user.name, client_address(request), device)
+    account = account_key(user.workspace, user.name)
+    device = request.app.state.sessions.device_for(request, account)
+    verdict = request.app.state.signin_throttle.begin(account, client_address(request), device)
     if isinstance(verdict, Refused):
         page = await _account(request, user, status=429, error=_too_many(verdict.retry_after))
         return _throttled(page, verdict)
-    if await _check_password(request, verdict, user.name, current_password) is None:
+    checked = await _check_password(request, verdict, user.workspace, user.name, current_password)
+    if checked is None:
         return await _account(request, user, status=401, error=_("Wrong current password."))
     app = request.app
-    await asyncio.to_thread(
-        set_password, app.state.store, app.state.settings.workspace, user.name, new_password
-    )
+    await asyncio.to_thread(set_password, app.state.store, user.workspace, user.name, new_password)
+    await audit_event(request, user, "password_changed", user.workspace, target=user.name)
     _sessions_ended(request)
     await _sign_in(request, user)
     return RedirectResponse("/account?changed=1", status_code=303)
@@ -168,13 +197,11 @@ def _signed_in(request: Request) -> User:
 
 
 async def _check_password(
-    request: Request, attempt: Attempt, name: str, password: str
+    request: Request, attempt: Attempt, workspace: str, name: str, password: str
 ) -> User | None:
     app = request.app
     try:
-        user = await asyncio.to_thread(
-            authenticate, app.state.store, app.state.settings.workspace, name, password
-        )
+        user = await asyncio.to_thread(authenticate, app.state.store, workspace, name, password)
     except BaseException:
         attempt.abandoned()
         raise
@@ -192,7 +219,7 @@ async def _sign_in(request: Request, user: User) -> None:
     token, session_id = await asyncio.to_thread(
         start_session,
         app.state.store,
-        app.state.settings.workspace,
+        user.workspace,
         user.id,
         now=sessions.clock(),
         policy=sessions.policy,
@@ -220,7 +247,7 @@ async def _sessions(request: Request, user: User) -> list[SessionInfo]:
     return await asyncio.to_thread(
         list_sessions,
         app.state.store,
-        app.state.settings.workspace,
+        user.workspace,
         user.id,
         now=sessions.clock(),
         policy=sessions.policy,
@@ -234,21 +261,31 @@ async def _revoke(
     ended = await asyncio.to_thread(
         revoke_sessions,
         app.state.store,
-        app.state.settings.workspace,
+        user.workspace,
         user.id,
         session_id=session_id,
         keep=keep,
     )
     _sessions_ended(request)
+    if ended:
+        what = "all others" if keep is not None else str(session_id)
+        await audit_event(
+            request,
+            user,
+            "session_revoked",
+            user.workspace,
+            target=user.name,
+            detail={"sessions": ended, "which": what},
+        )
     return ended
 
 
 def _sessions_ended(request: Request) -> None:
     """Open WebSockets of ended sessions stop reading private rooms now, not
     at the next periodic check (hub.Hubs.check_readers)."""
-    hubs = getattr(request.app.state, "hubs", None)
-    if hubs is not None:
-        hubs.sessions_changed()
+    tenants = getattr(request.app.state, "tenants", None)
+    if tenants is not None:
+        tenants.sessions_changed()
 
 
 async def _account(

@@ -15,14 +15,15 @@ from pydantic import BaseModel, Field
 from hubbub.i18n import _
 from hubbub.web import compose
 from hubbub.web.deps import (
-    HOST_ROLES,
     client_address,
     current_user,
     live_hub,
     readable_room,
     require_host,
     room_tag,
+    tenant,
 )
+from hubbub.web.roles import has_role, require_role
 from hubbub.web.rooms import GUEST_PREFIX, Room, RoomError, post_json
 
 router = APIRouter(prefix="/api")
@@ -41,7 +42,7 @@ async def room_posts(request: Request, tag: str, limit: int = 50) -> list[dict[s
     everyone, private ones for signed-in users; any other tag is 404."""
     room = readable_room(request, tag, current_user(request))
     hub = await live_hub(request, room)
-    repo = request.app.state.rooms
+    repo = tenant(request).rooms
     posts = await asyncio.to_thread(repo.visible_posts, hub.room, max(1, min(limit, 500)))
     return [post_json(p, hub.room) for p in posts]
 
@@ -51,7 +52,7 @@ async def room_state(request: Request, tag: str) -> dict[str, Any]:
     user = current_user(request)
     room = readable_room(request, tag, user)
     hub = await live_hub(request, room)
-    host = bool(user and user.role in HOST_ROLES)
+    host = has_role(user, "agent")
     data = hub.room.for_host() if host else hub.room.public_view()
     data["me"] = {
         "name": user.name if user else None,
@@ -77,11 +78,20 @@ async def open_room(request: Request, tag: str, body: OpenIn) -> dict[str, Any]:
 
 
 async def _open(request: Request, key: str, *, public: bool = True) -> Room:
-    repo = request.app.state.rooms
-    await asyncio.to_thread(repo.ensure, key, public=public)
-    room = await request.app.state.hubs.refresh(key)
+    here = tenant(request)
+    await asyncio.to_thread(here.rooms.ensure, key, public=public)
+    room = await here.hubs.refresh(key)
     assert room is not None
     return room
+
+
+def _existing(request: Request, tag: str) -> str:
+    """The key of a room of the request's workspace; 404 for any other tag
+    (changing a room does not open it: ``/open`` does)."""
+    key = room_tag(tag)
+    if tenant(request).hubs.room(key) is None:
+        raise HTTPException(404, _("No such room."))
+    return key
 
 
 class RoomSettingsIn(BaseModel):
@@ -93,12 +103,16 @@ class RoomSettingsIn(BaseModel):
 @router.post("/rooms/{tag}/settings")
 async def update_settings(request: Request, tag: str, body: RoomSettingsIn) -> dict[str, Any]:
     require_host(request)
-    key = room_tag(tag)
-    repo = request.app.state.rooms
+    key = _existing(request, tag)
+    here = tenant(request)
     await asyncio.to_thread(
-        repo.update, key, allow_guests=body.allow_guests, approval=body.approval, public=body.public
+        here.rooms.update,
+        key,
+        allow_guests=body.allow_guests,
+        approval=body.approval,
+        public=body.public,
     )
-    room = await request.app.state.hubs.refresh(key)
+    room = await here.hubs.refresh(key)
     assert room is not None
     return room.for_host()
 
@@ -107,9 +121,10 @@ async def update_settings(request: Request, tag: str, body: RoomSettingsIn) -> d
 async def close_guests(request: Request) -> dict[str, Any]:
     """Stop guest (and viewer) posting in every room at once."""
     require_host(request)
-    tags = await asyncio.to_thread(request.app.state.rooms.close_guests)
+    here = tenant(request)
+    tags = await asyncio.to_thread(here.rooms.close_guests)
     for key in tags:
-        await request.app.state.hubs.refresh(key)
+        await here.hubs.refresh(key)
     return {"ok": True, "closed": tags}
 
 
@@ -124,15 +139,15 @@ class PersonIn(BaseModel):
 @router.post("/rooms/{tag}/people")
 async def set_person(request: Request, tag: str, body: PersonIn) -> dict[str, Any]:
     require_host(request)
-    key = room_tag(tag)
-    repo = request.app.state.rooms
+    key = _existing(request, tag)
+    here = tenant(request)
     try:
         await asyncio.to_thread(
-            repo.set_person, key, body.role, body.network, body.who, body.label, body.on
+            here.rooms.set_person, key, body.role, body.network, body.who, body.label, body.on
         )
     except RoomError as exc:
         raise HTTPException(422, str(exc)) from None
-    room = await request.app.state.hubs.refresh(key)
+    room = await here.hubs.refresh(key)
     assert room is not None
     return room.for_host()
 
@@ -141,7 +156,7 @@ async def set_person(request: Request, tag: str, body: PersonIn) -> dict[str, An
 async def pending(request: Request, tag: str) -> list[dict[str, Any]]:
     user = require_host(request)
     hub = await live_hub(request, readable_room(request, tag, user))
-    posts = await asyncio.to_thread(request.app.state.rooms.pending, hub.room)
+    posts = await asyncio.to_thread(tenant(request).rooms.pending, hub.room)
     return [post_json(p, hub.room) for p in posts]
 
 
@@ -155,11 +170,12 @@ class DecisionIn(BaseModel):
 async def decide(request: Request, tag: str, body: DecisionIn) -> dict[str, Any]:
     user = require_host(request)
     hub = await live_hub(request, readable_room(request, tag, user))
+    here = tenant(request)
     post = await asyncio.to_thread(
-        request.app.state.rooms.decide, hub.room, body.network, body.id, body.approve, user.name
+        here.rooms.decide, hub.room, body.network, body.id, body.approve, user.name
     )
     if post is not None:
-        request.app.state.hubs.publish_approved(post)
+        here.hubs.publish_approved(post)
     return {"ok": True, "published": post is not None}
 
 
@@ -171,13 +187,17 @@ class PostIn(BaseModel):
 
 @router.post("/rooms/{tag}/posts", status_code=201)
 async def write_post(request: Request, tag: str, body: PostIn) -> dict[str, Any]:
-    """Write into a room. Hosts (owners, agents) post into any room; guests
-    and viewers only where every room the post names takes guest posts, and
-    their posts wait in the approval queue wherever one of those rooms has it."""
+    """Write into a room. Hosts (owners, agents) post into any room; web
+    guests (anonymous visitors) only where every room the post names takes
+    guest posts, and their posts wait in the approval queue wherever one of
+    those rooms has it. Viewers read only: their posts are refused (403)."""
     app = request.app
-    hubs = app.state.hubs
+    here = tenant(request)
+    hubs = here.hubs
     user = current_user(request)
     room = readable_room(request, tag, user)
+    if user is not None:
+        require_role(request, "agent")
     key = room.tag
     text = body.text.strip()
     if not text:
@@ -185,7 +205,7 @@ async def write_post(request: Request, tag: str, body: PostIn) -> dict[str, Any]
     final = compose.with_hashtag(text, key)
     if len(final) > compose.MAX_WEB_TEXT:
         raise HTTPException(422, _("Too long: at most 500 characters."))
-    member = user is not None and user.role in HOST_ROLES
+    member = has_role(user, "agent")
     if user is not None:
         author_id, handle, display = f"web:user:{user.id}", user.name, user.name
     else:
@@ -204,9 +224,9 @@ async def write_post(request: Request, tag: str, body: PostIn) -> dict[str, Any]
                 raise HTTPException(403, _("You cannot post in this room."))
         if not display:
             raise HTTPException(422, _("Choose a name to post as a guest."))
-        if not app.state.guest_limiter.allow(f"{address}|{key}"):
+        if not app.state.guest_limiter.allow(f"{here.name}|{address}|{key}"):
             raise HTTPException(429, _("Slow down: too many posts from guests at this address."))
-        await asyncio.to_thread(app.state.rooms.note_guest, author_id, address, display)
+        await asyncio.to_thread(here.rooms.note_guest, author_id, address, display)
     elif ("web", author_id) in room.hidden:
         raise HTTPException(403, _("You cannot post in this room."))
     hub = await live_hub(request, room)
@@ -220,12 +240,12 @@ async def write_post(request: Request, tag: str, body: PostIn) -> dict[str, Any]
         for t in compose.room_tags(post.text):
             other = hubs.room(t)
             if other is not None and other.approval and other.id is not None:
-                await asyncio.to_thread(app.state.rooms.hold, other, post)
+                await asyncio.to_thread(here.rooms.hold, other, post)
                 live = hubs.live(t)
                 if live is not None:
                     live.pending_version += 1
     hub.last_own[author_id] = post.id
-    await app.state.pipeline.submit(post)
+    await here.pipeline.submit(post)
     data = post_json(post, hub.room)
     data["held"] = held
     return data

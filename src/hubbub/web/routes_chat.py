@@ -23,7 +23,7 @@ from hubbub.chat.repo import MAX_PAGE, ChatRepo
 from hubbub.i18n import _
 from hubbub.post import Post
 from hubbub.query.tokens import fold
-from hubbub.web.deps import current_user, live_hub, readable_room, require_host
+from hubbub.web.deps import current_user, live_hub, readable_room, require_host, tenant
 from hubbub.web.rooms import Room, post_json
 
 router = APIRouter(prefix="/api")
@@ -36,29 +36,24 @@ QA_FRESH = 2.0  # seconds a computed Q&A serves readers while nothing it sees ch
 
 
 def _chat(request: Request) -> ChatRepo:
-    app = request.app
-    repo = getattr(app.state, "chat", None)
-    if repo is None:  # one per app, made on first use (the store opens in the lifespan)
-        repo = ChatRepo(app.state.store, app.state.settings.workspace)
-        app.state.chat = repo
-    return repo
+    here = tenant(request)
+    if here.chat is None:  # one per workspace, made on first use
+        here.chat = ChatRepo(request.app.state.store, here.name)
+    return here.chat
 
 
 QACache = dict[str, tuple[tuple[object, ...], float, dict[str, Any]]]
 
 
 def _qa_cache(request: Request) -> QACache:
-    cache = getattr(request.app.state, "chat_qa", None)
-    if cache is None:
-        cache = {}
-        request.app.state.chat_qa = cache
+    cache: QACache = tenant(request).chat_qa
     return cache
 
 
 def _visible(request: Request, room: Room, posts: list[Post]) -> list[Post]:
     """What any reader of the room may see: no hidden author, no post held
     for approval or rejected, no post a host removed."""
-    held = request.app.state.rooms.withheld(posts)
+    held = tenant(request).rooms.withheld(posts)
     removed = _chat(request).removed(room.tag)
     return [p for p in posts if not room.is_hidden(p) and (p.network, p.id) not in held | removed]
 
@@ -206,7 +201,7 @@ async def _room_post(request: Request, room: Room, ref: PostRef) -> Post:
     if "\x00" in ref.id or "\x00" in ref.network:  # no stored id has one (PostgreSQL refuses it)
         raise HTTPException(404, _("No such post in this room."))
     post = await asyncio.to_thread(
-        request.app.state.store.get_post, ref.network, ref.id, request.app.state.settings.workspace
+        request.app.state.store.get_post, ref.network, ref.id, tenant(request).name
     )
     if post is None or post.deleted or room.tag not in {fold(t.lstrip("#")) for t in post.hashtags}:
         raise HTTPException(404, _("No such post in this room."))
@@ -266,7 +261,7 @@ async def recap(
             app.state.store,
             room.tag,
             day=day,
-            workspace=app.state.settings.workspace,
+            workspace=tenant(request).name,
             # What the room shows: held posts and hidden authors stay out.
             visible=lambda posts: _visible(request, room, posts),
         )

@@ -37,7 +37,7 @@ from hubbub.post import rfc3339
 from hubbub.query.ast import Node
 from hubbub.query.parser import QueryLimitError, QuerySyntaxError, parse
 from hubbub.web.accounts import User
-from hubbub.web.deps import current_user, require_host
+from hubbub.web.deps import current_user, require_host, tenant
 from hubbub.web.routes_pages import _page
 
 log = logging.getLogger(__name__)
@@ -73,8 +73,22 @@ REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base
 router = APIRouter()
 
 
-def _listener(request: Request) -> Listener:
-    return request.app.state.listening
+def _listener(request: Request) -> Listener | None:
+    """The runtime's live listener, which follows the default workspace's
+    saved queries; another workspace's dashboard reads the store only (its
+    live counters stay at zero), so it never sees the default's figures."""
+    if tenant(request).name != request.app.state.settings.workspace:
+        return None
+    found: Listener | None = request.app.state.listening
+    return found
+
+
+def _bump(request: Request, forget: str | None = None) -> None:
+    lst = _listener(request)
+    if lst is not None:
+        if forget is not None:
+            lst.live.pop(forget, None)
+        lst.bump()
 
 
 def _require_user(request: Request) -> User:
@@ -118,7 +132,7 @@ def _report(
 ) -> dict[str, Any]:
     """build_report for the request's period (runs in a worker thread)."""
     app = request.app
-    store, ws = app.state.store, app.state.settings.workspace
+    store, ws = app.state.store, tenant(request).name
     start: str | datetime | None = since
     end: str | datetime | None = until
     if days is not None and since is None:
@@ -172,6 +186,16 @@ async def status(request: Request) -> dict[str, Any]:
     """Cheap: polled every few seconds by the dashboard."""
     _require_user(request)
     lst = _listener(request)
+    if lst is None:
+        return {
+            "version": 0,
+            "live": {},
+            "alerts": 0,
+            "posts": 0,
+            "matches": 0,
+            "failures": 0,
+            "overflows": 0,
+        }
     stats = lst.stage.stats
     return {
         "version": lst.version,
@@ -190,7 +214,7 @@ async def get_queries(request: Request) -> list[dict[str, Any]]:
     app = request.app
 
     def read() -> list[dict[str, Any]]:
-        ws = app.state.settings.workspace
+        ws = tenant(request).name
         return [q.as_json() for q in list_queries(app.state.store, workspace=ws, with_matches=True)]
 
     return await asyncio.to_thread(read)
@@ -216,13 +240,13 @@ async def post_query(request: Request, body: QueryIn) -> dict[str, Any] | JSONRe
             name,
             body.query,
             group=group,
-            workspace=app.state.settings.workspace,
+            workspace=tenant(request).name,
         )
     except QuerySyntaxError as exc:
         return _syntax_error(exc)
     except SavedQueryError as exc:
         raise HTTPException(409, str(exc)) from None
-    _listener(request).bump()
+    _bump(request)
     return saved.as_json()
 
 
@@ -231,12 +255,11 @@ async def delete_query(request: Request, name: str) -> dict[str, Any]:
     require_host(request)
     app = request.app
     removed = await asyncio.to_thread(
-        remove_query, app.state.store, name, workspace=app.state.settings.workspace
+        remove_query, app.state.store, name, workspace=tenant(request).name
     )
     if not removed:
         raise HTTPException(404, _("No such saved query."))
-    _listener(request).live.pop(name, None)
-    _listener(request).bump()
+    _bump(request, forget=name)
     return {"ok": True}
 
 
@@ -251,7 +274,7 @@ async def preview(request: Request, q: str = "") -> dict[str, Any] | JSONRespons
     except QuerySyntaxError as exc:
         return _syntax_error(exc)
     app = request.app
-    store, ws = app.state.store, app.state.settings.workspace
+    store, ws = app.state.store, tenant(request).name
 
     def read() -> dict[str, Any]:
         posts = store.search(node, ws, limit=PREVIEW_LIMIT)
@@ -295,7 +318,8 @@ async def get_scorecard(
         "series": report["when"]["volume"],
         "spikes": report["when"]["spikes"],
     }
-    out["version"] = _listener(request).version
+    lst = _listener(request)
+    out["version"] = lst.version if lst is not None else 0
     return out
 
 
@@ -336,6 +360,8 @@ async def get_report(
 async def get_alerts(request: Request) -> dict[str, Any]:
     _require_user(request)
     lst = _listener(request)
+    if lst is None:
+        return {"alerts": [], "webhook": False}
     try:
         alerts = await lst.check_alerts()
     except Exception as exc:  # noqa: BLE001 - show the last known alerts rather than fail

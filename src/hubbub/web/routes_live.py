@@ -1,4 +1,5 @@
-"""WebSocket ``/api/rooms/{tag}/live``: one JSON object per new post.
+"""WebSocket ``/api/rooms/{tag}/live`` (and ``/w/{workspace}/api/rooms/{tag}/live``
+for a workspace's public room): one JSON object per new post.
 
 The handshake is refused with an HTTP answer, like the API's: 404 for a tag
 that is no room (or a private room and no signed-in user), 503 with
@@ -13,11 +14,13 @@ import contextlib
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.responses import JSONResponse
 
+from hubbub.store.scope import NoSuchWorkspace
 from hubbub.tags import TagError, parse_tag
 from hubbub.web.deps import connection_user, session_token
 from hubbub.web.hub import FRAMES_EXTENSION, RETRY_AFTER, Client
 from hubbub.web.rooms import RoomsFull
 from hubbub.web.security import origin_allowed
+from hubbub.web.workspaces import WorkspaceNotHere, tenant_for
 
 router = APIRouter()
 
@@ -39,15 +42,18 @@ async def live(websocket: WebSocket, tag: str) -> None:
         # Closing before accept makes the server answer the handshake with 403.
         await websocket.close(code=1008)
         return
-    hubs = app.state.hubs
+    user = await asyncio.to_thread(connection_user, websocket)
+    try:
+        hubs = (await tenant_for(websocket, user)).hubs
+    except (NoSuchWorkspace, WorkspaceNotHere):
+        await _refuse(websocket, 404, "No such room.")
+        return
     try:
         room = hubs.room(parse_tag(tag))
     except TagError:
         room = None
-    if room is not None and not room.public:
-        user = await asyncio.to_thread(connection_user, websocket)
-        if user is None:
-            room = None
+    if room is not None and not room.public and user is None:
+        room = None
     if room is None:
         await _refuse(websocket, 404, "No such room.")
         return

@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from hubbub.networks.health import HealthSnapshot, State
 from hubbub.store.source_health import read_health
-from hubbub.web.deps import current_user
+from hubbub.web.deps import current_user, tenant
 
 router = APIRouter()
 
@@ -90,8 +90,7 @@ def header_line(states: list[dict[str, Any]]) -> str:
 
 
 async def _snapshots(request: Request) -> list[HealthSnapshot]:
-    state = request.app.state
-    return await asyncio.to_thread(read_health, state.store, state.settings.workspace)
+    return await asyncio.to_thread(read_health, request.app.state.store, tenant(request).name)
 
 
 @router.get("/api/networks")

@@ -223,6 +223,10 @@ def security_middleware(
             token = request.headers.get(CSRF_HEADER) or await _form_token(request)
             if fresh or not tokens_equal(token, session.get("csrf")):
                 return _refuse(request, "missing or wrong CSRF token")
+        if not request.url.path.startswith("/static/"):
+            missing = await _find_workspace(request)
+            if missing is not None:
+                return missing
         response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
@@ -233,11 +237,30 @@ def security_middleware(
     return middleware
 
 
-def _refuse(request: Request, reason: str) -> Response:
-    if request.url.path.startswith("/api/"):
-        response: Response = JSONResponse({"detail": reason}, status_code=403)
+async def _find_workspace(request: Request) -> Response | None:
+    """Set the workspace the request acts in (``request.state.tenant``), or
+    answer 404: a workspace that does not exist, or not the signed-in user's."""
+    from hubbub.store.scope import NoSuchWorkspace
+    from hubbub.web.workspaces import WorkspaceNotHere, base_path, tenant_for, url_workspace
+
+    if not hasattr(request.app.state, "tenants"):
+        return None  # not started (an app without its lifespan)
+    try:
+        request.state.tenant = await tenant_for(request, request.state.user)
+    except (NoSuchWorkspace, WorkspaceNotHere):
+        return _refuse(request, "Not Found", status=404)
+    request.state.base = base_path(url_workspace(request.url.path))
+    return None
+
+
+def _refuse(request: Request, reason: str, status: int = 403) -> Response:
+    path = request.url.path
+    if path.startswith("/w/"):  # a workspace's public URL: what follows its name
+        path = "/" + path[3:].partition("/")[2]
+    if path.startswith("/api/"):
+        response: Response = JSONResponse({"detail": reason}, status_code=status)
     else:
-        response = PlainTextResponse(reason, status_code=403)
+        response = PlainTextResponse(reason, status_code=status)
     for name, value in SECURITY_HEADERS.items():
         response.headers[name] = value
     return response

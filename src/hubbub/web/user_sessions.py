@@ -20,8 +20,8 @@ from datetime import datetime, timedelta
 from hubbub.settings import Settings
 from hubbub.store import Store
 from hubbub.store import sessions_repo as rows
-from hubbub.store.scope import NoSuchWorkspace, Scope, existing_scope, scope
-from hubbub.web.accounts import User
+from hubbub.store.scope import Scope, scope
+from hubbub.web.accounts import User, existing_workspace
 
 # last_seen_at is written at most this often per session: idle expiry is
 # counted in hours, and a write on every request would contend with the
@@ -65,10 +65,7 @@ def token_hash(token: str) -> str:
 
 
 def _scope(store: Store, workspace: str) -> Scope | None:
-    try:
-        return existing_scope(store, workspace)
-    except (NoSuchWorkspace, ValueError):
-        return None
+    return existing_workspace(store, workspace)
 
 
 def start_session(

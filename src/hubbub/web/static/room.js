@@ -11,7 +11,9 @@
   const IS_HOST = root.dataset.host === "true";
   const PROJECTOR = root.dataset.projector === "true";
   const T = JSON.parse(document.getElementById("strings").textContent);
-  const API = "/api/rooms/" + encodeURIComponent(TAG);
+  // "/w/NAME" on a workspace's public URL: its API is under the same prefix.
+  const BASE = root.dataset.base || "";
+  const API = BASE + "/api/rooms/" + encodeURIComponent(TAG);
   const CROSSPOST_WINDOW_MS = 5 * 60 * 1000;
   const MAX_SHOWN = PROJECTOR ? 60 : 2000;
   const NETWORK_LABEL = { x: "X", bluesky: "Bluesky", mastodon: "Mastodon", web: "Web" };
@@ -54,7 +56,7 @@
   }
 
   async function send(path, body) {
-    const res = await fetch(path.startsWith("/api/") ? path : API + path, {
+    const res = await fetch(path.startsWith("/api/") ? BASE + path : API + path, {
       method: "POST",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": CSRF },
       body: JSON.stringify(body),
