@@ -150,4 +150,7 @@ def create_app(
     from hubbub.web import routes_audit  # owners' audit log: /audit, /api/audit
 
     app.include_router(routes_audit.router)
+    from hubbub.web import routes_audience  # followers' audit: /audience (issue 13)
+
+    app.include_router(routes_audience.router)
     return app
