@@ -26,7 +26,7 @@ from hubbub.inbox.model import (
     Status,
 )
 from hubbub.store import schema as t
-from hubbub.store.inbox_repo_settings import ACTING_ROLES, SettingsRepo
+from hubbub.store.inbox_repo_settings import ACTING_ROLES, DEFAULT_CAP, SettingsRepo
 from hubbub.store.inbox_schema import (
     inbox_agents,
     inbox_case_events,
@@ -36,6 +36,7 @@ from hubbub.store.inbox_schema import (
 )
 from hubbub.store.listen_schema import post_classes
 from hubbub.store.outbox_schema import outbox_actions
+from hubbub.store.sql import insert_ignore
 
 _c = inbox_cases
 _p = inbox_case_posts
@@ -359,11 +360,23 @@ class InboxRepo(SettingsRepo):
             detail={"from": before, "to": user, "how": how},
         )
         if user is not None:
-            conn.execute(
+            # The robin's memory: when each agent last got a case (a row is
+            # made on first use; availability and cap keep their defaults).
+            moved = conn.execute(
                 inbox_agents.update()
                 .where(self.scope.owns(inbox_agents), inbox_agents.c.user_name == user)
                 .values(last_assigned_at=at)
-            )
+            ).rowcount
+            if not moved:
+                conn.execute(
+                    insert_ignore(conn, inbox_agents).values(
+                        **self.scope.values(),
+                        user_name=user,
+                        available=True,
+                        cap=DEFAULT_CAP,
+                        last_assigned_at=at,
+                    )
+                )
 
     def auto_assign(self, case_id: int, actor: str, at: datetime) -> CaseSummary:
         with self.engine.begin() as conn:
