@@ -34,7 +34,8 @@ import orjson
 from hubbub.chat.moderation import is_spam
 from hubbub.pipeline.bus import post_tags
 from hubbub.post import Post, rfc3339
-from hubbub.web.rooms import HOST_ROLES, Room, RoomRepo, RoomsFull, post_json, replay_tags
+from hubbub.web.roles import has_role
+from hubbub.web.rooms import Room, RoomRepo, RoomsFull, post_json, replay_tags
 
 log = logging.getLogger(__name__)
 CLIENT_QUEUE = 2000
@@ -258,7 +259,8 @@ class RoomHub:
 
 
 class Hubs:
-    """Every room of one app (one workspace), and the live ones among them.
+    """Every room of one workspace of the app, and the live ones among them
+    (``hubbub.web.workspaces`` keeps one ``Hubs`` per workspace).
 
     ``rooms`` holds each room that exists: those a host opened (rows) and
     those the configuration or a source names ("fed" rooms, public unless a
@@ -505,7 +507,7 @@ class Hubs:
         from hubbub.web.accounts import get_user
 
         user = await asyncio.to_thread(get_user, self.repo.store, self.repo.workspace, uid)
-        host = user is not None and user.role in HOST_ROLES
+        host = has_role(user, "agent")
         self._roles[uid] = (now, host)
         return host
 

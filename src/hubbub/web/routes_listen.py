@@ -37,7 +37,9 @@ from hubbub.post import rfc3339
 from hubbub.query.ast import Node
 from hubbub.query.parser import QueryLimitError, QuerySyntaxError, parse
 from hubbub.web.accounts import User
+from hubbub.web.audit_hooks import audit_event
 from hubbub.web.deps import current_user, require_host, tenant
+from hubbub.web.roles import has_role
 from hubbub.web.routes_pages import _page
 
 log = logging.getLogger(__name__)
@@ -175,7 +177,7 @@ async def listen_page(request: Request) -> Response:
     user = current_user(request)
     if user is None:
         return RedirectResponse("/login?next=/listen", status_code=303)
-    return _page(request, "listen.html", can_manage=user.role in ("owner", "agent"))
+    return _page(request, "listen.html", can_manage=has_role(user, "agent"))
 
 
 # -- JSON API ----------------------------------------------------------------------
@@ -228,7 +230,7 @@ class QueryIn(BaseModel):
 
 @router.post("/api/listen/queries", status_code=201, response_model=None)
 async def post_query(request: Request, body: QueryIn) -> dict[str, Any] | JSONResponse:
-    require_host(request)
+    user = require_host(request)
     app = request.app
     name, group = body.name.strip(), body.group.strip()
     if not name or any(ch in name for ch in "/\\") or not name.isprintable():
@@ -247,12 +249,13 @@ async def post_query(request: Request, body: QueryIn) -> dict[str, Any] | JSONRe
     except SavedQueryError as exc:
         raise HTTPException(409, str(exc)) from None
     _bump(request)
+    await audit_event(request, user, "saved_query_created", user.workspace, target=name)
     return saved.as_json()
 
 
 @router.delete("/api/listen/queries/{name:path}")
 async def delete_query(request: Request, name: str) -> dict[str, Any]:
-    require_host(request)
+    user = require_host(request)
     app = request.app
     removed = await asyncio.to_thread(
         remove_query, app.state.store, name, workspace=tenant(request).name
@@ -260,6 +263,7 @@ async def delete_query(request: Request, name: str) -> dict[str, Any]:
     if not removed:
         raise HTTPException(404, _("No such saved query."))
     _bump(request, forget=name)
+    await audit_event(request, user, "saved_query_deleted", user.workspace, target=name)
     return {"ok": True}
 
 
