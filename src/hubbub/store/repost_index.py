@@ -2,11 +2,13 @@
 
 A repost's ``search_text`` (what FTS5 and the PostgreSQL ``tsvector`` index)
 becomes its original's, and its ``post_terms`` gain the original's hashtags,
-mentions and languages. Its own ``text`` is kept for display. Called by ingest
-after each batch is written, for the posts the batch wrote: reposts whose
-original is stored get indexed by it, and stored reposts of posts the batch
-wrote (an original that arrives after its reposts, is edited, or is deleted)
-are indexed again.
+mentions and languages. Its own ``text`` is kept for display.
+
+Ingest indexes a repost as it builds the batch's rows when the original is in
+the batch or already stored (the common case: one INSERT, no rewrite). After
+the batch is written, ``index_reposts`` handles the rest: stored reposts of
+posts the batch wrote (an original that arrives after its reposts, is edited,
+or is deleted) are indexed again.
 """
 
 from __future__ import annotations
@@ -41,9 +43,37 @@ def indexed_as(repost: Mapping[str, Any], original: Mapping[str, Any] | None) ->
     return row
 
 
-def index_reposts(conn: sa.Connection, workspace_id: int, keys: Iterable[tuple[str, str]]) -> int:
+def load_originals(
+    conn: sa.Connection, workspace_id: int, keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """The stored posts among ``keys``, with the columns ``indexed_as`` reads."""
+    p = t.posts
+    by_network: dict[str, set[str]] = {}
+    for network, post_id in keys:
+        by_network.setdefault(network, set()).add(post_id)
+    columns = (p.c.post_id, p.c.search_text, p.c.hashtags, p.c.mentions, p.c.langs, p.c.deleted)
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for network, ids in sorted(by_network.items()):
+        for chunk in chunks(sorted(ids), _CHUNK):
+            stmt = sa.select(*columns).where(
+                p.c.workspace_id == workspace_id, p.c.network == network, p.c.post_id.in_(chunk)
+            )
+            for row in conn.execute(stmt).mappings():
+                found[(network, row["post_id"])] = dict(row)
+    return found
+
+
+def index_reposts(
+    conn: sa.Connection,
+    workspace_id: int,
+    keys: Iterable[tuple[str, str]],
+    *,
+    indexed: frozenset[tuple[str, str]] | set[tuple[str, str]] = frozenset(),
+) -> int:
     """Re-index the reposts among ``keys`` ((network, post_id) just written) and the
-    stored reposts of those posts; returns how many reposts were re-indexed."""
+    stored reposts of those posts; returns how many reposts were re-indexed.
+    Reposts in ``indexed`` were indexed by their originals before they were
+    written (ingest does that when the original is at hand) and are left alone."""
     p = t.posts
     by_network: dict[str, list[str]] = {}
     for network, post_id in keys:
@@ -64,14 +94,18 @@ def index_reposts(conn: sa.Connection, workspace_id: int, keys: Iterable[tuple[s
     reposts: dict[int, dict[str, Any]] = {}
     for network, ids in by_network.items():
         for chunk in chunks(sorted(set(ids)), _CHUNK):
-            written_repost = p.c.post_id.in_(chunk) & p.c.repost_of.is_not(None)
-            stmt = sa.select(*columns).where(
-                p.c.workspace_id == workspace_id,
-                p.c.network == network,
-                written_repost | p.c.repost_of.in_(chunk),
+            # Two statements, not one OR: each is answered by its own index
+            # (the identity key; ix_posts_repost_of), where an OR of both
+            # made the planner scan every post of the workspace per batch.
+            here = (p.c.workspace_id == workspace_id, p.c.network == network)
+            written_reposts = sa.select(*columns).where(
+                *here, p.c.post_id.in_(chunk), p.c.repost_of.is_not(None)
             )
-            for row in conn.execute(stmt).mappings():
-                reposts[row["pk"]] = dict(row)
+            stored_reposts = sa.select(*columns).where(*here, p.c.repost_of.in_(chunk))
+            for stmt in (written_reposts, stored_reposts):
+                for row in conn.execute(stmt).mappings():
+                    if (network, row["post_id"]) not in indexed:
+                        reposts[row["pk"]] = dict(row)
     if not reposts:
         return 0
     wanted: dict[str, set[str]] = {}

@@ -96,6 +96,17 @@ posts = sa.Table(
     sa.Column("fetched_at", UTCDateTime),  # when the stored metrics were fetched
     sa.UniqueConstraint("workspace_id", "network", "post_id", name="uq_posts_identity"),
     sa.Index("ix_posts_ws_created", "workspace_id", "created_at"),
+    # "Which stored posts repost these?" is asked after every ingest batch
+    # (store/repost_index.py); without it each batch scanned every post.
+    # Partial: most posts repost nothing. Added by migration 0012.
+    sa.Index(
+        "ix_posts_repost_of",
+        "workspace_id",
+        "network",
+        "repost_of",
+        sqlite_where=sa.text("repost_of IS NOT NULL"),
+        postgresql_where=sa.text("repost_of IS NOT NULL"),
+    ),
 )
 
 # Exact-match facets of a post, folded: h = hashtag, m = mention, l = language
