@@ -33,6 +33,9 @@ class State(StrEnum):
     RATE_LIMITED = "rate_limited"  # until T
     STALLED = "stalled"  # silence past the stall limit; reconnecting next
     STOPPED = "stopped"  # for good (bad credentials, stopped by the operator); see reason
+    # Never set by a source: a reader's verdict on a stored row whose runtime
+    # stopped writing without saying so (SIGKILL, a crash, a lost machine).
+    STALE = "stale"
 
 
 @dataclass(slots=True)
@@ -79,7 +82,21 @@ class HealthSnapshot:
             return f"rate-limited until {at(self.until)}"
         if self.state is State.STOPPED:
             return f"stopped: {self.reason or 'no reason given'}"
+        if self.state is State.STALE:
+            return f"stale: worker not running (last seen {at(self.updated_at)})"
         return str(self.state)
+
+    def seen_at(self, now: float, stale_after: float) -> HealthSnapshot:
+        """This snapshot as a reader at ``now`` should show it: a source whose
+        runtime has not written for ``stale_after`` seconds is ``stale``,
+        unless it had stopped: a stopped source's row is its last word and
+        stays true. Counters and the last error are kept as they were."""
+        if self.state in (State.STOPPED, State.STALE) or now - self.updated_at <= stale_after:
+            return self
+        out = HealthSnapshot.from_json(self.as_json())
+        out.state = State.STALE
+        out.next_at = out.until = None  # nobody is going to try again at T
+        return out
 
 
 @dataclass(slots=True)

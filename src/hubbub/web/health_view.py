@@ -5,6 +5,10 @@ state: no source names (they hold query text, file paths, account names), no
 errors, no workspace. Signed-in members get each source's state as the
 runtime sees it (network sources' health trackers and the pipeline's
 counters); even then reasons are the redacted ones the trackers keep.
+
+A ``hubbub worker`` beside the web server runs sources this process has no
+tracker for: their stored rows count too, and one whose worker stopped
+writing (killed, crashed) is ``stale`` and makes the overall state degraded.
 """
 
 from __future__ import annotations
@@ -13,11 +17,31 @@ from typing import Any
 
 from fastapi import Request
 
-from hubbub.networks.health import State
+from hubbub.networks.health import HealthSnapshot, State
 from hubbub.web.deps import current_user
 
 _BAD = {"failed", "backing_off"}
-_NETWORK_BAD = {State.STOPPED, State.RECONNECTING, State.STALLED, State.RATE_LIMITED}
+_NETWORK_BAD = {
+    State.STOPPED,
+    State.RECONNECTING,
+    State.STALLED,
+    State.RATE_LIMITED,
+    State.STALE,
+}
+
+
+def _stale_rows(state: Any) -> list[HealthSnapshot]:
+    """Stored rows of sources whose runtime stopped writing (see source_health)."""
+    from hubbub.store.source_health import read_health
+
+    store, settings = getattr(state, "store", None), getattr(state, "settings", None)
+    if store is None or settings is None:
+        return []
+    try:
+        rows = read_health(store, settings.workspace)
+    except Exception:  # noqa: BLE001 - a health check answers even when the store does not
+        return []
+    return [snap for snap in rows if snap.state is State.STALE]
 
 
 def health_view(request: Request) -> dict[str, Any]:
@@ -29,12 +53,16 @@ def health_view(request: Request) -> dict[str, Any]:
     runtime = getattr(state, "runtime", None)
     board = getattr(runtime, "health", None)
     networks = [t.snapshot for t in board.trackers()] if board is not None else []
-    degraded = any(s.get("state") in _BAD for s in sources.values()) or any(
-        snap.state in _NETWORK_BAD for snap in networks
+    stale = _stale_rows(state)
+    degraded = (
+        any(s.get("state") in _BAD for s in sources.values())
+        or any(snap.state in _NETWORK_BAD for snap in networks)
+        or bool(stale)
     )
     out: dict[str, Any] = {"ok": True, "state": "degraded" if degraded else "ok"}
     if current_user(request) is None:
         return out
     out["sources"] = sources
     out["networks"] = {snap.source: snap.as_json() for snap in networks}
+    out["stale"] = {snap.source: snap.line() for snap in stale}
     return out

@@ -39,6 +39,7 @@ _SEVERITY = {
     State.STALLED: 3,
     State.RATE_LIMITED: 4,
     State.STOPPED: 5,
+    State.STALE: 6,  # the worker itself is gone: nothing reads that network
 }
 
 
@@ -53,6 +54,8 @@ def public_line(snap: HealthSnapshot) -> str:
     server's or the operator's words, which may name accounts or queries)."""
     if snap.state is State.STOPPED:
         return "stopped"
+    if snap.state is State.STALE:
+        return f"stale: worker not running (last seen {_at(snap.updated_at) or '?'})"
     if snap.state is State.RATE_LIMITED:
         return f"rate-limited until {_at(snap.until) or '?'}"
     if snap.state is State.RECONNECTING:
