@@ -733,7 +733,7 @@ def test_the_walk_covers_the_route_table(world: World) -> None:
     path the OpenAPI schema describes, is one the walk knows how to send."""
     app = world.server.app
     table = {(s.method, s.path) for s in route_table(app)}
-    paths = {p for p, _ in table}
+    paths = {path for _, path in table}
     schema = app.openapi()  # type: ignore[attr-defined]
     missing = sorted(p for p in schema["paths"] if p not in paths)
     assert not missing, f"the route table lacks schema paths: {missing}"
