@@ -11,12 +11,9 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import sqlalchemy as sa
-
 from hubbub.store import Store
-from hubbub.store import schema as t
-from hubbub.store.listen_schema import post_classes
-from hubbub.store.sql import chunks, insert_ignore
+from hubbub.store.listening import PostClasses
+from hubbub.store.sql import chunks
 
 CLASS_FIELDS = ("sentiment", "sentiment_score", "intent", "spam", "offensive", "lang")
 _BATCH = 500  # texts per classify_texts call and rows per statement
@@ -42,31 +39,16 @@ def classify_rows(rows: Sequence[tuple[int, str, Sequence[str]]]) -> list[dict[s
     return out
 
 
-def store_classes(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
-    for chunk in chunks(rows, _BATCH):
-        conn.execute(insert_ignore(conn, post_classes), list(chunk))
-
-
 def ensure_classes(store: Store, pks: Iterable[int]) -> dict[int, dict[str, Any]]:
     """The classification of each post in ``pks``, classifying and storing
     those that have none yet."""
     wanted = sorted(set(pks))
-    found: dict[int, dict[str, Any]] = {}
-    c, p = post_classes, t.posts
-    with store.engine.connect() as conn:
-        for chunk in chunks(wanted, _BATCH):
-            stmt = sa.select(c).where(c.c.post_pk.in_(chunk))
-            for row in conn.execute(stmt).mappings():
-                found[row["post_pk"]] = {name: row[name] for name in CLASS_FIELDS}
-        missing = [pk for pk in wanted if pk not in found]
-        texts: list[tuple[int, str, Sequence[str]]] = []
-        for chunk in chunks(missing, _BATCH):
-            stmt = sa.select(p.c.pk, p.c.text, p.c.langs).where(p.c.pk.in_(chunk))
-            texts.extend((row.pk, row.text, row.langs or ()) for row in conn.execute(stmt))
+    stored = PostClasses(store.engine)
+    found: dict[int, dict[str, Any]] = dict(stored.found(wanted, CLASS_FIELDS))
+    texts = stored.texts(pk for pk in wanted if pk not in found)
     if texts:
         rows = classify_rows(texts)
-        with store.engine.begin() as conn:
-            store_classes(conn, rows)
+        stored.add(rows)
         for new in rows:
             found[new["post_pk"]] = {name: new[name] for name in CLASS_FIELDS}
     return found

@@ -15,19 +15,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import sqlalchemy as sa
-
 from hubbub.listen.classes import classify_rows
 from hubbub.listen.matcher import Matcher
-from hubbub.listen.saved import insert_matches, list_queries
+from hubbub.listen.saved import list_queries
 from hubbub.pipeline.bus import LivePost
 from hubbub.post import Post
 from hubbub.query.reposts import as_matched
 from hubbub.store import Store
-from hubbub.store import schema as t
-from hubbub.store.listen_schema import post_classes, query_matches
-from hubbub.store.rows import row_to_post
-from hubbub.store.sql import chunks
+from hubbub.store.listening import StageWrites
+from hubbub.store.scope import scope
+from hubbub.store.scoped_posts import WorkspacePosts
 
 log = logging.getLogger(__name__)
 
@@ -98,9 +95,10 @@ class ListeningStage:
         self.stats.batches += 1
         self.stats.posts += len(lives)
         matcher = self.matcher()
-        ws = self.store.workspace_id(self.workspace)
-        pk_of = self._pks(ws, lives)
-        originals = self._originals(ws, lives)
+        here = scope(self.store, self.workspace)
+        posts = WorkspacePosts(here)
+        pk_of = posts.row_keys((live.post.network, live.post.id) for live in lives)
+        originals = self._originals(posts, lives)
         wanted: set[tuple[int, int]] = set()
         touched: list[int] = []
         by_name: dict[str, list[LivePost]] = {}
@@ -120,37 +118,21 @@ class ListeningStage:
                 by_name.setdefault(matcher.queries[i].name, []).append(live)
             to_classify.append((pk, post.text, post.langs))
         classes = classify_rows(to_classify) if self.classify and to_classify else []
-        qm = query_matches
-        with self.store.engine.begin() as conn:
-            existing: set[tuple[int, int]] = set()
-            for chunk in chunks(touched, 1000):
-                rows = conn.execute(
-                    sa.select(qm.c.query_id, qm.c.post_pk).where(qm.c.post_pk.in_(chunk))
-                )
-                existing.update((q, pk) for q, pk in rows)
-            # An edit can make a post stop matching; a deletion always does.
-            for query_id, pk in existing - wanted:
-                conn.execute(qm.delete().where(qm.c.query_id == query_id, qm.c.post_pk == pk))
-            insert_matches(conn, ws, sorted(wanted - existing))
-            if classes:
-                # Replace: an edited post is classified on its new text.
-                pks = [row["post_pk"] for row in classes]
-                for chunk in chunks(pks, 1000):
-                    conn.execute(post_classes.delete().where(post_classes.c.post_pk.in_(chunk)))
-                for chunk in chunks(classes, 500):
-                    conn.execute(post_classes.insert(), list(chunk))
+        StageWrites(here).replace(touched, wanted, classes)
         self.stats.matches += len(wanted)
         self.stats.classified += len(classes)
         if self.on_matches is not None and by_name:
             self.on_matches(by_name)
         return by_name
 
-    def _originals(self, ws: int, lives: list[LivePost]) -> dict[tuple[str, str], Post]:
+    def _originals(
+        self, posts: WorkspacePosts, lives: list[LivePost]
+    ) -> dict[tuple[str, str], Post]:
         """The originals of the batch's reposts: from the batch itself (a page carries
         the retweeted tweet, a reblog its status), else from the store."""
         in_batch = {(live.post.network, live.post.id): live.post for live in lives}
         found: dict[tuple[str, str], Post] = {}
-        missing: dict[str, list[str]] = {}
+        missing: list[tuple[str, str]] = []
         for live in lives:
             post = live.post
             if post.repost_of is None:
@@ -159,29 +141,7 @@ class ListeningStage:
             if key in in_batch:
                 found[key] = in_batch[key]
             else:
-                missing.setdefault(post.network, []).append(post.repost_of)
-        p = t.posts
-        with self.store.engine.connect() as conn:
-            for network, ids in missing.items():
-                for chunk in chunks(sorted(set(ids)), 1000):
-                    stmt = sa.select(p).where(
-                        p.c.workspace_id == ws, p.c.network == network, p.c.post_id.in_(chunk)
-                    )
-                    for row in conn.execute(stmt).mappings():
-                        found[(network, row["post_id"])] = row_to_post(row)
+                missing.append(key)
+        if missing:
+            found.update(posts.posts(missing))
         return found
-
-    def _pks(self, ws: int, lives: list[LivePost]) -> dict[tuple[str, str], int]:
-        p = t.posts
-        out: dict[tuple[str, str], int] = {}
-        by_network: dict[str, list[str]] = {}
-        for live in lives:
-            by_network.setdefault(live.post.network, []).append(live.post.id)
-        with self.store.engine.connect() as conn:
-            for network, ids in by_network.items():
-                for chunk in chunks(ids, 1000):
-                    stmt = sa.select(p.c.pk, p.c.post_id).where(
-                        p.c.workspace_id == ws, p.c.network == network, p.c.post_id.in_(chunk)
-                    )
-                    out.update(((network, post_id), pk) for pk, post_id in conn.execute(stmt))
-        return out
