@@ -12,7 +12,8 @@ from typing import Any
 
 import click
 
-from hubbub.cli.data import db_option, workspace_option
+from hubbub.cli.data import db_option
+from hubbub.cli.errors import workspace_name
 from hubbub.i18n import _
 from hubbub.settings import Settings
 
@@ -133,7 +134,15 @@ def _run(settings: Settings, *, follow_accounts: bool = True) -> None:
     "--host", default=None, help="Address to listen on. Default 127.0.0.1, or $HUBBUB_HOST."
 )
 @click.option("--port", type=int, default=None, help="Port. Default 8000, or $HUBBUB_PORT.")
-@workspace_option
+@click.option(
+    "--workspace",
+    default="default",
+    show_default=True,
+    callback=workspace_name,
+    help="The default workspace: the one anonymous visitors of /rooms/TAG see and the "
+    "sources feed. Users of every workspace sign in; other workspaces' public rooms "
+    "are at /w/WORKSPACE/rooms/TAG.",
+)
 @click.option(
     "--source",
     "sources",
