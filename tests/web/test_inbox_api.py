@@ -492,18 +492,20 @@ def test_the_live_socket_nudges_the_workspaces_pages_after_a_change(inbox_server
     case = new_case(inbox_server, "my account is locked and nobody answers, terrible", "lena")
     bob, ann = people["bob"], people["ann"]
 
-    async def run() -> dict[str, object]:
+    async def run() -> tuple[dict[str, object], dict[str, object]]:
         async with websockets.connect(
             _ws_url(inbox_server),
             additional_headers={"Cookie": _cookie_header(bob), "Origin": inbox_server.url},
         ) as ws:
             first = orjson.loads(await asyncio.wait_for(ws.recv(), 15))
             assert first["type"] == "changed"
-            await asyncio.to_thread(ann.post, f"/api/inbox/cases/{case}/claim", {})
-            return orjson.loads(await asyncio.wait_for(ws.recv(), 15))
+            claimed = await asyncio.to_thread(ann.post, f"/api/inbox/cases/{case}/claim", {})
+            assert claimed.status_code == 200
+            return first, orjson.loads(await asyncio.wait_for(ws.recv(), 15))
 
-    nudge = asyncio.run(run())
+    first, nudge = asyncio.run(run())
     assert nudge["type"] == "changed"
+    assert nudge["stamp"] != first["stamp"]  # the claim moved it
     assert set(nudge) == {"type", "stamp"}  # a nudge, never case data
 
 
@@ -519,3 +521,32 @@ def test_the_live_socket_refuses_visitors_and_foreign_origins(inbox_server, peop
     assert asyncio.run(attempt({"Origin": inbox_server.url})) == 401
     foreign = {"Cookie": _cookie_header(people["ann"]), "Origin": "https://evil.example"}
     assert asyncio.run(attempt(foreign)) == 403
+
+
+def test_signing_out_closes_the_live_socket(inbox_server, monkeypatch):
+    from hubbub.web import routes_inbox_live
+
+    # The session is checked again every SESSION_CHECK_SECONDS; sooner here.
+    monkeypatch.setattr(routes_inbox_live, "SESSION_CHECK_SECONDS", 0.2)
+    client, csrf = sign_in(inbox_server.url, "bob")
+    who = Who(client, csrf)
+
+    async def run() -> int | None:
+        async with websockets.connect(
+            _ws_url(inbox_server),
+            additional_headers={"Cookie": _cookie_header(who), "Origin": inbox_server.url},
+        ) as ws:
+            await asyncio.wait_for(ws.recv(), 15)
+            out = await asyncio.to_thread(
+                client.post, "/logout", data={"csrf": csrf}, headers={"Origin": inbox_server.url}
+            )
+            assert out.status_code == 303
+            with pytest.raises(websockets.exceptions.ConnectionClosed):
+                while True:  # nudges may still come; the close ends it
+                    await asyncio.wait_for(ws.recv(), 15)
+            return ws.close_code
+
+    try:
+        assert asyncio.run(run()) == 1008
+    finally:
+        client.close()

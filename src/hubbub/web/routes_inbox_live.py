@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 router = APIRouter()
 
 POLL_SECONDS = 1.0
+# Some changes move no stamp: a claim running out, a snooze's time coming
+# (woken when the cases are next read). Pages are nudged this often anyway.
+REFRESH_SECONDS = 30.0
 SESSION_CHECK_SECONDS = 10.0
 MAX_PAGES_PER_WORKSPACE = 500  # open inbox sockets; more are told to retry later
 # The stamp is read as the operator: it is a version number, not data.
@@ -56,6 +59,10 @@ class Watch:
     def join(self) -> asyncio.Queue[str]:
         # Two nudges waiting say no more than one: a full queue drops the next.
         queue: asyncio.Queue[str] = asyncio.Queue(maxsize=2)
+        # Every page hears the current stamp first (a page that reconnects
+        # refetches what it missed); a new poller's first read tells them all.
+        if self.stamp is not None:
+            queue.put_nowait(self._message(self.stamp))
         self.pages.add(queue)
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name=f"hubbub-inbox-{self.workspace}")
@@ -70,18 +77,25 @@ class Watch:
         self._wake.set()
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        sent_at = loop.time()
         while self.pages:
             try:
                 stamp = await asyncio.to_thread(self.inbox.stamp, _WATCHER)
             except Exception as exc:  # noqa: BLE001 - a database hiccup: try again next tick
                 log.warning("inbox stamp of %r failed: %s", self.workspace, type(exc).__name__)
             else:
-                if stamp != self.stamp:
+                if stamp != self.stamp or loop.time() - sent_at >= REFRESH_SECONDS:
                     self.stamp = stamp
-                    self._send(orjson.dumps({"type": "changed", "stamp": stamp}).decode())
+                    sent_at = loop.time()
+                    self._send(self._message(stamp))
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=POLL_SECONDS)
+
+    @staticmethod
+    def _message(stamp: str) -> str:
+        return orjson.dumps({"type": "changed", "stamp": stamp}).decode()
 
     def _send(self, message: str) -> None:
         for queue in list(self.pages):
