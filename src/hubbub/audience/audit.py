@@ -97,6 +97,7 @@ class Audit:
     top_engaged: list[FollowerRow]
     suspicious: list[FollowerRow]
     accuracy: dict[str, object]
+    engagement: Engagement  # kept so the page lists followers without measuring again
 
     @property
     def followers(self) -> int:
@@ -252,4 +253,10 @@ def build_audit(
         top_engaged=[e[2] for e in sorted(top, key=lambda e: (-e[0], -e[1]))],
         suspicious=[e[2] for e in sorted(sus, key=lambda e: (-e[0], -e[1]))],
         accuracy=accuracy_summary(),
+        engagement=eng,
     )
+
+
+def audit_rows(repo: AudienceRepo, audit: Audit) -> Iterator[FollowerRow]:
+    """The audited snapshot's followers with the audit's own engagement."""
+    yield from _rows(repo, audit.snapshot, audit.engagement)

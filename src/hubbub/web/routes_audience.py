@@ -24,6 +24,7 @@ from hubbub.audience.audit import (
     Audit,
     AuditError,
     FollowerRow,
+    audit_rows,
     build_audit,
     follower_rows,
     parse_window,
@@ -108,7 +109,7 @@ def _page_data(
 ) -> tuple[Audit, list[FollowerRow], int]:
     audit = build_audit(repo, account, span)
     wanted: list[FollowerRow] = []
-    for row in follower_rows(repo, account, span, snapshot_id=audit.snapshot.id, now=audit.until):
+    for row in audit_rows(repo, audit):
         if show == "suspicious" and not row.member.suspicious:
             continue
         if show in ("engaged", "active", "passive") and row.klass != show:
