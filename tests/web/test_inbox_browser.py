@@ -230,3 +230,54 @@ def test_a_viewer_reads_without_controls_and_the_page_passes_the_scan(browser, i
         assert vera.errors == []
     finally:
         vera.close()
+
+
+FOCUS_STOPS = (
+    "help-open",
+    "label-filter",
+    "case-list",
+    "assign-to",
+    "resolve",
+    "snooze",
+    "priority",
+    "labels-input",
+    "saved-reply",
+    "reply-text",
+    "reply-send",
+    "note-text",
+)
+
+
+def test_focus_follows_the_panes_and_the_list_names_its_active_case(browser, inbox_server):  # noqa: ANN001
+    case = new_case(inbox_server, "my invoice is wrong and nobody replies, awful", "petra")
+    ann = Agent(browser, inbox_server, "ann")
+    try:
+        ann.item(case).click()
+        expect(ann.page.locator("#case-author")).to_have_text("@petra")
+        # Tab walks views → list → the case's actions → reply → note, in reading order.
+        ann.page.locator("#help-open").focus()
+        seen: list[str] = []
+        for _ in range(60):
+            seen.append(ann.page.evaluate("() => document.activeElement.id"))
+            ann.page.keyboard.press("Tab")
+        stops = [s for s in seen if s in FOCUS_STOPS]
+        first = stops[: stops.index("note-text") + 1]
+        assert list(dict.fromkeys(first)) == list(FOCUS_STOPS)
+        # The list is a listbox whose active option is the open case, so a
+        # screen reader names the case as j and k move through the list.
+        listbox = ann.page.locator("#case-list")
+        expect(listbox).to_have_attribute("role", "listbox")
+        expect(listbox).to_have_attribute("aria-activedescendant", f"case-{case}")
+        expect(ann.item(case)).to_have_attribute("aria-selected", "true")
+        expect(ann.page.locator('#case-list [aria-selected="true"]')).to_have_count(1)
+        # Every control of the case pane has a name a screen reader reads out.
+        for control in ("#assign-to", "#snooze-for", "#priority", "#reply-text", "#note-text"):
+            label = ann.page.evaluate(
+                "sel => { const e = document.querySelector(sel);"
+                " return e.labels && e.labels.length ? e.labels[0].textContent.trim() : ''; }",
+                control,
+            )
+            assert label, control
+        assert ann.errors == []
+    finally:
+        ann.close()
