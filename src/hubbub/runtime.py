@@ -13,6 +13,13 @@ with no web server until SIGINT/SIGTERM. Either way the same pieces run:
   source that follows its saved queries and rooms there
   (``follow_accounts``). Without an account nothing dials out;
 - the **listener** (``hubbub.listen.live``): matching, classifying, alerts;
+- **every other workspace** that has a network account (checked at start
+  and every 30 s): its implied sources on a pipeline of its own, so its
+  posts are stored into it and reach only its consumers, with its own
+  listener (no alert webhook: that one is the operator's), inbox watcher,
+  outbox sender and health rows (``WorkspaceShare``; ``pipeline_for``).
+  Sources named in settings or on the command line belong to the runtime's
+  own workspace;
 - the **health writer**: network sources' health, to the store once a second,
   so ``hubbub sources status`` in another process can read it; it also
   touches the rows of every running source each time (a heartbeat), so a
@@ -26,6 +33,7 @@ import contextlib
 import importlib
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from hubbub.networks.clock import Clock, SystemClock
@@ -53,8 +61,27 @@ AUTO_SPECS: dict[str, str] = {
 }
 
 
+# How often the runtime looks for workspaces that connected their first
+# network account since it started (they are then followed without a restart).
+WORKSPACES_CHECK_SECONDS = 30.0
+
+
 class LiveConsumer(Protocol):
     async def stop(self) -> None: ...
+
+
+@dataclass(eq=False)
+class WorkspaceShare:
+    """Another workspace's share of the runtime: its network sources on a
+    pipeline of its own (so its posts are stored into it, and only its
+    listeners and rooms see them), its listener, inbox, outbox and health."""
+
+    name: str
+    health: HealthBoard
+    env: SourceEnv
+    sources: list[Source]
+    pipeline: Pipeline
+    consumers: list[LiveConsumer] = field(default_factory=list)
 
 
 def workspace_follows(store: Store, workspace: str) -> Follows:
@@ -128,81 +155,92 @@ class Runtime:
         self.sources: list[Source] = []
         self.started = False
         self._health_task: asyncio.Task[None] | None = None
+        self._workspaces_task: asyncio.Task[None] | None = None
         self._box: SecretBox | None = None
+        # Other workspaces with a network account, by name (see WorkspaceShare).
+        self.others: dict[str, WorkspaceShare] = {}
+
+    def pipeline_for(self, workspace: str) -> Pipeline | None:
+        """The pipeline that stores and publishes ``workspace``'s network posts
+        (the web's rooms of that workspace subscribe to it), if this runtime runs one."""
+        if workspace == self.workspace:
+            return self.pipeline
+        share = self.others.get(workspace)
+        return share.pipeline if share is not None else None
 
     # -- assembling ----------------------------------------------------------
 
-    def _account(self, network: str, name: str | None) -> Credentials | None:
+    def _secrets(self) -> SecretBox:
         from hubbub.networks.secrets import load_box
+
+        if self._box is None:
+            self._box = load_box(self.settings.db_url)
+        return self._box
+
+    def _account(
+        self, network: str, name: str | None, workspace: str | None = None
+    ) -> Credentials | None:
         from hubbub.store.network_accounts import AccountError, get_credentials, has_account
 
         assert self.store is not None
-        if name is None and not has_account(self.store, self.workspace, network):
+        ws = workspace or self.workspace
+        if name is None and not has_account(self.store, ws, network):
             return None
-        if self._box is None:
-            self._box = load_box(self.settings.db_url)
         try:
-            return get_credentials(
-                self.store,
-                self._box,
-                self.workspace,
-                network=network,
-                name=name,
-            )
+            return get_credentials(self.store, self._secrets(), ws, network=network, name=name)
         except AccountError:
             if name is None:
                 raise  # several accounts and none named: say so
             return None
 
-    def build_env(self, store: Store) -> SourceEnv:
-        workspace = self.workspace
+    def build_env(
+        self, store: Store, workspace: str | None = None, health: HealthBoard | None = None
+    ) -> SourceEnv:
+        """What ``workspace``'s network sources get (default: the runtime's own)."""
+        ws = workspace or self.workspace
         return SourceEnv(
-            workspace=workspace,
+            workspace=ws,
             clock=self.clock,
-            health=self.health,
-            account=self._account,
-            follows=lambda: workspace_follows(store, workspace),
-            stored_cursor=lambda name: store.get_cursor(name, workspace),
+            health=health or self.health,
+            account=lambda network, name: self._account(network, name, ws),
+            follows=lambda: workspace_follows(store, ws),
+            stored_cursor=lambda name: store.get_cursor(name, ws),
             limits=limits_from_env(),
             lease=lambda name: try_lease(store, name),
-            load_session=self._load_session,
-            save_session=self._save_session,
+            load_session=lambda name: self._load_session(name, ws),
+            save_session=lambda name, data: self._save_session(name, data, ws),
         )
 
-    def _load_session(self, name: str) -> bytes | None:
-        from hubbub.networks.secrets import load_box
+    def _load_session(self, name: str, workspace: str | None = None) -> bytes | None:
         from hubbub.store.network_accounts import load_session
 
         assert self.store is not None
-        if self._box is None:
-            self._box = load_box(self.settings.db_url)
-        return load_session(self.store, self._box, self.workspace, name)
+        return load_session(self.store, self._secrets(), workspace or self.workspace, name)
 
-    def _save_session(self, name: str, data: bytes) -> None:
-        from hubbub.networks.secrets import load_box
+    def _save_session(self, name: str, data: bytes, workspace: str | None = None) -> None:
         from hubbub.store.network_accounts import save_session
 
         assert self.store is not None
-        if self._box is None:
-            self._box = load_box(self.settings.db_url)
-        save_session(self.store, self._box, self.workspace, name, data)
+        save_session(self.store, self._secrets(), workspace or self.workspace, name, data)
 
-    def build_source(self, spec: str) -> Source:
+    def build_source(self, spec: str, env: SourceEnv | None = None) -> Source:
         """The source a spec names (ValueError says what is wrong)."""
         from hubbub.sources.network_specs import is_network_spec, network_source_from_spec
         from hubbub.sources.spec import source_from_spec
 
         if is_network_spec(spec):
-            assert self.env is not None
-            return network_source_from_spec(spec, self.env)
+            env = env or self.env
+            assert env is not None
+            return network_source_from_spec(spec, env)
         return source_from_spec(spec)
 
-    def auto_specs(self, named: Sequence[str]) -> list[str]:
+    def auto_specs(self, named: Sequence[str], workspace: str | None = None) -> list[str]:
         """Specs of the networks that have an account and no named source."""
         from hubbub.store.network_accounts import list_accounts
 
         assert self.store is not None
-        accounts = list_accounts(self.store, self.workspace)
+        ws = workspace or self.workspace
+        accounts = list_accounts(self.store, ws)
         named_networks = {spec.partition(":")[0] for spec in named}
         out: list[str] = []
         for network, target in AUTO_SPECS.items():
@@ -220,7 +258,7 @@ class Runtime:
                 )
                 continue
             make: Callable[[Store, str, list[object]], list[str]] = getattr(module, function)
-            out.extend(make(self.store, self.workspace, mine))  # type: ignore[arg-type]
+            out.extend(make(self.store, ws, mine))  # type: ignore[arg-type]
         return out
 
     async def check(self) -> None:
@@ -286,15 +324,96 @@ class Runtime:
             sender = OutboxSender(store, self.workspace, self.settings.db_url)
             sender.start()
             self.outbox_sender = sender
+        if self.follow_accounts:
+            await self._follow_workspaces()
+            self._workspaces_task = asyncio.create_task(
+                self._watch_workspaces(), name="hubbub-workspaces"
+            )
         self._health_task = asyncio.create_task(self._write_health(), name="hubbub-health")
+
+    # -- every workspace -------------------------------------------------------
+
+    def _workspaces_with_accounts(self) -> list[str]:
+        from hubbub.store.network_accounts import list_accounts
+
+        assert self.store is not None
+        return [
+            name
+            for name in self.store.workspaces()
+            if name != self.workspace and list_accounts(self.store, name)
+        ]
+
+    async def _follow_workspaces(self) -> None:
+        """Start the share of every other workspace that has a network account
+        and is not running yet. One workspace's broken account (a key that
+        cannot decrypt it, two accounts and none named) is logged and skips
+        that workspace only."""
+        names = await asyncio.to_thread(self._workspaces_with_accounts)
+        for name in names:
+            if name in self.others or not self.started:
+                continue
+            try:
+                self.others[name] = await self._start_share(name)
+            except Exception as exc:  # noqa: BLE001 - the other workspaces go on
+                log.error("workspace %r not followed: %s", name, describe_error(exc))
+
+    async def _watch_workspaces(self) -> None:
+        while True:
+            await asyncio.sleep(WORKSPACES_CHECK_SECONDS)
+            try:
+                await self._follow_workspaces()
+            except Exception as exc:  # noqa: BLE001 - try again next round
+                log.warning("workspaces not checked: %s", describe_error(exc))
+
+    async def _start_share(self, name: str) -> WorkspaceShare:
+        assert self.store is not None
+        store = self.store
+        health = HealthBoard(self.clock)
+        env = self.build_env(store, name, health)
+        specs = await asyncio.to_thread(self.auto_specs, (), name)
+        sources = [self.build_source(spec, env) for spec in specs]
+        pipeline = Pipeline(store, name)
+        await pipeline.start(sources)
+        share = WorkspaceShare(name, health, env, sources, pipeline)
+        if self.listen:
+            from hubbub.inbox.live import InboxWatcher
+            from hubbub.listen.live import Listener
+
+            # No alert webhook: the one configured is the operator's, for the
+            # default workspace; another workspace's spikes must not reach it.
+            listener = Listener(store, name, pipeline)
+            await listener.start()
+            watcher = InboxWatcher(store, name, pipeline)
+            watcher.start()
+            share.consumers += [listener, watcher]
+        if self.send_outbox:
+            from hubbub.outbox.live import OutboxSender
+
+            sender = OutboxSender(store, name, self.settings.db_url)
+            sender.start()
+            share.consumers.append(sender)
+        log.info("workspace %r: following %d network sources", name, len(sources))
+        return share
+
+    async def _stop_shares(self) -> None:
+        for share in list(self.others.values()):
+            # Consumers first (newest first: the outbox before the listener), then
+            # the pipeline, which flushes what its sources had received.
+            for consumer in reversed(share.consumers):
+                await consumer.stop()
+            await share.pipeline.stop()
 
     async def stop(self) -> None:
         """Stop sources, flush what was received, stop consumers, close what we opened."""
         if not self.started:
             return
         self.started = False
+        if self._workspaces_task is not None:
+            self._workspaces_task.cancel()
+            await asyncio.gather(self._workspaces_task, return_exceptions=True)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(STOP_SECONDS):
+                await self._stop_shares()
                 if self.outbox_sender is not None:
                     await self.outbox_sender.stop()
                 if self.inbox is not None:
@@ -306,9 +425,10 @@ class Runtime:
         if self._health_task is not None:
             self._health_task.cancel()
             await asyncio.gather(self._health_task, return_exceptions=True)
-        for tracker in self.health.trackers():
-            if tracker.snapshot.state is not State.STOPPED:
-                tracker.stopped("the runtime running it stopped")
+        for _name, board in self._boards():
+            for tracker in board.trackers():
+                if tracker.snapshot.state is not State.STOPPED:
+                    tracker.stopped("the runtime running it stopped")
         await self._flush_health()
         if self._given_store is None and self.store is not None:
             self.store.close()
@@ -320,30 +440,42 @@ class Runtime:
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
+    def _boards(self) -> list[tuple[str, HealthBoard]]:
+        """(workspace, its health board): the runtime's own, then the others'."""
+        return [(self.workspace, self.health)] + [
+            (share.name, share.health) for share in self.others.values()
+        ]
+
     async def _flush_health(self) -> None:
         from hubbub.store.source_health import write_health
 
-        snapshots = self.health.take_dirty()
-        if not snapshots or self.store is None:
+        if self.store is None:
             return
-        try:
-            await asyncio.to_thread(write_health, self.store, self.workspace, snapshots)
-        except Exception as exc:  # noqa: BLE001 - health must never stop ingest
-            log.warning("source health not written: %s", describe_error(exc))
+        for workspace, board in self._boards():
+            snapshots = board.take_dirty()
+            if not snapshots:
+                continue
+            try:
+                await asyncio.to_thread(write_health, self.store, workspace, snapshots)
+            except Exception as exc:  # noqa: BLE001 - health must never stop ingest
+                log.warning("source health not written: %s", describe_error(exc))
 
     async def _beat(self) -> None:
         """Mark the rows of this runtime's live sources fresh (see source_health)."""
         from hubbub.store.source_health import touch_health
 
-        live = [t.source for t in self.health.trackers() if t.snapshot.state is not State.STOPPED]
-        if not live or self.store is None:
+        if self.store is None:
             return
-        try:
-            await asyncio.to_thread(
-                touch_health, self.store, self.workspace, live, self.clock.time()
-            )
-        except Exception as exc:  # noqa: BLE001 - health must never stop ingest
-            log.warning("source health heartbeat not written: %s", describe_error(exc))
+        for workspace, board in self._boards():
+            live = [t.source for t in board.trackers() if t.snapshot.state is not State.STOPPED]
+            if not live:
+                continue
+            try:
+                await asyncio.to_thread(
+                    touch_health, self.store, workspace, live, self.clock.time()
+                )
+            except Exception as exc:  # noqa: BLE001 - health must never stop ingest
+                log.warning("source health heartbeat not written: %s", describe_error(exc))
 
     async def _write_health(self) -> None:
         while True:
