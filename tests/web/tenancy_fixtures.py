@@ -59,6 +59,8 @@ class Objects:
     groups: list[str] = field(default_factory=list)
     accounts: list[str] = field(default_factory=list)
     outbox_ids: list[int] = field(default_factory=list)
+    case_ids: list[int] = field(default_factory=list)
+    reply_codes: list[str] = field(default_factory=list)
     session_ids: dict[str, int] = field(default_factory=dict)  # role -> an extra session
     kinds: set[str] = field(default_factory=set)  # kinds seeded (the seeders' names)
 
@@ -282,6 +284,77 @@ def seed_source_health(s: Seeding) -> None:
     write_health(s.store, s.ws, [snap])  # type: ignore[arg-type]
 
 
+def seed_inbox(s: Seeding) -> None:
+    """A case: an X account that knows its handle, a customer's mention of
+    it (the case's post), a note, a saved reply, an agent's settings."""
+    from hubbub.inbox.build import build_cases
+    from hubbub.inbox.model import Actor, Hours
+    from hubbub.inbox.service import Inbox
+    from hubbub.store.network_accounts import record_check
+    from hubbub.store.scope import scope
+
+    account, handle = s.t("priv", "xacct"), f"{s.ws}brand"
+    cli(s, "account", "add", "x", "--name", account, stdin="tok\n")
+    record_check(s.store, s.ws, account, f"ok: @{handle}")  # type: ignore[arg-type]
+    mention = _post(
+        s, "case", "priv", None, 8, prefix=f"@{handle} my order broke ", mentions=(handle,)
+    )
+    from hubbub.store import Ingest
+
+    s.store.ingest([Ingest(mention)], workspace=s.ws)  # type: ignore[attr-defined]
+    s.objects.posts["case"] = mention
+    inbox = Inbox(scope(s.store, s.ws))  # type: ignore[arg-type]
+    build_cases(inbox.scope)
+    operator = Actor("cli:tenancy")
+    cases = inbox.list_cases(operator)
+    assert cases, f"{s.ws}: the mention made no case"
+    s.objects.case_ids.extend(c.id for c in cases)
+    inbox.add_note(operator, cases[0].id, s.t("priv", "casenote"))
+    code = s.t("priv", "replycode")
+    inbox.save_reply(operator, code, s.t("priv", "savedreplytext"))
+    s.objects.reply_codes.append(code)
+    inbox.set_agent(operator, s.objects.users["agent"], available=True, cap=5)
+    inbox.set_labels(operator, cases[0].id, [s.t("priv", "label")])
+    inbox.add_rule(operator, s.objects.queries[0], ["complaint"])
+    inbox.set_hours(operator, Hours(timezone="UTC", days=(0, 1, 2, 3, 4)))
+    inbox.set_target(operator, "normal", first_response_minutes=60, resolution_minutes=600)
+
+
+def seed_audience(s: Seeding) -> None:
+    """A finished followers snapshot of the Mastodon account with one
+    marked follower, and the workspace's audience settings."""
+    from hubbub.store.audience_repo import AudienceRepo, Member
+    from hubbub.store.scope import scope
+
+    repo = AudienceRepo(scope(s.store, s.ws))  # type: ignore[arg-type]
+    repo.set_settings(retention_days=30)
+    account = s.objects.accounts[0]
+    snap = repo.open_snapshot(
+        account, "mastodon", "followers", f"id-{s.ws}", s.t("priv", "subject")
+    )
+    follower = Member(
+        member_id=f"follower-{s.ws}",
+        position=0,
+        handle=s.t("priv", "followerhandle"),
+        name=s.t("priv", "followername"),
+        description=s.t("priv", "followerbio"),
+        created_at=datetime.now(UTC) - timedelta(days=400),
+        posts=10,
+        followers=5,
+        following=7,
+        default_avatar=False,
+        has_url=False,
+        declared_bot=False,
+        declared_by=None,
+        suspicion=0.1,
+        suspicious=False,
+        reasons=(),
+        fetched_at=datetime.now(UTC),
+    )
+    repo.save_page(snap.id, [follower], None)
+    repo.finish(snap.id, "done")
+
+
 # In order: later seeders use what earlier ones made (users before sessions,
 # rooms before posts, accounts before the outbox).
 SEEDERS: tuple[Callable[[Seeding], None], ...] = (
@@ -297,6 +370,8 @@ SEEDERS: tuple[Callable[[Seeding], None], ...] = (
     seed_accounts,
     seed_outbox,
     seed_source_health,
+    seed_inbox,
+    seed_audience,
 )
 
 

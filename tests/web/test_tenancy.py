@@ -272,6 +272,12 @@ def path_choices(world: World, who: Identity, param: str, spec: RouteSpec) -> li
         return of(mine, [str(i) for i in other.session_ids.values()], GHOST["id"])
     if param == "workspace":
         return of([own.ws], [other.ws], GHOST["workspace"])
+    if param == "case_id" and own.case_ids:
+        return of([str(own.case_ids[0])], [str(i) for i in other.case_ids], GHOST["id"])
+    if param == "account":
+        return of(own.accounts[:1], other.accounts[:1], "ghostaccount")
+    if param == "code" and own.reply_codes:
+        return of(own.reply_codes, other.reply_codes, "ghostcode")
     # A parameter this file has not met: an identifier of each kind each
     # workspace has (numbers only, where the route takes a number).
     if _takes_int(spec, param):
@@ -378,7 +384,7 @@ def body_choices(world: World, who: Identity, spec: RouteSpec) -> tuple[str, lis
     return "json", [[]]
 
 
-def _json_body(spec: RouteSpec, choices: list[Choice]) -> dict[str, Any]:
+def _json_body(spec: RouteSpec, choices: list[Choice], own_agent: str) -> dict[str, Any]:
     model = spec.route.dependant.body_params[0].field_info.annotation
     body: dict[str, Any] = {}
     for name, info in getattr(model, "model_fields", {}).items():
@@ -392,6 +398,14 @@ def _json_body(spec: RouteSpec, choices: list[Choice]) -> dict[str, Any]:
             body[name] = "a walk through every room"
         elif name in ("name", "query", "group"):
             body[name] = "walker"
+        elif name == "status":
+            body[name] = "resolved"
+        elif name == "priority":
+            body[name] = "high"
+        elif name == "labels":
+            body[name] = ["walklabel"]
+        elif name == "user":
+            body[name] = own_agent
         elif info.is_required():
             body[name] = 1 if info.annotation is int else "walk"
     for c in choices:
@@ -568,7 +582,7 @@ def send(walk: Walk, p: Plan, choices: list[Choice], phase: str) -> None:
     else:
         request: dict[str, Any] = {"params": params, "headers": walk.headers()}
         if p.body == "json":
-            request["json"] = _json_body(spec, choices)
+            request["json"] = _json_body(spec, choices, world.objects[who.home].users["agent"])
         elif p.body == "form":
             request["data"] = _form_body(who, world, spec, choices)
         response = who.client.request(spec.method, url, **request)
@@ -717,7 +731,7 @@ def test_nothing_of_another_workspace_is_readable_or_writable(world: World, iden
     o = world.objects[who.home]
     expected = {f"zq{o.ws}pubbodypub"}
     if who.ws is not None:
-        expected |= {f"zq{o.ws}privbodypriv", f"zq{o.ws}privbodylisten"}
+        expected |= {f"zq{o.ws}privbodypriv", f"zq{o.ws}privbodylisten", f"zq{o.ws}privbodycase"}
     assert expected <= walk.seen_own, f"the walk never saw {sorted(expected - walk.seen_own)}"
     shown = walk.findings[:MAX_FINDINGS_SHOWN]
     more = len(walk.findings) - len(shown)
