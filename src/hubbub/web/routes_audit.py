@@ -21,6 +21,7 @@ from hubbub.store.audit import ACTIONS, AuditEntry, AuditLog, BadSince, parse_si
 from hubbub.store.scope import NoSuchWorkspace, existing_scope
 from hubbub.web.accounts import User
 from hubbub.web.deps import current_user
+from hubbub.web.roles import require_role
 
 router = APIRouter()
 
@@ -38,19 +39,8 @@ class Filters:
 
 
 def _owner(request: Request) -> User:
-    user = current_user(request)
-    if user is None:
-        raise HTTPException(401, _("Sign in first."))
-    if user.role != "owner":
-        raise HTTPException(403, _("Only owners can read the audit log."))
-    return user
-
-
-def _workspace(request: Request, user: User) -> str:
-    # The signed-in user's own workspace (users carry it since workspaces
-    # share one server); a user object without one is of the server's default.
-    found = getattr(user, "workspace", None)
-    return found if isinstance(found, str) else str(request.app.state.settings.workspace)
+    # The one role rule of the app (hubbub.web.roles): 401, or 403 below owner.
+    return require_role(request, "owner")
 
 
 def _filters(since: str | None, action: str | None, before: int | None) -> Filters:
@@ -72,7 +62,7 @@ def _filters(since: str | None, action: str | None, before: int | None) -> Filte
 
 async def _page(request: Request, user: User, filters: Filters, limit: int) -> list[AuditEntry]:
     store = request.app.state.store
-    name = _workspace(request, user)
+    name = user.workspace  # the signed-in owner's own; nothing else is asked
 
     def read() -> list[AuditEntry]:
         log = AuditLog(existing_scope(store, name))
@@ -91,7 +81,14 @@ _action_q = Query(None, max_length=40)
 _before_q = Query(None, ge=1, le=MAX_ID)
 
 
-@router.get("/api/audit")
+_REFUSALS: dict[int | str, dict[str, object]] = {
+    400: {"description": "A since or action that names nothing (the message says why)"},
+    401: {"description": "Not signed in"},
+    403: {"description": "Signed in, but not an owner"},
+}
+
+
+@router.get("/api/audit", responses=_REFUSALS)
 async def audit_json(
     request: Request,
     since: str | None = _since_q,
@@ -115,7 +112,7 @@ async def audit_json(
     )
 
 
-@router.get("/audit", response_class=HTMLResponse)
+@router.get("/audit", response_class=HTMLResponse, responses=_REFUSALS)
 async def audit_page(
     request: Request,
     since: str | None = _since_q,
