@@ -56,6 +56,14 @@ def test_mentions_by_the_default_rule_and_building_twice_adds_nothing(inbox: Inb
             mentions=("acme",),
             conversation_id="1001",
         ),
+        # Someone else of the same user name on another server.
+        post(
+            "mastodon",
+            M.format("kim", 3),
+            "kim@other.example",
+            "@acme how do I reset my password?",
+            mentions=("acme@elsewhere.example",),
+        ),
         # Not a mention of us: the same words about someone else.
         post("x", "1002", "dan", "@notacme how do I reset my password?", mentions=("notacme",)),
         # Our own account's post is never a case.

@@ -117,7 +117,7 @@ class Inbox:
         before_id: int | None = None,
     ) -> list[CaseSummary]:
         """Cases of a view (``all``, ``mine``: assigned to ``actor``,
-        ``unassigned``), newest activity first, filtered; ``before_id`` pages.
+        ``unassigned``), newest case first, filtered; ``before_id`` pages.
         ``status`` None shows every status but resolved. InboxError for an
         unknown view, status, priority or network."""
         if view not in VIEWS:

@@ -30,6 +30,7 @@ import sqlalchemy as sa
 
 from hubbub.inbox.model import Status
 from hubbub.query.evaluate import handle_forms
+from hubbub.query.tokens import fold
 from hubbub.store import schema as t
 from hubbub.store.connect_schema import network_accounts
 from hubbub.store.inbox_repo import InboxRepo
@@ -76,6 +77,13 @@ class Own:
     def mentioned(self, network: str, mentions: Iterable[str]) -> str | None:
         forms = self.handles.get(network, {})
         for mention in mentions:
+            if network == "mastodon":
+                # "acme@other.example" is someone else; a bare "acme" is a
+                # mention on the account's own server.
+                folded = fold(mention.lstrip("@"))
+                if folded in forms:
+                    return forms[folded]
+                continue
             for form in handle_forms(mention):
                 if form in forms:
                     return forms[form]
@@ -85,9 +93,9 @@ class Own:
         if author_id in self.author_ids.get(network, set()):
             return True
         forms = self.handles.get(network, {})
-        return any(form in forms for form in handle_forms(author_handle) if "@" in form) or (
-            network != "mastodon" and any(form in forms for form in handle_forms(author_handle))
-        )
+        if network == "mastodon":
+            return fold(author_handle.lstrip("@")) in forms  # user@server, never a bare name
+        return any(form in forms for form in handle_forms(author_handle))
 
     def replied(self, network: str, reply_to: str | None) -> tuple[str | None, int | None]:
         """(account whose post it answers, case whose reply it answers)."""
@@ -133,10 +141,9 @@ class CaseBuilder(InboxRepo):
             handle = _handle_of(result)
             if handle:
                 forms = own.handles.setdefault(network, {})
+                # The handle and its user part (a Mastodon mention from
+                # the account's own server carries the bare user name).
                 for form in handle_forms(handle):
-                    # Mastodon's bare user part matches any server's user of
-                    # that name: only the full form for remote mentions, but
-                    # local mentions (same server) carry the bare part.
                     forms.setdefault(form, name)
         o = outbox_actions
         for account, network, remote_id, remote_url in conn.execute(
