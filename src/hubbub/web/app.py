@@ -43,6 +43,22 @@ def url_workspace(workspace: str = PathParam(min_length=1, max_length=100)) -> s
     return workspace
 
 
+def _describe_errors(app: FastAPI) -> None:
+    """Generate the API description once, with 422 described as answered
+    (see ``errors.describe_422``)."""
+    from fastapi.openapi.utils import get_openapi
+
+    from hubbub.web.errors import describe_422
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+            app.openapi_schema = describe_422(schema)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -121,6 +137,7 @@ def create_app(
     # check reads a form or a route parses JSON.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_exception_handler(RequestValidationError, validation_error)
+    _describe_errors(app)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     from hubbub.web import (

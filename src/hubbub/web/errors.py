@@ -46,3 +46,29 @@ async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     """FastAPI's shape (``{"detail": [errors]}``), encodable whatever was sent."""
     errors = exc.errors() if isinstance(exc, RequestValidationError) else []
     return JSONResponse({"detail": _clean(errors)}, status_code=422)
+
+
+def invalid(location: str, name: str, message: str) -> RequestValidationError:
+    """A 422 for a value a route checks itself (``raise invalid("query",
+    "format", "…")``), in the same shape as FastAPI's own, which is what the
+    API description declares for 422."""
+    return RequestValidationError(
+        [{"loc": [location, name], "msg": message, "type": "value_error"}]
+    )
+
+
+def describe_422(schema: dict[str, object]) -> dict[str, object]:
+    """The API description of a 422, as the app answers it: FastAPI's list
+    of errors for a request it could not read, or one message (a string)
+    for a value a route refused itself (too long, unknown role, …). Patched
+    into the generated schema so clients and the schema fuzzer expect both."""
+    components = schema.get("components")
+    if not isinstance(components, dict):
+        return schema
+    found = components.get("schemas", {}).get("HTTPValidationError")
+    if not isinstance(found, dict):
+        return schema
+    detail = found.get("properties", {}).get("detail")
+    if isinstance(detail, dict) and "anyOf" not in detail:
+        found["properties"]["detail"] = {"anyOf": [detail, {"type": "string"}], "title": "Detail"}
+    return schema

@@ -24,6 +24,7 @@ from hubbub.i18n import _
 from hubbub.post import Post
 from hubbub.query.tokens import fold
 from hubbub.web.deps import current_user, live_hub, readable_room, require_host, tenant
+from hubbub.web.errors import invalid
 from hubbub.web.rooms import Room, post_json
 
 router = APIRouter(prefix="/api")
@@ -252,7 +253,7 @@ async def recap(
 
     room = readable_room(request, tag, current_user(request))
     if format not in FORMATS:
-        raise HTTPException(422, _("Choose a format: html, md, pdf or json."))
+        raise invalid("query", "format", _("Choose a format: html, md, pdf or json."))
     app = request.app
 
     def work() -> tuple[dict[str, Any], bytes]:
@@ -272,7 +273,7 @@ async def recap(
     except NoPosts as exc:
         raise HTTPException(404, str(exc)) from None
     except RecapError as exc:
-        raise HTTPException(422, str(exc)) from None
+        raise invalid("query", "on", str(exc)) from None
     except FontsMissing as exc:
         raise HTTPException(503, str(exc)) from None
     name = recap_filename(data, format)
