@@ -133,3 +133,21 @@ def test_sign_ins_reach_the_log(server: Server) -> None:
         ]
         assert ("host", "signin_failed") in kinds
         assert ("host", "signin") in kinds
+
+
+def test_failed_sign_ins_land_in_the_named_workspace_or_default(server: Server) -> None:
+    with http_client(server) as client:
+        token = csrf_of(client.get("/login").text)
+        for workspace, name in (("nowhere", "ghost"), ("other", "nobody-here")):
+            form = {"name": name, "password": "wrong password!", "csrf": token}
+            r = client.post("/login", data={**form, "workspace": workspace})
+            assert r.status_code in (400, 401, 403), r.text
+    with sign_in(server, "host") as owner:
+        failed = owner.get("/api/audit", params={"action": "signin_failed"}).json()["events"]
+        ghost = [e for e in failed if e["actor"] == "ghost"]
+        assert [e["detail"] for e in ghost] == [{"workspace": "nowhere"}]
+        assert not any(e["actor"] == "nobody-here" for e in failed)
+    with sign_in(server, "boss", workspace="other") as boss:
+        failed = boss.get("/api/audit", params={"action": "signin_failed"}).json()["events"]
+        assert [e["actor"] for e in failed] == ["nobody-here"]
+    assert "nowhere" not in server.app.state.store.workspaces()  # type: ignore[attr-defined]
