@@ -232,3 +232,41 @@ def test_a_value_with_braces_is_not_read_again(inbox: Inbox, store: Store) -> No
     from hubbub.inbox.templates import render
 
     assert render("Hi {name}", {"name": "{agent.__init__}"}) == "Hi {agent.__init__}"
+
+
+def test_a_reply_is_queued_once_whatever_happens_between_the_steps(
+    inbox: Inbox, store: Store
+) -> None:
+    from hubbub.outbox.queue import Outbox
+    from hubbub.store.inbox_repo_reply import ReplyRepo
+
+    (case_id,) = _complaints(store, inbox, 1)
+    outbox = Outbox(store, "default")
+    first = inbox.reply(ANN, case_id, "Sorry!", key="same-key-0001")
+    assert inbox.reply(ANN, case_id, "Sorry!", key="same-key-0001").id == first.id
+    assert [a.kind for a in outbox.list(batch="inbox-same-key-0001")] == ["reply"]
+    (action,) = outbox.list(batch="inbox-same-key-0001")
+    assert action.payload["target"] == "https://x.com/i/status/500"  # under the customer's post
+    assert action.account == "xacct"
+    # A crash after the timeline line was written and before the outbox row:
+    # the retry with the same key queues it, once.
+    repo = ReplyRepo(inbox.scope)
+    at = datetime.now(UTC)
+    target = repo.reply_target(case_id, "ann", at)
+    repo.reserve_reply(case_id, "crash-key-0001", "Again", "ann", at, target, "xacct")
+    assert outbox.list(batch="inbox-crash-key-0001") == []
+    inbox.reply(ANN, case_id, "Again", key="crash-key-0001")
+    inbox.reply(ANN, case_id, "Again", key="crash-key-0001")
+    assert len(outbox.list(batch="inbox-crash-key-0001")) == 1
+    replies = [e for e in inbox.get_case(ANN, case_id).timeline if e.kind == "reply"]
+    assert [(e.text, e.outbox_status) for e in replies] == [
+        ("Sorry!", "queued"),
+        ("Again", "queued"),
+    ]
+    with pytest.raises(InboxError, match="another case"):
+        (other,) = _complaints(store, inbox, 2)[1:]
+        inbox.reply(ANN, other, "Sorry!", key="same-key-0001")
+    with pytest.raises(InboxError, match="too long"):
+        inbox.reply(ANN, case_id, "x" * 281)
+    with pytest.raises(NotAllowed):
+        inbox.reply(VIC, case_id, "hi")
