@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
@@ -49,6 +49,7 @@ MAX_TEXT = 5_000  # a reply or a note; the service and the network count further
 MAX_LABELS = 20
 MAX_LABEL = 40
 MAX_NAME = 100
+MAX_SNOOZE = timedelta(days=366)
 KEY = re.compile(r"^[A-Za-z0-9_-]{8,32}$")  # as the service takes it
 # PostgreSQL refuses NUL in text, and UTF-8 cannot hold a lone surrogate
 # (which a JSON string may carry): both are refused at the edge, as 422.
@@ -247,6 +248,9 @@ async def render_saved_reply(
 ) -> dict[str, str]:
     """A saved reply filled in for this case (the page puts it in the reply box)."""
 
+    if _UNSTORABLE.search(code):
+        raise HTTPException(422, _("The code holds a character that cannot be stored."))
+
     def work(inbox: Inbox, actor: Actor) -> dict[str, str]:
         # The case first: another workspace's case is 404 whatever the code.
         inbox.get_case(actor, case_id)
@@ -263,10 +267,28 @@ class AssignIn(BaseModel):
     # Round robin among available agents under their cap, instead of ``user``.
     auto: bool = False
 
+    @field_validator("user")
+    @classmethod
+    def _check(cls, value: str | None) -> str | None:
+        return None if value is None else _storable(value)
+
 
 class StatusIn(BaseModel):
     status: str = Field(min_length=1, max_length=20)
     until: datetime | None = None  # a snooze's wake-up time, with its zone
+
+    @field_validator("until")
+    @classmethod
+    def _check(cls, value: datetime | None) -> datetime | None:
+        if value is None or value.tzinfo is None:
+            return value  # the service says a wake-up time needs a zone (400)
+        try:
+            utc = value.astimezone(UTC)
+        except OverflowError:  # 9999-12-31T23:00-14:00 is past the last date
+            raise ValueError("the snooze time is out of range") from None
+        if utc > datetime.now(UTC) + MAX_SNOOZE:
+            raise ValueError("a case is snoozed for at most a year")
+        return utc
 
 
 class PriorityIn(BaseModel):
