@@ -184,3 +184,33 @@ def test_rule_makes_cases_of_stored_matches_and_of_those_to_come(inbox: Inbox, s
     assert inbox.remove_rule(OPERATOR, "brand")
     assert inbox.rules(OPERATOR) == []
     assert set(_cases(inbox)) == {"hal", "jo"}  # removing a rule keeps its cases
+
+
+def test_a_reply_to_our_own_post_is_a_case(inbox: Inbox, store: Store) -> None:
+    """A post sent through the outbox; a customer complains under it without
+    mentioning us (a reply need not name the account it answers)."""
+    from hubbub.outbox.queue import Outbox
+
+    outbox = Outbox(store, "default")
+    queued = outbox.enqueue(
+        batch="ours", account="xacct", network="x", kind="post", payload={"text": "New app!"}
+    )
+    claimed = outbox.claim("test", batch="ours")
+    assert claimed is not None and claimed.id == queued.id
+    assert outbox.mark_sent(queued.id, "test", "4000", "https://x.com/acme/status/4000")
+    ingest(
+        store,
+        post(
+            "x",
+            "4001",
+            "lee",
+            "the new app crashes on login, fix it",
+            reply_to="4000",
+            conversation_id="4000",
+        ),
+        post("x", "4002", "max", "love the new app", reply_to="4000", conversation_id="4000"),
+    )
+    assert build_cases(inbox.scope).created == 1
+    (case,) = inbox.list_cases(OPERATOR)
+    assert (case.author, case.origin, case.post_ids) == ("lee", "reply", ("4001",))
+    assert inbox.get_case(OPERATOR, case.id).account == "xacct"
