@@ -1,4 +1,4 @@
-"""The outbox table as a repository scoped to one workspace.
+"""The outbox of one workspace: what may be queued, and the states a row goes through.
 
 Every state change is one short transaction, written *before* the network
 is asked anything, so a crash at any point leaves a row that tells the next
@@ -13,103 +13,22 @@ sender what may have happened:
 
 Claiming is a compare-and-set on the row (``UPDATE … WHERE status and lease
 still as read``), which both SQLite and PostgreSQL make atomic, so two
-senders in two processes never own one row.
+senders in two processes never own one row. The rows are read and written by
+``hubbub.store.outbox_repo`` (the store is the one door to a workspace's data).
 """
 
 from __future__ import annotations
 
-import builtins
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from enum import StrEnum
-
-import sqlalchemy as sa
 
 from hubbub.store import Store
-from hubbub.store.outbox_schema import outbox_actions as _t
+from hubbub.store.outbox_repo import FINAL, Action, OutboxActions, Status
+from hubbub.store.scope import scope
 
 KINDS = ("post", "reply", "quote", "repost", "like", "unrepost", "unlike")
 NETWORKS = ("x", "bluesky", "mastodon")
 MAX_TEXT = 100_000  # characters; far above any network's limit, a guard at the edge
-
-
-class Status(StrEnum):
-    QUEUED = "queued"
-    SENDING = "sending"
-    SENT = "sent"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-
-FINAL = (Status.SENT, Status.FAILED, Status.CANCELLED)
-
-
-@dataclass(frozen=True, slots=True)
-class Action:
-    id: int
-    batch: str
-    account: str
-    network: str
-    kind: str
-    payload: Mapping[str, object]
-    idempotency_key: str
-    status: Status
-    attempts: int
-    next_try_at: datetime
-    maybe_sent: bool
-    remote_id: str | None
-    remote_url: str | None
-    error: str | None
-    created_at: datetime
-    sent_at: datetime | None
-
-    @property
-    def text(self) -> str:
-        value = self.payload.get("text")
-        return value if isinstance(value, str) else ""
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "id": self.id,
-            "batch": self.batch,
-            "account": self.account,
-            "network": self.network,
-            "kind": self.kind,
-            "status": str(self.status),
-            "attempts": self.attempts,
-            "next_try_at": self.next_try_at.isoformat(),
-            "url": self.remote_url,
-            "remote_id": self.remote_id,
-            "error": self.error,
-            "text": self.text,
-            "target": self.payload.get("target"),
-            "created_at": self.created_at.isoformat(),
-            "sent_at": self.sent_at.isoformat() if self.sent_at else None,
-        }
-
-
-def _action(row: sa.RowMapping) -> Action:
-    payload = row["payload"] if isinstance(row["payload"], dict) else {}
-    return Action(
-        id=row["id"],
-        batch=row["batch"],
-        account=row["account"],
-        network=row["network"],
-        kind=row["kind"],
-        payload=payload,
-        idempotency_key=row["idempotency_key"],
-        status=Status(row["status"]),
-        attempts=row["attempts"],
-        next_try_at=row["next_try_at"],
-        maybe_sent=bool(row["maybe_sent"]),
-        remote_id=row["remote_id"],
-        remote_url=row["remote_url"],
-        error=row["error"],
-        created_at=row["created_at"],
-        sent_at=row["sent_at"],
-    )
 
 
 def new_batch_id() -> str:
@@ -128,20 +47,13 @@ class OutboxError(ValueError):
     """A request the outbox refuses (unknown network or kind, text too long…)."""
 
 
-class Outbox:
-    """One workspace's outbox. ``now`` is injectable for tests of timing."""
+class Outbox(OutboxActions):
+    """One workspace's outbox: checks what is queued, then stores it."""
 
     def __init__(self, store: Store, workspace: str = "default") -> None:
+        super().__init__(scope(store, workspace))
         self.store = store
         self.workspace = workspace
-        self._ws = store.workspace_id(workspace)
-
-    @staticmethod
-    def now() -> datetime:
-        return datetime.now(UTC)
-
-    def _scoped(self) -> sa.ColumnElement[bool]:
-        return _t.c.workspace_id == self._ws
 
     def enqueue(
         self,
@@ -159,203 +71,25 @@ class Outbox:
         text = payload.get("text")
         if isinstance(text, str) and len(text) > MAX_TEXT:
             raise OutboxError(f"text longer than {MAX_TEXT} characters")
-        now = self.now()
-        values = {
-            "workspace_id": self._ws,
-            "batch": batch,
-            "account": account,
-            "network": network,
-            "kind": kind,
-            "payload": dict(payload),
-            "idempotency_key": new_idempotency_key(),
-            "status": Status.QUEUED.value,
-            "attempts": 0,
-            "next_try_at": now,
-            "maybe_sent": False,
-            "created_at": now,
-            "updated_at": now,
-        }
-        with self.store.engine.begin() as conn:
-            new_id = conn.execute(_t.insert().values(**values).returning(_t.c.id)).scalar_one()
-        found = self.get(int(new_id))
-        assert found is not None
-        return found
-
-    def get(self, action_id: int) -> Action | None:
-        with self.store.engine.connect() as conn:
-            row = (
-                conn.execute(sa.select(_t).where(self._scoped(), _t.c.id == action_id))
-                .mappings()
-                .first()
-            )
-        return _action(row) if row else None
-
-    def list(
-        self, *, batch: str | None = None, status: str | None = None, limit: int = 100
-    ) -> list[Action]:
-        stmt = sa.select(_t).where(self._scoped())
-        if batch is not None:
-            stmt = stmt.where(_t.c.batch == batch)
-        if status is not None:
-            stmt = stmt.where(_t.c.status == status)
-        stmt = stmt.order_by(_t.c.id.desc()).limit(max(1, min(limit, 10_000)))
-        with self.store.engine.connect() as conn:
-            return [_action(r) for r in conn.execute(stmt).mappings()]
-
-    def _claimable(self, now: datetime) -> sa.ColumnElement[bool]:
-        return sa.or_(
-            sa.and_(_t.c.status == Status.QUEUED.value, _t.c.next_try_at <= now),
-            # A sender that died while it owned the row: its lease ran out.
-            sa.and_(_t.c.status == Status.SENDING.value, _t.c.lease_until < now),
+        return self.add(
+            batch=batch,
+            account=account,
+            network=network,
+            kind=kind,
+            payload=payload,
+            idempotency_key=new_idempotency_key(),
         )
 
-    def claim(
-        self, owner: str, *, lease_seconds: float = 60.0, batch: str | None = None
-    ) -> Action | None:
-        """Own the oldest due row (or None). The lease must outlast one try."""
-        now = self.now()
-        stmt = sa.select(_t.c.id).where(self._scoped(), self._claimable(now))
-        if batch is not None:
-            stmt = stmt.where(_t.c.batch == batch)
-        with self.store.engine.connect() as conn:
-            candidates = list(conn.execute(stmt.order_by(_t.c.id).limit(20)).scalars())
-        for action_id in candidates:
-            with self.store.engine.begin() as conn:
-                taken = conn.execute(
-                    _t.update()
-                    .where(self._scoped(), _t.c.id == action_id, self._claimable(now))
-                    .values(
-                        status=Status.SENDING.value,
-                        lease_owner=owner,
-                        lease_until=now + timedelta(seconds=lease_seconds),
-                        attempts=_t.c.attempts + 1,
-                        updated_at=now,
-                    )
-                ).rowcount
-            if taken == 1:
-                return self.get(action_id)
-        return None
 
-    def _owned_update(self, action_id: int, owner: str, **values: object) -> bool:
-        values.setdefault("updated_at", self.now())
-        with self.store.engine.begin() as conn:
-            done = conn.execute(
-                _t.update()
-                .where(
-                    self._scoped(),
-                    _t.c.id == action_id,
-                    _t.c.status == Status.SENDING.value,
-                    _t.c.lease_owner == owner,
-                )
-                .values(**values)
-            ).rowcount
-        return done == 1
-
-    def extend_lease(self, action_id: int, owner: str, seconds: float) -> bool:
-        return self._owned_update(
-            action_id, owner, lease_until=self.now() + timedelta(seconds=seconds)
-        )
-
-    def mark_maybe_sent(self, action_id: int, owner: str) -> bool:
-        """Recorded before a creating request leaves (see the module doc)."""
-        return self._owned_update(action_id, owner, maybe_sent=True)
-
-    def mark_sent(self, action_id: int, owner: str, remote_id: str, url: str | None) -> bool:
-        now = self.now()
-        return self._owned_update(
-            action_id,
-            owner,
-            status=Status.SENT.value,
-            remote_id=remote_id,
-            remote_url=url,
-            error=None,
-            sent_at=now,
-            lease_owner=None,
-            lease_until=None,
-        )
-
-    def retry_later(
-        self, action_id: int, owner: str, at: datetime, error: str, *, count_try: bool = True
-    ) -> bool:
-        values: dict[str, object] = {
-            "status": Status.QUEUED.value,
-            "next_try_at": at,
-            "error": error[:500],
-            "lease_owner": None,
-            "lease_until": None,
-        }
-        if not count_try:  # waiting out a rate limit is not a failed try
-            values["attempts"] = _t.c.attempts - 1
-        return self._owned_update(action_id, owner, **values)
-
-    def mark_failed(self, action_id: int, owner: str, error: str) -> bool:
-        return self._owned_update(
-            action_id,
-            owner,
-            status=Status.FAILED.value,
-            error=error[:500],
-            lease_owner=None,
-            lease_until=None,
-        )
-
-    def _move(self, action_id: int, from_states: tuple[Status, ...], **values: object) -> bool:
-        """Change a row only while it is in one of ``from_states``."""
-        values.setdefault("updated_at", self.now())
-        with self.store.engine.begin() as conn:
-            done = conn.execute(
-                _t.update()
-                .where(
-                    self._scoped(),
-                    _t.c.id == action_id,
-                    _t.c.status.in_([s.value for s in from_states]),
-                )
-                .values(**values)
-            ).rowcount
-        return done == 1
-
-    def cancel(self, action_id: int) -> bool:
-        """Only what has not started can be cancelled (a row being sent cannot)."""
-        return self._move(action_id, (Status.QUEUED, Status.FAILED), status=Status.CANCELLED.value)
-
-    def retry(self, action_id: int) -> bool:
-        """Queue a failed or cancelled row again, keeping its idempotency key."""
-        return self._move(
-            action_id,
-            (Status.FAILED, Status.CANCELLED),
-            status=Status.QUEUED.value,
-            attempts=0,
-            next_try_at=self.now(),
-        )
-
-    def sent_since(self, account: str, since: datetime) -> builtins.list[tuple[datetime, str]]:
-        """(sent_at, kind) of this account's actions sent since ``since``, oldest first."""
-        stmt = (
-            sa.select(_t.c.sent_at, _t.c.kind)
-            .where(self._scoped(), _t.c.account == account, _t.c.sent_at >= since)
-            .order_by(_t.c.sent_at)
-        )
-        with self.store.engine.connect() as conn:
-            return [(r.sent_at, r.kind) for r in conn.execute(stmt)]
-
-    def thread_parent(self, action: Action) -> Action | None | bool:
-        """For a ``thread`` action: the account's latest sent thread post on
-        this network before it (None: it starts the thread), or False while an
-        earlier thread post of the account is still on its way."""
-        base = sa.select(_t).where(
-            self._scoped(),
-            _t.c.account == action.account,
-            _t.c.network == action.network,
-            _t.c.id < action.id,
-            _t.c.kind.in_(["post", "reply"]),
-        )
-        with self.store.engine.connect() as conn:
-            rows = list(conn.execute(base.order_by(_t.c.id.desc()).limit(200)).mappings())
-        for row in rows:
-            earlier = _action(row)
-            if not earlier.payload.get("thread"):
-                continue
-            if earlier.status in (Status.QUEUED, Status.SENDING):
-                return False
-            if earlier.status == Status.SENT:
-                return earlier
-        return None
+__all__ = [
+    "FINAL",
+    "KINDS",
+    "MAX_TEXT",
+    "NETWORKS",
+    "Action",
+    "Outbox",
+    "OutboxError",
+    "Status",
+    "new_batch_id",
+    "new_idempotency_key",
+]
