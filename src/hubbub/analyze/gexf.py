@@ -22,14 +22,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import IO
 
-import sqlalchemy as sa
-
 from hubbub.post import Post
 from hubbub.query.ast import Node
 from hubbub.query.tokens import fold
 from hubbub.store import Store
-from hubbub.store import schema as t
-from hubbub.store.sql import chunks
+from hubbub.store.scope import scope
+from hubbub.store.scoped_posts import WorkspacePosts
 
 KINDS = ("mention", "reply", "repost", "quote")
 _RT_PREFIX = re.compile(r"RT @(\w{1,15}):")
@@ -66,19 +64,8 @@ def _referenced_authors(store: Store, workspace: str, posts: list[Post]) -> dict
         for ref in (post.reply_to, post.repost_of, post.quote_of):
             if ref:
                 wanted.setdefault(post.network, set()).add(ref)
-    p = t.posts
-    ws = store.workspace_id(workspace)
-    found: dict[Account, str] = {}
-    with store.engine.connect() as conn:
-        for network, ids in wanted.items():
-            for chunk in chunks(sorted(ids), 500):
-                stmt = sa.select(p.c.post_id, p.c.author_handle).where(
-                    p.c.workspace_id == ws, p.c.network == network, p.c.post_id.in_(chunk)
-                )
-                for post_id, handle in conn.execute(stmt):
-                    if handle:
-                        found[(network, post_id)] = handle
-    return found
+    keys = [(network, ref) for network, refs in wanted.items() for ref in refs]
+    return WorkspacePosts(scope(store, workspace)).author_handles(keys)
 
 
 def build_graph(posts: Iterable[Post], authors_of: dict[Account, str]) -> Graph:

@@ -26,19 +26,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import sqlalchemy as sa
-
 from hubbub.listen.saved import SavedQueryError, get_query, list_queries
 from hubbub.query import ast
 from hubbub.query.parser import parse
 from hubbub.query.tokens import tokenize
 from hubbub.store import Store
-from hubbub.store import schema as t
-from hubbub.store.listen_schema import query_matches
-from hubbub.store.search import compile_query
+from hubbub.store.reports import PostFilter, ReportData
+from hubbub.store.scope import scope
 
 DEFAULT_DAYS = 7
-_p = t.posts
 _DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -69,12 +65,13 @@ class Period:
     window: str = "custom"
 
 
+def report_data(store: Store, workspace: str) -> ReportData:
+    """What reports read of ``workspace`` (created on first use, as the CLI does)."""
+    return ReportData(scope(store, workspace))
+
+
 def workspace_timezone(store: Store, workspace: str) -> ZoneInfo:
-    ws = store.workspace_id(workspace)
-    with store.engine.connect() as conn:
-        name = conn.execute(
-            sa.select(t.workspaces.c.timezone).where(t.workspaces.c.id == ws)
-        ).scalar()
+    name = report_data(store, workspace).timezone()
     try:
         return ZoneInfo(name or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
@@ -122,25 +119,14 @@ def _in_calendar(when: datetime, value: str) -> datetime:
 
 
 def newest_post_time(store: Store, workspace: str) -> datetime | None:
-    ws = store.workspace_id(workspace)
-    with store.engine.connect() as conn:
-        return conn.execute(
-            sa.select(sa.func.max(_p.c.created_at)).where(
-                _p.c.workspace_id == ws, _p.c.deleted.is_(False)
-            )
-        ).scalar()
+    return report_data(store, workspace).newest_post_time()
 
 
 def matching_bounds(
-    store: Store, workspace: str, condition: sa.ColumnElement[bool]
+    store: Store, workspace: str, condition: PostFilter
 ) -> tuple[datetime, datetime] | None:
     """Creation times of the oldest and newest live posts matching ``condition``."""
-    ws = store.workspace_id(workspace)
-    stmt = sa.select(sa.func.min(_p.c.created_at), sa.func.max(_p.c.created_at)).where(
-        _p.c.workspace_id == ws, _p.c.deleted.is_(False), condition
-    )
-    with store.engine.connect() as conn:
-        oldest, newest = conn.execute(stmt).one()
+    oldest, newest = report_data(store, workspace).bounds(condition)
     if oldest is None or newest is None:
         return None
     return _aware(oldest), _aware(newest)
@@ -157,7 +143,7 @@ def resolve_period(
     until: str | datetime | None = None,
     *,
     now: datetime | None = None,
-    condition: sa.ColumnElement[bool] | None = None,
+    condition: PostFilter | None = None,
 ) -> Period:
     """The report's period; with ``condition`` (the selection), missing bounds come
     from the matching posts themselves (see the module doc)."""
@@ -198,26 +184,22 @@ def resolve_period(
     return Period(start, end, tz.key, window)
 
 
-def selection_condition(
-    store: Store, workspace: str, selection: Selection
-) -> sa.ColumnElement[bool]:
+def selection_condition(store: Store, workspace: str, selection: Selection) -> PostFilter:
     """An SQL condition on ``posts`` for the selection. Saved queries and
     groups read the stored matches (stored when posts arrive: the pipeline
     and ``hubbub import`` match them; a read never does)."""
-    ws = store.workspace_id(workspace)
-    qm, q = query_matches, t.saved_queries
+    data = report_data(store, workspace)
     if selection.kind == "query":
-        return compile_query(parse(selection.value), store.dialect)
+        return data.query_filter(parse(selection.value))
     if selection.kind == "saved":
         saved = get_query(store, selection.value, workspace=workspace)
         if saved is None:
             raise SavedQueryError(f"no saved query named {selection.value!r}")
-        return _p.c.pk.in_(sa.select(qm.c.post_pk).where(qm.c.query_id == saved.id))
+        return data.saved_filter(saved.id)
     if selection.kind == "group":
         if not list_queries(store, workspace=workspace, group=selection.value):
             raise SavedQueryError(f"no saved queries in group {selection.value!r}")
-        ids = sa.select(q.c.id).where(q.c.workspace_id == ws, q.c.group_name == selection.value)
-        return _p.c.pk.in_(sa.select(qm.c.post_pk).where(qm.c.query_id.in_(ids)))
+        return data.group_filter(selection.value)
     raise ValueError(f"unknown selection kind {selection.kind!r}")
 
 
@@ -248,49 +230,15 @@ def query_words(nodes: list[ast.Node]) -> set[str]:
     return words
 
 
-MENTION_COLUMNS = (
-    _p.c.pk,
-    _p.c.network,
-    _p.c.post_id,
-    _p.c.url,
-    _p.c.author_id,
-    _p.c.author_handle,
-    _p.c.author_name,
-    _p.c.text,
-    _p.c.created_at,
-    _p.c.langs,
-    _p.c.hashtags,
-    _p.c.metrics,
-    _p.c.place,
-    _p.c.source,
-    _p.c.reply_to,
-    _p.c.repost_of,
-    _p.c.quote_of,
-)
-
-
 def load_mentions(
     store: Store,
     workspace: str,
-    condition: sa.ColumnElement[bool],
+    condition: PostFilter,
     since: datetime,
     until: datetime,
 ) -> list[dict[str, Any]]:
     """The matching live posts created in ``[since, until)``, oldest first."""
-    ws = store.workspace_id(workspace)
-    stmt = (
-        sa.select(*MENTION_COLUMNS)
-        .where(
-            _p.c.workspace_id == ws,
-            _p.c.deleted.is_(False),
-            _p.c.created_at >= since,
-            _p.c.created_at < until,
-            condition,
-        )
-        .order_by(_p.c.created_at, _p.c.pk)
-    )
-    with store.engine.connect() as conn:
-        return [dict(row) for row in conn.execute(stmt).mappings()]
+    return report_data(store, workspace).mentions(condition, since, until)
 
 
 def count_posts(
@@ -298,21 +246,27 @@ def count_posts(
     workspace: str,
     since: datetime,
     until: datetime,
-    condition: sa.ColumnElement[bool] | None = None,
+    condition: PostFilter | None = None,
 ) -> int:
     """Live posts of the workspace in ``[since, until)`` (matching ``condition``)."""
-    ws = store.workspace_id(workspace)
-    stmt = (
-        sa.select(sa.func.count())
-        .select_from(_p)
-        .where(
-            _p.c.workspace_id == ws,
-            _p.c.deleted.is_(False),
-            _p.c.created_at >= since,
-            _p.c.created_at < until,
-        )
-    )
-    if condition is not None:
-        stmt = stmt.where(condition)
-    with store.engine.connect() as conn:
-        return conn.execute(stmt).scalar_one()
+    return report_data(store, workspace).count(since, until, condition)
+
+
+__all__ = [
+    "DEFAULT_DAYS",
+    "Period",
+    "PeriodError",
+    "PostFilter",
+    "Selection",
+    "count_posts",
+    "load_mentions",
+    "matching_bounds",
+    "newest_post_time",
+    "parse_when",
+    "query_words",
+    "report_data",
+    "resolve_period",
+    "selection_condition",
+    "selection_nodes",
+    "workspace_timezone",
+]
