@@ -214,3 +214,29 @@ def test_a_reply_to_our_own_post_is_a_case(inbox: Inbox, store: Store) -> None:
     (case,) = inbox.list_cases(OPERATOR)
     assert (case.author, case.origin, case.post_ids) == ("lee", "reply", ("4001",))
     assert inbox.get_case(OPERATOR, case.id).account == "xacct"
+
+
+def test_no_account_no_case_no_write_and_old_posts_count_once_one_is_connected(
+    store: Store,
+) -> None:
+    import sqlalchemy as sa
+
+    from hubbub.store.inbox_schema import inbox_cursors
+
+    ingest(
+        store,
+        post(
+            "x",
+            "6001",
+            "nia",
+            "@acme how do I reset my password?",
+            mentions=("acme",),
+            conversation_id="6001",
+        ),
+    )
+    bare = Inbox(scope(store, "default"))
+    assert build_cases(bare.scope).created == 0
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(inbox_cursors)).scalar() == 0
+    connect(store, SecretBox(secrets.token_bytes(32)))
+    assert build_cases(bare.scope).created == 1  # the post stored before still counts
