@@ -270,3 +270,23 @@ def test_a_reply_is_queued_once_whatever_happens_between_the_steps(
         inbox.reply(ANN, case_id, "x" * 281)
     with pytest.raises(NotAllowed):
         inbox.reply(VIC, case_id, "hi")
+
+
+def test_what_a_database_cannot_store_is_refused_first(inbox: Inbox, store: Store) -> None:
+    (case_id,) = _complaints(store, inbox, 1)
+    for act in (
+        lambda: inbox.add_note(ANN, case_id, "a\x00b"),
+        lambda: inbox.assign(ANN, case_id, "ann\x00"),
+        lambda: inbox.reply(ANN, case_id, "hi \ud800"),
+        lambda: inbox.save_reply(ANN, "code", "Hi\x00"),
+        lambda: inbox.set_agent(OWEN, "x" * 101, cap=3),
+        lambda: inbox.set_status(
+            ANN, case_id, "snoozed", until=datetime.now(UTC) + timedelta(days=400)
+        ),
+        lambda: inbox.set_status(
+            ANN, case_id, "snoozed", until=datetime.fromisoformat("9999-12-31T23:59:00-14:00")
+        ),
+    ):
+        with pytest.raises(InboxError):
+            act()
+    assert [e.kind for e in inbox.get_case(ANN, case_id).timeline] == ["created"]

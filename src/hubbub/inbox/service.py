@@ -75,6 +75,7 @@ MAX_LABELS = 20
 MAX_LABEL = 40
 MAX_SAVED_REPLY = 5_000
 MAX_CODE = 40
+MAX_SNOOZE_DAYS = 366
 LIST_LIMIT = 500  # cases in one list call
 
 
@@ -167,6 +168,8 @@ class Inbox:
         unassign with None. The timeline keeps who had it before.
         CaseNotFound, NotAllowed, InboxError (no such user / a viewer)."""
         self._act(actor)
+        if user is not None:
+            user = _user_name(user)
         return self.repo.assign(case_id, user, actor.name, now())
 
     def auto_assign(self, actor: Actor, case_id: int) -> CaseSummary:
@@ -195,6 +198,8 @@ class Inbox:
                 raise InboxError("the snooze time needs a time zone")
             if until <= at:
                 raise InboxError("the snooze time is in the past")
+            if until > at + timedelta(days=MAX_SNOOZE_DAYS):
+                raise InboxError(f"a case sleeps at most {MAX_SNOOZE_DAYS} days")
         elif until is not None:
             raise InboxError("only a snoozed case has a wake-up time")
         return self.repo.set_status(case_id, wanted, until, actor.name, at)
@@ -220,7 +225,7 @@ class Inbox:
     def add_note(self, actor: Actor, case_id: int, text: str) -> CaseEvent:
         """An internal note in the timeline (never sent anywhere)."""
         self._act(actor)
-        text = text.strip()
+        text = _clean(text, "the note").strip()
         if not text:
             raise InboxError("a note needs some text")
         if len(text) > MAX_NOTE:
@@ -260,6 +265,7 @@ class Inbox:
         self._act(actor)
         from hubbub.inbox.replies import send_reply
 
+        _clean(text, "the reply")
         return send_reply(self.repo, actor, case_id, text, key=key, account=account, at=now())
 
     # -- response times ------------------------------------------------------------
@@ -290,7 +296,7 @@ class Inbox:
         code = code.strip()
         if not code or len(code) > MAX_CODE or not all(c.isalnum() or c in "-_" for c in code):
             raise InboxError(f"a code is 1 to {MAX_CODE} letters, digits, '-' or '_'")
-        if not text.strip():
+        if not _clean(text, "the saved reply").strip():
             raise InboxError("a saved reply needs some text")
         if len(text) > MAX_SAVED_REPLY:
             raise InboxError(f"a saved reply has at most {MAX_SAVED_REPLY} characters")
@@ -323,6 +329,7 @@ class Inbox:
         those to come. Replaces the query's rule if it has one. InboxError
         for an unknown query or intent."""
         self._own(actor)
+        _clean(saved_query, "the saved query name")
         chosen = sorted({i.strip().lower() for i in intents if i.strip()})
         if not chosen:
             raise InboxError(f"name at least one intent ({', '.join(INTENTS)})")
@@ -388,6 +395,7 @@ class Inbox:
     ) -> Agent:
         """Availability and cap (1 to 1000 open cases) of an owner or agent.
         Agents may change their own availability; the cap is an owner's."""
+        user = _user_name(user)
         if cap is not None or user != actor.name:
             self._own(actor)
         else:
@@ -395,6 +403,20 @@ class Inbox:
         if cap is not None and not 1 <= cap <= 1000:
             raise InboxError("a cap is between 1 and 1000 open cases")
         return self.repo.set_agent(user, available=available, cap=cap)
+
+
+def _clean(text: str, what: str) -> str:
+    """Refuse a NUL (PostgreSQL cannot store one) and lone surrogates (no
+    database or network can encode them) before they reach the store."""
+    if "\x00" in text or any("\ud800" <= ch <= "\udfff" for ch in text):
+        raise InboxError(f"{what} holds characters that cannot be stored")
+    return text
+
+
+def _user_name(name: str) -> str:
+    if not name or len(name) > 100:
+        raise InboxError(f"no user named {name[:100]!r} in this workspace")
+    return _clean(name, "the user name")
 
 
 def _statuses(status: str | Sequence[str] | None) -> tuple[Status, ...] | None:
