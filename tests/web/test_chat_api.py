@@ -86,6 +86,9 @@ def test_feed_pages_in_store_order_and_leaves_out_removed_posts(server, tag):
     with http_client(server) as client:
         page = client.get(f"/api/rooms/{tag}/feed", params={"after": 0, "limit": 500}).json()
         assert [p["id"] for p in page["posts"]] == [p.id for p in posts if p is not gone]
+        # The room's own list of newest posts leaves it out too.
+        newest = client.get(f"/api/rooms/{tag}/posts", params={"limit": 100}).json()
+        assert gone.id not in [p["id"] for p in newest] and len(newest) == len(posts) - 1
 
 
 def test_recap_follows_the_rooms_visibility(server, tag):

@@ -38,13 +38,17 @@ async def health(request: Request) -> dict[str, Any]:
 
 @router.get("/rooms/{tag}/posts")
 async def room_posts(request: Request, tag: str, limit: int = 50) -> list[dict[str, Any]]:
-    """Newest first; hidden authors and held posts left out. Public rooms for
-    everyone, private ones for signed-in users; any other tag is 404."""
+    """Newest first; hidden authors, held posts and posts a host removed left
+    out. Public rooms for everyone, private ones for signed-in users; any
+    other tag is 404."""
+    from hubbub.web.routes_chat import removed_posts
+
     room = readable_room(request, tag, current_user(request))
     hub = await live_hub(request, room)
     repo = tenant(request).rooms
     posts = await asyncio.to_thread(repo.visible_posts, hub.room, max(1, min(limit, 500)))
-    return [post_json(p, hub.room) for p in posts]
+    removed = await asyncio.to_thread(removed_posts, request, hub.room.tag)
+    return [post_json(p, hub.room) for p in posts if (p.network, p.id) not in removed]
 
 
 @router.get("/rooms/{tag}/state")

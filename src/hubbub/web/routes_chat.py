@@ -51,6 +51,11 @@ def _qa_cache(request: Request) -> QACache:
     return cache
 
 
+def removed_posts(request: Request, tag: str) -> set[tuple[str, str]]:
+    """(network, post id) of the posts a host took out of room ``tag``."""
+    return _chat(request).removed(tag)
+
+
 def _visible(request: Request, room: Room, posts: list[Post]) -> list[Post]:
     """What any reader of the room may see: no hidden author, no post held
     for approval or rejected, no post a host removed."""
