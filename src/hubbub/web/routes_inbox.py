@@ -74,7 +74,7 @@ def _user(request: Request) -> User:
 
 def _workspace(request: Request, user: User) -> str:
     """The workspace every request of ``user`` acts in: their own."""
-    return str(getattr(user, "workspace", None) or request.app.state.settings.workspace)
+    return user.workspace
 
 
 def inbox_for(request: Request, user: User) -> Inbox:

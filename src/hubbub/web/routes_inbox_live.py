@@ -135,7 +135,7 @@ async def live(websocket: WebSocket) -> None:
     if user is None:
         await _refuse(websocket, 401, "Sign in first.")
         return
-    workspace = str(getattr(user, "workspace", None) or app.state.settings.workspace)
+    workspace = user.workspace  # the socket hears its user's own workspace only
     watches = _watches(app)
     watch = watches.get(workspace)
     if watch is None:
