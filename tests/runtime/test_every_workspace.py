@@ -71,6 +71,15 @@ async def test_a_second_workspace_is_followed_into_itself(tmp_path: Path) -> Non
                     await asyncio.sleep(0.2)
             assert rt.pipeline_for("acme") is rt.others["acme"].pipeline
             assert rt.pipeline_for("nobody") is None
+            # The web's rooms of acme subscribe to that pipeline, so acme's
+            # network posts reach them live (not a source-less one of its own).
+            from hubbub.web.app import create_app
+
+            app = create_app(Settings(db=db), runtime=rt)
+            async with app.router.lifespan_context(app):
+                tenant = await app.state.tenants.get("acme")
+                assert tenant.pipeline is rt.pipeline_for("acme")
+                assert not tenant.own_pipeline
         finally:
             await rt.stop()
     assert _uris(db, "acme") == expected

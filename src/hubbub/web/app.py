@@ -100,7 +100,7 @@ def create_app(
                     ),
                 )
 
-            tenants = Tenants(st, settings, make_hubs)
+            tenants = Tenants(st, settings, make_hubs, runtime_pipeline=rt.pipeline_for)
             app.state.tenants = tenants
             default = await tenants.add_default(
                 pl, fed_tags(settings.room_tags(), settings.sources)

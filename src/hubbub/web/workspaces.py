@@ -71,8 +71,18 @@ HubsFactory = Callable[[Any, RoomRepo], Hubs]
 class Tenants:
     """The workspaces this server has served so far, made on first use."""
 
-    def __init__(self, store: Store, settings: Settings, make_hubs: HubsFactory) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        make_hubs: HubsFactory,
+        runtime_pipeline: Callable[[str], Any] | None = None,
+    ) -> None:
         self.store = store
+        # The runtime's pipeline of a workspace it follows on the networks
+        # (None: it follows none there); rooms subscribe to it so network
+        # posts arrive live, not only after a reload.
+        self.runtime_pipeline = runtime_pipeline
         self.settings = settings
         self.make_hubs = make_hubs
         self.default_name = settings.workspace
@@ -107,11 +117,15 @@ class Tenants:
                 return found
             if len(self._by_name) >= MAX_TENANTS:
                 raise NoSuchWorkspace(name)
-            from hubbub.pipeline import Pipeline
+            followed = self.runtime_pipeline(sc.name) if self.runtime_pipeline else None
+            if followed is not None:
+                tenant = await self._build(sc, followed, own=False, fed=([], []))
+            else:
+                from hubbub.pipeline import Pipeline
 
-            pipeline = Pipeline(self.store, sc.name)
-            await pipeline.start()
-            tenant = await self._build(sc, pipeline, own=True, fed=([], []))
+                pipeline = Pipeline(self.store, sc.name)
+                await pipeline.start()
+                tenant = await self._build(sc, pipeline, own=True, fed=([], []))
             self._by_name[name] = tenant
             return tenant
 
