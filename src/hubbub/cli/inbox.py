@@ -129,7 +129,8 @@ def inbox_list(
             f"{plain(case.author)[:30]:<30} {case.intent or '-':<9} "
             f"{case.assignee or '-':<12} {('answering: ' + who) if who else ''}".rstrip()
         )
-        click.echo(f"       {plain(case.preview)[:100]}")
+        # One line per case: a post's own line breaks would break the table.
+        click.echo(f"       {' '.join(plain(case.preview).split())[:100]}")
     click.echo(_("{n} cases").format(n=len(cases)))
 
 
