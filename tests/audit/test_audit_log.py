@@ -104,3 +104,13 @@ def test_failed_signin_goes_to_named_workspace_or_default(store) -> None:
     assert len(default[2].actor) == MAX_ACTOR
     # A sign-in form never creates a workspace.
     assert "nowhere" not in store.workspaces()
+
+
+def test_failed_signin_falls_back_to_the_servers_workspace_not_default(store) -> None:
+    # A server run with --workspace acme: a probe naming an unknown workspace
+    # lands with acme's owners, and creates neither that workspace nor "default".
+    scope(store, "acme")
+    record_failed_signin(store, "nosuchws", "eve", fallback="acme")
+    (event,) = AuditLog(scope(store, "acme")).page()
+    assert (event.actor, event.detail) == ("eve", {"workspace": "nosuchws"})
+    assert store.workspaces() == ["acme"]

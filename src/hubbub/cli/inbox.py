@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 MAX_TEXT = 5_000
+# Case numbers are database keys: a number past a 64-bit key is a usage
+# error here, not a driver's OverflowError later.
+CASE_ID = click.IntRange(1, 2**63 - 1)
 
 
 def plain(text: str | None) -> str:
@@ -150,7 +153,7 @@ def _clock(name: str, clock: Clock) -> str:
 
 
 @inbox_group.command("show")
-@click.argument("case_id", type=int, metavar="ID")
+@click.argument("case_id", type=CASE_ID, metavar="ID")
 @click.option("--json", "as_json", is_flag=True, help=_("One JSON object."))
 @db_option
 @workspace_option
@@ -194,7 +197,7 @@ def inbox_show(case_id: int, as_json: bool, db: str | None, workspace: str) -> N
 
 
 @inbox_group.command("assign")
-@click.argument("case_id", type=int, metavar="ID")
+@click.argument("case_id", type=CASE_ID, metavar="ID")
 @click.argument("user", required=False)
 @click.option("--auto", is_flag=True, help=_("Round robin among available agents under their cap."))
 @click.option("--none", "unassign", is_flag=True, help=_("Take the case from whoever has it."))
@@ -215,7 +218,7 @@ def inbox_assign(
 
 
 @inbox_group.command("status")
-@click.argument("case_id", type=int, metavar="ID")
+@click.argument("case_id", type=CASE_ID, metavar="ID")
 @click.argument("status", type=click.Choice(["new", "open", "pending", "resolved", "snoozed"]))
 @click.option(
     "--until", default=None, metavar="TIME", help=_("Snooze until (ISO time, or 2h, 3d).")
@@ -233,7 +236,7 @@ def inbox_status(
 
 
 @inbox_group.command("resolve")
-@click.argument("case_id", type=int, metavar="ID")
+@click.argument("case_id", type=CASE_ID, metavar="ID")
 @db_option
 @workspace_option
 def inbox_resolve(case_id: int, db: str | None, workspace: str) -> None:
@@ -244,7 +247,7 @@ def inbox_resolve(case_id: int, db: str | None, workspace: str) -> None:
 
 
 @inbox_group.command("priority")
-@click.argument("case_id", type=int, metavar="ID")
+@click.argument("case_id", type=CASE_ID, metavar="ID")
 @click.argument("priority", type=click.Choice(["low", "normal", "high", "urgent"]))
 @db_option
 @workspace_option
@@ -256,7 +259,7 @@ def inbox_priority(case_id: int, priority: str, db: str | None, workspace: str) 
 
 
 @inbox_group.command("label")
-@click.argument("case_id", type=int, metavar="ID")
+@click.argument("case_id", type=CASE_ID, metavar="ID")
 @click.argument("labels", nargs=-1)
 @db_option
 @workspace_option
@@ -268,7 +271,7 @@ def inbox_label(case_id: int, labels: tuple[str, ...], db: str | None, workspace
 
 
 @inbox_group.command("note")
-@click.argument("case_id", type=int, metavar="ID")
+@click.argument("case_id", type=CASE_ID, metavar="ID")
 @click.argument("text")
 @db_option
 @workspace_option
@@ -281,7 +284,7 @@ def inbox_note(case_id: int, text: str, db: str | None, workspace: str) -> None:
 
 
 @inbox_group.command("reply")
-@click.argument("case_id", type=int, metavar="ID")
+@click.argument("case_id", type=CASE_ID, metavar="ID")
 @click.argument("text", required=False)
 @click.option("--saved", "code", default=None, metavar="CODE", help=_("Use a saved reply."))
 @click.option("--account", default=None, help=_("Reply from this account (default: the case's)."))

@@ -297,12 +297,19 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
 
 
 def record_failed_signin(
-    store: Store, workspace: str | None, name: str, *, address: str | None = None
+    store: Store,
+    workspace: str | None,
+    name: str,
+    *,
+    address: str | None = None,
+    fallback: str = DEFAULT_WORKSPACE,
 ) -> int:
     """Record a failed sign-in for ``name`` (as typed, cut to length) in the
-    workspace named by the form if it exists, else in ``default`` with the
-    missing name in the detail (see the module docstring for why)."""
-    named = workspace or DEFAULT_WORKSPACE
+    workspace named by the form if it exists, else in ``fallback`` (the
+    server's own workspace, which exists: its owners are the operator's) with
+    the missing name in the detail (see the module docstring for why). Never
+    creates a workspace a visitor named."""
+    named = workspace or fallback
     detail: dict[str, DetailValue] | None = None
     found = None
     # A name with characters no database stores (NUL) names no workspace;
@@ -313,7 +320,7 @@ def record_failed_signin(
         except LookupError:
             found = None
     if found is None:
-        found = scope(store, DEFAULT_WORKSPACE)
+        found = scope(store, fallback)
         detail = {"workspace": named}
     # The actor is the name that was claimed: "who tried to be ana".
     return AuditLog(found).record(name or "?", "signin_failed", detail=detail, address=address)

@@ -36,7 +36,12 @@ async def audit_event(
 
     def write() -> None:
         if user is None:
-            record_failed_signin(store, workspace, subject or "", address=address)
+            # Unknown workspaces fall back to the server's own, never "default"
+            # (which may not exist and must not be created by a visitor).
+            fallback = request.app.state.settings.workspace
+            record_failed_signin(
+                store, workspace, subject or "", address=address, fallback=fallback
+            )
             return
         log = AuditLog(existing_scope(store, user.workspace))
         log.record(user.name, action, target=target, detail=detail, address=address)
