@@ -136,14 +136,17 @@ def test_one_bound_takes_the_other_from_the_matching_posts(small: Store) -> None
 def test_missing_classes_are_computed_and_stored(store: Store) -> None:
     from hubbub.listen.classes import ensure_classes
     from hubbub.store import Ingest
+    from hubbub.store.scope import scope
     from tests.analyze.conftest import make_post
 
     store.ingest(
         [Ingest(make_post("1", "x", "alice", UNTIL, "I love this phone, it is great", {}))]
     )
-    first = ensure_classes(store, [1])
+    first = ensure_classes(scope(store, "default"), [1])
     assert first[1]["sentiment"] == "positive" and first[1]["lang"] == "en"
-    assert ensure_classes(store, [1]) == first
+    assert ensure_classes(scope(store, "default"), [1]) == first
+    # Another workspace's scope neither sees nor classifies the post.
+    assert ensure_classes(scope(store, "other"), [1]) == {}
 
 
 class _Tags(HTMLParser):

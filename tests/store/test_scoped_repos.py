@@ -113,10 +113,12 @@ def test_stage_writes_do_not_touch_another_workspace(two: tuple[Scope, Scope]) -
     data_b = ReportData(b)
     kept = data_b.mentions(data_b.saved_filter(theirs.id), SINCE, UNTIL)
     assert sorted(m["pk"] for m in kept) == sorted(pks_b)
-    from hubbub.store.listening import PostClasses
+    from hubbub.store.classes_repo import PostClassesRepo
 
-    found = PostClasses(b.engine).found([pks_b[0]], ("sentiment",))
-    assert found == {pks_b[0]: {"sentiment": "positive"}}
+    found, _missing = PostClassesRepo(b).read([pks_b[0]])
+    assert found[pks_b[0]]["sentiment"] == "positive"
+    # A's repository does not read B's classes.
+    assert PostClassesRepo(a).read([pks_b[0]]) == ({}, [])
 
 
 def test_post_and_author_lookups_find_only_their_workspace(two: tuple[Scope, Scope]) -> None:

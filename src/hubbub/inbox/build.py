@@ -28,7 +28,7 @@ def _classes(builder: CaseBuilder, pks: Sequence[int]) -> dict[int, tuple[str, s
     found = builder.classes(pks)
     missing = [pk for pk in pks if pk not in found]
     if missing:
-        for pk, row in ensure_classes(builder.scope.store, missing).items():
+        for pk, row in ensure_classes(builder.scope, missing).items():
             found[pk] = (str(row["intent"]), str(row["sentiment"]))
     return found
 

@@ -1,8 +1,9 @@
-"""Stored classifications of posts (``post_classes``), computed on demand.
+"""Classifying stored posts into ``post_classes`` rows.
 
-The pipeline's listening stage classifies new posts as they arrive; a report
-over posts that never went through it (imported archives) classifies the
-missing ones here, once, and stores them so the next report is cheap.
+The pipeline's listening stage classifies new posts as they arrive;
+``hubbub.classify.stored`` backfills the rest in batches, and the inbox's case
+builder classifies a candidate it must decide on now (``ensure_classes``).
+Reads never classify.
 """
 
 from __future__ import annotations
@@ -11,11 +12,10 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from hubbub.store import Store
-from hubbub.store.listening import PostClasses
+from hubbub.store.classes_repo import CLASS_FIELDS, PostClassesRepo
+from hubbub.store.scope import Scope
 from hubbub.store.sql import chunks
 
-CLASS_FIELDS = ("sentiment", "sentiment_score", "intent", "spam", "offensive", "lang")
 _BATCH = 500  # texts per classify_texts call and rows per statement
 
 
@@ -39,16 +39,16 @@ def classify_rows(rows: Sequence[tuple[int, str, Sequence[str]]]) -> list[dict[s
     return out
 
 
-def ensure_classes(store: Store, pks: Iterable[int]) -> dict[int, dict[str, Any]]:
-    """The classification of each post in ``pks``, classifying and storing
-    those that have none yet."""
-    wanted = sorted(set(pks))
-    stored = PostClasses(store.engine)
-    found: dict[int, dict[str, Any]] = dict(stored.found(wanted, CLASS_FIELDS))
-    texts = stored.texts(pk for pk in wanted if pk not in found)
-    if texts:
-        rows = classify_rows(texts)
-        stored.add(rows)
+def ensure_classes(scope: Scope, pks: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """The classification of each of ``scope``'s posts in ``pks``, classifying
+    and storing those that have none yet. For writers (the inbox's case
+    builder); reads use ``hubbub.classify.stored``, which never classifies."""
+    repo = PostClassesRepo(scope)
+    found, missing = repo.read(pks)
+    posts = repo.texts(missing)
+    if posts:
+        rows = classify_rows([(p.pk, p.text, p.langs) for p in posts])
+        repo.add(rows)
         for new in rows:
             found[new["post_pk"]] = {name: new[name] for name in CLASS_FIELDS}
     return found

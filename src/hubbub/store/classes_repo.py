@@ -67,6 +67,22 @@ class PostClassesRepo:
         missing.sort()
         return found, missing
 
+    def texts(self, pks: Iterable[int]) -> list[Unclassified]:
+        """What the classifier needs of those of ``pks`` that are this
+        workspace's posts (tombstones left out: their text is gone)."""
+        p = t.posts
+        out: list[Unclassified] = []
+        with self.scope.engine.connect() as conn:
+            for chunk in chunks(sorted(set(pks)), _CHUNK):
+                stmt = sa.select(p.c.pk, p.c.text, p.c.langs).where(
+                    self.scope.owns(p), p.c.pk.in_(chunk), p.c.deleted.is_(False)
+                )
+                out.extend(
+                    Unclassified(int(row.pk), row.text, tuple(row.langs or ()))
+                    for row in conn.execute(stmt)
+                )
+        return out
+
     def _unclassified(self) -> sa.Select[Any]:
         p, c = t.posts, post_classes
         # Tombstones are left out: their text is gone and no report counts them.

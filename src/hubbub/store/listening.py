@@ -268,40 +268,4 @@ def _post_pk(row: Mapping[str, object]) -> int:
     return pk
 
 
-class PostClasses:
-    """Stored classifications, keyed by post row key.
-
-    ``post_classes`` has no workspace column: a row key names one post of one
-    workspace, and callers only hold keys their own scoped reads returned.
-    """
-
-    def __init__(self, engine: sa.Engine) -> None:
-        self.engine = engine
-
-    def found(self, pks: Iterable[int], fields: Sequence[str]) -> dict[int, dict[str, object]]:
-        """The stored classification (``fields``) of each of ``pks`` that has one."""
-        out: dict[int, dict[str, object]] = {}
-        c = post_classes
-        with self.engine.connect() as conn:
-            for chunk in chunks(sorted(set(pks)), 500):
-                for row in conn.execute(sa.select(c).where(c.c.post_pk.in_(chunk))).mappings():
-                    out[row["post_pk"]] = {name: row[name] for name in fields}
-        return out
-
-    def texts(self, pks: Iterable[int]) -> list[tuple[int, str, tuple[str, ...]]]:
-        """(row key, text, language tags) of the given posts, to classify them."""
-        out: list[tuple[int, str, tuple[str, ...]]] = []
-        with self.engine.connect() as conn:
-            for chunk in chunks(sorted(set(pks)), 500):
-                stmt = sa.select(_p.c.pk, _p.c.text, _p.c.langs).where(_p.c.pk.in_(chunk))
-                out.extend((r.pk, r.text, tuple(r.langs or ())) for r in conn.execute(stmt))
-        return out
-
-    def add(self, rows: Sequence[Mapping[str, object]]) -> None:
-        """Store new classifications; a post already classified keeps its row."""
-        with self.engine.begin() as conn:
-            for chunk in chunks([dict(r) for r in rows], 500):
-                conn.execute(insert_ignore(conn, post_classes), list(chunk))
-
-
-__all__ = ["PostClasses", "SavedQueries", "SavedQuery", "StageWrites", "cursor_name"]
+__all__ = ["SavedQueries", "SavedQuery", "StageWrites", "cursor_name"]
