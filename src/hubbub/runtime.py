@@ -87,13 +87,13 @@ class WorkspaceShare:
 def workspace_follows(store: Store, workspace: str) -> Follows:
     """Active saved queries and the hashtags of the workspace's public rooms."""
     from hubbub.listen.saved import list_queries
-    from hubbub.store.follows import followed_hashtags
+    from hubbub.store.rooms_repo import RoomRows
     from hubbub.store.scope import scope
 
     queries = tuple(
         (q.name, q.query) for q in list_queries(store, workspace=workspace, active_only=True)
     )
-    return Follows(queries=queries, hashtags=followed_hashtags(scope(store, workspace)))
+    return Follows(queries=queries, hashtags=RoomRows(scope(store, workspace)).public_tags())
 
 
 LIMIT_PREFIX = "HUBBUB_LIMIT_"

@@ -16,7 +16,6 @@ import pytest
 from hubbub.post import Author, Post
 from hubbub.store import Ingest, Store
 from hubbub.store.chat_repo import ChatData
-from hubbub.store.follows import followed_hashtags
 from hubbub.store.listening import SavedQueries, StageWrites
 from hubbub.store.outbox_repo import OutboxActions, Status
 from hubbub.store.reports import ReportData
@@ -189,8 +188,8 @@ def test_rooms_hosts_and_followed_tags_stay_in_their_workspace(
     assert room is not None
     host = PersonRecord("host", "x", "bob", None, None, None)
     RoomRows(b).set_person(room.id, host, on=True)
-    assert followed_hashtags(b) == ("launch",)
-    assert followed_hashtags(a) == ()
+    assert RoomRows(b).public_tags() == ("launch",)
+    assert RoomRows(a).public_tags() == ()
     assert ChatData(b).hosts("launch") == frozenset({("x", "bob")})
     assert ChatData(a).hosts("launch") == frozenset()
 

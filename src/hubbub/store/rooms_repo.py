@@ -85,6 +85,17 @@ class RoomRows:
             )
             return [self._record(conn, row) for row in found]
 
+    def public_tags(self) -> tuple[str, ...]:
+        """Tags of the public rooms, oldest first: what the runtime follows on
+        the networks (private rooms are not followed there)."""
+        stmt = (
+            sa.select(rooms.c.tag)
+            .where(self.scope.owns(rooms), rooms.c.public.is_(True))
+            .order_by(rooms.c.id)
+        )
+        with self.scope.engine.connect() as conn:
+            return tuple(conn.execute(stmt).scalars())
+
     def insert(self, tag: str, *, public: bool) -> None:
         """A room row with the defaults; one opened at the same moment stands."""
         now = datetime.now(UTC)
