@@ -199,11 +199,9 @@ def sources_status(db: str | None, workspace: str, as_json: bool) -> None:
         click.echo(_("No network source has run in this workspace."))
         return
     for snap in rows:
-        stale = now - snap.updated_at > 30 and snap.state != "stopped"
-        note = _(" (no update for {s:.0f} s: is the worker running?)").format(
-            s=now - snap.updated_at
-        )
-        click.echo(f"{snap.source}: {snap.line()}" + (note if stale else ""))
+        # A row no runtime refreshed reads "stale: worker not running (last
+        # seen T)" already (read_health), so the line says it once.
+        click.echo(f"{snap.source}: {snap.line()}")
         click.echo(
             _(
                 "  last event {last}, {ppm:.1f} posts/min, {posts} posts; gaps {found} found, "
