@@ -106,7 +106,12 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--quick", action="store_true", help="the short run `make bench` uses: 5,000 posts, 2 runs"
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.posts, args.runs = 5_000, 2
     if not JETSTREAM.is_dir():
         sys.exit(f"shared data not found at {JETSTREAM}")
     asyncio.run(main(args.posts, args.runs))

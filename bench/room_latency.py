@@ -293,7 +293,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sweep", default="200,400,800,1600", help="rates for the p99<100 ms search")
     ap.add_argument("--sweep-seconds", type=float, default=10.0)
     ap.add_argument("--write", default=None, help="append the results to this Markdown file")
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="the short run `make bench` uses: 100 posts/s for 10 s, then 200 posts/s for 5 s",
+    )
     args = ap.parse_args(argv)
+    if args.quick:
+        args.seconds, args.sweep, args.sweep_seconds = 10.0, "200", 5.0
 
     lines = [
         "| run | posts | messages received | p50 ms | p99 ms | max ms | clients missing posts | server RSS MB |",
