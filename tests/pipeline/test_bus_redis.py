@@ -281,3 +281,18 @@ async def test_the_pipeline_publishes_through_redis_to_another_process(
     assert all(x.stored and x.entered_at > 0 for x in got)
     assert all("hubchat" in {t.lower() for t in x.post.hashtags} for x in got)
     assert bus.health()["sent"] == web.health()["received"] == stored
+
+
+async def test_a_repost_is_routed_by_its_originals_tags_across_processes(make_bus) -> None:
+    # A Bluesky repost has no text or hashtags of its own; the pipeline sets
+    # also_tags from its original (pipeline/repost_tags.py) and the other
+    # process's room must be reached by them.
+    a, b = await connected(make_bus()), await connected(make_bus())
+    sub = b.subscribe("chat")
+    repost = post(7, repost_of="at://did:plc:author1/app.bsky.feed.post/1")
+    sent = LivePost(repost, 3.0, True, frozenset({"chat"}))
+    await a.publish(sent)
+    assert await sub.get(DEADLINE) == sent
+    assert decode_live(encode_live(sent, "o")) == ("o", sent)
+    with pytest.raises(BadMessage):
+        decode_live(encode_live(sent).replace(b'"also_tags":["chat"]', b'"also_tags":[1]'))

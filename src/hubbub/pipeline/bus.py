@@ -27,11 +27,21 @@ class LivePost:
     post: Post
     entered_at: float  # time.time() when the raw item entered the pipeline (for latency)
     stored: bool  # False if the store stage failed for it (it is still published)
+    # Folded hashtags the post is routed by besides its own: a repost's
+    # original's (pipeline/repost_tags.py), so a room gets the reposts its
+    # search finds (query/reposts.py) even when the repost's text lost the tag.
+    also_tags: frozenset[str] = frozenset()
 
 
 def post_tags(post: Post) -> frozenset[str]:
     """The folded hashtags a subscription's ``tag`` is compared with."""
     return frozenset(fold(tag) for tag in post.hashtags)
+
+
+def live_tags(live: LivePost) -> frozenset[str]:
+    """The folded hashtags ``live`` is routed by: its own plus ``also_tags``."""
+    own = post_tags(live.post)
+    return own | live.also_tags if live.also_tags else own
 
 
 _CLOSED = object()
@@ -143,7 +153,7 @@ class MemoryBus:
             targets = [s for subs in self._by_tag.values() for s in subs]
         else:
             targets = list(self._by_tag.get(None, ()))
-            for tag in post_tags(live.post):
+            for tag in live_tags(live):
                 targets.extend(self._by_tag.get(tag, ()))
         seen: set[int] = set()
         for sub in targets:

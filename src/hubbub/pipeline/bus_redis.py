@@ -26,8 +26,9 @@ How a post travels::
   reload from the API", the same path a slow browser takes.
 
 Messages are orjson of ``{post: post_to_json(post), entered_at, stored}``
-plus what ``post_to_json`` leaves out (``deleted`` and the author's profile
-fields), so a LivePost round-trips equal.
+plus what ``post_to_json`` leaves out (``deleted``, the author's profile
+fields, and ``also_tags``, a repost's original's hashtags), so a LivePost
+round-trips equal.
 """
 
 from __future__ import annotations
@@ -96,6 +97,8 @@ def encode_live(live: LivePost, origin: str = "") -> bytes:
     }
     if live.post.deleted:
         message["deleted"] = True
+    if live.also_tags:
+        message["also_tags"] = sorted(live.also_tags)
     if extra:
         message["author"] = extra
     return orjson.dumps(message)
@@ -128,9 +131,12 @@ def decode_live(data: bytes | str) -> tuple[str, LivePost]:
         fields["created_at"] = parse_time(extra["created_at"])
     author: Author = dataclasses.replace(post.author, **fields) if fields else post.author
     post = dataclasses.replace(post, author=author, deleted=bool(message.get("deleted")))
+    also = message.get("also_tags") or []
+    if not isinstance(also, list) or not all(isinstance(tag, str) for tag in also):
+        raise BadMessage("also_tags must be a list of strings")
     origin = message.get("origin")
     return (origin if isinstance(origin, str) else ""), LivePost(
-        post, float(entered_at), bool(message.get("stored", True))
+        post, float(entered_at), bool(message.get("stored", True)), frozenset(also)
     )
 
 

@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from hubbub.pipeline.bus import Bus, LivePost, MemoryBus, Subscription
+from hubbub.pipeline.repost_tags import RepostTags
 from hubbub.pipeline.stages import Batch, Entry, Normalise, Publish, Stage, StoreStage
 from hubbub.post import Post
 from hubbub.sources.base import RawItem, Resumable, Source, describe_error
@@ -79,6 +80,7 @@ class Pipeline:
         self.stages: list[Stage] = [
             Normalise(self._normalised),
             self.store_stage,
+            RepostTags(store, workspace),  # a repost reaches its original's rooms
             Publish(self.bus),
         ]
         self._queue: asyncio.Queue[Any] = asyncio.Queue(

@@ -32,7 +32,7 @@ from typing import Any, Protocol
 import orjson
 
 from hubbub.chat.moderation import is_spam
-from hubbub.pipeline.bus import post_tags
+from hubbub.pipeline.bus import live_tags, post_tags
 from hubbub.post import Post, rfc3339
 from hubbub.web.roles import has_role
 from hubbub.web.rooms import Room, RoomRepo, RoomsFull, post_json, replay_tags
@@ -250,7 +250,8 @@ class RoomHub:
             return
         # A post waits in every room it names while any of them holds posts
         # for approval: a held post is public nowhere until approved.
-        if self.hubs.needs_approval(post) and not await self.hubs.trusted(post):
+        # live_tags: a repost also names its original's rooms (it was routed here by them).
+        if self.hubs.needs_approval(post, live_tags(live)) and not await self.hubs.trusted(post):
             if self.room.approval:
                 await asyncio.to_thread(self.hubs.repo.hold, self.room, post)
                 self.pending_version += 1
@@ -483,9 +484,10 @@ class Hubs:
 
     # -- moderation --------------------------------------------------------------
 
-    def needs_approval(self, post: Post) -> bool:
-        """Whether any room ``post`` names holds posts for approval."""
-        for tag in post_tags(post):
+    def needs_approval(self, post: Post, tags: frozenset[str] | None = None) -> bool:
+        """Whether any room ``post`` names (or ``tags``, when given: the tags it
+        was routed by) holds posts for approval."""
+        for tag in post_tags(post) if tags is None else tags:
             room = self.rooms.get(tag)
             if room is not None and room.approval:
                 return True
@@ -511,9 +513,12 @@ class Hubs:
         self._roles[uid] = (now, host)
         return host
 
-    def publish_approved(self, post: Post) -> None:
-        """An approved post goes live in every live room it names."""
-        for tag in post_tags(post):
+    def publish_approved(self, post: Post, room_tag: str | None = None) -> None:
+        """An approved post goes live in every live room it names, and in
+        ``room_tag``, where it was approved (a repost held there by its
+        original's hashtag does not name that room itself)."""
+        tags = post_tags(post) | ({room_tag} if room_tag else set())
+        for tag in tags:
             hub = self._hubs.get(tag)
             if hub is not None and not hub.room.is_hidden(post):
                 hub.broadcast(post)

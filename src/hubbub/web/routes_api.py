@@ -179,7 +179,7 @@ async def decide(request: Request, tag: str, body: DecisionIn) -> dict[str, Any]
         here.rooms.decide, hub.room, body.network, body.id, body.approve, user.name
     )
     if post is not None:
-        here.hubs.publish_approved(post)
+        here.hubs.publish_approved(post, hub.room.tag)
     return {"ok": True, "published": post is not None}
 
 
