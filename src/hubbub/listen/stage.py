@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from hubbub.listen.classes import classify_rows
@@ -27,6 +27,16 @@ from hubbub.store.scope import scope
 from hubbub.store.scoped_posts import WorkspacePosts
 
 log = logging.getLogger(__name__)
+
+# Classes computed ahead of the store for (network, post id, text, langs):
+# a post_classes row without its post_pk. Keyed by text and langs too, so an
+# edit merged in the store (another text) is classified again.
+Preclassified = Mapping[tuple[str, str, str, tuple[str, ...]], Mapping[str, object]]
+
+
+def class_key(post: Post) -> tuple[str, str, str, tuple[str, ...]]:
+    return (post.network, post.id, post.text, tuple(post.langs))
+
 
 # Called (in the worker thread) with {query name: [posts it matched]} per batch,
 # e.g. to bump the dashboard's live counters or check alert rules.
@@ -90,8 +100,12 @@ class ListeningStage:
 
     # -- in the worker thread ------------------------------------------------
 
-    def process(self, lives: list[LivePost]) -> dict[str, list[LivePost]]:
-        """Match, classify and store one batch; returns the matches by query name."""
+    def process(
+        self, lives: list[LivePost], preclassified: Preclassified | None = None
+    ) -> dict[str, list[LivePost]]:
+        """Match, classify and store one batch; returns the matches by query name.
+        ``preclassified``: classes already computed for these texts (the
+        importer classifies in its parser process), used instead of classifying."""
         self.stats.batches += 1
         self.stats.posts += len(lives)
         matcher = self.matcher()
@@ -103,6 +117,7 @@ class ListeningStage:
         touched: list[int] = []
         by_name: dict[str, list[LivePost]] = {}
         to_classify: list[tuple[int, str, tuple[str, ...]]] = []
+        ready: list[dict[str, object]] = []
         for live in lives:
             post = live.post
             pk = pk_of.get((post.network, post.id))
@@ -116,8 +131,14 @@ class ListeningStage:
             for i in matcher.match_indexes(seen):
                 wanted.add((self._ids[i], pk))
                 by_name.setdefault(matcher.queries[i].name, []).append(live)
-            to_classify.append((pk, post.text, post.langs))
+            known = preclassified.get(class_key(post)) if preclassified else None
+            if known is not None:
+                ready.append({**known, "post_pk": pk})
+            else:
+                to_classify.append((pk, post.text, post.langs))
         classes = classify_rows(to_classify) if self.classify and to_classify else []
+        if self.classify:
+            classes = ready + classes
         StageWrites(here).replace(touched, wanted, classes)
         self.stats.matches += len(wanted)
         self.stats.classified += len(classes)

@@ -56,6 +56,9 @@ class RawPayload:
 class Ingest:
     item: Item
     raw: RawPayload | None = None
+    # ``index_text(item.text)`` when the parser already computed it (the
+    # importer's parser process does, off the writer); None: computed here.
+    search_text: str | None = None
 
 
 @dataclass(slots=True)
@@ -271,7 +274,7 @@ class _Batch:
             if known and item.author.handle == item.author.id:
                 item.author.handle = known
             fetched_at = ingest.raw.fetched_at if ingest.raw else None
-            self._upsert(item, fetched_at)
+            self._upsert(item, fetched_at, ingest.search_text)
             self._author(item.author)
             if raw_id is not None:
                 self.post_raws.add(((item.network, item.id), raw_id))
@@ -295,9 +298,9 @@ class _Batch:
                 row["post_id"] = post.id
                 self.alias_dirty.add(key)
 
-    def _upsert(self, post: Post, fetched_at: datetime | None) -> None:
+    def _upsert(self, post: Post, fetched_at: datetime | None, search_text: str | None) -> None:
         key = (post.network, post.id)
-        incoming = post_to_row(post, self.now, fetched_at)
+        incoming = post_to_row(post, self.now, fetched_at, search_text)
         current = self.rows.get(key)
         self._record_aliases(post)
         if current is None:

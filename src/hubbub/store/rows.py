@@ -13,8 +13,13 @@ from hubbub.query.evaluate import handle_forms, lang_forms
 from hubbub.query.tokens import fold, index_text
 
 
-def post_to_row(post: Post, now: datetime, fetched_at: datetime | None) -> dict[str, Any]:
+def post_to_row(
+    post: Post, now: datetime, fetched_at: datetime | None, search_text: str | None = None
+) -> dict[str, Any]:
+    """``search_text``: ``index_text(post.text)`` if the caller has it already."""
     deleted = post.deleted
+    if search_text is None and not deleted:
+        search_text = index_text(post.text)
     return {
         "network": post.network,
         "post_id": post.id,
@@ -23,7 +28,7 @@ def post_to_row(post: Post, now: datetime, fetched_at: datetime | None) -> dict[
         "author_handle": post.author.handle,
         "author_name": post.author.display_name,
         "text": "" if deleted else post.text,
-        "search_text": "" if deleted else index_text(post.text),
+        "search_text": "" if deleted else search_text,
         "created_at": post.created_at,
         "langs": list(post.langs),
         "reply_to": post.reply_to,

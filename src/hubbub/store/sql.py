@@ -50,9 +50,10 @@ def bulk_insert(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, A
     sql = "INSERT INTO {} ({}) VALUES ({})".format(
         quote(table.name), ", ".join(quote(n) for n in names), ", ".join("?" * len(names))
     )
-    pairs = list(zip(names, processors, strict=True))
-    data = [
-        tuple(proc(row[name]) if proc is not None else row[name] for name, proc in pairs)
-        for row in rows
-    ]
-    conn.exec_driver_sql(sql, data)
+    # Column by column: one C-level map per column instead of a Python
+    # generator step per value (that was 1.4 s of a 15k-post import).
+    columns: list[list[Any]] = []
+    for name, proc in zip(names, processors, strict=True):
+        values = [row[name] for row in rows]
+        columns.append(list(map(proc, values)) if proc is not None else values)
+    conn.exec_driver_sql(sql, list(zip(*columns, strict=True)))

@@ -3,21 +3,53 @@ Hubbub exports) into the store.
 
 Bad input loses nothing else: a line or document that cannot be read is
 reported with its file and line, and every other record is stored.
+
+A large file is read and parsed in a second process (forked: see
+``transfer/parse_worker.py``) while this one writes, so both cores work; the
+batches come through a bounded queue, so memory stays flat in the file size.
 """
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import IO, Any
+from typing import IO, Any, Generic, TypeVar
 
 from hubbub.formats import Context, FormatError, parse_record
 from hubbub.formats.reader import DEFAULT_MAX_BYTES, Record, iter_file_records
 from hubbub.store import Ingest, IngestCounts, IngestResult, RawPayload, Store
 
 BATCH_SIZE = 2000
+# Files at least this large are parsed in a second process; below it the
+# fork and the queue cost more than they save.
+WORKER_MIN_BYTES = 2 * 1024 * 1024
+
+P = TypeVar("P")
+
+
+@dataclass(frozen=True, slots=True)
+class BatchStage(Generic[P]):
+    """Work done on each batch around its write. ``prepare`` runs where the
+    batch was parsed (the parser process for a large file: it must not use
+    the store) and may do the store-free part of the work, such as
+    classifying texts; ``stored`` runs here after the batch is written, with
+    what ``prepare`` returned."""
+
+    prepare: Callable[[Sequence[Ingest]], P]
+    stored: Callable[[IngestResult, P], None]
+
+
+def _as_stage(
+    on_batch: Callable[[IngestResult], None] | BatchStage[P] | None,
+) -> BatchStage[Any] | None:
+    """A plain ``on_batch`` callback as a stage that prepares nothing."""
+    if on_batch is None or isinstance(on_batch, BatchStage):
+        return on_batch
+    after = on_batch
+    return BatchStage(prepare=lambda _items: None, stored=lambda result, _none: after(result))
 
 
 @dataclass(slots=True)
@@ -89,12 +121,14 @@ def import_stream(
     on_bytes: Callable[[int], None] | None = None,
     batch_size: int = BATCH_SIZE,
     max_record_bytes: int = DEFAULT_MAX_BYTES,
-    on_batch: Callable[[IngestResult], None] | None = None,
+    on_batch: Callable[[IngestResult], None] | BatchStage[P] | None = None,
 ) -> ImportReport:
-    """Import one stream batch by batch: memory holds one batch and one
-    record, whatever the file's size. ``on_batch`` sees each stored batch
-    (``hubbub import`` matches and classifies there, as live posts are)."""
+    """Import one stream batch by batch, in this process: memory holds one
+    batch and one record, whatever the file's size. ``on_batch`` sees each
+    stored batch (``hubbub import`` matches and classifies there, as live
+    posts are)."""
     report = report or ImportReport()
+    stage = _as_stage(on_batch)
     fetched_at = datetime.now(UTC)
     reader = _CountingReader(stream, on_bytes)
     batch: list[Ingest] = []
@@ -103,24 +137,37 @@ def import_stream(
     ):
         batch.append(ingest)
         if len(batch) >= batch_size:
-            _store_batch(store, batch, workspace, report, on_batch)
+            _store_batch(store, batch, workspace, report, stage)
             batch = []
     if batch:
-        _store_batch(store, batch, workspace, report, on_batch)
+        _store_batch(store, batch, workspace, report, stage)
     return report
 
 
 def _store_batch(
     store: Store,
-    batch: list[Ingest],
+    batch: Sequence[Ingest],
     workspace: str,
     report: ImportReport,
-    on_batch: Callable[[IngestResult], None] | None,
+    stage: BatchStage[Any] | None,
 ) -> None:
+    prepared = stage.prepare(batch) if stage is not None else None
+    store_prepared(store, batch, workspace, report, stage, prepared)
+
+
+def store_prepared(
+    store: Store,
+    batch: Sequence[Ingest],
+    workspace: str,
+    report: ImportReport,
+    stage: BatchStage[P] | None,
+    prepared: P,
+) -> None:
+    """Write one batch and hand it to the stage with what ``prepare`` made of it."""
     result = store.ingest(batch, workspace=workspace)
     report.counts.add(result.counts)
-    if on_batch is not None:
-        on_batch(result)
+    if stage is not None:
+        stage.stored(result, prepared)
 
 
 def import_paths(
@@ -131,9 +178,13 @@ def import_paths(
     fmt: str = "auto",
     on_bytes: Callable[[int], None] | None = None,
     max_record_bytes: int = DEFAULT_MAX_BYTES,
-    on_batch: Callable[[IngestResult], None] | None = None,
+    on_batch: Callable[[IngestResult], None] | BatchStage[P] | None = None,
+    worker_min_bytes: int = WORKER_MIN_BYTES,
 ) -> ImportReport:
-    """Import each path (``-`` is standard input) into ``workspace``."""
+    """Import each path (``-`` is standard input) into ``workspace``; files of
+    ``worker_min_bytes`` or more are parsed in a second process."""
+    from hubbub.transfer.parse_worker import can_fork, import_with_worker
+
     report = ImportReport()
     for path in paths:
         if path == "-":
@@ -156,6 +207,19 @@ def import_paths(
             report.errors.append({"file": path, "line": 0, "reason": exc.strerror or str(exc)})
             continue
         with handle:
+            if can_fork() and _size(handle) >= worker_min_bytes:
+                import_with_worker(
+                    store,
+                    handle,
+                    path,
+                    workspace=workspace,
+                    fmt=fmt,
+                    report=report,
+                    on_bytes=on_bytes,
+                    max_record_bytes=max_record_bytes,
+                    stage=_as_stage(on_batch),
+                )
+                continue
             import_stream(
                 store,
                 handle,
@@ -168,3 +232,10 @@ def import_paths(
                 on_batch=on_batch,
             )
     return report
+
+
+def _size(handle: IO[bytes]) -> int:
+    try:
+        return os.fstat(handle.fileno()).st_size
+    except OSError:
+        return 0
