@@ -45,27 +45,45 @@ class Classification:
         }
 
 
-def _intent(
-    p: rules.Prepared, complaint: float, negative: float, positive: float, threshold: float
-) -> Intent:
-    # Order matters: a complaint phrased as a question ("why is my order late?")
-    # is a complaint; a recommendation request phrased as a question is a lead.
-    # The complaint decision is the learned model's alone (calibrated probability
-    # against the threshold chosen on its training data; see train.py).
-    if complaint >= threshold:
-        return "complaint"
-    if rules.lead_signal(p):
-        return "lead"
-    if rules.question_score(p) >= _QUESTION_MIN:
-        return "question"
-    # The probability test goes before the praise regex: same answer, and most
-    # posts fail it, so the regex is not run on them.
-    if negative < 0.3 and (
-        (positive >= _PRAISE_MIN_POSITIVE and rules.praise_signal(p))
-        or positive >= _PRAISE_STRONG_POSITIVE
+def _intents(
+    prepared: list[rules.Prepared],
+    complaint: list[float],
+    probs: list[list[float]],
+    threshold: float,
+) -> list[Intent]:
+    """The intent of each English text, by these rules in this order.
+
+    Order matters: a complaint phrased as a question ("why is my order late?")
+    is a complaint; a recommendation request phrased as a question is a lead.
+    The complaint decision is the learned model's alone (calibrated probability
+    against the threshold chosen on its training data; see train.py). The lead
+    and praise patterns are scanned a batch at a time (``rules.batch_counts``),
+    each over the texts that reach it.
+    """
+    out: list[Intent] = ["complaint" if c >= threshold else "other" for c in complaint]
+    rest = [i for i, intent in enumerate(out) if intent == "other"]
+    leads = rules.lead_signals([prepared[i] for i in rest])
+    maybe_praise: list[int] = []
+    for i, lead in zip(rest, leads, strict=True):
+        if lead:
+            out[i] = "lead"
+        elif rules.question_score(prepared[i]) >= _QUESTION_MIN:
+            out[i] = "question"
+        else:
+            negative, _neutral, positive = probs[i]
+            if negative < 0.3:
+                if positive >= _PRAISE_STRONG_POSITIVE:
+                    out[i] = "praise"
+                elif positive >= _PRAISE_MIN_POSITIVE:
+                    # The probability tests go first: most posts fail them, so the
+                    # praise pattern is scanned over the few left.
+                    maybe_praise.append(i)
+    for i, praise in zip(
+        maybe_praise, rules.praise_signals([prepared[i] for i in maybe_praise]), strict=True
     ):
-        return "praise"
-    return "other"
+        if praise:
+            out[i] = "praise"
+    return out
 
 
 def classify_texts(
@@ -104,23 +122,25 @@ def classify_texts(
         complaint = scores.complaint.tolist()
         offensive = (scores.offensive >= models.offensive_threshold).tolist()
 
+    prepared = [rules.prepare(t) for t in texts]
+    spam = [round(x, 4) for x in rules.spam_scores(prepared)]
+    intents: list[Intent] = []
+    if english:
+        intents = _intents(
+            [prepared[i] for i in english], complaint, probs, models.complaint_threshold
+        )
     out: list[Classification] = []
-    for i, text in enumerate(texts):
-        prepared = rules.prepare(text)
-        spam = round(rules.spam_score(prepared), 4)
+    for i in range(n):
         k = slot.get(i)
         if k is None:
-            out.append(Classification("unsupported", 0.0, "unsupported", spam, False, resolved[i]))
+            out.append(Classification("unsupported", 0.0, "unsupported", spam[i], False, resolved[i]))
             continue
-        negative, _neutral, positive = probs[k]
         out.append(
             Classification(
                 sentiment=SENTIMENT_LABELS[labels[k]],  # type: ignore[arg-type]
                 sentiment_score=round(differences[k], 4),
-                intent=_intent(
-                    prepared, complaint[k], negative, positive, models.complaint_threshold
-                ),
-                spam=spam,
+                intent=intents[k],
+                spam=spam[i],
                 offensive=offensive[k],
                 lang=resolved[i],
             )

@@ -23,7 +23,6 @@ import math
 import re
 import zlib
 from dataclasses import dataclass
-from functools import lru_cache
 from itertools import chain
 
 import numpy as np
@@ -123,9 +122,29 @@ def tokens(norm: str) -> list[str]:
     return _TOKEN.findall(norm)
 
 
-@lru_cache(maxsize=1 << 17)
 def _token_hash(token: str) -> int:
     return zlib.crc32(token.encode("utf-8", "surrogatepass"))
+
+
+class _TokenHashes(dict[str, int]):
+    """token -> CRC-32, filled on first sight.
+
+    ``map(cache.__getitem__, tokens)`` stays in C for every token seen before
+    (most of them: words repeat), where an ``lru_cache`` wrapper paid its own
+    bookkeeping on every call (about 40% of the hashing step). Cleared when it gets big,
+    so a long stream of new words cannot grow it without bound.
+    """
+
+    LIMIT = 1 << 18
+
+    def __missing__(self, token: str) -> int:
+        if len(self) >= self.LIMIT:
+            self.clear()
+        value = self[token] = _token_hash(token)
+        return value
+
+
+_TOKEN_HASHES = _TokenHashes()
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,7 +269,9 @@ def _word_keys(all_tokens: list[list[str]], row_keys: np.ndarray) -> np.ndarray:
     lengths = np.fromiter(map(len, all_tokens), dtype=np.int64, count=len(all_tokens))
     # One map over every token of the batch, not a Python loop per text.
     h = np.fromiter(
-        map(_token_hash, chain.from_iterable(all_tokens)), dtype=np.uint64, count=int(lengths.sum())
+        map(_TOKEN_HASHES.__getitem__, chain.from_iterable(all_tokens)),
+        dtype=np.uint64,
+        count=int(lengths.sum()),
     )
     r = np.repeat(row_keys, lengths)
     same = r[:-1] == r[1:]

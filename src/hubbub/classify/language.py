@@ -148,6 +148,11 @@ def _identifier() -> Any:
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
+def preload() -> None:
+    """Load the detector now (``hubbub classify``'s workers share it when forked after this)."""
+    _identifier()
+
+
 def detect(text: str, default: str | None = None) -> str:
     """ISO 639-1 code of ``text``, or 'und' when there are no words to judge.
 
