@@ -111,3 +111,19 @@ def test_batched_scans_count_what_one_scan_per_text_counts() -> None:
     assert rules.spam_scores(prepared) == [rules.spam_score(p) for p in prepared]
     assert rules.lead_signals(prepared) == [rules.lead_signal(p) for p in prepared]
     assert rules.praise_signals(prepared) == [rules.praise_signal(p) for p in prepared]
+
+
+def test_detector_model_read_in_memory_is_py3langids_own() -> None:
+    import numpy as np
+    from py3langid.langid import MODEL_DIR, MODEL_FILE
+    from py3langid.modelio import load_model
+
+    from hubbub.classify.language import _model_arrays
+
+    ours = _model_arrays(MODEL_DIR / MODEL_FILE)
+    theirs = load_model(MODEL_DIR / MODEL_FILE)
+    for a, b in zip(ours, theirs, strict=True):
+        assert type(a) is type(b)
+        assert getattr(a, "typecode", None) == getattr(b, "typecode", None)
+        assert getattr(a, "dtype", None) == getattr(b, "dtype", None)
+        assert np.array_equal(np.asarray(a), np.asarray(b))

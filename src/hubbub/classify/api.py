@@ -133,7 +133,9 @@ def classify_texts(
     for i in range(n):
         k = slot.get(i)
         if k is None:
-            out.append(Classification("unsupported", 0.0, "unsupported", spam[i], False, resolved[i]))
+            out.append(
+                Classification("unsupported", 0.0, "unsupported", spam[i], False, resolved[i])
+            )
             continue
         out.append(
             Classification(

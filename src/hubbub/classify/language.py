@@ -6,8 +6,12 @@ model inside the wheel: offline, numpy only).
 
 from __future__ import annotations
 
+import io
+import lzma
 import re
+from array import array
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 # Codes networks send that mean "no language" (X: und, qam = mentions only,
@@ -141,11 +145,45 @@ def normalise_lang(value: Any) -> str | None:
 
 @cache
 def _identifier() -> Any:
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
     # Our own instance, not the module's global one, so no other caller can change its
     # languages. Normalised probabilities tell a confident answer from a guess.
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    try:
+        ptc, pc, classes, nextmove, row, output = _model_arrays(MODEL_DIR / MODEL_FILE)
+    except (OSError, KeyError, ValueError, lzma.LZMAError):
+        # A model layout this reader does not know: py3langid's own loader.
+        return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    return LanguageIdentifier(ptc, pc, classes, nextmove, output, norm_probs=True, tk_row=row)
+
+
+def _model_arrays(path: Path) -> tuple[Any, Any, list[str], array[int], array[int], list[int]]:
+    """What ``py3langid.modelio.load_model`` returns, decompressed in memory.
+
+    py3langid streams the 68 MB model through a temporary file and reads it back;
+    in memory that write and read are spared, and the decompression (most of the
+    load, and it lets other threads run) can overlap the rest of start-up
+    (``workers.py``). Same arrays, so the same answers (tests/classify).
+    """
+    import numpy as np
+
+    raw = lzma.decompress(path.read_bytes())
+    with np.load(io.BytesIO(raw), allow_pickle=False) as data:
+        return (
+            np.asarray(data["ptc"]),
+            np.asarray(data["pc"]),
+            data["classes"].tolist(),
+            _as_array(data["nextmove"]),
+            _as_array(data["nextmove_row"]),
+            data["out_feat"].tolist(),
+        )
+
+
+def _as_array(values: Any) -> array[int]:
+    """An unsigned numpy array as a stdlib array: the DFA walk indexes it from Python."""
+    out = array({2: "H", 4: "I", 8: "L"}[values.dtype.itemsize])
+    out.frombytes(values.tobytes())
+    return out
 
 
 def preload() -> None:

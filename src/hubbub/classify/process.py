@@ -8,11 +8,12 @@ run time imports this.
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,6 +68,10 @@ class SpeedRun:
     load: float  # 1-minute load average when the run started
     vader_seconds: float
     hubbub_seconds: float
+    # CPU seconds (user + system, the process and its children): what each run
+    # cost the machine, which moves less with other people's load than the wall time.
+    vader_cpu: float = 0.0
+    hubbub_cpu: float = 0.0
 
     @property
     def ratio(self) -> float:
@@ -74,20 +79,36 @@ class SpeedRun:
         return self.vader_seconds / self.hubbub_seconds
 
 
-def whole_process_speed(texts: Sequence[str], runs: int) -> list[SpeedRun]:
-    """Alternating whole-process runs of VADER and ``hubbub classify`` on one file."""
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _timed(command: list[str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one whole process and the processes it waited for."""
+    cpu = _children_cpu()
+    began = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - began, _children_cpu() - cpu
+
+
+def whole_process_speed(
+    texts: Sequence[str],
+    runs: int,
+    on_run: Callable[[SpeedRun], None] | None = None,
+    extra: Sequence[str] = (),
+) -> list[SpeedRun]:
+    """Alternating whole-process runs of VADER and ``hubbub classify [extra]`` on one
+    file (``on_run`` hears each run as it ends)."""
     out: list[SpeedRun] = []
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "texts.txt"
         path.write_text("\n".join(one_line(t) for t in texts) + "\n", encoding="utf-8")
         for _ in range(runs):
             load = os.getloadavg()[0]
-            began = time.perf_counter()
-            subprocess.run([sys.executable, "-c", _VADER, str(path)], check=True)
-            vader = time.perf_counter() - began
-            began = time.perf_counter()
-            subprocess.run(
-                [*hubbub_command(), "classify", str(path)], check=True, stdout=subprocess.DEVNULL
-            )
-            out.append(SpeedRun(load, vader, time.perf_counter() - began))
+            vader, vader_cpu = _timed([sys.executable, "-c", _VADER, str(path)])
+            hubbub, hubbub_cpu = _timed([*hubbub_command(), "classify", *extra, str(path)])
+            out.append(SpeedRun(load, vader, hubbub, vader_cpu, hubbub_cpu))
+            if on_run is not None:
+                on_run(out[-1])
     return out

@@ -76,12 +76,21 @@ def _jobs(lines: Iterable[str], fmt: str, lang_default: str | None) -> Iterator[
 
 
 def _preload() -> None:
-    """Load what every worker needs before forking, so they share it."""
+    """Load what every worker needs before forking, so they share it.
+
+    The language detector's model is decompressed in a thread (lzma lets other
+    threads run) while this one imports numpy and loads the classifiers.
+    """
+    import threading
+
     from hubbub.classify.language import preload as preload_language
+
+    loader = threading.Thread(target=preload_language, name="langid-load")
+    loader.start()
     from hubbub.classify.linear import load_models
 
     load_models()
-    preload_language()
+    loader.join()
 
 
 def classify_stream(
