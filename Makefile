@@ -54,7 +54,7 @@ format: install
 
 bench: install services
 	$(PY) -m pip install -q -e '.[dev,train]'
-	$(PY) bench/import.py
+	$(PY) bench/import.py --quick
 	$(PY) bench/match.py
 	$(PY) bench/classify.py
 	$(PY) bench/room_latency.py

@@ -13,23 +13,38 @@ temporary folder, never into the repository).
 ``hubbub import`` itself runs the pipeline's stages on each stored batch
 (match against the saved queries, classify every post: reports only read);
 ``hubbub+stages`` measures that, with one saved query, beside the store alone.
+A file this size is parsed (and classified) in a second process while the
+first writes; every figure is wall time from call to return.
 
-    .venv/bin/python bench/import.py [--posts 50000] [--runs 3]
+PostgreSQL (unless ``--no-pg``): the baseline is orjson decode plus ``COPY``
+of the same posts into a table made ``LIKE posts INCLUDING ALL`` (same
+columns, defaults, indexes), filled with the fields a JSON read gives for
+free; Hubbub imports the same file with its stages. Database
+``hubbub_bench_import`` (created and dropped here; never ``test``).
+
+    .venv/bin/python bench/import.py --quick        # make bench: 5,000 posts, 2 runs
+    .venv/bin/python bench/import.py [--posts 50000] [--runs 3] [--no-pg]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import sqlite3
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
 
 REPO = Path(__file__).resolve().parents[1]
+PG_SERVER = os.environ.get("HUBBUB_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
+PG_DB = "hubbub_bench_import"
 TWARC = REPO.parent / "shared" / "data" / "payloads" / "x_v2_twarc2"
 SOURCE_FILES = (
     "2sets.jsonl",
@@ -164,52 +179,172 @@ def hubbub_parse_only(path: Path, _db: Path) -> int:
     return len(ids)
 
 
+def _pg_reset() -> str:
+    import psycopg
+
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {PG_DB}")
+        admin.execute(f"CREATE DATABASE {PG_DB}")
+    return f"{PG_SERVER}/{PG_DB}"
+
+
+def _pg_schema(url: str) -> None:
+    from hubbub.store import open_store
+
+    with open_store(url):
+        pass  # migrations: the posts table to copy the shape of
+
+
+_COPY_COLUMNS = (
+    "workspace_id, network, post_id, author_id, author_handle, text, search_text, created_at, "
+    "langs, hashtags, mentions, links, media_count, metrics, sensitive, edit_ids, deleted, "
+    "embedded, matching_rules, aliases, stored_at, updated_at"
+)
+
+
+def _json(value: object) -> str:
+    return orjson.dumps(value).decode()
+
+
+def pg_copy(path: Path, _db: Path) -> int:
+    """orjson decode + COPY into a table shaped like ``posts`` (made before the
+    clock starts): every NOT NULL column filled from fields the JSON gives as
+    they are (no tokenizing, facets, authors, raw pages or identity rules)."""
+    import psycopg
+
+    now = datetime.now(UTC)
+    seen: set[str] = set()
+    empty = _json([])
+    with psycopg.connect(f"{PG_SERVER}/{PG_DB}") as conn, path.open("rb") as handle:
+        for line in handle:
+            rows = []
+            for tweet in _page_tweets(orjson.loads(line)):
+                if tweet["id"] in seen:
+                    continue
+                seen.add(tweet["id"])
+                author = tweet.get("author_id", "")
+                tags = [h["tag"] for h in (tweet.get("entities") or {}).get("hashtags") or []]
+                mentions = [
+                    m["username"] for m in (tweet.get("entities") or {}).get("mentions") or []
+                ]
+                rows.append(
+                    (1, "x", tweet["id"], author, author, tweet["text"], tweet["text"],
+                     tweet.get("created_at") or now, _json([tweet.get("lang") or ""]),
+                     _json(tags), _json(mentions), empty, 0,
+                     _json(tweet.get("public_metrics") or {}),
+                     bool(tweet.get("possibly_sensitive")),
+                     _json(tweet.get("edit_history_tweet_ids") or [tweet["id"]]),
+                     False, False, empty, empty, now, now)
+                )  # fmt: skip
+            if rows:
+                with conn.cursor().copy(f"COPY bench_posts ({_COPY_COLUMNS}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+        conn.commit()
+    return len(seen)
+
+
+def _pg_copy_prepare() -> None:
+    import psycopg
+
+    url = _pg_reset()
+    _pg_schema(url)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE bench_posts (LIKE posts INCLUDING ALL)")
+
+
+def pg_hubbub_with_stages(path: Path, _db: Path) -> int:
+    from hubbub.listen.imported import listen_after_import
+    from hubbub.listen.saved import add_query
+    from hubbub.store import open_store
+    from hubbub.transfer.importer import import_paths
+
+    with open_store(f"{PG_SERVER}/{PG_DB}") as store:
+        add_query(store, "brexit", "brexit OR #brexit")
+        report = import_paths(store, [str(path)], on_batch=listen_after_import(store, "default"))
+    assert report.rejected == 0, report.errors[:3]
+    return report.counts.imported
+
+
+def _load() -> str:
+    return ", ".join(f"{v:.1f}" for v in os.getloadavg())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=50_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="5,000 posts, 2 runs (make bench)")
+    parser.add_argument("--no-pg", action="store_true", help="SQLite only")
     args = parser.parse_args()
+    if args.quick:
+        args.posts, args.runs = 5_000, 2
     if not TWARC.is_dir():
         print(f"shared data not found at {TWARC}", file=sys.stderr)
         return 2
+    cases: list[tuple[str, Callable[[], None] | None, Callable[[Path, Path], int]]] = [
+        ("baseline", None, baseline),
+        ("hubbub", None, hubbub_import),
+        ("stages", None, hubbub_import_with_stages),
+        ("parse", None, hubbub_parse_only),
+    ]
+    if not args.no_pg:
+        cases += [
+            ("pg_copy", _pg_copy_prepare, pg_copy),
+            ("pg_stages", lambda: _pg_schema(_pg_reset()), pg_hubbub_with_stages),
+        ]
+    print(f"load average at start: {_load()} ({os.cpu_count()} CPUs)")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         path, unique = build_input(folder, args.posts)
-        results: dict[str, list[float]] = {
-            "baseline": [],
-            "hubbub": [],
-            "stages": [],
-            "parse": [],
-        }
+        results: dict[str, list[float]] = {name: [] for name, _, _ in cases}
+        # CPU seconds of this process and of its parser child, per run: on a
+        # loaded machine wall time mostly measures the others' jobs.
+        cpus: dict[str, list[tuple[float, float]]] = {name: [] for name, _, _ in cases}
         for run in range(args.runs):
-            for name, fn in (
-                ("baseline", baseline),
-                ("hubbub", hubbub_import),
-                ("stages", hubbub_import_with_stages),
-                ("parse", hubbub_parse_only),
-            ):
+            for name, prepare, fn in cases:
+                if prepare is not None:
+                    prepare()
                 db = folder / f"{name}-{run}.db"
+                children = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu = time.process_time()
                 start = time.perf_counter()
                 stored = fn(path, db)
                 elapsed = time.perf_counter() - start
-                if name != "baseline":
+                cpu = time.process_time() - cpu
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                child = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
+                cpus[name].append((cpu, child))
+                if name not in ("baseline", "pg_copy"):
                     assert stored == unique, (name, stored, unique)
                 results[name].append(stored / elapsed)
-        base = statistics.median(results["baseline"])
-        ours = statistics.median(results["hubbub"])
+            print(f"  run {run + 1} done, load average {_load()}", flush=True)
+        med = {name: statistics.median(values) for name, values in results.items()}
         size_mb = path.stat().st_size / 1e6
         print(
             f"input: {unique} unique posts, {size_mb:.1f} MB of X v2 JSONL; median of {args.runs} runs"
         )
-        print(f"baseline (orjson + sqlite3 executemany + FTS5): {base:,.0f} posts/s")
-        print(f"hubbub import:                                  {ours:,.0f} posts/s")
-        parse = statistics.median(results["parse"])
-        print(f"  of which parsing alone (no store):            {parse:,.0f} posts/s")
-        stages = statistics.median(results["stages"])
-        print(f"hubbub import + match + classify (as the CLI):  {stages:,.0f} posts/s")
+        print(f"baseline (orjson + sqlite3 executemany + FTS5): {med['baseline']:,.0f} posts/s")
+        print(f"hubbub import (store only):                     {med['hubbub']:,.0f} posts/s")
+        print(f"  parsing alone, one process (no store):        {med['parse']:,.0f} posts/s")
+        print(f"hubbub import + match + classify (as the CLI):  {med['stages']:,.0f} posts/s")
         for name, values in results.items():
             print(f"  {name} runs: " + ", ".join(f"{v:,.0f}" for v in values))
-        print(f"ratio: {ours / base:.2f} (store only), {stages / base:.2f} (with the stages)")
+        print("CPU seconds per run (this process + parser process; PostgreSQL's own not counted):")
+        for name, pairs in cpus.items():
+            print(f"  {name}: " + ", ".join(f"{a:.2f}+{b:.2f}" for a, b in pairs))
+        base = med["baseline"]
+        print(
+            f"SQLite ratio: {med['hubbub'] / base:.2f} (store only), "
+            f"{med['stages'] / base:.2f} (with the stages)"
+        )
+        if not args.no_pg:
+            print(
+                f"PostgreSQL: COPY {med['pg_copy']:,.0f} posts/s, hubbub import + stages "
+                f"{med['pg_stages']:,.0f} posts/s, ratio {med['pg_stages'] / med['pg_copy']:.2f}"
+            )
+            _pg_reset()
+    print(f"load average at end: {_load()}")
     return 0
 
 

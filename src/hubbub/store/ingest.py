@@ -50,6 +50,20 @@ class RawPayload:
     source: str
     fetched_at: datetime
     format: str | None = None
+    # (sha256 hex of the body, the body as stored: zlib level 1), computed
+    # ahead by ``pack`` (the importer's parser process does it, off the
+    # writer); the body itself is then dropped, so it is not sent twice.
+    packed: tuple[str, bytes] | None = None
+
+    def pack(self) -> None:
+        if self.packed is None:
+            self.packed = (hashlib.sha256(self.body).hexdigest(), zlib.compress(self.body, 1))
+            self.body = b""
+
+    def digest_and_stored(self) -> tuple[str, bytes]:
+        if self.packed is not None:
+            return self.packed
+        return hashlib.sha256(self.body).hexdigest(), zlib.compress(self.body, 1)
 
 
 @dataclass(slots=True)
@@ -484,11 +498,20 @@ class _Batch:
         indexed = self._index_reposts()
         new_keys = [key for key, status in self.status.items() if status == "new"]
         if new_keys:
-            params = [{**self.rows[key], "workspace_id": ws} for key in new_keys]
-            # A plain executemany, then one SELECT for the new keys: SQLite's
-            # INSERT … RETURNING in order falls back to one statement per row.
-            _bulk_insert(conn, p, params)
-            self._load_posts({key for key in new_keys}, only_pk=True)
+            if conn.dialect.name == "sqlite":
+                # This transaction holds SQLite's write lock (BEGIN IMMEDIATE),
+                # so the keys after the largest are ours: given explicitly
+                # they are the ones SQLite would pick (pk is the rowid, no
+                # AUTOINCREMENT), and no SELECT has to read them back.
+                top = conn.exec_driver_sql(f"SELECT max(pk) FROM {p.name}").scalar()
+                for offset, key in enumerate(new_keys, start=int(top or 0) + 1):
+                    self.rows[key]["pk"] = offset
+                _bulk_insert(conn, p, [{**self.rows[key], "workspace_id": ws} for key in new_keys])
+            else:
+                params = [{**self.rows[key], "workspace_id": ws} for key in new_keys]
+                # A plain executemany, then one SELECT for the new keys.
+                _bulk_insert(conn, p, params)
+                self._load_posts({key for key in new_keys}, only_pk=True)
         changed = [key for key, status in self.status.items() if status == "changed"]
         if changed:
             mutable = [
@@ -516,7 +539,8 @@ class _Batch:
         self._write_renames()
         # Reposts are searched by their original's text and facets (store/repost_index.py).
         written = [key for key, status in self.status.items() if status != "same"]
-        index_reposts(conn, ws, written, indexed=indexed)
+        reposts = {key for key in written if self.rows[key]["repost_of"]} - indexed
+        index_reposts(conn, ws, written, indexed=indexed, reposts_among=reposts)
 
     def _write_renames(self) -> None:
         """Show a newly learnt handle on the author's stored posts."""
@@ -604,8 +628,7 @@ class _Batch:
             for key, raw_id in sorted(self.post_raws)
             if key in self.rows
         ]
-        if params:
-            self.conn.execute(_insert_ignore(self.conn, t.post_raws), params)
+        _bulk_insert(self.conn, t.post_raws, params, on_conflict_do_nothing=True)
 
     def _write_authors(self) -> None:
         if not self.authors:
@@ -649,12 +672,17 @@ def store_raw_payloads(
 ) -> dict[int, int]:
     """Store each distinct payload once per workspace; map ``id(raw)`` → row id."""
     by_hash: dict[str, list[RawPayload]] = {}
+    stored_body: dict[str, bytes] = {}
     hashed: set[int] = set()
     for raw in raws:
         if id(raw) in hashed:
             continue  # one payload (a page) is shared by all the posts in it
         hashed.add(id(raw))
-        digest = hashlib.sha256(raw.body).hexdigest()
+        if raw.packed is not None:
+            digest, body = raw.packed
+            stored_body.setdefault(digest, body)
+        else:
+            digest = hashlib.sha256(raw.body).hexdigest()
         by_hash.setdefault(digest, []).append(raw)
     if not by_hash:
         return {}
@@ -675,7 +703,7 @@ def store_raw_payloads(
                 "source": by_hash[digest][0].source,
                 "format": by_hash[digest][0].format,
                 "fetched_at": by_hash[digest][0].fetched_at,
-                "body": zlib.compress(by_hash[digest][0].body, 1),
+                "body": stored_body.get(digest) or by_hash[digest][0].digest_and_stored()[1],
             }
             for digest in missing
         ]

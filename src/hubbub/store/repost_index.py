@@ -69,11 +69,15 @@ def index_reposts(
     keys: Iterable[tuple[str, str]],
     *,
     indexed: frozenset[tuple[str, str]] | set[tuple[str, str]] = frozenset(),
+    reposts_among: set[tuple[str, str]] | None = None,
 ) -> int:
     """Re-index the reposts among ``keys`` ((network, post_id) just written) and the
     stored reposts of those posts; returns how many reposts were re-indexed.
     Reposts in ``indexed`` were indexed by their originals before they were
-    written (ingest does that when the original is at hand) and are left alone."""
+    written (ingest does that when the original is at hand) and are left alone.
+    ``reposts_among``: the keys among ``keys`` that are reposts, when the
+    caller knows them (ingest has the rows in hand): only those are read back
+    as reposts, instead of every key."""
     p = t.posts
     by_network: dict[str, list[str]] = {}
     for network, post_id in keys:
@@ -98,11 +102,14 @@ def index_reposts(
             # (the identity key; ix_posts_repost_of), where an OR of both
             # made the planner scan every post of the workspace per batch.
             here = (p.c.workspace_id == workspace_id, p.c.network == network)
+            own = chunk
+            if reposts_among is not None:
+                own = [post_id for post_id in chunk if (network, post_id) in reposts_among]
             written_reposts = sa.select(*columns).where(
-                *here, p.c.post_id.in_(chunk), p.c.repost_of.is_not(None)
+                *here, p.c.post_id.in_(own), p.c.repost_of.is_not(None)
             )
             stored_reposts = sa.select(*columns).where(*here, p.c.repost_of.in_(chunk))
-            for stmt in (written_reposts, stored_reposts):
+            for stmt in (written_reposts, stored_reposts) if own else (stored_reposts,):
                 for row in conn.execute(stmt).mappings():
                     if (network, row["post_id"]) not in indexed:
                         reposts[row["pk"]] = dict(row)

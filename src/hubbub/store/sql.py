@@ -26,7 +26,13 @@ def chunks(values: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
         yield values[start : start + size]
 
 
-def bulk_insert(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
+def bulk_insert(
+    conn: sa.Connection,
+    table: sa.Table,
+    rows: Sequence[dict[str, Any]],
+    *,
+    on_conflict_do_nothing: bool = False,
+) -> None:
     """INSERT many rows that all have the same keys.
 
     On SQLite this applies each column type's own bind processor and hands
@@ -37,7 +43,8 @@ def bulk_insert(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, A
     if not rows:
         return
     if conn.dialect.name != "sqlite":
-        conn.execute(sa.insert(table), list(rows))
+        stmt = insert_ignore(conn, table) if on_conflict_do_nothing else sa.insert(table)
+        conn.execute(stmt, list(rows))
         return
     names = list(rows[0])
     # The dialect's own implementation of each type (SQLite's DATETIME writes a
@@ -50,6 +57,8 @@ def bulk_insert(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, A
     sql = "INSERT INTO {} ({}) VALUES ({})".format(
         quote(table.name), ", ".join(quote(n) for n in names), ", ".join("?" * len(names))
     )
+    if on_conflict_do_nothing:
+        sql += " ON CONFLICT DO NOTHING"
     # Column by column: one C-level map per column instead of a Python
     # generator step per value (that was 1.4 s of a 15k-post import).
     columns: list[list[Any]] = []

@@ -82,12 +82,15 @@ class _Counter:
         return data
 
 
-def _prepare_search_text(items: list[Ingest]) -> None:
-    """Tokenize each post's text for the full-text index here, off the writer."""
+def _prepare_for_store(items: list[Ingest]) -> None:
+    """Here, off the writer: tokenize each post's text for the full-text index,
+    hash and compress each raw page (and send it compressed)."""
     for ingest in items:
         item = ingest.item
         if isinstance(item, Post) and not item.deleted:
             ingest.search_text = index_text(item.text)
+        if ingest.raw is not None:
+            ingest.raw.pack()  # once per page: the posts of a page share it
 
 
 def _child(
@@ -108,7 +111,7 @@ def _child(
             nonlocal sent_bytes, sent_rejected, sent_errors, sent
             path = None
             if items:
-                _prepare_search_text(items)
+                _prepare_for_store(items)
                 prepared = prepare(items) if prepare is not None else None
                 path = os.path.join(folder, f"{sent}.pickle")
                 sent += 1
