@@ -91,6 +91,8 @@ def test_a_password_set_by_the_operator_ends_the_users_sessions(tmp_path: Path) 
 
 def test_unknown_users_are_named_not_tracebacks(tmp_path: Path) -> None:
     db = str(tmp_path / "h.db")
+    with open_store(db) as store:  # read-only commands need an existing workspace
+        store.workspace_id("default")
     for args in (("sessions", "nobody"), ("revoke", "nobody")):
         result = run(*args, "--db", db)
         assert result.exit_code == 1

@@ -113,7 +113,7 @@ def account_list(db: str | None, workspace: str, as_json: bool) -> None:
     """List accounts (never their secrets)."""
     from hubbub.store.network_accounts import list_accounts
 
-    with store_from(db) as store:
+    with store_from(db, must_exist=True, workspace=workspace) as store:
         accounts = list_accounts(store, workspace)
     for info in accounts:
         if as_json:
@@ -186,7 +186,7 @@ def sources_status(db: str | None, workspace: str, as_json: bool) -> None:
     """Per source: state, last event, posts per minute, gaps and misses."""
     from hubbub.store.source_health import read_health
 
-    with store_from(db) as store:
+    with store_from(db, must_exist=True, workspace=workspace) as store:
         rows = read_health(store, workspace)
     now = time.time()
     if as_json:

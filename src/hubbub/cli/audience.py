@@ -230,7 +230,7 @@ def audience_audit(
         span = parse_window(window)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--window") from None
-    with store_from(db, must_exist=True) as store:
+    with store_from(db, must_exist=True, workspace=workspace) as store:
         repo = _repo(store, workspace)
         try:
             if fmt == "csv":

@@ -13,6 +13,7 @@ import orjson
 from hubbub.cli.errors import workspace_name
 from hubbub.formats import FORMATS
 from hubbub.formats.reader import DEFAULT_MAX_BYTES
+from hubbub.i18n import _
 from hubbub.query.parser import QuerySyntaxError, parse
 from hubbub.store import Store, open_store
 from hubbub.store.engine import StoreError
@@ -37,9 +38,13 @@ workspace_option = click.option(
 
 
 @contextmanager
-def store_from(db: str | None, *, must_exist: bool = False) -> Iterator[Store]:
+def store_from(
+    db: str | None, *, must_exist: bool = False, workspace: str | None = None
+) -> Iterator[Store]:
     """The store ``--db`` names. Commands that only read pass ``must_exist``:
-    a mistyped SQLite path is then an error, not a new empty database."""
+    a mistyped SQLite path is then an error, not a new empty database; with
+    ``workspace`` too, a mistyped ``--workspace`` is a usage error (exit 2),
+    not a new empty workspace (``Store.workspace_id`` creates on first use)."""
     if must_exist:
         _require_existing(db)
     try:
@@ -47,9 +52,19 @@ def store_from(db: str | None, *, must_exist: bool = False) -> Iterator[Store]:
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
     try:
+        if workspace is not None:
+            require_workspace(store, workspace)
         yield store
     finally:
         store.close()
+
+
+def require_workspace(store: Store, workspace: str) -> None:
+    """A usage error (exit 2) naming ``workspace`` unless it exists; never creates it."""
+    if store.find_workspace(workspace) is None:
+        raise click.BadParameter(
+            _("no workspace named {name!r}").format(name=workspace), param_hint="--workspace"
+        )
 
 
 def _require_existing(db: str | None) -> None:
@@ -181,7 +196,7 @@ def search_command(query: str, db: str | None, workspace: str, limit: int, fmt: 
     has:links, has:media, since:YYYY-MM-DD, until:YYYY-MM-DD.
     """
     node = parse_query_or_fail(query)
-    with store_from(db, must_exist=True) as store:
+    with store_from(db, must_exist=True, workspace=workspace) as store:
         posts = store.search(node, workspace=workspace, limit=limit)
     if fmt == "jsonl":
         write_jsonl(posts, sys.stdout.buffer)
@@ -237,7 +252,7 @@ def export_command(
         raise click.UsageError("--out is for --format gexf; redirect standard output otherwise")
     from hubbub.cli.audit import cli_record
 
-    with store_from(db, must_exist=True) as store:
+    with store_from(db, must_exist=True, workspace=workspace) as store:
         if fmt == "gexf":
             from hubbub.analyze.gexf import export_gexf
 

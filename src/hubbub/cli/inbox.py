@@ -40,12 +40,17 @@ def plain(text: str | None) -> str:
 
 
 @contextmanager
-def _inbox(db: str | None, workspace: str, *, refresh: bool = False) -> Iterator[Inbox]:
+def _inbox(
+    db: str | None, workspace: str, *, refresh: bool = False, reads: bool = False
+) -> Iterator[Inbox]:
+    """The inbox of ``workspace``. Commands that only look (``reads``) refuse a
+    database or workspace that does not exist instead of creating it (their
+    ``refresh`` then only files cases in a workspace that is there)."""
     from hubbub.inbox.errors import CaseNotFound, InboxError, NotAllowed
     from hubbub.inbox.service import Inbox
     from hubbub.store.scope import scope
 
-    with store_from(db) as store:
+    with store_from(db, must_exist=reads, workspace=workspace if reads else None) as store:
         inbox = Inbox(scope(store, workspace))
         try:
             if refresh:
@@ -113,7 +118,7 @@ def inbox_list(
     if status is not None:
         names = [s.strip().lower() for s in status.split(",") if s.strip()]
         statuses = ["new", "open", "pending", "resolved", "snoozed"] if names == ["all"] else names
-    with _inbox(db, workspace, refresh=True) as inbox:
+    with _inbox(db, workspace, refresh=True, reads=True) as inbox:
         cases = inbox.list_cases(
             _actor(),
             "unassigned" if unassigned else "all",
@@ -159,7 +164,7 @@ def _clock(name: str, clock: Clock) -> str:
 @workspace_option
 def inbox_show(case_id: int, as_json: bool, db: str | None, workspace: str) -> None:
     """A case: its posts, timeline and response-time clocks."""
-    with _inbox(db, workspace, refresh=True) as inbox:
+    with _inbox(db, workspace, refresh=True, reads=True) as inbox:
         case = inbox.get_case(_actor(), case_id)
     if as_json:
         sys.stdout.buffer.write(orjson.dumps(case.as_json()) + b"\n")
@@ -380,7 +385,7 @@ def rule_add(saved: str, intent: str, db: str | None, workspace: str) -> None:
 @workspace_option
 def rule_list(db: str | None, workspace: str) -> None:
     """The rules, and the default rule for mentions and replies."""
-    with _inbox(db, workspace) as inbox:
+    with _inbox(db, workspace, reads=True) as inbox:
         rules = inbox.rules(_actor())
         hours = inbox.hours(_actor())
     click.echo(f"{'-':>4} mentions and replies → {','.join(hours.mention_intents)}")
@@ -570,7 +575,7 @@ def saved_add(code: str, text: str, db: str | None, workspace: str) -> None:
 @workspace_option
 def saved_list(db: str | None, workspace: str) -> None:
     """Every saved reply."""
-    with _inbox(db, workspace) as inbox:
+    with _inbox(db, workspace, reads=True) as inbox:
         replies = inbox.saved_replies(_actor())
     for r in replies:
         click.echo(f"{r.code:<16} {plain(r.text)}")
@@ -626,7 +631,7 @@ def inbox_report(
     and wall-clock hours, and breaches of the targets."""
     from hubbub.inbox.report_render import to_csv, to_html, to_json
 
-    with _inbox(db, workspace, refresh=True) as inbox:
+    with _inbox(db, workspace, refresh=True, reads=True) as inbox:
         tz = inbox.hours(_actor()).timezone
         report = inbox.report(_actor(), _day(since, tz), _day(until, tz))
     if fmt == "json":

@@ -62,7 +62,7 @@ def list_command(fmt: str, db: str | None, workspace: str) -> None:
     """Saved queries with their number of stored matches."""
     from hubbub.listen import list_queries
 
-    with store_from(db) as store:
+    with store_from(db, must_exist=True, workspace=workspace) as store:
         saved = list_queries(store, workspace=workspace, with_matches=True)
     if fmt == "jsonl":
         for q in saved:
@@ -154,7 +154,7 @@ def report_command(
                 parse_when(value, ZoneInfo("UTC"))
             except PeriodError as exc:
                 raise click.UsageError(f"{name}: {exc}") from None
-    with store_from(db, must_exist=True) as store:
+    with store_from(db, must_exist=True, workspace=workspace) as store:
         try:
             report = build_report(store, selection, workspace=workspace, since=since, until=until)
         except (PeriodError, SavedQueryError) as exc:

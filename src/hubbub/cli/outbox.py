@@ -226,7 +226,7 @@ def outbox_list(
     from hubbub.outbox.queue import Outbox
 
     db, ws = _where(ctx, db, workspace)
-    with store_from(db) as store:
+    with store_from(db, must_exist=True, workspace=ws) as store:
         actions = Outbox(store, ws).list(status=status, limit=limit)
     for a in actions:
         if as_json:

@@ -51,7 +51,7 @@ def recap_command(
         fmt = _EXTENSIONS.get(out.suffix.lower(), "json") if out is not None else "json"
     try:
         on = parse_day(day) if day else None
-        with store_from(db, must_exist=True) as store:
+        with store_from(db, must_exist=True, workspace=workspace) as store:
             recap = build_recap(
                 store, tag, day=on, workspace=workspace, visible=_room_rule(store, tag, workspace)
             )

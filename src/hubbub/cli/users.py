@@ -86,7 +86,7 @@ def user_sessions(name: str, db: str | None, workspace: str) -> None:
     from hubbub.web.user_sessions import list_sessions
 
     policy = _policy()
-    with store_from(db) as store:
+    with store_from(db, must_exist=True, workspace=workspace) as store:
         user_id = _user_id(store, workspace, name)
         found = list_sessions(store, workspace, user_id, now=datetime.now(UTC), policy=policy)
     if not found:
