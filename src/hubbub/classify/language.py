@@ -6,9 +6,11 @@ model inside the wheel: offline, numpy only).
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import lzma
 import re
+import threading
 from array import array
 from functools import cache
 from pathlib import Path
@@ -157,6 +159,50 @@ def _identifier() -> Any:
     return LanguageIdentifier(ptc, pc, classes, nextmove, output, norm_probs=True, tk_row=row)
 
 
+class _EarlyRead:
+    """The detector model's decompressed bytes, read in a thread started early.
+
+    Decompressing the 68 MB model is most of the detector's load and lzma lets
+    other threads run meanwhile, so ``hubbub classify`` starts it before it imports
+    numpy and loads the classifiers (``start_reading_model``); the load then takes
+    the bytes from here instead of decompressing again.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.raw: bytes | None = None
+        self.thread = threading.Thread(target=self._read, name="langid-read", daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        try:
+            self.raw = lzma.decompress(self.path.read_bytes())
+        except (OSError, lzma.LZMAError):
+            self.raw = None  # the load reads the file itself and reports what is wrong
+
+    def take(self, path: Path) -> bytes | None:
+        self.thread.join()
+        raw, self.raw = self.raw, None  # read once: 68 MB need not stay in memory
+        return raw if path == self.path else None
+
+
+_early: _EarlyRead | None = None
+
+
+def start_reading_model() -> None:
+    """Start decompressing the detector's model in a thread (no numpy needed for that)."""
+    global _early
+    if _early is not None:
+        return
+    spec = importlib.util.find_spec("py3langid")
+    if spec is None or not spec.submodule_search_locations:
+        return
+    # py3langid.langid.MODEL_FILE, relative to the package (not imported here: it imports numpy).
+    path = Path(next(iter(spec.submodule_search_locations))) / "data" / "model.npz.xz"
+    if path.is_file():
+        _early = _EarlyRead(path)
+
+
 def _model_arrays(path: Path) -> tuple[Any, Any, list[str], array[int], array[int], list[int]]:
     """What ``py3langid.modelio.load_model`` returns, decompressed in memory.
 
@@ -167,7 +213,9 @@ def _model_arrays(path: Path) -> tuple[Any, Any, list[str], array[int], array[in
     """
     import numpy as np
 
-    raw = lzma.decompress(path.read_bytes())
+    raw = _early.take(path) if _early is not None else None
+    if raw is None:
+        raw = lzma.decompress(path.read_bytes())
     with np.load(io.BytesIO(raw), allow_pickle=False) as data:
         return (
             np.asarray(data["ptc"]),

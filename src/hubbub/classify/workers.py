@@ -81,16 +81,14 @@ def _preload() -> None:
     The language detector's model is decompressed in a thread (lzma lets other
     threads run) while this one imports numpy and loads the classifiers.
     """
-    import threading
-
     from hubbub.classify.language import preload as preload_language
+    from hubbub.classify.language import start_reading_model
 
-    loader = threading.Thread(target=preload_language, name="langid-load")
-    loader.start()
+    start_reading_model()
     from hubbub.classify.linear import load_models
 
     load_models()
-    loader.join()
+    preload_language()
 
 
 def classify_stream(
