@@ -14,6 +14,7 @@ from hubbub.inbox.build import build_cases
 from hubbub.inbox.errors import CaseNotFound, Claimed, InboxError, NotAllowed, TemplateError
 from hubbub.inbox.model import Actor, Hours
 from hubbub.inbox.service import Inbox
+from hubbub.inbox.templates import FIELDS
 from hubbub.networks.secrets import SecretBox
 from hubbub.store import Store
 from hubbub.store.scope import scope
@@ -217,15 +218,18 @@ def test_saved_replies_fill_only_plain_fields(inbox: Inbox, store: Store) -> Non
     ):
         with pytest.raises(TemplateError):
             inbox.save_reply(ANN, "bad", bad)
-    inbox.save_reply(ANN, "typo", "Hi {nmae}")  # well formed: refused when used
-    with pytest.raises(TemplateError, match="unknown field"):
-        inbox.render_saved_reply(ANN, "typo", case_id)
+    # Well formed but no case fills it: refused when saved, naming the field.
+    with pytest.raises(TemplateError, match=r"unknown field \{nmae\}"):
+        inbox.save_reply(ANN, "typo", "Hi {nmae}")
+    # Every field a saved reply may name is one a case fills.
+    inbox.save_reply(ANN, "all", " ".join("{" + f + "}" for f in FIELDS))
+    assert "{" not in inbox.render_saved_reply(ANN, "all", case_id)
     with pytest.raises(InboxError):
         inbox.save_reply(ANN, "no spaces", "x")
-    assert [r.code for r in inbox.saved_replies(VIC)] == ["sorry", "typo"]
+    assert [r.code for r in inbox.saved_replies(VIC)] == ["all", "sorry"]
     with pytest.raises(NotAllowed):
         inbox.save_reply(VIC, "mine", "x")
-    assert inbox.delete_saved_reply(ANN, "typo") and not inbox.delete_saved_reply(ANN, "typo")
+    assert inbox.delete_saved_reply(ANN, "all") and not inbox.delete_saved_reply(ANN, "all")
 
 
 def test_a_value_with_braces_is_not_read_again(inbox: Inbox, store: Store) -> None:

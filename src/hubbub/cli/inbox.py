@@ -554,7 +554,10 @@ def inbox_agent(
 
 @inbox_group.group("saved")
 def saved_group() -> None:
-    """Saved replies: a short code and a text with {name}, {handle}, {agent}, {case} fields."""
+    """Saved replies: a short code and a text with {name}-style fields.
+
+    The fields a case fills: {name}, {handle}, {agent}, {case}, {network};
+    `saved add` refuses any other."""
 
 
 @saved_group.command("add")

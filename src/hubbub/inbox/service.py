@@ -39,7 +39,7 @@ from hubbub.inbox.model import (
     Target,
 )
 from hubbub.inbox.report import Report
-from hubbub.inbox.templates import fields_of, render
+from hubbub.inbox.templates import check_fields, render
 from hubbub.store.inbox_repo_build import Built
 from hubbub.store.inbox_repo_reply import ReplyRepo
 from hubbub.store.scope import Scope
@@ -300,7 +300,7 @@ class Inbox:
             raise InboxError("a saved reply needs some text")
         if len(text) > MAX_SAVED_REPLY:
             raise InboxError(f"a saved reply has at most {MAX_SAVED_REPLY} characters")
-        fields_of(text)  # raises TemplateError
+        check_fields(text)  # TemplateError: bad syntax or a field no case fills
         return self.repo.save_reply(code, text, actor.name, now())
 
     def delete_saved_reply(self, actor: Actor, code: str) -> bool:

@@ -15,6 +15,9 @@ from collections.abc import Mapping
 from hubbub.inbox.errors import TemplateError
 
 MAX_FIELD = 32
+# The fields a case fills in (store/inbox_repo_settings.py ``template_fields``):
+# a saved reply naming another is refused when saved, not when an agent uses it.
+FIELDS: tuple[str, ...] = ("name", "handle", "agent", "case", "network")
 
 
 def _parse(text: str) -> list[tuple[bool, str]]:
@@ -71,6 +74,17 @@ def fields_of(text: str) -> tuple[str, ...]:
         if is_field and value not in seen:
             seen.append(value)
     return tuple(seen)
+
+
+def check_fields(text: str, known: tuple[str, ...] = FIELDS) -> tuple[str, ...]:
+    """``fields_of(text)``, or TemplateError naming the first field that is
+    not one of ``known`` (and listing those that are)."""
+    used = fields_of(text)
+    for name in used:
+        if name not in known:
+            listed = ", ".join("{" + k + "}" for k in known)
+            raise TemplateError(f"unknown field {{{name}}} (fields: {listed})")
+    return used
 
 
 def render(text: str, values: Mapping[str, str]) -> str:
