@@ -10,6 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from hubbub.cli import main
+from hubbub.store.audit import AuditLog
+from hubbub.store.scope import existing_scope
 from hubbub.web.accounts import AccountError, create_user
 from tests.web.conftest import Server, http_client
 
@@ -55,9 +57,20 @@ def test_a_1025_character_password_is_refused_at_creation_with_a_clear_message(
     assert ok.exit_code == 0, ok.output
 
 
-def test_signing_in_with_a_1025_character_password_says_why(server: Server) -> None:
+def _failed_signins(server: Server, name: str) -> int:
+    log = AuditLog(existing_scope(server.app.state.store, "default"))  # type: ignore[attr-defined]
+    return sum(1 for e in log.iter_since(None, action="signin_failed") if e.actor == name)
+
+
+def test_signing_in_with_a_1025_character_password_is_a_failed_sign_in_that_says_why(
+    server: Server,
+) -> None:
     create_user(server.app.state.store, "default", "cutoff", LONGEST)  # type: ignore[attr-defined]
     with http_client(server) as client:
+        wrong = sign_in(client, "cutoff", "a wrong password")
         r = sign_in(client, "cutoff", TOO_LONG)
-        assert r.status_code == 422
-        assert "at most 1,024 characters" in r.text
+    # Answered as a wrong password is (same status, same words first), plus why.
+    assert r.status_code == wrong.status_code == 401
+    assert "Wrong name or password." in r.text and "at most 1,024 characters" in r.text
+    # And audited like every other failed sign-in.
+    assert _failed_signins(server, "cutoff") == 2

@@ -69,10 +69,6 @@ async def login(
             request, "login.html", status=status, next=target, error=error, workspace=workspace
         )
 
-    if len(password) > MAX_PASSWORD_CHARS:
-        # The same rule as at creation: such a password cannot exist, and
-        # saying so beats a silent cut that would make it "wrong".
-        return again(422, password_problem(password) or "")
     app = request.app
     ws = await asyncio.to_thread(
         sign_in_workspace, app.state.store, name, workspace.strip(), app.state.settings.workspace
@@ -83,10 +79,18 @@ async def login(
     verdict = app.state.signin_throttle.begin(account, client_address(request), device)
     if isinstance(verdict, Refused):
         return _throttled(again(429, _too_many(verdict.retry_after)), verdict)
+    wrong = _("Wrong name or password.")
+    if len(password) > MAX_PASSWORD_CHARS:
+        # The same rule as at creation: such a password cannot exist. It is a
+        # failed sign-in like any other (throttled, audited, 401, never
+        # hashed), and the message says why rather than a bare "wrong".
+        verdict.failed()
+        await audit_event(request, None, "signin_failed", ws, subject=name.strip()[:100])
+        return again(401, f"{wrong} {password_problem(password) or ''}".strip())
     user = await _check_password(request, verdict, ws, name, password)
     if user is None:
         await audit_event(request, None, "signin_failed", ws, subject=name.strip()[:100])
-        return again(401, _("Wrong name or password."))
+        return again(401, wrong)
     await _sign_in(request, user)
     await audit_event(request, user, "signin", ws)
     response = RedirectResponse(target, status_code=303)
