@@ -11,6 +11,12 @@ mean, p90 (nearest rank: the smallest value with at least 90% of values at
 or below it), fastest, slowest. Breaches: a first response or resolution
 that took more business minutes than its priority's target; the team row
 also counts open cases already past their target (nobody has them yet).
+
+Agents are people (users). What the operator did from the command line
+(actor ``cli:<os user>``, see ``hubbub.cli.audit.cli_actor``) is not an
+agent's work: it is counted in the team row (the customer was answered)
+and shown apart in one ``operator`` row, "operator (command line)", never
+among the agents.
 """
 
 from __future__ import annotations
@@ -26,6 +32,13 @@ from hubbub.store.inbox_repo import InboxRepo
 from hubbub.store.inbox_repo_report import ReportCase, report_facts
 
 TEAM = "team"
+OPERATOR = "operator (command line)"
+CLI_PREFIX = "cli:"  # the actor name of every command-line action
+
+
+def is_operator(actor: str | None) -> bool:
+    """True for an action taken from the command line rather than by a user."""
+    return actor is not None and actor.startswith(CLI_PREFIX)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +117,7 @@ class Report:
     cases: int  # opened in the period
     team: ReportRow
     agents: tuple[ReportRow, ...]
+    operator: ReportRow | None = None  # command-line actions, when there were any
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -113,7 +127,12 @@ class Report:
             "cases": self.cases,
             "team": self.team.as_json(),
             "agents": [a.as_json() for a in self.agents],
+            "operator": self.operator.as_json() if self.operator is not None else None,
         }
+
+    def rows(self) -> tuple[ReportRow, ...]:
+        """Team, agents, then the operator's row if any: the table's rows."""
+        return (self.team, *self.agents, *((self.operator,) if self.operator else ()))
 
 
 @dataclass(slots=True)
@@ -149,9 +168,10 @@ def build_report(
     facts, hours, targets = report_facts(repo, since, until)
     team = _tally()
     agents: dict[str, _Tally] = {}
+    operator = _tally()
 
     def agent(name: str) -> _Tally:
-        return agents.setdefault(name, _tally())
+        return operator if is_operator(name) else agents.setdefault(name, _tally())
 
     def wall(a: datetime, b: datetime) -> float:
         return (b - a).total_seconds() / 3600
@@ -197,4 +217,5 @@ def build_report(
         cases=len(facts),
         team=team.row(TEAM),
         agents=tuple(agents[name].row(name) for name in sorted(agents)),
+        operator=operator.row(OPERATOR) if operator.handled else None,
     )

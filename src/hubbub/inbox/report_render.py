@@ -56,7 +56,7 @@ def to_csv(report: Report) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_HEADER)
-    for row in (report.team, *report.agents):
+    for row in report.rows():
         for measure, clock, figures, breaches in _measures(row):
             writer.writerow(
                 [
@@ -88,14 +88,15 @@ def to_html(report: Report) -> str:
         "<h1>Inbox response times</h1>",
         f"<p>Cases opened {e(period)}: {report.cases}. Business hours in {e(report.timezone)}; "
         "times in hours.</p>",
-        "<table><caption>Per agent and for the team</caption><thead><tr>",
+        "<table><caption>For the team, per agent, and the operator (command line)</caption>"
+        "<thead><tr>",
         "".join(
             f'<th scope="col">{e(h)}</th>'
             for h in ("who", "cases", "measure", "clock", *FIGURES, "breaches")
         ),
         "</tr></thead><tbody>",
     ]
-    for row in (report.team, *report.agents):
+    for row in report.rows():
         for measure, clock, figures, breaches in _measures(row):
             cells = [
                 f'<th scope="row">{e(row.who)}</th>',
