@@ -140,15 +140,19 @@ class Audit:
 def accuracy_summary() -> dict[str, object]:
     """The measured figures shown beside every score (docs/audience.md)."""
     figures = accuracy()
+    # Hand-labelled, not computed: docs/audience.md "On today's accounts".
+    precision = figures.get("precision_on_recent_x_profiles")
     return {
         "f1_suspicious_cv": figures.get("f1_suspicious"),
         "precision_cv": figures.get("precision_suspicious"),
         "recall_cv": figures.get("recall_suspicious"),
         "threshold": figures.get("threshold"),
+        "f1_suspicious_cv_cross_network": figures.get("cross_network_f1_suspicious"),
+        "threshold_cross_network": figures.get("cross_network_threshold"),
         "measured_on": "10-fold cross-validation, Cresci 2017 (X profiles from 2014-2015)",
-        "precision_on_recent_x_profiles": 0.37,
-        "caution": "on 2021-2022 X profiles about 0.37 of flagged accounts looked fake to a "
-        "human reader; official accounts, brands and very active political accounts are "
+        "precision_on_recent_x_profiles": precision,
+        "caution": f"on 2021-2022 X profiles about {precision} of flagged accounts looked fake "
+        "to a human reader; official accounts, brands and very active political accounts are "
         "often flagged wrongly. A score is worth a look, not a verdict.",
     }
 

@@ -1,6 +1,11 @@
 """The bot / fake score: gradient-boosted trees trained by ``train_bots.py``
 and shipped as plain arrays, evaluated here without scikit-learn.
 
+Two models: the X model (``bot_model_x.json``) for X profiles that carry
+like and list counts, the cross-network model (``bot_model.json``) for every
+other profile (Bluesky, Mastodon, X v2 objects without ``like_count``). Each
+has its own threshold, chosen in training.
+
 ``score(profile)`` gives the probability-like suspicion (0-1), whether it
 passes the threshold chosen in training, and the reasons in words: plain
 checks on the profile that a person can verify, listed when they hold. A
@@ -18,9 +23,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from importlib import resources
-from typing import TypedDict, cast
+from typing import Literal, TypedDict, cast
 
-from hubbub.audience.features import FEATURES, MISSING, age_days, featurise
+from hubbub.audience.features import (
+    FEATURES,
+    MISSING,
+    X_FEATURES,
+    age_days,
+    featurise,
+    featurise_x,
+    has_x_counts,
+)
 from hubbub.audience.profile import Profile
 
 
@@ -89,13 +102,21 @@ def _read(name: str) -> dict[str, object]:
     return data
 
 
-@lru_cache(maxsize=1)
-def load_model() -> BotModel:
+ModelKind = Literal["cross", "x"]
+MODEL_FILES: dict[ModelKind, tuple[str, tuple[str, ...]]] = {
+    "cross": ("bot_model.json", FEATURES),
+    "x": ("bot_model_x.json", X_FEATURES),
+}
+
+
+@lru_cache(maxsize=2)
+def load_model(kind: ModelKind = "cross") -> BotModel:
     # The file ships with the package, written by train_bots.export in this shape.
-    data = cast(_ModelFile, _read("bot_model.json"))
+    name, expected = MODEL_FILES[kind]
+    data = cast(_ModelFile, _read(name))
     features = tuple(str(f) for f in data["features"])
-    if features != FEATURES:
-        raise ValueError("bot_model.json was trained on other features: retrain it")
+    if features != expected:
+        raise ValueError(f"{name} was trained on other features: retrain it")
     trees = tuple(
         Tree(
             tuple(t["feature"]),
@@ -157,6 +178,9 @@ def red_flags(profile: Profile, now: datetime | None = None) -> tuple[float, lis
             found.append(f"account {int(days)} days old")
         if days > 180 and posts < 10:
             found.append(f"{posts} posts in {int(days / 30)} months")
+    # Words only (no points): the X model weighs these itself.
+    if profile.likes == 0 and posts is not None and posts >= 50:
+        found.append(f"has liked no posts in {posts:,} posts")
     handle = profile.handle.split("@")[0]
     digits = len(handle) - len(handle.rstrip("0123456789"))
     if digits >= 4:
@@ -172,18 +196,33 @@ def reasons(profile: Profile, now: datetime | None = None) -> list[str]:
     return found + red_flags(profile, now)[1]
 
 
-def combined(model_probability: float, rule_score: float) -> float:
-    """What users get: the model, or the rule score where it is high enough."""
-    return max(model_probability, rule_score if rule_score >= RULE_FLOOR else 0.0)
+def combined(model_probability: float, rule_score: float, threshold: float) -> float:
+    """What users get: the model, or the rule score where it is high enough.
+
+    A rule score from RULE_FLOOR up is laid onto [threshold, 1] of the model
+    that applies, so it marks the account whatever that model's threshold
+    (the X model's is high: 0.7 would not reach it)."""
+    if rule_score < RULE_FLOOR:
+        return model_probability
+    lifted = threshold + (rule_score - RULE_FLOOR) / (1.0 - RULE_FLOOR) * (1.0 - threshold)
+    return max(model_probability, lifted)
+
+
+def model_for(profile: Profile, now: datetime | None = None) -> tuple[BotModel, list[float]]:
+    """The model that applies to this profile, and its features."""
+    if has_x_counts(profile):
+        return load_model("x"), featurise_x(profile, now)
+    return load_model("cross"), featurise(profile, now)
 
 
 def score(profile: Profile, now: datetime | None = None) -> Score:
-    model = load_model()
-    x = featurise(profile, now)
+    model, x = model_for(profile, now)
     # Every count missing (a bare Bluesky profile view): the model has nothing to go on.
     counts_missing = all(v == MISSING for v in x[:3])
     rule_score = red_flags(profile, now)[0]
-    suspicion = 0.0 if counts_missing else combined(model.probability(x), rule_score)
+    suspicion = (
+        0.0 if counts_missing else combined(model.probability(x), rule_score, model.threshold)
+    )
     suspicious = profile.declared_bot or (not counts_missing and suspicion >= model.threshold)
     why = reasons(profile, now) if suspicious or suspicion >= 0.5 * model.threshold else []
     if counts_missing:

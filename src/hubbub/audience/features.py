@@ -5,9 +5,16 @@ Only what every network publishes is used, so a model trained on X profiles
 counts of posts, followers and following, the account's age and posting rate
 at the time the profile was fetched, the default avatar, an empty bio, a
 profile link, the shape of the handle and the name, and the bio's length,
-hashtags and links. Likes and list
-counts (X only) are left out on purpose. A missing value is -1 (trees split
-it off; it never looks like a real zero).
+hashtags and links: the cross-network model. Likes and list counts (X only)
+are added for the X model (``featurise_x``), applied only to profiles that
+carry both. A missing value is -1 (trees split it off; it never looks like a
+real zero).
+
+Left out on purpose, because they are artefacts of the 2014-2015 training
+data that would not hold on today's accounts (docs/audience.md): the
+account's language and time zone (the spambots in the file are Italian), the
+profile colours and theme defaults of 2014, geo_enabled, and the verified
+badge (notability then, a subscription now).
 """
 
 from __future__ import annotations
@@ -37,6 +44,14 @@ FEATURES = (
     "bio_length",
     "bio_hashtags",
     "bio_links",
+)
+# The X model: the cross-network features and what only X publishes.
+X_FEATURES = (
+    *FEATURES,
+    "log_likes",
+    "log_listed",
+    "likes_per_post",
+    "listed_per_follower",
 )
 MISSING = -1.0
 
@@ -89,3 +104,19 @@ def featurise(profile: Profile, now: datetime | None = None) -> list[float]:
         float(profile.description.count("#")),
         float(profile.description.count("http")),
     ]
+
+
+def has_x_counts(profile: Profile) -> bool:
+    """Whether the X model applies: an X profile with like and list counts."""
+    return profile.network == "x" and profile.likes is not None and profile.listed is not None
+
+
+def featurise_x(profile: Profile, now: datetime | None = None) -> list[float]:
+    """``featurise`` plus likes and lists; call only when ``has_x_counts``."""
+    likes, listed = _log(profile.likes), _log(profile.listed)
+    posts, followers = _log(profile.posts), _log(profile.followers)
+    # Log-ratios: likes given per post written, lists per follower (both
+    # near zero for accounts that only broadcast). Missing stays missing.
+    per_post = likes - posts if MISSING not in (likes, posts) else MISSING
+    per_follower = listed - followers if MISSING not in (listed, followers) else MISSING
+    return [*featurise(profile, now), likes, listed, per_post, per_follower]

@@ -32,6 +32,11 @@ class Profile:
     has_url: bool
     declared_bot: bool  # the network (or the account) says it is automated
     declared_by: str | None = None  # where that came from, in words
+    # X only: likes given (v1.1 favourites_count, v2 public_metrics.like_count
+    # where the response has it) and lists the account is on. None elsewhere;
+    # the X model is applied only when both are known (bot_model.score).
+    likes: int | None = None
+    listed: int | None = None
 
 
 def _int(value: object) -> int | None:
@@ -89,6 +94,8 @@ def _x_v2(obj: Mapping[str, object], fetched_at: datetime | None) -> Profile:
         default_avatar=("default_profile_images" in image) if image else None,
         has_url=bool(obj.get("url")),
         declared_bot=False,
+        likes=_int(metrics.get("like_count")),
+        listed=_int(metrics.get("listed_count")),
     )
 
 
@@ -111,6 +118,8 @@ def _x_v1(obj: Mapping[str, object], fetched_at: datetime | None) -> Profile:
         else (("default_profile_images" in image) if image else None),
         has_url=bool(obj.get("url")),
         declared_bot=False,
+        likes=_int(obj.get("favourites_count")),
+        listed=_int(obj.get("listed_count")),
     )
 
 

@@ -41,10 +41,17 @@ def _score_help() -> str:
         "Score FILE ('-': standard input) of account profiles: X API v2 user objects "
         "(twarc2 pages or one per line), X v1.1 users, Mastodon accounts, Bluesky profile "
         "views. One row per account in input order: network, id, handle, suspicion (0-1), "
-        "suspicious (at threshold {threshold}), reasons. Measured accuracy: F1 {f1} on the "
-        "suspicious class in 10-fold cross-validation on the Cresci 2017 training file "
+        "suspicious (at threshold {threshold} for X profiles with like and list counts, "
+        "{cross_threshold} for others), reasons. Measured accuracy: F1 {f1} (X profiles "
+        "with like and list counts; {cross_f1} from the counts every network publishes) on "
+        "the suspicious class in 10-fold cross-validation on the Cresci 2017 training file "
         "(X profiles from 2014-2015; see docs/audience.md for where not to trust it)."
-    ).format(threshold=figures.get("threshold"), f1=figures.get("f1_suspicious"))
+    ).format(
+        threshold=figures.get("threshold"),
+        cross_threshold=figures.get("cross_network_threshold"),
+        f1=figures.get("f1_suspicious"),
+        cross_f1=figures.get("cross_network_f1_suspicious"),
+    )
 
 
 class _ScoreCommand(click.Command):
