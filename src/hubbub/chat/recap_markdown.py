@@ -86,7 +86,9 @@ def render_recap_markdown(r: dict[str, Any]) -> str:
     out += ["", f"## {_('Sentiment')}", ""]
     out.append(
         f"{_('positive')} {s['positive']} · {_('neutral')} {s['neutral']} · "
-        f"{_('negative')} {s['negative']} · {_('language not supported')} {s['unsupported']}"
+        f"{_('negative')} {s['negative']} · {_('language not supported')} {s['unsupported']} "
+        # Posts the pipeline has not classified yet are among "not supported" (recap.py).
+        f"({_('not classified yet')}: {s['unclassified']})"
     )
     if s["series"]:
         out += ["", f"| {_('from')} | + | = | − | ? |", "|---|--:|--:|--:|--:|"]

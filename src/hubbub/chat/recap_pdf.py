@@ -74,7 +74,9 @@ def render_recap_pdf(r: dict[str, Any]) -> bytes:
     writer.heading(_("Sentiment"))
     writer.line(
         f"{_('positive')} {s['positive']} · {_('neutral')} {s['neutral']} · "
-        f"{_('negative')} {s['negative']} · {_('language not supported')} {s['unsupported']}"
+        f"{_('negative')} {s['negative']} · {_('language not supported')} {s['unsupported']} "
+        # Posts the pipeline has not classified yet are among "not supported" (recap.py).
+        f"({_('not classified yet')}: {s['unclassified']})"
     )
     for b in s["series"]:
         writer.line(
