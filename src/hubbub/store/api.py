@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 
 from hubbub.post import Post
 from hubbub.query.ast import Node
+from hubbub.query.parser import parse
 from hubbub.store import schema as t
 from hubbub.store.engine import (
     DamagedDatabase,
@@ -24,6 +25,7 @@ from hubbub.store.engine import (
 from hubbub.store.ingest import Ingest, IngestCounts, IngestResult, RawPayload, ingest_batch
 from hubbub.store.rows import row_to_post
 from hubbub.store.search import compile_query
+from hubbub.store.search_plan import page as search_page
 from hubbub.store.sql import dialect_insert as _dialect_insert
 from hubbub.store.sql import insert_ignore as _insert_ignore
 from hubbub.store.transactions import run_write
@@ -222,7 +224,8 @@ class Store:
     def _select_posts(self, query: str | Node | None, workspace: str) -> sa.Select:
         ws = self.workspace_id(workspace)
         p = t.posts
-        stmt = sa.select(p).where(p.c.workspace_id == ws, p.c.deleted.is_(False))
+        # "= false", not "IS false": PostgreSQL uses an index only for the former.
+        stmt = sa.select(p).where(p.c.workspace_id == ws, p.c.deleted == sa.false())
         if query is not None and query != "":
             stmt = stmt.where(compile_query(query, self.dialect))
         return stmt
@@ -234,15 +237,21 @@ class Store:
         limit: int | None = 50,
         offset: int = 0,
     ) -> list[Post]:
-        """Posts matching ``query`` (the Hubbub search language), newest first."""
+        """Posts matching ``query`` (the Hubbub search language), newest first.
+        A page (``limit``) is planned by store/search_plan.py."""
         p = t.posts
-        stmt = self._select_posts(query, workspace).order_by(p.c.created_at.desc(), p.c.pk.desc())
-        if limit is not None:
-            stmt = stmt.limit(limit)
-        if offset:
-            stmt = stmt.offset(offset)
+        node: Node | None = (parse(query) if query else None) if isinstance(query, str) else query
         with self._querying() as conn:
-            return [row_to_post(row) for row in conn.execute(stmt).mappings()]
+            if limit is None:
+                stmt = self._select_posts(node, workspace).order_by(
+                    p.c.created_at.desc(), p.c.pk.desc()
+                )
+                if offset:
+                    stmt = stmt.offset(offset)
+                return [row_to_post(row) for row in conn.execute(stmt).mappings()]
+            base = self._select_posts(None, workspace)
+            rows = search_page(conn, self.dialect, base, node, limit, offset)
+            return [row_to_post(row) for row in rows]
 
     def count(self, query: str | Node | None = None, workspace: str = DEFAULT_WORKSPACE) -> int:
         inner = self._select_posts(query, workspace).subquery()

@@ -96,6 +96,9 @@ posts = sa.Table(
     sa.Column("fetched_at", UTCDateTime),  # when the stored metrics were fetched
     sa.UniqueConstraint("workspace_id", "network", "post_id", name="uq_posts_identity"),
     sa.Index("ix_posts_ws_created", "workspace_id", "created_at"),
+    # A search page walks this newest first (store/search_plan.py): the
+    # workspace, live posts and the page order in one index. Added by 0013.
+    sa.Index("ix_posts_ws_recent", "workspace_id", "deleted", "created_at", "pk"),
     # "Which stored posts repost these?" is asked after every ingest batch
     # (store/repost_index.py); without it each batch scanned every post.
     # Partial: most posts repost nothing. Added by migration 0012.
