@@ -60,11 +60,25 @@ def test_matcher_equals_evaluate_on_real_data(real_posts: list[Post]) -> None:
     assert total > 1000  # the queries do match a good part of the data
 
 
-def test_pure_negations_and_filters_are_always_candidates() -> None:
-    for query in ("-brexit", "lang:en", "network:x is:reply", "-#a OR since:2020-01-01", "a OR -b"):
-        assert necessary_keys(parse(query)) is None
-    assert necessary_keys(parse('brexit "peoples vote" OR #eu')) is not None
-    assert necessary_keys(parse("(a OR #b) -c lang:en")) == {("t", "a"), ("h", "b")}
+def test_filters_and_negations_are_bitsets_not_evaluated() -> None:
+    queries = [
+        "-brexit",
+        "lang:en",
+        "network:x is:reply",
+        "-is:repost",
+        "#eu lang:pt",
+        "(a b) OR c",
+    ]
+    assert Matcher({str(i): q for i, q in enumerate(queries)}).evaluated == 0
+    # A clause mixing a negation with something else is evaluated as a closure.
+    assert Matcher({"q": "-(a b)", "r": "a OR -b c", "s": "a OR -b"}).evaluated == 3
+
+
+def test_necessary_keys_prefer_words_to_filters() -> None:
+    assert necessary_keys(parse("-brexit")) is None
+    assert necessary_keys(parse("a OR -b")) is None
+    assert necessary_keys(parse("(a OR #b) -c lang:en")) == {"a", "#b"}
+    assert necessary_keys(parse("lang:en network:x")) == {"lang:en"}
 
 
 def test_keys_match_whole_tokens_only() -> None:
