@@ -6,6 +6,7 @@ embedded copy travels in the payload (it is not published again)."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from pathlib import Path
 
@@ -29,10 +30,11 @@ def _reblog_by(payload: dict, n: int) -> dict:
     return other
 
 
-async def test_a_reblog_reaches_its_originals_room(tmp_path: Path) -> None:
+async def test_a_reblog_reaches_its_originals_room(db_url: str) -> None:
+    # On both databases: the third repost's original is read back from the store.
     payload = json.loads(FIXTURE.read_text())
     assert payload["content"] == "" and payload["tags"] == []  # nothing of its own
-    store: Store = open_store(str(tmp_path / "h.db"))
+    store: Store = open_store(db_url)
     try:
         pipeline = Pipeline(store)
         room = pipeline.subscribe("#Fediverse")
@@ -44,6 +46,13 @@ async def test_a_reblog_reaches_its_originals_room(tmp_path: Path) -> None:
         # an embedded copy of it, which is not published again.
         await pipeline.submit(RawItem(_reblog_by(payload, 1), ctx, "mastodon"))
         second = await room.get(DEADLINE)
+        # A repost with no copy of its original in the batch: found in the store.
+        assert second is not None
+        bare = dataclasses.replace(
+            second.post, id="https://example.social/users/eve/statuses/1/activity"
+        )
+        await pipeline.submit(bare)
+        third = await room.get(DEADLINE)
         await pipeline.stop()
     finally:
         store.close()
@@ -52,4 +61,5 @@ async def test_a_reblog_reaches_its_originals_room(tmp_path: Path) -> None:
     assert second is not None and second.post.repost_of is not None
     assert second.post.author.handle.startswith("dan1")
     assert "fediverse" in second.also_tags and not second.post.hashtags
+    assert third is not None and third.post.id == bare.id and "fediverse" in third.also_tags
 
