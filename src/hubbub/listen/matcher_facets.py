@@ -48,7 +48,8 @@ _NETWORK_KEYS = {name: "network:" + name for name in NETWORKS}
 
 # Past this many cached words the cache starts again: a stream's vocabulary
 # (URLs, typos, handles) grows without bound, its common words come back fast.
-WORD_CACHE_LIMIT = 200_000
+# About 10 MB at this size (two dict entries and a tuple a word), per matcher.
+WORD_CACHE_LIMIT = 50_000
 
 
 def atom_key(node: ast.Node) -> Key | None:
