@@ -151,6 +151,13 @@ def _identifier() -> Any:
 
     # Our own instance, not the module's global one, so no other caller can change its
     # languages. Normalised probabilities tell a confident answer from a guess.
+    if _early is None:
+        # Not `hubbub classify` (import, serve, workers): py3langid's own loader, which
+        # streams through a temporary file. Decompressing in memory holds the 68 MB of
+        # bytes beside the arrays built from them, and import's peak then passed its
+        # 300 MB budget (tests/cli/test_import_memory.py: 315 MB); only the classify
+        # command, where start-up time is the figure, takes that trade.
+        return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
     try:
         ptc, pc, classes, nextmove, row, output = _model_arrays(MODEL_DIR / MODEL_FILE)
     except (OSError, KeyError, ValueError, lzma.LZMAError):
