@@ -1,5 +1,5 @@
 """Which firehose posts a workspace keeps: those matching one of its active
-saved queries (one Aho-Corasick pass, ``listen.matcher``) or carrying the
+saved queries (the compiled matcher, ``listen.matcher``) or carrying the
 hashtag of one of its public rooms.
 
 The follows are read from the store (blocking, so in a worker thread) when
