@@ -121,7 +121,12 @@ def _seen(store: Store, post: Post) -> Post | None:
         return post
     # By id directly: the corpus copies posts, not the alias rows get_post reads.
     p = t.posts
-    stmt = sa.select(p).where(p.c.network == post.network, p.c.post_id == post.repost_of)
+    # The workspace too: (workspace_id, network, post_id) is the indexed identity.
+    stmt = sa.select(p).where(
+        p.c.workspace_id == store.workspace_id("default"),
+        p.c.network == post.network,
+        p.c.post_id == post.repost_of,
+    )
     with store.engine.connect() as conn:
         row = conn.execute(stmt).mappings().first()
     return as_matched(post, row_to_post(row)) if row is not None else None
