@@ -37,7 +37,11 @@ VERSION = 1
 NEWEST = datetime(2026, 6, 30, tzinfo=UTC)
 STEP_SECONDS = 15
 # Same list as tests/store/test_import_real.py: documentation files, not payloads.
-NOT_PAYLOADS = {"manifest.corpus.json", "account_entity_example.json", "media_attachment_examples.json"}
+NOT_PAYLOADS = {
+    "manifest.corpus.json",
+    "account_entity_example.json",
+    "media_attachment_examples.json",
+}
 
 _REF_COLUMNS = ("post_id", "reply_to", "quote_of", "repost_of", "conversation_id")
 
@@ -143,7 +147,9 @@ def build(dialect: str, posts: int) -> str:
         db = f"hubbub_bench_{name}"
         url = f"{PG_SERVER}/{db}"
         with admin.connect() as conn:
-            if conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": db}).first():
+            if conn.execute(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": db}
+            ).first():
                 admin.dispose()
                 return url
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{db}_building" WITH (FORCE)'))

@@ -33,7 +33,6 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _corpus  # noqa: E402
-
 from hubbub.post import Post  # noqa: E402
 from hubbub.query import matches, parse  # noqa: E402
 from hubbub.query.reposts import as_matched  # noqa: E402
@@ -88,14 +87,18 @@ def _check(store: Store, query: str, found: list[str], posts: int) -> str:
     if len(page) == 50:
         stmt = stmt.where(p.c.created_at >= page[-1].created_at)
     with store.engine.connect() as conn:
-        span_size = conn.execute(sa.select(sa.func.count()).select_from(stmt.subquery())).scalar_one()
+        span_size = conn.execute(
+            sa.select(sa.func.count()).select_from(stmt.subquery())
+        ).scalar_one()
     if span_size > 5_000:  # too many to evaluate in Python in a benchmark run
         wrong = [
             x.id
             for x in page
             if node is not None and (s := _seen(store, x)) is not None and not matches(node, s)
         ]
-        return "ok (span too long: each found post matches)" if not wrong else f"MISMATCH {wrong[:3]}"
+        return (
+            "ok (span too long: each found post matches)" if not wrong else f"MISMATCH {wrong[:3]}"
+        )
     with store.engine.connect() as conn:
         span = [row_to_post(r) for r in conn.execute(stmt).mappings()]
     span.sort(key=lambda x: x.created_at, reverse=True)
@@ -104,9 +107,7 @@ def _check(store: Store, query: str, found: list[str], posts: int) -> str:
     # and the evaluator cannot see. Such posts are left out on both sides.
     seen = {x.id: _seen(store, x) for x in span}
     orphans = {i for i, x in seen.items() if x is None}
-    expected = [
-        i for i, x in seen.items() if x is not None and (node is None or matches(node, x))
-    ]
+    expected = [i for i, x in seen.items() if x is not None and (node is None or matches(node, x))]
     got = [i for i in found if i not in orphans]
     expected = expected[: len(got)] if len(found) == 50 else expected
     left = f" ({len(orphans)} orphan reposts left out)" if orphans else ""
@@ -140,7 +141,10 @@ def _pct(values: list[float], q: float) -> float:
 def bench(dialect: str, posts: int, runs: int, repeat: int) -> None:
     began = time.perf_counter()
     url = _corpus.build(dialect, posts)
-    print(f"{dialect}: corpus {posts:,} posts ready in {time.perf_counter() - began:.1f} s", flush=True)
+    print(
+        f"{dialect}: corpus {posts:,} posts ready in {time.perf_counter() - began:.1f} s",
+        flush=True,
+    )
     store = open_store(url)
     for _, query in MIX:  # warm the caches once; not timed
         store.search(query)
@@ -165,15 +169,17 @@ def bench(dialect: str, posts: int, runs: int, repeat: int) -> None:
         every = [v for kind, vs in times.items() if kind != "empty" for v in vs]
         print(
             f"{dialect} run {run + 1}: load {load:.1f}->{os.getloadavg()[0]:.1f}, "
-            f"baseline (empty query) p50 {base:.1f} ms; all queries p50 {_pct(every, .5):.1f} "
-            f"p95 {_pct(every, .95):.1f} max {max(every):.1f} ms (p95 = {_pct(every, .95) / base:.1f}x baseline)",
+            f"baseline (empty query) p50 {base:.1f} ms; all queries p50 {_pct(every, 0.5):.1f} "
+            f"p95 {_pct(every, 0.95):.1f} max {max(every):.1f} ms (p95 = {_pct(every, 0.95) / base:.1f}x baseline)",
             flush=True,
         )
         for kind, vs in times.items():
-            print(f"    {kind:12} p50 {_pct(vs, .5):7.1f}  p95 {_pct(vs, .95):7.1f} ms", flush=True)
+            print(
+                f"    {kind:12} p50 {_pct(vs, 0.5):7.1f}  p95 {_pct(vs, 0.95):7.1f} ms", flush=True
+            )
         if run == 0:
             slow = []
-            for kind, query in MIX:
+            for _kind, query in MIX:
                 start = time.perf_counter()
                 store.search(query)
                 slow.append(((time.perf_counter() - start) * 1000, query))
@@ -193,8 +199,11 @@ def main() -> None:
     args = parser.parse_args()
     posts = args.posts or (1_000_000 if args.full else 100_000)
     runs = args.runs or (3 if args.full else 2)
-    print(f"search bench: {posts:,} posts, {runs} runs x {args.repeat} of {len(MIX)} queries; "
-          f"load {os.getloadavg()}", flush=True)
+    print(
+        f"search bench: {posts:,} posts, {runs} runs x {args.repeat} of {len(MIX)} queries; "
+        f"load {os.getloadavg()}",
+        flush=True,
+    )
     for dialect in ("sqlite", "postgresql"):
         if (dialect == "sqlite" and args.no_sqlite) or (dialect == "postgresql" and args.no_pg):
             continue
