@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: install demo test typecheck lint format bench models services browser fonts clean
+.PHONY: install demo test typecheck lint format bench bench-full models services browser fonts clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,11 +52,23 @@ format: install
 	$(VENV)/bin/ruff format src tests bench
 	$(VENV)/bin/ruff check --fix src tests bench
 
+# The quick versions of every benchmark (under 10 minutes); `make bench-full` runs the
+# long ones (the 1,000,000-post search corpus, 50,000-post imports, 30 s room runs).
 bench: install services
 	$(PY) -m pip install -q -e '.[dev,train]'
 	$(PY) bench/import.py --quick
-	$(PY) bench/match.py
-	$(PY) bench/classify.py
+	$(PY) bench/match.py --quick
+	$(PY) bench/classify.py --runs 3
+	$(PY) bench/search.py --quick
+	$(PY) bench/room_latency.py --quick
+	$(PY) bench/ingest.py --quick
+
+bench-full: install services
+	$(PY) -m pip install -q -e '.[dev,train]'
+	$(PY) bench/import.py
+	$(PY) bench/match.py --long
+	$(PY) bench/classify.py --runs 5
+	$(PY) bench/search.py --full
 	$(PY) bench/room_latency.py
 	$(PY) bench/ingest.py
 
