@@ -38,7 +38,9 @@ def _workspaces(db_url: str) -> list[str]:
 
 
 @pytest.mark.parametrize("args", READ_ONLY, ids=" ".join)
-def test_a_read_only_command_refuses_a_missing_workspace(db_url: str, args: tuple[str, ...]) -> None:
+def test_a_read_only_command_refuses_a_missing_workspace(
+    db_url: str, args: tuple[str, ...]
+) -> None:
     with open_store(db_url) as store:
         store.workspace_id("default")  # the database exists, with its default workspace
     before = _workspaces(db_url)

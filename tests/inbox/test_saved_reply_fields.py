@@ -27,4 +27,3 @@ def test_saved_add_refuses_an_unknown_field_and_keeps_nothing(db_url: str) -> No
     )
     assert good.exit_code == 0, good.output
     assert "thanks" in _cli(db_url, "inbox", "saved", "list").output
-

@@ -62,4 +62,3 @@ async def test_a_reblog_reaches_its_originals_room(db_url: str) -> None:
     assert second.post.author.handle.startswith("dan1")
     assert "fediverse" in second.also_tags and not second.post.hashtags
     assert third is not None and third.post.id == bare.id and "fediverse" in third.also_tags
-

@@ -25,7 +25,9 @@ def _post(pid: str, text: str, *, by: str = "ann", repost_of: str | None = None,
     )
 
 
-ORIGINAL = _post("o1", "pancakes at dawn #breakfast with @cook@example.social", hashtags=["breakfast"])
+ORIGINAL = _post(
+    "o1", "pancakes at dawn #breakfast with @cook@example.social", hashtags=["breakfast"]
+)
 REPOST = _post("r1", "RT", by="bob", repost_of="o1")
 
 

@@ -45,7 +45,7 @@ def _marks() -> tuple[re.Pattern[str], dict[int, None]]:
     return re.compile("[" + "".join(ranges) + "]+"), astral
 
 
-_ASTRAL_RUN = re.compile("[\U00010000-\U0010FFFF]+")
+_ASTRAL_RUN = re.compile("[\U00010000-\U0010ffff]+")
 
 
 def _strip_marks(text: str) -> str:
