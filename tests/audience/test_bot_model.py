@@ -10,6 +10,7 @@ import pytest
 from hubbub.audience.bot_model import accuracy, load_model, model_for, reasons, score
 from hubbub.audience.features import FEATURES, X_FEATURES
 from hubbub.audience.profile import profile_from_object
+from tests.audience.test_score import X_V2_PERSON
 
 FETCHED = datetime(2021, 9, 1, tzinfo=UTC)
 
@@ -26,20 +27,8 @@ X_V1 = {
     "listed_count": 4,
     "default_profile_image": False,
 }
-X_V2_NO_LIKES = {
-    "id": "1479465499",
-    "username": "HJBORR",
-    "name": "Henry Orr",
-    "description": "Husband, Physicist, Cyclist, Skier, Cat-owner.",
-    "created_at": "2013-06-03T10:00:00.000Z",
-    "profile_image_url": "https://pbs.twimg.com/profile_images/1/a_normal.jpg",
-    "public_metrics": {
-        "followers_count": 580,
-        "following_count": 384,
-        "tweet_count": 4901,
-        "listed_count": 12,
-    },
-}
+# An X v2 profile without like_count (what the followers endpoint returned in 2021-22).
+X_V2_NO_LIKES = X_V2_PERSON
 
 
 @pytest.mark.parametrize(("kind", "checks"), [("x", "checks"), ("cross", "cross_network_checks")])
