@@ -60,10 +60,13 @@ def test_listen_add_list_remove(db: str) -> None:
     assert table.exit_code == 0 and "rival" in table.output
     assert run("listen", "remove", "rival", "--db", db).exit_code == 0
     assert run("listen", "remove", "rival", "--db", db).exit_code == 2
+    # A workspace that does not exist is refused (exit 2), not created empty.
+    missing = run("listen", "list", "--format", "jsonl", "--db", db, "--workspace", "other")
+    assert missing.exit_code == 2 and "no workspace named 'other'" in missing.output
     # Another workspace has its own queries.
-    assert (
-        run("listen", "list", "--format", "jsonl", "--db", db, "--workspace", "other").output == ""
-    )
+    assert run("listen", "add", "solo", "solo", "--db", db, "--workspace", "other").exit_code == 0
+    listed = run("listen", "list", "--format", "jsonl", "--db", db, "--workspace", "other")
+    assert [orjson.loads(line)["name"] for line in listed.output.splitlines()] == ["solo"]
 
 
 def test_listen_errors_are_usage_errors(db: str) -> None:

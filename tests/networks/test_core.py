@@ -139,5 +139,10 @@ def test_sources_status_reads_what_another_process_wrote(tmp_path) -> None:
         "x:search:acme": "rate_limited",
         "mastodon:tag:chat@m.example": "connected",
     }
-    empty = runner.invoke(main, ["sources", "status", "--db", str(tmp_path / "other.db")])
+    # A database that does not exist is refused, not created (a read-only command).
+    other = tmp_path / "other.db"
+    missing = runner.invoke(main, ["sources", "status", "--db", str(other)])
+    assert missing.exit_code == 1 and "no database" in missing.output and not other.exists()
+    open_store(str(other)).close()
+    empty = runner.invoke(main, ["sources", "status", "--db", str(other)])
     assert empty.exit_code == 0 and "No network source" in empty.output

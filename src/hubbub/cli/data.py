@@ -16,6 +16,7 @@ from hubbub.formats.reader import DEFAULT_MAX_BYTES
 from hubbub.i18n import _
 from hubbub.query.parser import QuerySyntaxError, parse
 from hubbub.store import Store, open_store
+from hubbub.store.api import DEFAULT_WORKSPACE
 from hubbub.store.engine import StoreError
 from hubbub.transfer.exporter import write_csv, write_jsonl, write_raw
 from hubbub.transfer.importer import import_paths
@@ -44,7 +45,7 @@ def store_from(
     """The store ``--db`` names. Commands that only read pass ``must_exist``:
     a mistyped SQLite path is then an error, not a new empty database; with
     ``workspace`` too, a mistyped ``--workspace`` is a usage error (exit 2),
-    not a new empty workspace (``Store.workspace_id`` creates on first use)."""
+    not a new empty workspace (the store's workspace lookup creates on first use)."""
     if must_exist:
         _require_existing(db)
     try:
@@ -60,8 +61,12 @@ def store_from(
 
 
 def require_workspace(store: Store, workspace: str) -> None:
-    """A usage error (exit 2) naming ``workspace`` unless it exists; never creates it."""
-    if store.find_workspace(workspace) is None:
+    """A usage error (exit 2) naming ``workspace`` unless it exists; never creates it.
+
+    The default workspace is always there to read: a database that holds nothing yet
+    (not even the default workspace's row, made on first write) reads as empty, not as
+    "no workspace named 'default'"."""
+    if workspace != DEFAULT_WORKSPACE and store.find_workspace(workspace) is None:
         raise click.BadParameter(
             _("no workspace named {name!r}").format(name=workspace), param_hint="--workspace"
         )
