@@ -111,6 +111,7 @@ class ListeningStage:
         matcher = self.matcher()
         here = scope(self.store, self.workspace)
         posts = WorkspacePosts(here)
+        lives = _one_version_each(lives, posts)
         pk_of = posts.row_keys((live.post.network, live.post.id) for live in lives)
         originals = self._originals(posts, lives)
         wanted: set[tuple[int, int]] = set()
@@ -166,3 +167,35 @@ class ListeningStage:
         if missing:
             found.update(posts.posts(missing))
         return found
+
+
+def _one_version_each(lives: list[LivePost], posts: WorkspacePosts) -> list[LivePost]:
+    """One live post per stored post: a batch can carry two versions of one post
+    (a file holding a tweet and its edit, or a status and its update), and the
+    store keeps one of them. Matches and classes are for that one, once: the
+    version whose text the store holds, else the last in the batch. Without this,
+    both versions' classes went to the same post and the import failed on
+    post_classes' key."""
+    by_key: dict[tuple[str, str], list[LivePost]] = {}
+    for live in lives:
+        by_key.setdefault((live.post.network, live.post.id), []).append(live)
+    repeated = [key for key, versions in by_key.items() if len(versions) > 1]
+    if not repeated:
+        return lives
+    stored = posts.posts(repeated)
+    chosen: dict[tuple[str, str], LivePost] = {}
+    for key in repeated:
+        versions, kept = by_key[key], stored.get(key)
+        same = [
+            live
+            for live in versions
+            if kept is not None
+            and live.post.text == kept.text
+            and live.post.deleted == kept.deleted
+        ]
+        chosen[key] = (same or versions)[-1]
+    return [
+        live
+        for live in lives
+        if (key := (live.post.network, live.post.id)) not in chosen or chosen[key] is live
+    ]

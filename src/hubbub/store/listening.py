@@ -254,7 +254,10 @@ class StageWrites:
             if classes:
                 # post_classes has no workspace column: it is reached through posts.
                 owned = _owned_ids(conn, scope, _p, "pk", (_post_pk(row) for row in classes))
-                keep = [dict(row) for row in classes if _post_pk(row) in owned]
+                # One row per post (the last given wins): the key is post_pk.
+                keep = list(
+                    {_post_pk(row): dict(row) for row in classes if _post_pk(row) in owned}.values()
+                )
                 for chunk in chunks(sorted(owned), 1000):
                     conn.execute(post_classes.delete().where(post_classes.c.post_pk.in_(chunk)))
                 for rows_chunk in chunks(keep, 500):
