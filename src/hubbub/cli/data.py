@@ -156,18 +156,22 @@ def import_command(
     if missing:
         raise click.UsageError(f"no such file: {missing[0]}")
     from hubbub.listen.imported import listen_after_import
+    from hubbub.transfer.parse_worker import ParserDied
 
     with store_from(db) as store, _progress(files) as on_bytes:
-        report = import_paths(
-            store,
-            files,
-            workspace=workspace,
-            fmt=fmt,
-            on_bytes=on_bytes,
-            max_record_bytes=max_record_mb * 1024 * 1024,
-            # Matched and classified here, like live posts: reports only read.
-            on_batch=listen_after_import(store, workspace),
-        )
+        try:
+            report = import_paths(
+                store,
+                files,
+                workspace=workspace,
+                fmt=fmt,
+                on_bytes=on_bytes,
+                max_record_bytes=max_record_mb * 1024 * 1024,
+                # Matched and classified here, like live posts: reports only read.
+                on_batch=listen_after_import(store, workspace),
+            )
+        except ParserDied as exc:
+            raise click.ClickException(str(exc)) from None
     if as_json:
         click.echo(orjson.dumps(report.as_json()).decode())
     else:

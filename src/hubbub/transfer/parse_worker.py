@@ -22,10 +22,14 @@ available the importer parses in-process.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
 import pickle
 import queue
+import shutil
+import signal
+import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -93,15 +97,47 @@ def _prepare_for_store(items: list[Ingest]) -> None:
             ingest.raw.pack()  # once per page: the posts of a page share it
 
 
+class ParserDied(RuntimeError):
+    """The parser process ended before the file did (killed, out of memory)."""
+
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _end_with_parent(parent: int, folder: str) -> None:
+    """The parser must not outlive the import: a killed ``hubbub import`` left its
+    child parsing (blocked on the full queue) for ever, holding the database
+    files and its pickles. Linux sends the child SIGTERM when the parent dies;
+    the child then removes the batches it wrote and exits. A parent that died
+    before this was set is seen by the parent id having changed."""
+
+    def stop(_signum: int, _frame: object) -> None:
+        shutil.rmtree(folder, ignore_errors=True)
+        os._exit(1)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # no prctl: the parent-id check below still catches most cases
+    if os.getppid() != parent:
+        stop(signal.SIGTERM, None)
+
+
 def _child(
     out: Any,
     folder: str,
+    parent: int,
     stream: IO[bytes],
     name: str,
     fmt: str,
     max_record_bytes: int,
     prepare: Callable[[list[Ingest]], P] | None,
 ) -> None:
+    _end_with_parent(parent, folder)
     try:
         report = ImportReport()
         counter = _Counter(stream)
@@ -159,7 +195,11 @@ def _receive(inbox: Any, child: Any) -> _Parsed[Any] | _Failed:
                     return message
                 except queue.Empty:
                     code = child.exitcode
-                    raise RuntimeError(f"the parser process ended (exit code {code})") from None
+                    raise ParserDied(
+                        f"the parser process ended (exit code {code}) before the file did;"
+                        " what was stored stays stored, and importing the file again"
+                        " adds only what is missing"
+                    ) from None
 
 
 def import_with_worker(
@@ -179,10 +219,10 @@ def import_with_worker(
     ctx = multiprocessing.get_context("fork")
     inbox = ctx.Queue(maxsize=_QUEUED)
     prepare = stage.prepare if stage is not None else None
-    folder = tempfile.TemporaryDirectory(prefix="hubbub-import-")
+    folder = tempfile.TemporaryDirectory(prefix="hubbub-import-", ignore_cleanup_errors=True)
     child = ctx.Process(
         target=_child,
-        args=(inbox, folder.name, stream, name, fmt, max_record_bytes, prepare),
+        args=(inbox, folder.name, os.getpid(), stream, name, fmt, max_record_bytes, prepare),
         name="hubbub-import-parser",
         daemon=True,
     )
