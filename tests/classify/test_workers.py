@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import orjson
+import pytest
 
 from hubbub.classify import rules
 from hubbub.classify.workers import CHUNK
@@ -127,3 +128,52 @@ def test_detector_model_read_in_memory_is_py3langids_own() -> None:
         assert getattr(a, "typecode", None) == getattr(b, "typecode", None)
         assert getattr(a, "dtype", None) == getattr(b, "dtype", None)
         assert np.array_equal(np.asarray(a), np.asarray(b))
+
+
+def _children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        children = task / "children"
+        if children.exists():
+            found.update(int(c) for c in children.read_text().split())
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_sigterm_stops_the_workers_quietly(tmp_path: Path) -> None:
+    """A terminated ``hubbub classify`` used to leave its workers running, each
+    printing a BrokenPipeError (found by a newcomer review)."""
+    import signal
+    import time
+
+    source = tmp_path / "many.txt"
+    source.write_bytes(b"\n".join(line for line in _input_lines(40 * CHUNK)) + b"\n")
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from hubbub.launch import run; run()", "classify", "--workers", "3"]
+        + ["--format", "jsonl", str(source)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    deadline = time.monotonic() + 120
+    workers: set[int] = set()
+    while time.monotonic() < deadline and len(workers) < 3 and proc.poll() is None:
+        workers = _children(proc.pid)
+        time.sleep(0.02)
+    assert len(workers) >= 3, "the workers never started"
+    proc.send_signal(signal.SIGTERM)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM
+    assert b"Traceback" not in err, err.decode(errors="replace")[-2000:]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and any(_running(w) for w in workers):
+        time.sleep(0.1)
+    assert not any(_running(w) for w in workers), "a worker outlived the command"

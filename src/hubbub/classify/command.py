@@ -172,11 +172,11 @@ class _ClassifyCommand(click.Command):
 )
 @click.option(
     "--workers",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=32),
     default=None,
     metavar="N",
     help=_(
-        "Processes that classify a large input (default: the CPUs available, at most 8); "
+        "Processes that classify a large input, 1 to 32 (default: the CPUs available, at most 8); "
         "output order is the input's either way."
     ),
 )

@@ -23,7 +23,10 @@ with its own first line number, so the bytes out are the same either way.
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
+import sys
 from collections import deque
 from collections.abc import Iterable, Iterator
 from itertools import chain, islice
@@ -105,7 +108,10 @@ def classify_stream(
 
     _preload()
     # fork: the workers inherit the loaded models (spawn would import and load again).
-    pool = multiprocessing.get_context("fork").Pool(workers)
+    pool = multiprocessing.get_context("fork").Pool(workers, initializer=_worker_start)
+    # SIGTERM's default ends this process without running the `finally` below, and the
+    # workers were left running, each printing a BrokenPipeError: make it an exit.
+    previous = _on_term(_exit_on_term)
     try:
         pending: deque[AsyncResult[bytes]] = deque()
         for job in chain(head, jobs):
@@ -119,3 +125,35 @@ def classify_stream(
         # Also on an error or a closed pipe downstream: no worker outlives the command.
         pool.terminate()
         pool.join()
+        _on_term(previous)
+
+
+Handler = signal.Handlers | int | None | object
+
+
+def _on_term(handler: Handler) -> Handler:
+    """Set SIGTERM's handler, returning the old one; a no-op off the main thread
+    (only it may set handlers; a library caller keeps its own)."""
+    try:
+        return signal.signal(signal.SIGTERM, handler)  # type: ignore[arg-type]
+    except ValueError:
+        return handler
+
+
+def _exit_on_term(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _worker_start() -> None:
+    """In each worker: Ctrl-C is the parent's to handle (it stops the pool, so the
+    workers print no KeyboardInterrupt of their own), and on Linux the kernel ends a
+    worker whose parent died without stopping it (SIGKILL)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
