@@ -29,6 +29,10 @@ READ_ONLY = [
     ("sources", "status"),
     ("outbox", "list"),
     ("user", "sessions", "ana"),
+    # "Show or set" commands, when they only show:
+    ("inbox", "agent"),
+    ("inbox", "hours"),
+    ("audience", "retention"),
 ]
 
 

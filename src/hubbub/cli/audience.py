@@ -279,9 +279,11 @@ def audience_retention(days: int | None, x_cap: str | None, db: str | None, work
             cap = int(x_cap)
         else:
             raise click.BadParameter(_("a number of users, or 'none'"), param_hint="--x-cap")
-    with store_from(db) as store:
+    sets = days is not None or x_cap is not None
+    # Only showing: a mistyped --workspace is refused, not created.
+    with store_from(db, must_exist=not sets, workspace=None if sets else workspace) as store:
         repo = _repo(store, workspace)
-        if days is not None or x_cap is not None:
+        if sets:
             repo.set_settings(days, cap)
         now = repo.settings()
     click.echo(

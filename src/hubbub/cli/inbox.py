@@ -463,7 +463,8 @@ def inbox_hours(
     from hubbub.inbox.hours import parse_days, parse_span
     from hubbub.inbox.model import Hours
 
-    with _inbox(db, workspace) as inbox:
+    sets = always or any(v is not None for v in (tz, days, span, auto_assign, mention_intents))
+    with _inbox(db, workspace, reads=not sets) as inbox:
         hours = inbox.hours(_actor())
         start, end = hours.start_minute, hours.end_minute
         if span is not None:
@@ -540,8 +541,9 @@ def inbox_agent(
     user: str | None, available: bool | None, cap: int | None, db: str | None, workspace: str
 ) -> None:
     """Show agents, or set USER's availability and cap for the round robin."""
-    with _inbox(db, workspace) as inbox:
-        if user is not None and (available is not None or cap is not None):
+    sets = user is not None and (available is not None or cap is not None)
+    with _inbox(db, workspace, reads=not sets) as inbox:
+        if sets and user is not None:
             inbox.set_agent(_actor(), user, available=available, cap=cap)
         agents = inbox.agents(_actor())
     for a in agents:
