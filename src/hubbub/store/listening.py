@@ -21,6 +21,7 @@ from hubbub.store.listen_schema import post_classes, query_matches
 from hubbub.store.scope import Scope
 from hubbub.store.search import compile_query
 from hubbub.store.sql import chunks, insert_ignore
+from hubbub.store.transactions import run_write
 
 _q = t.saved_queries
 _p = t.posts
@@ -235,33 +236,44 @@ class StageWrites:
         always does), and the given classifications replace the posts' old ones
         (an edited post is classified on its new text)."""
         scope = self.scope
-        with scope.engine.begin() as conn:
-            existing: set[tuple[int, int]] = set()
-            for chunk in chunks(list(touched), 1000):
-                rows = conn.execute(
-                    sa.select(_qm.c.query_id, _qm.c.post_pk).where(
-                        scope.owns(_qm), _qm.c.post_pk.in_(chunk)
-                    )
+
+        # Run again from the start when a concurrent writer makes it fail
+        # (PostgreSQL breaks a lock cycle with a deadlock error): two imports
+        # into one database failed with "deadlock detected" here in CI.
+        run_write(scope.engine, lambda conn: self._replace(conn, touched, wanted, classes))
+
+    def _replace(
+        self,
+        conn: sa.Connection,
+        touched: Sequence[int],
+        wanted: set[tuple[int, int]],
+        classes: Sequence[Mapping[str, object]],
+    ) -> None:
+        scope = self.scope
+        existing: set[tuple[int, int]] = set()
+        for chunk in chunks(list(touched), 1000):
+            rows = conn.execute(
+                sa.select(_qm.c.query_id, _qm.c.post_pk).where(
+                    scope.owns(_qm), _qm.c.post_pk.in_(chunk)
                 )
-                existing.update((q, pk) for q, pk in rows)
-            for query_id, pk in existing - wanted:
-                conn.execute(
-                    _qm.delete().where(
-                        scope.owns(_qm), _qm.c.query_id == query_id, _qm.c.post_pk == pk
-                    )
-                )
-            _insert_matches(conn, scope, sorted(wanted - existing))
-            if classes:
-                # post_classes has no workspace column: it is reached through posts.
-                owned = _owned_ids(conn, scope, _p, "pk", (_post_pk(row) for row in classes))
-                # One row per post (the last given wins): the key is post_pk.
-                keep = list(
-                    {_post_pk(row): dict(row) for row in classes if _post_pk(row) in owned}.values()
-                )
-                for chunk in chunks(sorted(owned), 1000):
-                    conn.execute(post_classes.delete().where(post_classes.c.post_pk.in_(chunk)))
-                for rows_chunk in chunks(keep, 500):
-                    conn.execute(post_classes.insert(), list(rows_chunk))
+            )
+            existing.update((q, pk) for q, pk in rows)
+        for query_id, pk in existing - wanted:
+            conn.execute(
+                _qm.delete().where(scope.owns(_qm), _qm.c.query_id == query_id, _qm.c.post_pk == pk)
+            )
+        _insert_matches(conn, scope, sorted(wanted - existing))
+        if classes:
+            # post_classes has no workspace column: it is reached through posts.
+            owned = _owned_ids(conn, scope, _p, "pk", (_post_pk(row) for row in classes))
+            # One row per post (the last given wins): the key is post_pk.
+            keep = list(
+                {_post_pk(row): dict(row) for row in classes if _post_pk(row) in owned}.values()
+            )
+            for chunk in chunks(sorted(owned), 1000):
+                conn.execute(post_classes.delete().where(post_classes.c.post_pk.in_(chunk)))
+            for rows_chunk in chunks(keep, 500):
+                conn.execute(post_classes.insert(), list(rows_chunk))
 
 
 def _post_pk(row: Mapping[str, object]) -> int:
