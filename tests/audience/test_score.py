@@ -140,6 +140,19 @@ def test_bad_lines_are_named_and_the_rest_is_scored(tmp_path):
     assert len(proc.stdout.splitlines()) == 2
 
 
+def test_lines_that_hold_no_account_are_named_not_dropped(tmp_path):
+    """JSON that is not a profile (a list of numbers, null, a status) used to vanish
+    with exit status 0 (found by a newcomer review)."""
+    path = tmp_path / "mixed.jsonl"
+    lines = [orjson.dumps(X_V1), b"[1,2]", b"null", b'{"foo":1}', orjson.dumps(MASTODON_BOT)]
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    proc = _run(str(path))
+    assert proc.returncode == 1
+    for line in (2, 3, 4):
+        assert f"{path}:{line}: no account profile".encode() in proc.stderr
+    assert [orjson.loads(r)["id"] for r in proc.stdout.splitlines()] == [X_V1["id_str"], "109"]
+
+
 def test_real_profiles_from_the_shared_payloads(shared_data):
     proc = _run(str(shared_data / "payloads" / "x_v2_twarc2" / "users.jsonl"))
     assert proc.returncode == 0, proc.stderr

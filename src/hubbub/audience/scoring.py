@@ -89,9 +89,9 @@ def score_stream(fh: IO[bytes], now: datetime | None = None) -> Iterator[Row | P
         except orjson.JSONDecodeError as exc:
             yield Problem(1, f"not JSON lines nor one JSON document: {exc}")
             return
-        yield from _rows(doc, now)
+        yield from _rows_of(doc, now, 1)
         return
-    yield from _rows(doc, now)
+    yield from _rows_of(doc, now, 1)
     for number, line in enumerate(fh, start=2):
         if not line.strip():
             continue
@@ -103,4 +103,20 @@ def score_stream(fh: IO[bytes], now: datetime | None = None) -> Iterator[Row | P
         except orjson.JSONDecodeError as exc:
             yield Problem(number, f"invalid JSON: {exc}")
             continue
-        yield from _rows(doc, now)
+        yield from _rows_of(doc, now, number)
+
+
+def _rows_of(doc: object, now: datetime | None, line: int) -> Iterator[Row | Problem]:
+    """The rows of one document, or a problem naming its line when it holds no
+    account at all (``[1,2]``, ``null``, a status timeline): such a line used to
+    vanish from the output with exit status 0."""
+    found = False
+    for item in _rows(doc, now):
+        found = True
+        yield item
+    if not found:
+        yield Problem(
+            line,
+            "no account profile here (expected X user objects, twarc2 pages,"
+            " Mastodon accounts or Bluesky profile views)",
+        )
