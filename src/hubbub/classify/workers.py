@@ -28,9 +28,10 @@ import os
 import signal
 import sys
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import chain, islice
 from multiprocessing.pool import AsyncResult
+from types import FrameType
 from typing import IO
 
 import orjson
@@ -128,19 +129,19 @@ def classify_stream(
         _on_term(previous)
 
 
-Handler = signal.Handlers | int | None | object
+Handler = Callable[[int, FrameType | None], object] | int | signal.Handlers | None
 
 
 def _on_term(handler: Handler) -> Handler:
     """Set SIGTERM's handler, returning the old one; a no-op off the main thread
     (only it may set handlers; a library caller keeps its own)."""
     try:
-        return signal.signal(signal.SIGTERM, handler)  # type: ignore[arg-type]
+        return signal.signal(signal.SIGTERM, handler)
     except ValueError:
         return handler
 
 
-def _exit_on_term(signum: int, _frame: object) -> None:
+def _exit_on_term(signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
 
