@@ -102,7 +102,17 @@ def classify_lines(
 
 
 class _ClassifyCommand(click.Command):
-    """Adds the measured accuracy (package data) to the help, read only when help is shown."""
+    """Adds the measured accuracy (package data) to the help, read only when help is shown.
+
+    Started alone by ``hubbub.launch`` (outside the ``hubbub`` group, whose ``invoke``
+    does the same), it ends as coreutils do when its reader goes away.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from hubbub.launch import stop_when_reader_leaves
+
+        with stop_when_reader_leaves():
+            return super().invoke(ctx)
 
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         from hubbub.classify.accuracy import help_text

@@ -11,6 +11,7 @@ from __future__ import annotations
 import click
 import sqlalchemy as sa
 
+from hubbub.launch import stop_when_reader_leaves
 from hubbub.settings import SettingError
 from hubbub.store.api import QueryTooComplex, WorkspaceNameError, check_workspace_name
 from hubbub.store.engine import DamagedDatabase, StoreError
@@ -29,11 +30,13 @@ def database_error_message(exc: sa.exc.DBAPIError) -> str:
 
 class HubbubGroup(click.Group):
     """The top-level group: turns the store's errors into clean CLI errors,
-    whichever command they come from."""
+    whichever command they come from, and ends every command as coreutils do
+    when the reader of its output goes away (``hubbub export … | head``)."""
 
     def invoke(self, ctx: click.Context) -> object:
         try:
-            return super().invoke(ctx)
+            with stop_when_reader_leaves():
+                return super().invoke(ctx)
         except (WorkspaceNameError, QueryTooComplex, SettingError) as exc:
             raise click.UsageError(str(exc)) from None
         except DamagedDatabase as exc:

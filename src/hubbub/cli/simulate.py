@@ -51,9 +51,8 @@ def simulate(
             for item in source.items():
                 out.write(orjson.dumps(item.value) + b"\n")
         out.flush()
-    except BrokenPipeError:
-        # `hubbub simulate x | head` closes the pipe early: that is not an error.
-        sys.stderr.close()
+    # `hubbub simulate x | head` closing the pipe early ends the command as coreutils
+    # do (killed by SIGPIPE): the top-level group handles that for every command.
     except KeyboardInterrupt:
         pass
 
