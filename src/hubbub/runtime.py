@@ -13,13 +13,18 @@ with no web server until SIGINT/SIGTERM. Either way the same pieces run:
   source that follows its saved queries and rooms there
   (``follow_accounts``). Without an account nothing dials out;
 - the **listener** (``hubbub.listen.live``): matching, classifying, alerts;
-- **every other workspace** that has a network account (checked at start
-  and every 30 s): its implied sources on a pipeline of its own, so its
-  posts are stored into it and reach only its consumers, with its own
-  listener (no alert webhook: that one is the operator's), inbox watcher,
-  outbox sender and health rows (``WorkspaceShare``; ``pipeline_for``).
-  Sources named in settings or on the command line belong to the runtime's
-  own workspace;
+- **every other workspace** that has a network account: its implied
+  sources on a pipeline of its own, so its posts are stored into it and
+  reach only its consumers, with its own listener (no alert webhook: that
+  one is the operator's), inbox watcher, outbox sender and health rows
+  (``WorkspaceShare``; ``pipeline_for``). Sources named in settings or on
+  the command line belong to the runtime's own workspace;
+- the **accounts watcher**: every ``accounts_check_seconds`` (2 s) it reads
+  every workspace's account stamps (``hubbub account add/remove`` run in
+  other processes) and brings each workspace whose accounts changed in step
+  (``hubbub.sources.followed``): a removed account's sources are stopped and
+  their connections closed, an added one's started, a workspace that
+  connected its first account gets its share;
 - the **health writer**: network sources' health, to the store once a second,
   so ``hubbub sources status`` in another process can read it; it also
   touches the rows of every running source each time (a heartbeat), so a
@@ -43,8 +48,10 @@ from hubbub.networks.secrets import SecretBox
 from hubbub.pipeline import Pipeline
 from hubbub.settings import Settings
 from hubbub.sources.base import Source, describe_error
+from hubbub.sources.followed import Followed, Stamps, close_unstarted
 from hubbub.store import Store, open_store
 from hubbub.store.leases import try_lease
+from hubbub.store.network_accounts import account_stamps
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +68,11 @@ AUTO_SPECS: dict[str, str] = {
 }
 
 
-# How often the runtime looks for workspaces that connected their first
-# network account since it started (they are then followed without a restart).
-WORKSPACES_CHECK_SECONDS = 30.0
+# How often the runtime reads the stored accounts of every workspace, so an
+# account removed in another process stops being followed (its connection
+# closed) within a few seconds, and an added one starts without a restart.
+# One small query a round.
+ACCOUNTS_CHECK_SECONDS = 2.0
 
 
 class LiveConsumer(Protocol):
@@ -79,9 +88,13 @@ class WorkspaceShare:
     name: str
     health: HealthBoard
     env: SourceEnv
-    sources: list[Source]
+    followed: Followed
     pipeline: Pipeline
     consumers: list[LiveConsumer] = field(default_factory=list)
+
+    @property
+    def sources(self) -> list[Source]:
+        return self.followed.sources
 
 
 def workspace_follows(store: Store, workspace: str) -> Follows:
@@ -135,6 +148,7 @@ class Runtime:
         listen: bool = True,
         send_outbox: bool = True,
         clock: Clock | None = None,
+        accounts_check_seconds: float = ACCOUNTS_CHECK_SECONDS,
     ) -> None:
         self.settings = settings
         self.workspace = settings.workspace
@@ -152,13 +166,23 @@ class Runtime:
         self.inbox: LiveConsumer | None = None  # hubbub.inbox.live: posts become cases
         self.outbox_sender: LiveConsumer | None = None
         self.env: SourceEnv | None = None
-        self.sources: list[Source] = []
         self.started = False
+        self.accounts_check_seconds = accounts_check_seconds
+        self.account_checks = 0  # rounds of the accounts watcher done (tests wait on it)
+        self._own: Followed | None = None
         self._health_task: asyncio.Task[None] | None = None
-        self._workspaces_task: asyncio.Task[None] | None = None
+        self._accounts_task: asyncio.Task[None] | None = None
         self._box: SecretBox | None = None
         # Other workspaces with a network account, by name (see WorkspaceShare).
         self.others: dict[str, WorkspaceShare] = {}
+        # Workspaces whose share could not start, with the accounts it was
+        # tried with: tried again when those change, not every round.
+        self._refused: dict[str, Stamps] = {}
+
+    @property
+    def sources(self) -> list[Source]:
+        """The runtime's own workspace's running sources (named and implied)."""
+        return self._own.sources if self._own is not None else []
 
     def pipeline_for(self, workspace: str) -> Pipeline | None:
         """The pipeline that stores and publishes ``workspace``'s network posts
@@ -277,11 +301,7 @@ class Runtime:
             if self.follow_accounts:
                 specs += await asyncio.to_thread(self.auto_specs, specs)
             for spec in specs:
-                source = self.build_source(spec)
-                client = getattr(source, "client", None)
-                close = getattr(client, "aclose", None) or getattr(source, "aclose", None)
-                if close is not None:
-                    await close()
+                await close_unstarted(self.build_source(spec))
         finally:
             if own:
                 store.close()
@@ -299,16 +319,23 @@ class Runtime:
             self.store = await asyncio.to_thread(open_store, self.settings.db)
         store = self.store
         self.env = self.build_env(store)
-        specs = list(self.specs)
-        if self.follow_accounts:
-            specs += await asyncio.to_thread(self.auto_specs, specs)
-        self.sources = [self.build_source(spec) for spec in specs]
+        stamps = await asyncio.to_thread(account_stamps, store)
+        fresh = self.pipeline is None
         if self.pipeline is None:
             self.pipeline = Pipeline(store, self.workspace)
-            await self.pipeline.start(self.sources)
-        else:
-            for source in self.sources:
-                self.pipeline.add_source(source)
+        self._own = Followed(
+            self.workspace,
+            self.pipeline,
+            self.env,
+            named=self.specs,
+            implied=self.auto_specs if self.follow_accounts else None,
+            build=self.build_source,
+        )
+        # Strict: a bad spec or an unreadable account stops the start with
+        # a clear error, before anything dials out.
+        await self._own.sync(stamps.get(self.workspace, frozenset()), strict=True)
+        if fresh:
+            await self.pipeline.start()
         if self.listen:
             from hubbub.listen.live import start_listening
 
@@ -325,56 +352,79 @@ class Runtime:
             sender.start()
             self.outbox_sender = sender
         if self.follow_accounts:
-            await self._follow_workspaces()
-            self._workspaces_task = asyncio.create_task(
-                self._watch_workspaces(), name="hubbub-workspaces"
-            )
+            await self._follow_others(stamps)
+        # Also without follow_accounts: a named source's account may be removed.
+        self._accounts_task = asyncio.create_task(self._watch_accounts(), name="hubbub-accounts")
         self._health_task = asyncio.create_task(self._write_health(), name="hubbub-health")
 
     # -- every workspace -------------------------------------------------------
 
-    def _workspaces_with_accounts(self) -> list[str]:
-        from hubbub.store.network_accounts import list_accounts
+    async def sync_accounts(self) -> None:
+        """One round of the accounts watcher: bring every workspace whose
+        stored accounts changed since the last round in step with them."""
+        assert self.store is not None and self._own is not None
+        stamps = await asyncio.to_thread(account_stamps, self.store)
+        own = stamps.get(self.workspace, frozenset())
+        if own != self._own.synced:
+            await self._own.sync(own)
+        if self.follow_accounts:
+            await self._follow_others(stamps)
+        self.account_checks += 1
 
-        assert self.store is not None
-        return [
-            name
-            for name in self.store.workspaces()
-            if name != self.workspace and list_accounts(self.store, name)
-        ]
-
-    async def _follow_workspaces(self) -> None:
+    async def _follow_others(self, stamps: dict[str, Stamps]) -> None:
         """Start the share of every other workspace that has a network account
-        and is not running yet. One workspace's broken account (a key that
-        cannot decrypt it, two accounts and none named) is logged and skips
-        that workspace only."""
-        names = await asyncio.to_thread(self._workspaces_with_accounts)
-        for name in names:
-            if name in self.others or not self.started:
+        and none yet, and sync those running whose accounts changed (one with
+        no account left keeps its pipeline, which the web's rooms of that
+        workspace may use, with no network source). One workspace's broken
+        account (a key that cannot decrypt it, two accounts and none named)
+        is logged and skips that workspace only."""
+        for name, mine in stamps.items():
+            if name == self.workspace or name in self.others or not self.started:
+                continue
+            if self._refused.get(name) == mine:
                 continue
             try:
-                self.others[name] = await self._start_share(name)
+                await self._start_share(name, mine)
+                self._refused.pop(name, None)
             except Exception as exc:  # noqa: BLE001 - the other workspaces go on
+                self._refused[name] = mine
                 log.error("workspace %r not followed: %s", name, describe_error(exc))
-
-    async def _watch_workspaces(self) -> None:
-        while True:
-            await asyncio.sleep(WORKSPACES_CHECK_SECONDS)
+        for name, share in list(self.others.items()):
+            mine = stamps.get(name, frozenset())
+            if mine == share.followed.synced:
+                continue
             try:
-                await self._follow_workspaces()
-            except Exception as exc:  # noqa: BLE001 - try again next round
-                log.warning("workspaces not checked: %s", describe_error(exc))
+                await share.followed.sync(mine)
+            except Exception as exc:  # noqa: BLE001 - the other workspaces go on; retried next round
+                log.warning("workspace %r: accounts not followed: %s", name, describe_error(exc))
 
-    async def _start_share(self, name: str) -> WorkspaceShare:
+    async def _watch_accounts(self) -> None:
+        while True:
+            await asyncio.sleep(self.accounts_check_seconds)
+            try:
+                await self.sync_accounts()
+            except Exception as exc:  # noqa: BLE001 - try again next round
+                log.warning("accounts not checked: %s", describe_error(exc))
+
+    async def _start_share(self, name: str, stamps: Stamps) -> WorkspaceShare:
         assert self.store is not None
         store = self.store
         health = HealthBoard(self.clock)
         env = self.build_env(store, name, health)
-        specs = await asyncio.to_thread(self.auto_specs, (), name)
-        sources = [self.build_source(spec, env) for spec in specs]
         pipeline = Pipeline(store, name)
-        await pipeline.start(sources)
-        share = WorkspaceShare(name, health, env, sources, pipeline)
+        followed = Followed(
+            name,
+            pipeline,
+            env,
+            named=(),
+            implied=lambda named: self.auto_specs(named, name),
+            build=self.build_source,
+        )
+        await followed.sync(stamps, strict=True)
+        await pipeline.start()
+        share = WorkspaceShare(name, health, env, followed, pipeline)
+        # Known before its consumers start, so a stop meanwhile stops it too.
+        self.others[name] = share
         if self.listen:
             from hubbub.inbox.live import InboxWatcher
             from hubbub.listen.live import Listener
@@ -392,7 +442,7 @@ class Runtime:
             sender = OutboxSender(store, name, self.settings.db_url)
             sender.start()
             share.consumers.append(sender)
-        log.info("workspace %r: following %d network sources", name, len(sources))
+        log.info("workspace %r: following %d network sources", name, len(share.sources))
         return share
 
     async def _stop_shares(self) -> None:
@@ -408,9 +458,10 @@ class Runtime:
         if not self.started:
             return
         self.started = False
-        if self._workspaces_task is not None:
-            self._workspaces_task.cancel()
-            await asyncio.gather(self._workspaces_task, return_exceptions=True)
+        if self._accounts_task is not None:
+            # Before the pipelines stop: a round half done must not add sources to them.
+            self._accounts_task.cancel()
+            await asyncio.gather(self._accounts_task, return_exceptions=True)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(STOP_SECONDS):
                 await self._stop_shares()

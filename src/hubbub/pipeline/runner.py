@@ -44,7 +44,7 @@ _MAX_BACKOFF = 60.0
 
 @dataclass(slots=True)
 class SourceHealth:
-    state: str = "connected"  # connected | backing_off | done | failed
+    state: str = "connected"  # connected | backing_off | done | failed | stopped
     posts: int = 0  # posts parsed from its items (embedded copies not counted)
     errors: int = 0  # failures of the source plus payloads no parser could read
     last_error: str | None = None
@@ -120,6 +120,26 @@ class Pipeline:
         self._tasks[source.name] = asyncio.create_task(
             self._pump(source), name=f"hubbub-source:{source.name}"
         )
+
+    async def remove_source(self, name: str) -> bool:
+        """Stop reading the source ``name`` while the pipeline runs on: its pump
+        is cancelled and waited for, which closes the source's iterator and so
+        its connections, before this returns (the runtime drops a source whose
+        account was removed, and its credentials must not be used again). What
+        it had already queued is still stored and published. False when no
+        source of that name was added."""
+        waiting = [s for s in self._waiting if s.name == name]
+        self._waiting = [s for s in self._waiting if s.name != name]
+        task = self._tasks.pop(name, None)
+        if task is None and not waiting:
+            return False
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        health = self._health.get(name)
+        if health is not None:
+            health.state, health.retry_at = "stopped", None
+        return True
 
     async def stop(self) -> None:
         """Stop the sources, flush what was received, end subscriptions."""

@@ -16,6 +16,7 @@ from hubbub.networks.env import Credentials
 from hubbub.networks.secrets import AccountsKeyError, SecretBox
 from hubbub.store import Store
 from hubbub.store.connect_schema import network_accounts
+from hubbub.store.schema import workspaces
 
 NETWORKS = ("x", "bluesky", "mastodon")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}$")
@@ -107,6 +108,35 @@ def list_accounts(store: Store, workspace: str, network: str | None = None) -> l
             )
             for r in conn.execute(stmt).mappings()
         ]
+
+
+@dataclass(frozen=True, slots=True)
+class AccountStamp:
+    """Which account row a source was built with, without its secret. The row
+    id alone is not enough: SQLite hands a removed row's id to the next insert,
+    so an account removed and added again (a new token) differs only in
+    ``created_at``."""
+
+    id: int
+    created_at: datetime
+    network: str
+    name: str
+    server: str | None
+
+
+def account_stamps(store: Store) -> dict[str, frozenset[AccountStamp]]:
+    """Every workspace's accounts, by workspace name (those without one are
+    left out), in one small query: the runtime asks every few seconds whether
+    another process (``hubbub account add/remove``) changed them."""
+    w = workspaces
+    stmt = sa.select(
+        w.c.name, _a.c.id, _a.c.created_at, _a.c.network, _a.c.name.label("account"), _a.c.server
+    ).join(w, w.c.id == _a.c.workspace_id)
+    out: dict[str, set[AccountStamp]] = {}
+    with store.engine.connect() as conn:
+        for ws, id_, created_at, network, name, server in conn.execute(stmt):
+            out.setdefault(ws, set()).add(AccountStamp(id_, created_at, network, name, server))
+    return {ws: frozenset(stamps) for ws, stamps in out.items()}
 
 
 def remove_account(store: Store, workspace: str, name: str) -> bool:
