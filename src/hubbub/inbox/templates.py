@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from hubbub.inbox.errors import TemplateError
 
 MAX_FIELD = 32
+# Longest refused field an error message quotes whole.
+_QUOTE = 60
 # The fields a case fills in (store/inbox_repo_settings.py ``template_fields``):
 # a saved reply naming another is refused when saved, not when an agent uses it.
 FIELDS: tuple[str, ...] = ("name", "handle", "agent", "case", "network")
@@ -42,7 +44,7 @@ def _parse(text: str) -> list[tuple[bool, str]]:
                 raise TemplateError(f"an empty field '{{}}' at character {i + 1}")
             if len(name) > MAX_FIELD or not (name.isidentifier() and name.isascii()):
                 raise TemplateError(
-                    f"'{{{name[:MAX_FIELD]}}}' at character {i + 1} is not a field: only "
+                    f"'{_as_typed(text, i, end)}' at character {i + 1} is not a field: only "
                     "{name}-style names are allowed, no dots, brackets or format specs"
                 )
             if literal:
@@ -64,6 +66,28 @@ def _parse(text: str) -> list[tuple[bool, str]]:
     if literal:
         pieces.append((False, "".join(literal)))
     return pieces
+
+
+def _as_typed(text: str, start: int, end: int) -> str:
+    """The refused field as the user typed it, from its ``{`` at ``start``.
+
+    It ends at the first ``}`` (``end``), unless braces open inside it, as in
+    str.format's nested ``{name:{width}}``: then at the brace that closes the
+    first, when there is one (quoting up to the first ``}`` dropped the last).
+    Long fields are cut with an ellipsis; characters that do not print are shown
+    escaped, so the message cannot move the cursor or hide what is wrong.
+    """
+    if "{" in text[start + 1 : end]:
+        depth = 0
+        for j in range(start, len(text)):
+            depth += {"{": 1, "}": -1}.get(text[j], 0)
+            if depth == 0:
+                end = j
+                break
+    typed = text[start : end + 1]
+    if len(typed) > _QUOTE:
+        typed = typed[: _QUOTE - 1] + "…"
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in typed)
 
 
 def fields_of(text: str) -> tuple[str, ...]:
