@@ -60,11 +60,6 @@ class Subscription:
         self._queue: asyncio.Queue[object] = asyncio.Queue(maxsize=max(1, maxsize))
         self._on_close = on_close
 
-    def matches(self, live: LivePost, tags: frozenset[str]) -> bool:
-        # A deletion's tombstone has no hashtags left; every room gets it and
-        # a client that never showed the post ignores it.
-        return self.tag is None or self.tag in tags or live.post.deleted
-
     def offer(self, live: LivePost) -> bool:
         """Queue ``live`` without waiting; False (and overflowed) when full."""
         if self.closed:
@@ -150,6 +145,8 @@ class MemoryBus:
     async def publish(self, live: LivePost) -> None:
         self.published += 1
         if live.post.deleted:
+            # A deletion's tombstone has no hashtags left; every room gets it and
+            # a client that never showed the post ignores it.
             targets = [s for subs in self._by_tag.values() for s in subs]
         else:
             targets = list(self._by_tag.get(None, ()))

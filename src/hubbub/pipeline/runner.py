@@ -1,9 +1,14 @@
-"""The Pipeline: sources → batches → stages (normalise → store → publish).
+"""The Pipeline: sources → batches → stages (normalise → store → repost tags → publish).
 
 One task per source pumps its items into a bounded queue (a slow store
 slows the sources down rather than growing memory); one batcher task cuts the
 queue into batches and runs the stages over each batch in turn, so the store
 sees one writer and rooms see posts in arrival order.
+
+Listening is not a stage: the runtime's ``Listener`` (``hubbub.listen.live``)
+subscribes to the bus like a room and matches and classifies there, so that work
+never delays a post on its way to the rooms (``hubbub import`` runs its own
+listening pass over what it stored, ``hubbub.listen.imported``).
 
 Batching is adaptive (group commit): by default (``flush_interval=0``) a
 batch is whatever is queued when the batcher comes back for more, up to
@@ -76,7 +81,6 @@ class Pipeline:
         self.restart_delay = restart_delay
         self.max_restarts = max_restarts
         self.store_stage = StoreStage(store, workspace)
-        # listening inserts its stage before publish: stages.insert(-1, stage)
         self.stages: list[Stage] = [
             Normalise(self._normalised),
             self.store_stage,
@@ -270,8 +274,8 @@ class Pipeline:
             try:
                 batch = await stage(batch)
             except Exception as exc:  # noqa: BLE001 - a broken stage must not stop the pipeline
-                # The batch goes on unchanged, so a failing listening stage
-                # still lets posts reach the rooms.
+                # The batch goes on unchanged, so a failing stage (the repost
+                # tags' store lookup, say) still lets posts reach the rooms.
                 self.stage_errors += 1
                 log.exception("pipeline stage %r failed: %s", stage, describe_error(exc))
 
