@@ -40,7 +40,8 @@ demo: install fonts
 test: typecheck browser fonts services
 	$(PY) -m pytest -q
 
-# mypy over src/hubbub (settings in pyproject.toml, [tool.mypy]); `make test` runs it first.
+# mypy over src/hubbub and the bench/ scripts (the list and settings: pyproject.toml,
+# [tool.mypy]); `make test` runs it first.
 typecheck: install
 	$(VENV)/bin/mypy
 

@@ -39,6 +39,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -55,31 +56,37 @@ SOURCE_FILES = (
 )
 
 
-def _shift(value: object, offset: int) -> object:
-    """Shift every tweet id in a page so each copy holds new posts."""
+def _shift(obj: dict[str, Any], offset: int) -> dict[str, Any]:
+    """Shift every tweet id in a page (or an object inside it) so each copy holds new posts."""
+    out: dict[str, Any] = {}
+    for key, item in obj.items():
+        if key in ("id", "conversation_id") and isinstance(item, str) and item.isdigit():
+            out[key] = str(int(item) + offset)
+        elif key == "edit_history_tweet_ids" and isinstance(item, list):
+            out[key] = [str(int(i) + offset) for i in item]
+        else:
+            out[key] = _shift_value(item, offset)
+    return out
+
+
+def _shift_value(value: object, offset: int) -> object:
+    # Split from _shift so that a page stays typed as an object (dict) after shifting.
     if isinstance(value, dict):
-        out = {}
-        for key, item in value.items():
-            if key in ("id", "conversation_id") and isinstance(item, str) and item.isdigit():
-                out[key] = str(int(item) + offset)
-            elif key == "edit_history_tweet_ids" and isinstance(item, list):
-                out[key] = [str(int(i) + offset) for i in item]
-            else:
-                out[key] = _shift(item, offset)
-        return out
+        return _shift(value, offset)
     if isinstance(value, list):
-        return [_shift(item, offset) for item in value]
+        return [_shift_value(item, offset) for item in value]
     return value
 
 
-def _page_tweets(page: dict) -> list[dict]:
+def _page_tweets(page: dict[str, Any]) -> list[dict[str, Any]]:
+    # dict[str, Any]: a page as orjson decodes it, whose shape is X's and is not checked here.
     data = page.get("data") or []
     tweets = data if isinstance(data, list) else [data]
     return tweets + list((page.get("includes") or {}).get("tweets") or [])
 
 
 def build_input(folder: Path, posts: int) -> tuple[Path, int]:
-    pages = []
+    pages: list[dict[str, Any]] = []
     for name in SOURCE_FILES:
         for line in (TWARC / name).read_bytes().splitlines():
             if line.strip():
