@@ -53,7 +53,9 @@ def stop_when_reader_leaves() -> Iterator[None]:
     try:
         yield
         # Output still buffered must reach the reader inside this guard, not at exit.
-        sys.stdout.flush()
+        # (No sys.stdout at all when started with fd 1 closed: `hubbub … >&-`.)
+        if sys.stdout is not None:
+            sys.stdout.flush()
     except OSError as exc:
         if exc.errno != errno.EPIPE or not _stdout_reader_gone():
             raise  # a broken socket to a server is a real error, not a reader leaving

@@ -124,3 +124,11 @@ def test_a_broken_pipe_that_is_not_stdout_stays_an_error() -> None:
     real failure: the guard must not turn it into a quiet SIGPIPE exit."""
     with pytest.raises(BrokenPipeError), stop_when_reader_leaves():
         raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_a_command_started_with_stdout_closed_still_succeeds() -> None:
+    """``hubbub count hello >&-``: Python has no sys.stdout at all then, and
+    click.echo writes nothing; the guard's final flush must not fail on it."""
+    argv = " ".join(f"'{a}'" for a in [*MODULE, "count", "hello"])
+    done = subprocess.run(["bash", "-c", f"{argv} >&-"], capture_output=True, env=ENV, timeout=120)
+    assert (done.returncode, done.stderr) == (0, b""), done.stderr.decode(errors="replace")
