@@ -210,3 +210,63 @@ async def test_an_account_replaced_under_its_name_is_used_at_once(
             assert rt.sources == [again]
         finally:
             await rt.stop()
+
+
+@pytest.mark.usefixtures("key")
+async def test_a_named_x_stream_stops_with_its_account_and_comes_back(sqlite_url: str) -> None:
+    """``--source x:stream?account=brand`` on a loopback X: removing ``brand``
+    closes the stream (and lets go of X's one-per-app lease), the named
+    source waits without an account instead of failing the runtime, and
+    adding it back (another token) connects again with no 429 for a second
+    connection."""
+    from tests.loopback.x_server import XServer, load_recorded_tweets
+
+    x = XServer(load_recorded_tweets(require_shared_data() / "payloads"), keepalive=0.05)
+    x.token = OLD
+    url = await x.start()
+    try:
+        _cli(
+            "account", "add", "x", "--name", "brand", "--db", sqlite_url, input=OLD + "\n"
+        )  # fmt: skip
+        with open_store(sqlite_url) as store:
+            add_query(store, "chat", "#hubchat")
+        spec = f"x:stream?url={url}&account=brand"
+        rt = Runtime(
+            Settings(db=sqlite_url, sources=(spec,)),
+            follow_accounts=False,
+            listen=False,
+            send_outbox=False,
+            accounts_check_seconds=0.1,
+        )
+        await rt.start()
+        try:
+
+            async def stored(ids: set[str]) -> bool:
+                with open_store(sqlite_url) as store:
+                    return ids <= {p.id for p in store.iter_posts() if p.network == "x"}
+
+            [source] = rt.sources
+            await _until(lambda: x.open_streams == 1 and bool(x.rules), "the stream and its rule")
+            first = set(x.publish_generated(5))
+            await _until(lambda: stored(first), "streamed posts are stored")
+
+            _remove(sqlite_url, "default", "brand")
+            await _until(lambda: x.open_streams == 0, "the stream closes on removal")
+            await _rounds(rt, 3)
+            assert x.open_streams == 0 and x.stream_connections == 1
+            tracker = next(t for t in rt.health.trackers() if t.source == source.name)
+            assert tracker.snapshot.state is State.STOPPED and tracker.snapshot.reason == REMOVED
+            assert rt.sources == []
+
+            x.token = NEW
+            _cli(
+                "account", "add", "x", "--name", "brand", "--db", sqlite_url, input=NEW + "\n"
+            )  # fmt: skip
+            await _until(lambda: x.stream_connections == 2 and x.open_streams == 1, "reconnected")
+            later = set(x.publish_generated(3))
+            await _until(lambda: stored(later), "posts after adding it back are stored")
+            assert x.refused == []  # never two connections at once
+        finally:
+            await rt.stop()
+    finally:
+        await x.stop()
