@@ -178,6 +178,8 @@ class Runtime:
         # Workspaces whose share could not start, with the accounts it was
         # tried with: tried again when those change, not every round.
         self._refused: dict[str, Stamps] = {}
+        # One round at a time (the watcher's, or one asked for by a caller).
+        self._accounts_lock = asyncio.Lock()
 
     @property
     def sources(self) -> list[Source]:
@@ -363,13 +365,14 @@ class Runtime:
         """One round of the accounts watcher: bring every workspace whose
         stored accounts changed since the last round in step with them."""
         assert self.store is not None and self._own is not None
-        stamps = await asyncio.to_thread(account_stamps, self.store)
-        own = stamps.get(self.workspace, frozenset())
-        if own != self._own.synced:
-            await self._own.sync(own)
-        if self.follow_accounts:
-            await self._follow_others(stamps)
-        self.account_checks += 1
+        async with self._accounts_lock:
+            stamps = await asyncio.to_thread(account_stamps, self.store)
+            own = stamps.get(self.workspace, frozenset())
+            if own != self._own.synced:
+                await self._own.sync(own)
+            if self.follow_accounts:
+                await self._follow_others(stamps)
+            self.account_checks += 1
 
     async def _follow_others(self, stamps: dict[str, Stamps]) -> None:
         """Start the share of every other workspace that has a network account
