@@ -13,6 +13,7 @@ import pytest
 
 from hubbub.classify import rules
 from hubbub.classify.workers import CHUNK
+from tests.processes import children_of, running
 
 REPO = Path(__file__).resolve().parents[2]
 POSTS = [
@@ -130,22 +131,6 @@ def test_detector_model_read_in_memory_is_py3langids_own() -> None:
         assert np.array_equal(np.asarray(a), np.asarray(b))
 
 
-def _children(pid: int) -> set[int]:
-    found: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        children = task / "children"
-        if children.exists():
-            found.update(int(c) for c in children.read_text().split())
-    return found
-
-
-def _running(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-    except FileNotFoundError:
-        return False
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_sigterm_stops_the_workers_quietly(tmp_path: Path) -> None:
     """A terminated ``hubbub classify`` used to leave its workers running, each
@@ -166,7 +151,7 @@ def test_sigterm_stops_the_workers_quietly(tmp_path: Path) -> None:
     deadline = time.monotonic() + 120
     workers: set[int] = set()
     while time.monotonic() < deadline and len(workers) < 3 and proc.poll() is None:
-        workers = _children(proc.pid)
+        workers = children_of(proc.pid)
         time.sleep(0.02)
     assert len(workers) >= 3, "the workers never started"
     proc.send_signal(signal.SIGTERM)
@@ -174,6 +159,6 @@ def test_sigterm_stops_the_workers_quietly(tmp_path: Path) -> None:
     assert proc.returncode == 128 + signal.SIGTERM
     assert b"Traceback" not in err, err.decode(errors="replace")[-2000:]
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and any(_running(w) for w in workers):
+    while time.monotonic() < deadline and any(running(w) for w in workers):
         time.sleep(0.1)
-    assert not any(_running(w) for w in workers), "a worker outlived the command"
+    assert not any(running(w) for w in workers), "a worker outlived the command"

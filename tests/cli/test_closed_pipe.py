@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from hubbub.launch import stop_when_reader_leaves
+from tests.processes import children_of, running
 
 pytestmark = pytest.mark.skipif(
     not hasattr(signal, "SIGPIPE") or not sys.platform.startswith("linux"),
@@ -32,22 +33,6 @@ def _texts(path: Path, n: int = 4000) -> Path:
     return path
 
 
-def _children(pid: int) -> set[int]:
-    found: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        children = task / "children"
-        if children.exists():
-            found.update(int(c) for c in children.read_text().split())
-    return found
-
-
-def _running(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-    except FileNotFoundError:
-        return False
-
-
 def _read_three_then_close(argv: list[str], tmp_path: Path) -> tuple[int, str, set[int]]:
     """Run ``argv``, read 3 lines of its stdout, close the pipe; its exit status,
     its stderr, and the child processes it had while it was writing."""
@@ -56,7 +41,7 @@ def _read_three_then_close(argv: list[str], tmp_path: Path) -> tuple[int, str, s
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err, env=ENV)
         assert proc.stdout is not None
         lines = [proc.stdout.readline() for _ in range(3)]
-        children = _children(proc.pid)
+        children = children_of(proc.pid)
         proc.stdout.close()
         status = proc.wait(timeout=120)
     assert all(line.endswith(b"\n") for line in lines), lines
@@ -74,9 +59,9 @@ def test_classify_killed_by_sigpipe_when_the_reader_leaves(tmp_path: Path, worke
     if workers == "3":
         assert children, "the workers never started: the test did not test them"
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and any(_running(c) for c in children):
+    while time.monotonic() < deadline and any(running(c) for c in children):
         time.sleep(0.05)
-    assert not any(_running(c) for c in children), "a worker outlived the command"
+    assert not any(running(c) for c in children), "a worker outlived the command"
 
 
 def test_the_shell_sees_141_like_coreutils(tmp_path: Path) -> None:
