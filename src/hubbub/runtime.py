@@ -24,7 +24,10 @@ with no web server until SIGINT/SIGTERM. Either way the same pieces run:
   other processes) and brings each workspace whose accounts changed in step
   (``hubbub.sources.followed``): a removed account's sources are stopped and
   their connections closed, an added one's started, a workspace that
-  connected its first account gets its share;
+  connected its first account gets its share; every
+  ``follows_check_seconds`` (30 s) it also works out each workspace's implied
+  sources again, so a Mastodon hashtag a room or saved query gained is
+  followed (and one lost is dropped) without an account changing;
 - the **health writer**: network sources' health, to the store once a second,
   so ``hubbub sources status`` in another process can read it; it also
   touches the rows of every running source each time (a heartbeat), so a
@@ -73,6 +76,10 @@ AUTO_SPECS: dict[str, str] = {
 # closed) within a few seconds, and an added one starts without a restart.
 # One small query a round.
 ACCOUNTS_CHECK_SECONDS = 2.0
+# How often the hashtags each workspace asks for are read again (Mastodon's
+# implied sources are one per hashtag; X's rules and Bluesky's filter are
+# re-read as often by the sources themselves).
+FOLLOWS_CHECK_SECONDS = 30.0
 
 
 class LiveConsumer(Protocol):
@@ -149,6 +156,7 @@ class Runtime:
         send_outbox: bool = True,
         clock: Clock | None = None,
         accounts_check_seconds: float = ACCOUNTS_CHECK_SECONDS,
+        follows_check_seconds: float = FOLLOWS_CHECK_SECONDS,
     ) -> None:
         self.settings = settings
         self.workspace = settings.workspace
@@ -169,6 +177,8 @@ class Runtime:
         self.started = False
         self.accounts_check_seconds = accounts_check_seconds
         self.account_checks = 0  # rounds of the accounts watcher done (tests wait on it)
+        self.follows_check_seconds = follows_check_seconds
+        self._follows_checked: float | None = None  # clock.monotonic() of the last refresh
         self._own: Followed | None = None
         self._health_task: asyncio.Task[None] | None = None
         self._accounts_task: asyncio.Task[None] | None = None
@@ -372,7 +382,29 @@ class Runtime:
                 await self._own.sync(own)
             if self.follow_accounts:
                 await self._follow_others(stamps)
+                await self._refresh_follows()
             self.account_checks += 1
+
+    async def _refresh_follows(self) -> None:
+        """Every ``follows_check_seconds``: each workspace's implied sources
+        worked out again, for the hashtags its rooms and saved queries gained
+        or lost (``Followed.refresh``)."""
+        assert self._own is not None
+        now = self.clock.monotonic()
+        if (
+            self._follows_checked is not None
+            and now - self._follows_checked < self.follows_check_seconds
+        ):
+            return
+        self._follows_checked = now
+        followed = [self._own] + [share.followed for share in self.others.values()]
+        for one in followed:
+            try:
+                await one.refresh()
+            except Exception as exc:  # noqa: BLE001 - the other workspaces go on; retried next time
+                log.warning(
+                    "workspace %r: follows not refreshed: %s", one.workspace, describe_error(exc)
+                )
 
     async def _follow_others(self, stamps: dict[str, Stamps]) -> None:
         """Start the share of every other workspace that has a network account

@@ -124,6 +124,12 @@ class HealthTracker:
         snap.updated_at = self.clock.time()
         self.dirty = True
 
+    def starting(self) -> None:
+        """A new source under this name is about to run: the state, the last
+        error and the retry times of a source that ran under it before go
+        (its counters stay: they are this name's history in this process)."""
+        self._set(State.STARTING, attempt=0, next_at=None, until=None, reason=None)
+
     def connected(self) -> None:
         self._set(State.CONNECTED, attempt=0, next_at=None, until=None)
 

@@ -19,6 +19,11 @@ them with what runs:
   credentials are not used again; its health says why;
 - a wanted spec that does not run is built and started.
 
+What a workspace asks for also changes without its accounts: Mastodon runs
+one implied source per hashtag of its rooms and saved queries. ``refresh``
+(every ``follows_check_seconds``, 30 s, like X's rules and Bluesky's
+filter) works the specs out again and syncs when they differ.
+
 Which accounts a source was built with is recorded while it is built (the
 network factories ask ``SourceEnv.account`` then, and only then), so this
 needs no knowledge of each network's specs.
@@ -45,11 +50,14 @@ log = logging.getLogger(__name__)
 AccountKey = tuple[str, str | None]
 Stamps = frozenset[AccountStamp]
 
-REMOVED = "stopped: its account was removed from the workspace"
+# Reasons only: the health line puts "stopped: " before them.
+REMOVED = "its account was removed from the workspace"
 # Another account under the name, or one where there was none: the source is
 # built again with what is stored now (its health moves on when it connects).
-CHANGED = "stopped: the account it uses changed"
-UNWANTED = "stopped: no account of the workspace asks for it any more"
+CHANGED = "the account it uses changed"
+# No account implies it any more, or (Mastodon) no room or saved query asks
+# for its hashtag any more.
+UNWANTED = "the workspace no longer asks for it"
 
 
 class SourceRunner(Protocol):
@@ -118,6 +126,7 @@ class Followed:
         self.implied = implied
         self.build = build
         self.synced: Stamps | None = None  # the account stamps of the last sync
+        self.wanted: tuple[str, ...] = ()  # the specs the last sync ran
         self._running: dict[str, _Running] = {}  # by spec
 
     @property
@@ -131,10 +140,28 @@ class Followed:
         nothing is started. Otherwise it is logged and skipped until the
         accounts change again (so a broken account is not retried, and logged,
         every few seconds), and the other sources go on."""
+        await self._sync(stamps, await self._wanted(), strict=strict)
+
+    async def refresh(self) -> None:
+        """Sync again if what the workspace asks for changed with the same
+        accounts: Mastodon's implied specs are one per hashtag of its rooms
+        and saved queries, which change without an account changing. Nothing
+        is built when the specs are those of the last sync (so a source that
+        could not be built is not retried, and logged, each time)."""
+        if self.synced is None or self.implied is None:
+            return
+        specs = await self._wanted()
+        if tuple(specs) != self.wanted:
+            await self._sync(self.synced, specs, strict=False)
+
+    async def _wanted(self) -> list[str]:
         specs = list(dict.fromkeys(self.named))
         if self.implied is not None:
             implied = await asyncio.to_thread(self.implied, self.named)
             specs += [spec for spec in implied if spec not in specs]
+        return specs
+
+    async def _sync(self, stamps: Stamps, specs: list[str], *, strict: bool) -> None:
         stale = {
             spec: reason
             for spec, run in self._running.items()
@@ -164,7 +191,7 @@ class Followed:
                 run = self._running.pop(spec)
                 await self.pipeline.remove_source(run.source.name)
                 self._mark_stopped(run.source.name, reason)
-                log.info("workspace %r: source %s %s", self.workspace, spec, reason)
+                log.info("workspace %r: source %s stopped: %s", self.workspace, spec, reason)
         except BaseException:
             for _spec, source, _asked in built:
                 await close_unstarted(source)
@@ -178,10 +205,17 @@ class Followed:
                     raise
                 log.warning("workspace %r: source %s not started: %s", self.workspace, spec, exc)
                 continue
+            # A source started afresh under a name that stopped before (its
+            # account removed, then added back; or replaced) shares that
+            # name's tracker: it starts clean rather than showing the old
+            # source's reason as its last error. After add_source, which
+            # refuses a name already running (whose tracker this is).
+            self._mark_starting(source.name)
             self._running[spec] = _Running(source, {k: accounts_for(stamps, k) for k in asked})
             if not strict:
                 log.info("workspace %r: source %s started", self.workspace, spec)
         self.synced = stamps
+        self.wanted = tuple(specs)
 
     def _stale(self, spec: str, run: _Running, specs: list[str], stamps: Stamps) -> str | None:
         now = {key: accounts_for(stamps, key) for key in run.used}
@@ -205,3 +239,8 @@ class Followed:
         for tracker in self.env.health.trackers():
             if tracker.source == name:
                 tracker.stopped(reason)
+
+    def _mark_starting(self, name: str) -> None:
+        for tracker in self.env.health.trackers():
+            if tracker.source == name:
+                tracker.starting()

@@ -611,13 +611,15 @@ def source_from_spec(spec: NetworkSpec, env: SourceEnv) -> Source:
 
 
 AUTO_TAG_LIMIT = 20  # hashtags followed per server without naming sources (one stream each)
+_over_limit: dict[str, int] = {}  # workspace → how many hashtags it asked for when last warned
 
 
 def auto_specs(store: Store, workspace: str, accounts: Sequence[AccountInfo]) -> list[str]:
     """What a connected Mastodon account turns on: on its server, the
     hashtags of the workspace's public rooms and the hashtags its active
     saved queries ask for (Mastodon streams hashtags, not keywords), each
-    streamed with the account's token. Read when the runtime starts."""
+    streamed with the account's token. Read when the runtime starts, when the
+    workspace's accounts change and every 30 s (``Followed.refresh``)."""
     from hubbub.runtime import workspace_follows
 
     follows = workspace_follows(store, workspace)
@@ -629,11 +631,14 @@ def auto_specs(store: Store, workspace: str, accounts: Sequence[AccountInfo]) ->
             continue  # a saved query that no longer parses follows nothing
     chosen = sorted(tag for tag in tags if tag and all(ch.isalnum() or ch == "_" for ch in tag))
     if len(chosen) > AUTO_TAG_LIMIT:
-        log.warning(
-            "mastodon: following the first %d of %d hashtags; name sources for the rest",
-            AUTO_TAG_LIMIT,
-            len(chosen),
-        )
+        # Once per count: this runs every 30 s (Followed.refresh).
+        if _over_limit.get(workspace) != len(chosen):
+            _over_limit[workspace] = len(chosen)
+            log.warning(
+                "mastodon: following the first %d of %d hashtags; name sources for the rest",
+                AUTO_TAG_LIMIT,
+                len(chosen),
+            )
         chosen = chosen[:AUTO_TAG_LIMIT]
     return [
         f"mastodon:tag:{tag}@{account.server}?account={account.name}"
