@@ -108,6 +108,19 @@ class _ClassifyCommand(click.Command):
     does the same), it ends as coreutils do when its reader goes away.
     """
 
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        from hubbub.launch import stop_when_reader_leaves
+
+        # --help prints while the arguments are parsed, before invoke.
+        with stop_when_reader_leaves():
+            return super().make_context(info_name, args, parent, **extra)
+
     def invoke(self, ctx: click.Context) -> Any:
         from hubbub.launch import stop_when_reader_leaves
 

@@ -99,8 +99,9 @@ def audit_command(
 
 
 def _print_table(entries: list[AuditEntry]) -> None:
-    from rich.console import Console
     from rich.table import Table
+
+    from hubbub.cli.tables import table_console
 
     table = Table()
     for column in (
@@ -121,8 +122,8 @@ def _print_table(entries: list[AuditEntry]) -> None:
             _detail(e),
             e.address or "",
         )
-    # markup=False: names and targets may be network text, never Rich markup.
-    Console(markup=False, highlight=False).print(table)
+    # Without markup (table_console): names and targets may be network text.
+    table_console().print(table)
     click.echo(_("{n} events").format(n=len(entries)))
 
 

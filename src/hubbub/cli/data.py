@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 import click
 import orjson
@@ -17,6 +18,7 @@ from hubbub.i18n import _
 from hubbub.query.parser import QuerySyntaxError, parse
 from hubbub.store import Store, open_store
 from hubbub.store.api import DEFAULT_WORKSPACE
+from hubbub.store.audit import DetailValue
 from hubbub.store.engine import StoreError
 from hubbub.transfer.exporter import write_csv, write_jsonl, write_raw
 from hubbub.transfer.importer import import_paths
@@ -99,7 +101,8 @@ def parse_query_or_fail(query: str):
 @contextmanager
 def _progress(paths: tuple[str, ...]) -> Iterator[Callable[[int], None] | None]:
     """A progress bar on a terminal, by bytes read; nothing in pipes."""
-    if not sys.stderr.isatty():
+    # No sys.stderr at all when a cron or systemd job started us with fd 2 closed.
+    if sys.stderr is None or not sys.stderr.isatty():
         yield None
         return
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
@@ -216,8 +219,9 @@ def search_command(query: str, db: str | None, workspace: str, limit: int, fmt: 
 
 
 def _print_table(posts) -> None:
-    from rich.console import Console
     from rich.table import Table
+
+    from hubbub.cli.tables import table_console
 
     table = Table(show_lines=False)
     for column in ("time (UTC)", "network", "author", "text"):
@@ -229,8 +233,8 @@ def _print_table(posts) -> None:
             post.author.handle,
             post.text.replace("\n", " "),
         )
-    # markup=False: network text is hostile and must never be read as Rich markup.
-    Console(markup=False, highlight=False).print(table)
+    # Without markup (table_console): network text is hostile.
+    table_console().print(table)
     click.echo(f"{len(posts)} posts")
 
 
@@ -259,35 +263,88 @@ def export_command(
         )
     if out and fmt != "gexf":
         raise click.UsageError("--out is for --format gexf; redirect standard output otherwise")
-    from hubbub.cli.audit import cli_record
-
     with store_from(db, must_exist=True, workspace=workspace) as store:
-        if fmt == "gexf":
-            from hubbub.analyze.gexf import export_gexf
+        # Data left the workspace: the audit log says what, how much, in which form,
+        # also when the export was cut short (a reader that left, a full disk,
+        # Ctrl-C, a database error): the rows already out are out.
+        counted = _Counter()
+        written, done = 0, False
+        unit = "accounts" if fmt == "gexf" else "payloads" if raw else "posts"
+        try:
+            if fmt == "gexf":
+                from hubbub.analyze.gexf import export_gexf
 
-            if out:
-                with open(out, "w", encoding="utf-8") as fh:
-                    graph = export_gexf(store, node, fh, workspace=workspace, label=query or "")
+                if out:
+                    with open(out, "w", encoding="utf-8") as fh:
+                        graph = export_gexf(store, node, fh, workspace=workspace, label=query or "")
+                else:
+                    graph = export_gexf(
+                        store, node, sys.stdout, workspace=workspace, label=query or ""
+                    )
+                written = len(graph.labels)
+            elif raw:
+                rows = counted.through(store.iter_raw(node, workspace=workspace))
+                written = write_raw(rows, sys.stdout.buffer)
+            elif fmt == "csv":
+                written = write_csv(
+                    counted.through(store.iter_posts(node, workspace=workspace)), sys.stdout
+                )
             else:
-                graph = export_gexf(store, node, sys.stdout, workspace=workspace, label=query or "")
-            written, unit = len(graph.labels), "accounts"
-        elif raw:
-            written = write_raw(store.iter_raw(node, workspace=workspace), sys.stdout.buffer)
-            unit = "payloads"
-        elif fmt == "csv":
-            written = write_csv(store.iter_posts(node, workspace=workspace), sys.stdout)
-            unit = "posts"
-        else:
-            written = write_jsonl(store.iter_posts(node, workspace=workspace), sys.stdout.buffer)
-            unit = "posts"
-        # Data left the workspace: the audit log says what, how much, in which form.
-        cli_record(
-            store,
-            workspace,
-            "export",
-            target=out or "stdout",
-            detail={"format": "raw" if raw else fmt, "query": query or "", unit: written},
-        )
+                posts = counted.through(store.iter_posts(node, workspace=workspace))
+                written = write_jsonl(posts, sys.stdout.buffer)
+            if not out:
+                # Still buffered rows must fail here if they fail, to be audited so.
+                sys.stdout.flush()
+            done = True
+        finally:
+            complete = written if done else None
+            _record_export(store, workspace, out, fmt, raw, query, unit, complete, counted.n)
+
+
+_Row = TypeVar("_Row")
+
+
+class _Counter:
+    """Counts the rows an exporter took, for the audit entry of an export cut short."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def through(self, rows: Iterable[_Row]) -> Iterator[_Row]:
+        for row in rows:
+            self.n += 1
+            yield row
+
+
+def _record_export(
+    store: Store,
+    workspace: str,
+    out: str | None,
+    fmt: str,
+    raw: bool,
+    query: str | None,
+    unit: str,
+    written: int | None,
+    taken: int,
+) -> None:
+    from hubbub.cli.audit import cli_record  # cli.audit imports this module
+
+    detail: dict[str, DetailValue] = {"format": "raw" if raw else fmt, "query": query or ""}
+    if written is not None:
+        detail[unit] = written  # complete: the entry's shape as it always was
+        cli_record(store, workspace, "export", target=out or "stdout", detail=detail)
+        return
+    # Cut short: at most this many rows reached the reader (a gexf graph is written
+    # only once built, so none of its accounts are counted).
+    detail[unit] = taken if unit != "accounts" else 0
+    detail["cut_short"] = True
+    try:
+        cli_record(store, workspace, "export", target=out or "stdout", detail=detail)
+    except Exception:
+        # The error that cut the export short (a dead database, say) is the one the
+        # user must see; this one would replace it.
+        if sys.stderr is not None:
+            sys.stderr.write("hubbub: the export was cut short and could not be audited\n")
 
 
 COMMANDS = [import_command, search_command, export_command]

@@ -8,6 +8,8 @@ cannot run). Exit 1: the command was right but the database could not do it
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 import sqlalchemy as sa
 
@@ -32,6 +34,17 @@ class HubbubGroup(click.Group):
     """The top-level group: turns the store's errors into clean CLI errors,
     whichever command they come from, and ends every command as coreutils do
     when the reader of its output goes away (``hubbub export … | head``)."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        # --help and --version print while the arguments are parsed, before invoke.
+        with stop_when_reader_leaves():
+            return super().make_context(info_name, args, parent, **extra)
 
     def invoke(self, ctx: click.Context) -> object:
         try:

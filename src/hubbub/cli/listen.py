@@ -10,6 +10,7 @@ import orjson
 from hubbub.cli.audit import cli_record
 from hubbub.cli.data import db_option, parse_query_or_fail, store_from, workspace_option
 from hubbub.i18n import _
+from hubbub.store.audit import DetailValue
 
 
 @click.group("listen")
@@ -68,16 +69,17 @@ def list_command(fmt: str, db: str | None, workspace: str) -> None:
         for q in saved:
             click.echo(orjson.dumps(q.as_json()).decode())
         return
-    from rich.console import Console
     from rich.table import Table
+
+    from hubbub.cli.tables import table_console
 
     table = Table()
     for column in (_("name"), _("group"), _("matches"), _("query")):
         table.add_column(column, overflow="fold")
     for q in saved:
         table.add_row(q.name, q.group, str(q.matches), q.query)
-    # markup=False: names and queries are user text, never Rich markup.
-    Console(markup=False, highlight=False).print(table)
+    # Without markup (table_console): names and queries are user text.
+    table_console().print(table)
 
 
 @listen_group.command("remove")
@@ -165,20 +167,27 @@ def report_command(
         text = render_csv(report)
     else:
         text = orjson.dumps(report, option=orjson.OPT_INDENT_2).decode() + "\n"
-    if out:
-        with open(out, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-    else:
-        sys.stdout.write(text)
-    # A report carries matched posts out of the workspace: audited as an export.
-    with store_from(db) as store:
-        cli_record(
-            store,
-            workspace,
-            "export",
-            target=out or "stdout",
-            detail={"command": "report", "format": fmt, selection.kind: selection.value},
-        )
+    detail: dict[str, DetailValue] = {
+        "command": "report",
+        "format": fmt,
+        selection.kind: selection.value,
+    }
+    try:
+        if out:
+            with open(out, "w", encoding="utf-8", newline="") as fh:
+                fh.write(text)
+        else:
+            sys.stdout.write(text)
+            sys.stdout.flush()  # a write that fails must fail here, to be audited so
+    except BaseException:
+        # Part of it may have left (a reader that went away, a full disk, Ctrl-C):
+        # audited all the same, as cut short.
+        detail["cut_short"] = True
+        raise
+    finally:
+        # A report carries matched posts out of the workspace: audited as an export.
+        with store_from(db) as store:
+            cli_record(store, workspace, "export", target=out or "stdout", detail=detail)
 
 
 COMMANDS = [listen_group, report_command]
