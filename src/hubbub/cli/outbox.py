@@ -58,6 +58,8 @@ def read_post_text(text: str, limit: int = _MAX_TEXT) -> str:
         raise click.UsageError(
             _("standard input is not UTF-8 (byte {position})").format(position=exc.start)
         ) from None
+    # A byte order mark some editors (Notepad) put first is not text anyone typed.
+    value = value.removeprefix("\ufeff")
     if value.endswith("\n"):
         value = value[:-1]
         if value.endswith("\r"):

@@ -80,14 +80,24 @@ def _as_typed(text: str, start: int, end: int) -> str:
     if "{" in text[start + 1 : end]:
         depth = 0
         for j in range(start, len(text)):
+            if text[j] == "}" and depth == 1 and text[j + 1 : j + 2] == "}" != text[j - 1]:
+                break  # an escaped '}}' after the field ("… use }} for a brace"), not its end
             depth += {"{": 1, "}": -1}.get(text[j], 0)
             if depth == 0:
                 end = j
                 break
-    typed = text[start : end + 1]
-    if len(typed) > _QUOTE:
-        typed = typed[: _QUOTE - 1] + "…"
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in typed)
+    # Escaped first, then cut: a character shown escaped takes up to 10 (\U000e0041).
+    shown = [ch if ch.isprintable() else repr(ch)[1:-1] for ch in text[start : end + 1]]
+    if sum(map(len, shown)) <= _QUOTE:
+        return "".join(shown)
+    kept: list[str] = []
+    room = _QUOTE - 1
+    for piece in shown:
+        if len(piece) > room:
+            break
+        kept.append(piece)
+        room -= len(piece)
+    return "".join(kept) + "…"
 
 
 def fields_of(text: str) -> tuple[str, ...]:
