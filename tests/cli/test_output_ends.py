@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import orjson
 import pytest
 
@@ -162,3 +165,30 @@ def test_ctrl_c_exits_130_with_one_line(db: Path, tmp_path: Path) -> None:
         status = proc.wait(timeout=120)
     assert (status, err) == (130, b"hubbub: interrupted\n")
     assert _audit_exports(copy)[-1]["cut_short"] is True
+
+
+def test_serve_with_stdout_closed_still_serves(tmp_path: Path) -> None:
+    """Its banner is not its output: a daemon started with fd 1 closed must serve,
+    not stop at the banner with a write error."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    argv = " ".join(
+        f"'{a}'" for a in [*SCRIPT, "serve", "--db", str(tmp_path / "h.db"), "--port", str(port)]
+    )
+    with subprocess.Popen(
+        ["bash", "-c", f"exec {argv} >&-"], stderr=subprocess.DEVNULL, env=ENV
+    ) as proc:
+        try:
+            answered = None
+            deadline = time.monotonic() + 60  # a bound on waiting, not a timing assertion
+            while answered is None and proc.poll() is None and time.monotonic() < deadline:
+                try:
+                    answered = httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=5)
+                except httpx.TransportError:
+                    time.sleep(0.2)
+            assert proc.poll() is None, f"serve ended with {proc.returncode}"
+            assert answered is not None and answered.status_code < 500
+        finally:
+            proc.terminate()
+            proc.wait(timeout=60)

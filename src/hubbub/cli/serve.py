@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import errno
 import secrets
 import socket
 import sys
@@ -172,7 +173,14 @@ def serve(
     _check_sources(settings.sources)
     _check_rooms(settings)
     _check_web_settings(settings)
-    click.echo(_("Hubbub at http://{host}:{port}/").format(host=settings.host, port=settings.port))
+    banner = _("Hubbub at http://{host}:{port}/").format(host=settings.host, port=settings.port)
+    try:
+        click.echo(banner)
+    except OSError as exc:
+        # Started with stdout closed (`hubbub serve >&-`, a daemon): the banner is
+        # not the server's output, so serving goes on without it.
+        if exc.errno != errno.EBADF:
+            raise
     _run(settings, follow_accounts=not no_accounts)
 
 
