@@ -148,7 +148,7 @@ def test_an_export_cut_short_is_audited(db: Path) -> None:
 
 
 def test_ctrl_c_exits_130_with_one_line(db: Path, tmp_path: Path) -> None:
-    """Click said "Aborted!" and exited 1. (simulate keeps its own Ctrl-C: exit 0.)"""
+    """Click said "Aborted!" and exited 1."""
     copy = tmp_path / "copy.db"
     copy.write_bytes(db.read_bytes())
     with subprocess.Popen(
@@ -165,6 +165,24 @@ def test_ctrl_c_exits_130_with_one_line(db: Path, tmp_path: Path) -> None:
         status = proc.wait(timeout=120)
     assert (status, err) == (130, b"hubbub: interrupted\n")
     assert _audit_exports(copy)[-1]["cut_short"] is True
+
+
+def test_ctrl_c_ends_live_simulation_with_130() -> None:
+    """`simulate --live` runs until stopped; Ctrl-C is how it ends, and it used to
+    end with exit 0, so a script could not tell it from a finished run."""
+    with subprocess.Popen(
+        [*SCRIPT, "simulate", "t", "--live", "--rate", "50"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=ENV,
+    ) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        assert proc.stdout.readline().endswith(b"\n")  # running
+        proc.send_signal(signal.SIGINT)
+        err = proc.stderr.read()
+        proc.stdout.close()
+        status = proc.wait(timeout=120)
+    assert (status, err) == (130, b"hubbub: interrupted\n")
 
 
 def test_serve_with_stdout_closed_still_serves(tmp_path: Path) -> None:

@@ -44,17 +44,15 @@ def simulate(
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="TAG") from None
     out = sys.stdout.buffer
-    try:
-        if live:
-            asyncio.run(_live(source, out))
-        else:
-            for item in source.items():
-                out.write(orjson.dumps(item.value) + b"\n")
-        out.flush()
-    # `hubbub simulate x | head` closing the pipe early ends the command as coreutils
-    # do (killed by SIGPIPE): the top-level group handles that for every command.
-    except KeyboardInterrupt:
-        pass
+    # A closed pipe (`hubbub simulate x | head`) and Ctrl-C, the usual way to end
+    # `--live`, end this command as every other: the top-level group turns them into
+    # SIGPIPE's status and 130 ("hubbub: interrupted"), as coreutils do.
+    if live:
+        asyncio.run(_live(source, out))
+    else:
+        for item in source.items():
+            out.write(orjson.dumps(item.value) + b"\n")
+    out.flush()
 
 
 async def _live(source: SimSource, out: object) -> None:
