@@ -103,6 +103,13 @@ def account_add(
             detail={"network": info.network, "server": server},
         )
     click.echo(_("Added {network} account {name}").format(network=info.network, name=info.name))
+    # The check is a separate step (adding sends nothing), but until it has run
+    # the inbox cannot tell mentions of the account from others: say so now.
+    click.echo(
+        _("Next: hubbub account check {name} (verifies it and records who it is)").format(
+            name=info.name
+        )
+    )
 
 
 @account.command("list")

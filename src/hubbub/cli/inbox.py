@@ -126,6 +126,16 @@ def inbox_list(
             assignee=assignee,
             limit=limit,
         )
+        unknown = inbox.unknown_accounts(_actor())
+    for name, network in unknown:
+        # Standard error: the table or the JSON lines on standard output stay clean.
+        click.echo(
+            _(
+                "note: the {network} account {name} is not checked, so mentions of it do "
+                "not become cases; run: hubbub account check {name}"
+            ).format(network=network, name=name),
+            err=True,
+        )
     if fmt == "jsonl":
         for case in cases:
             sys.stdout.buffer.write(orjson.dumps(case.as_json()) + b"\n")

@@ -40,7 +40,7 @@ from hubbub.inbox.model import (
 )
 from hubbub.inbox.report import Report
 from hubbub.inbox.templates import check_fields, render
-from hubbub.store.inbox_repo_build import Built
+from hubbub.store.inbox_repo_build import Built, unknown_accounts
 from hubbub.store.inbox_repo_reply import ReplyRepo
 from hubbub.store.scope import Scope
 
@@ -155,6 +155,11 @@ class Inbox:
         """Make cases of posts stored since the last round (idempotent; the
         runtime's watcher does this after new posts arrive)."""
         return build_cases(self.scope)
+
+    def unknown_accounts(self, actor: Actor) -> list[tuple[str, str]]:
+        """(name, network) of the connected accounts whose mentions cannot
+        become cases yet: ``hubbub account check NAME`` records who they are."""
+        return unknown_accounts(self.scope)
 
     def stamp(self, actor: Actor) -> str:
         """A token that changes whenever anything in this inbox changes (a

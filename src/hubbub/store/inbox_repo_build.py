@@ -40,6 +40,7 @@ from hubbub.store.inbox_schema import inbox_cases as _c
 from hubbub.store.inbox_schema import inbox_cursors, inbox_rules
 from hubbub.store.listen_schema import post_classes, query_matches
 from hubbub.store.outbox_schema import outbox_actions
+from hubbub.store.scope import Scope
 from hubbub.store.sql import chunks, insert_ignore
 
 BATCH = 500  # posts read per round
@@ -119,6 +120,21 @@ class Built:
     created: int = 0
     joined: int = 0
     reopened: int = 0
+
+
+def unknown_accounts(scope: Scope) -> list[tuple[str, str]]:
+    """(name, network) of ``scope``'s accounts whose handle is not known: never
+    checked, or the last check failed. Mentions of them cannot become cases
+    (nothing tells a mention of the account from any other), which users did
+    not find out until they wondered why the inbox stayed empty."""
+    a = network_accounts
+    with scope.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(a.c.name, a.c.network, a.c.check_result)
+            .where(scope.owns(a))
+            .order_by(a.c.name)
+        )
+        return [(name, network) for name, network, result in rows if not _handle_of(result)]
 
 
 def _handle_of(check_result: str | None) -> str | None:

@@ -127,9 +127,12 @@ async def inbox_page(request: Request) -> Response:
     user = current_user(request)
     if user is None:
         return RedirectResponse("/login?next=/inbox", status_code=303)
+    actor = Actor(user.name, user.role)
+    unknown = await asyncio.to_thread(lambda: inbox_for(request, user).unknown_accounts(actor))
     return _page(
         request,
         "inbox.html",
+        unknown_accounts=unknown,
         can_act=user.role in ("owner", "agent"),
         statuses=[str(s) for s in STATUSES],
         priorities=[str(p) for p in PRIORITIES],
