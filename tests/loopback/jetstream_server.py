@@ -130,7 +130,8 @@ class JetstreamServer:
         self.faults: list[Fault] = []
         self.refusals: list[Refusal] = []  # consumed one per connection attempt
         self.connections: list[Connection] = []  # accepted subscriptions, in order
-        self.attempts = 0  # handshakes seen, refused ones included
+        self.attempts = 0  # /subscribe handshakes seen, refused ones included
+        self.probes: list[str] = []  # requests for other paths (a v2 client's probe), answered 404
         self.sent = 0  # frames sent in all (faulty ones included)
         self._appended = asyncio.Event()
         self._server: Server | None = None
@@ -182,9 +183,11 @@ class JetstreamServer:
     # -- protocol --------------------------------------------------------------
 
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
-        self.attempts += 1
         if urlsplit(request.path).path != "/subscribe":
+            # What a v1 server says to a v2 client's first try: no such endpoint.
+            self.probes.append(request.path)
             return connection.respond(404, "not found\n")
+        self.attempts += 1
         if self.refusals:
             refusal = self.refusals.pop(0)
             response = connection.respond(refusal.status, "refused by the loopback server\n")

@@ -17,17 +17,21 @@ A message that is not a JSON object with a ``did`` and an integer
 replays rather than guess.
 
 Jetstream v2 (``/xrpc/network.bsky.jetstream.subscribeEvents``, sequence
-cursors) is not spoken yet; v1's ``/subscribe`` stays on the public hosts.
+cursors) is in ``bluesky_jetstream_v2``; the connection and the refusals
+(``open_stream``, ``Refused``) are shared by both.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import orjson
 import websockets
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.typing import Subprotocol
 
 from hubbub.networks.user_agent import USER_AGENT
 
@@ -41,6 +45,9 @@ POST_COLLECTIONS = ("app.bsky.feed.post", "app.bsky.feed.repost")
 MAX_COLLECTIONS = 100
 # Largest message accepted: records are small; a huge frame is refused at the edge.
 MAX_MESSAGE_BYTES = 2 * 1024 * 1024
+# An error answer's body is read for its XRPC error name only; a longer one is not looked at.
+_MAX_ERROR_BODY = 64 * 1024
+_ERROR_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,99}")
 
 
 class BadEvent(ValueError):
@@ -48,11 +55,20 @@ class BadEvent(ValueError):
 
 
 class Refused(Exception):
-    """The server answered the upgrade with an HTTP error."""
+    """The server answered the upgrade with an HTTP error; ``error`` and
+    ``message`` are its XRPC error envelope (``{"error": NAME, "message":
+    TEXT}``), when the body was one (v2 answers so, v1 with plain text)."""
 
-    def __init__(self, status: int, retry_after: float | None) -> None:
-        super().__init__(f"HTTP {status}")
+    def __init__(
+        self,
+        status: int,
+        retry_after: float | None,
+        error: str | None = None,
+        message: str | None = None,
+    ) -> None:
+        super().__init__(f"HTTP {status}" + (f" {error}" if error else ""))
         self.status, self.retry_after = status, retry_after
+        self.error, self.message = error, message
 
 
 def subscribe_url(base: str, collections: tuple[str, ...], cursor: int | None) -> str:
@@ -70,11 +86,20 @@ def subscribe_url(base: str, collections: tuple[str, ...], cursor: int | None) -
     return urlunsplit((parts.scheme, parts.netloc, path, urlencode(query), ""))
 
 
-async def open_stream(url: str, *, open_timeout: float = 15.0) -> ClientConnection:
-    """Connect; ``Refused`` on an HTTP answer, ``OSError``/``TimeoutError`` on network failure."""
+async def open_stream(
+    url: str, *, open_timeout: float = 15.0, subprotocols: Sequence[str] = ()
+) -> ClientConnection:
+    """Connect; ``Refused`` on an HTTP answer, ``OSError``/``TimeoutError`` on
+    network failure. With ``subprotocols`` they are offered and a server that
+    picks another one fails the handshake (``websockets.InvalidHandshake``), as
+    RFC 6455 says; one that picks none is accepted (v2's default framing is
+    the offered one). Per-message deflate is offered to v1 only: v2 never
+    negotiates it."""
     try:
         return await connect(
             url,
+            subprotocols=[Subprotocol(p) for p in subprotocols] or None,
+            compression=None if subprotocols else "deflate",
             open_timeout=open_timeout,
             max_size=MAX_MESSAGE_BYTES,
             user_agent_header=USER_AGENT,
@@ -90,7 +115,28 @@ async def open_stream(url: str, *, open_timeout: float = 15.0) -> ClientConnecti
             retry_after = float(retry) if retry is not None else None
         except ValueError:
             retry_after = None
-        raise Refused(response.status_code, retry_after) from None
+        error, message = _xrpc_error(response.body)
+        raise Refused(response.status_code, retry_after, error, message) from None
+
+
+def _xrpc_error(body: bytes | bytearray | None) -> tuple[str | None, str | None]:
+    """The ``error`` name and ``message`` of an XRPC error body, if it is one."""
+    if not body or len(body) > _MAX_ERROR_BODY:
+        return None, None
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None, None
+    if not isinstance(value, dict):
+        return None, None
+    error, message = value.get("error"), value.get("message")
+    # An XRPC error name is an identifier; anything else is not one (and is
+    # not repeated into logs and health).
+    named = isinstance(error, str) and _ERROR_NAME.fullmatch(error) is not None
+    return (
+        error if named else None,
+        message[:1000] if isinstance(message, str) else None,
+    )
 
 
 def decode_event(message: str | bytes) -> dict[str, Any]:

@@ -54,6 +54,7 @@ class HealthSnapshot:
     gaps_backfilled: int = 0  # ... of which a backfill has filled
     posts_missed: int = 0  # posts known lost (outside every backfill window)
     updated_at: float = 0.0
+    via: str | None = None  # what the last connection speaks to, e.g. "jetstream v2 at host"
 
     def as_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -130,8 +131,9 @@ class HealthTracker:
         (its counters stay: they are this name's history in this process)."""
         self._set(State.STARTING, attempt=0, next_at=None, until=None, reason=None)
 
-    def connected(self) -> None:
-        self._set(State.CONNECTED, attempt=0, next_at=None, until=None)
+    def connected(self, via: str | None = None) -> None:
+        changes: dict[str, Any] = {"via": via} if via is not None else {}
+        self._set(State.CONNECTED, attempt=0, next_at=None, until=None, **changes)
 
     def reconnecting(self, attempt: int, delay: float, reason: str | None = None) -> None:
         reason = redact(reason) if reason else self.snapshot.reason

@@ -1,13 +1,22 @@
 """Bluesky sources: ``bluesky:jetstream`` (live) and ``bluesky:search:QUERY`` (backfill).
 
-**Jetstream** (``JetstreamSource``) reads Jetstream v1 and never loses a post
-to a disconnect:
+**Jetstream** (``JetstreamSource``) reads Jetstream v2 where an instance has
+it and v1 where it does not, and never loses a post to a disconnect:
 
+- each instance is asked for v2 (``subscribeEvents``) first; one that
+  answers "no such endpoint" (404 and the like) is asked for v1
+  (``/subscribe``) from then on, for as long as the source runs;
 - the cursor is the largest ``time_us`` processed (it never goes back, even
-  when events arrive out of order) and is committed with the posts;
-- every (re)connection asks for that cursor minus ``rewind`` seconds, so the
-  events around the break are sent again; they are recognised by identity
-  (repo, revision, record path: ``event_identity``) and dropped;
+  when events arrive out of order), with the v2 seq of the last event and
+  the instance that issued it (``JetstreamCursor``), committed with the posts;
+- a reconnection to the instance that issued the seq asks for that seq (v2
+  replays it inclusively: repeats at or below it are dropped); anywhere else,
+  and on v1, it asks for the time minus ``rewind`` seconds, so the events
+  around the break are sent again; they are recognised by identity (repo,
+  revision, record path: ``event_identity``) and dropped;
+- a v2 server that no longer keeps the seq (``CursorTooOld``) or the time
+  (``#info OutdatedCursor``) is followed from its oldest event on, and the
+  hole is reported in health with the time it spans;
 - a connection that stays silent past ``stall_seconds``, a cut, a message that
   is not an event (truncated JSON): all mean "reconnect and replay"; a
   connection that delivered something reconnects at once, failed attempts back
@@ -33,6 +42,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 import websockets
@@ -60,6 +70,22 @@ from hubbub.networks.bluesky_jetstream import (
     open_stream,
     subscribe_url,
 )
+from hubbub.networks.bluesky_jetstream_v2 import (
+    CURSOR_TOO_OLD,
+    NO_SUCH_ENDPOINT,
+    OUTDATED_CURSOR,
+    SUBPROTOCOL,
+    Event,
+    Info,
+    ServerError,
+    Skipped,
+    decode_frame,
+    events_url,
+    floor_seq,
+    instance_of,
+    printable,
+    time_cursor,
+)
 from hubbub.networks.clock import Clock, SystemClock
 from hubbub.networks.env import SourceEnv
 from hubbub.networks.health import HealthTracker
@@ -67,6 +93,7 @@ from hubbub.networks.stall import Stalled, next_within
 from hubbub.post import Deletion, Post
 from hubbub.sources.base import RawItem, Source, describe_error
 from hubbub.sources.bluesky_follow import FollowFilter
+from hubbub.sources.jetstream_cursor import JetstreamCursor
 from hubbub.sources.network_specs import NetworkSpec
 from hubbub.store import Store
 from hubbub.store.network_accounts import AccountInfo
@@ -129,33 +156,80 @@ class JetstreamSource:
         self.stall_seconds = stall_seconds
         self.window = window
         self.cursor: int | None = None  # largest time_us processed
+        self.seq: int | None = None  # v2: seq of the last event processed on seq_instance
+        self.seq_instance: str | None = None
+        self.protocols: dict[str, str] = {}  # instance → "v1" once it answered the v2 probe so
+        self.protocol: str | None = None  # what the current (last) connection speaks
         self.duplicates = 0  # events dropped as repeats
         self.fresh = 0  # events not seen before (kept or not)
         self.bad_messages = 0  # messages that were not events (each forced a reconnect)
+        self.skipped = 0  # v2 frames passed over (unknown types, unusable events)
+        self.server_errors: list[str] = []  # v2 error frames received, as shown
         self.connections = 0
         self.delays: list[float] = []  # backoff delays slept, in order (for health and tests)
         self._seen = _Recent(_REMEMBER)
         self._kept = _Recent(_REMEMBER)
         self._instance = 0
+        self._time_refused: set[str] = set()  # instances that refused a time cursor
+        self._gap_since: int | None = None  # time_us before a hole the server reported
+        self._gap_reason = ""
 
     def resume_from(self, cursor: str | None) -> None:
         """Continue after the stored cursor (never before what was processed here)."""
-        if cursor and cursor.isdigit():
-            stored = int(cursor)
-            self.cursor = stored if self.cursor is None else max(self.cursor, stored)
+        stored = JetstreamCursor.load(cursor)
+        if stored is None:
+            return
+        if self.cursor is None or stored.time_us >= self.cursor:
+            self.seq, self.seq_instance = stored.seq, stored.instance
+        self.cursor = stored.time_us if self.cursor is None else max(self.cursor, stored.time_us)
 
     def subscribe_url(self) -> str:
-        """The URL of the next connection: current instance, cursor minus the rewind."""
+        """The URL of the next connection (see ``_plan``)."""
+        return self._plan()[2]
+
+    def _plan(self) -> tuple[str, str, str, str]:
+        """The next connection: (instance, protocol, URL, how it resumes).
+
+        v2 is tried first on every instance not yet known to lack it. A v2
+        seq resumes exactly, but only on the instance that issued it;
+        anywhere else, and on v1, the resume is by time minus ``rewind``
+        (the replayed events are dropped by identity). ``how`` is "seq",
+        "time" or "tail" (no cursor: the live tail)."""
+        instance = instance_of(self.urls[self._instance % len(self.urls)])
+        protocol = self.protocols.get(instance, "v2")
         since = None if self.cursor is None else max(0, self.cursor - self.rewind_us)
-        return subscribe_url(self.urls[self._instance % len(self.urls)], self.collections, since)
+        if protocol == "v1":
+            url = subscribe_url(instance, self.collections, since)
+            return instance, protocol, url, "tail" if since is None else "time"
+        if self.seq is not None and self.seq_instance == instance:
+            return instance, protocol, events_url(instance, self.collections, self.seq), "seq"
+        if since is not None and instance not in self._time_refused:
+            url = events_url(instance, self.collections, time_cursor(since))
+            return instance, protocol, url, "time"
+        return instance, protocol, events_url(instance, self.collections, None), "tail"
 
     async def __aiter__(self) -> AsyncIterator[RawItem]:
         reconnect = Reconnect(self.policy)
         while True:
-            url = self.subscribe_url()
+            instance, protocol, url, how = self._plan()
+            offer = (SUBPROTOCOL,) if protocol == "v2" else ()
             try:
-                ws = await open_stream(url)
+                ws = await open_stream(url, subprotocols=offer)
             except Refused as exc:
+                if protocol == "v2" and exc.status in NO_SUCH_ENDPOINT:
+                    # Not a failure: this instance speaks v1 only. Ask it that way at once.
+                    self.protocols[instance] = "v1"
+                    log.info(
+                        "%s: no Jetstream v2 at %s (HTTP %d): using v1",
+                        self.name,
+                        instance,
+                        exc.status,
+                    )
+                    continue
+                if protocol == "v2" and exc.error == CURSOR_TOO_OLD and how != "tail":
+                    # The next request differs (by time, then none): this cannot loop.
+                    self._cursor_too_old(instance, how, exc.message)
+                    continue
                 kind = Failure.RATE_LIMIT if exc.status == 429 else Failure.HTTP
                 await self._back_off(reconnect, kind, str(exc), exc.retry_after)
                 continue
@@ -163,18 +237,22 @@ class JetstreamSource:
                 await self._back_off(reconnect, Failure.NETWORK, describe_error(exc), None)
                 continue
             self.connections += 1
+            via = f"jetstream {protocol} at {urlsplit(instance).netloc}"
+            if self.protocol != protocol:
+                log.info("%s: connected to %s", self.name, via)
+            self.protocol = protocol
             await self._refresh_follows()
-            self.health.connected()
-            replaying = self.cursor is not None
-            too_old = self._beyond_window()
+            self.health.connected(via)
+            replaying = how != "tail"
+            too_old = self._beyond_window() if protocol == "v1" else None
             if too_old is not None:
-                # Jetstream starts at its oldest event: what came before is lost to it.
+                # Jetstream v1 starts at its oldest event: what came before is lost to it.
                 self.health.gap_found()
                 self.health.reconnecting(0, 0.0, too_old)
-                self.health.connected()
+                self.health.connected(via)
                 log.warning("%s: %s", self.name, too_old)
                 replaying = False
-            elif replaying and self.connections > 1:
+            elif replaying and self.connections > 1 and self._gap_since is None:
                 self.health.gap_found()
             fresh_before = self.fresh
             reason = "closed by the server"
@@ -182,14 +260,25 @@ class JetstreamSource:
                 messages = aiter(ws)
                 while True:
                     message = await next_within(messages, self.stall_seconds, self.clock)
-                    event = decode_event(message)
+                    if protocol == "v2":
+                        frame = decode_frame(message)
+                        if not isinstance(frame, Event):
+                            self._aside(frame, instance, how, via)
+                            continue
+                        event, seq = frame.event, frame.seq
+                        raw = orjson.dumps(event)
+                    else:
+                        event, seq = decode_event(message), None
+                        raw = message.encode() if isinstance(message, str) else message
+                    if self._gap_since is not None:
+                        self._gap_closed(event["time_us"], via)
+                        replaying = False
                     if replaying:
                         replaying = False
-                        overlaps = self.cursor is not None and event["time_us"] <= self.cursor
-                        if self.connections > 1 and overlaps:
+                        if self.connections > 1 and self._overlaps(event["time_us"], seq, how):
                             self.health.gap_backfilled()  # the replay overlaps: no hole
                     await self._refresh_follows()
-                    item = self._process(event, message)
+                    item = self._process(event, raw, instance, seq)
                     if reconnect.failures and self.fresh > fresh_before:
                         reconnect.connected()  # it works: failure counts start again
                     if item is not None:
@@ -203,6 +292,10 @@ class JetstreamSource:
                 self.bad_messages += 1
                 reason = f"bad message: {exc}"
                 log.warning("%s: %s; reconnecting to replay", self.name, reason)
+            except ServerError as exc:
+                reason = f"error from the server: {exc}"
+                self.server_errors.append(str(exc))
+                log.warning("%s: %s; reconnecting", self.name, reason)
             except (websockets.ConnectionClosed, OSError) as exc:
                 reason = describe_error(exc)
             finally:
@@ -217,6 +310,68 @@ class JetstreamSource:
                 self.delays.append(delay)
             else:
                 await self._back_off(reconnect, Failure.NETWORK, reason, None)
+
+    def _overlaps(self, time_us: int, seq: int | None, how: str) -> bool:
+        """The first event of a resumed connection was one processed before."""
+        if how == "seq" and seq is not None and self.seq is not None:
+            return seq <= self.seq
+        return self.cursor is not None and time_us <= self.cursor
+
+    def _aside(self, frame: Info | Skipped, instance: str, how: str, via: str) -> None:
+        """A v2 frame that is not an event to process."""
+        if isinstance(frame, Info):
+            log.info("%s: %s says %s: %s", self.name, via, frame.name, frame.message)
+            if frame.name == OUTDATED_CURSOR and how == "time" and self._gap_since is None:
+                # The time asked for is older than the server keeps: it starts at its oldest.
+                self._open_gap(
+                    f"{via} no longer keeps events from the stored position ({frame.message})"
+                )
+            return
+        self.skipped += 1
+        log.info("%s: frame skipped: %s", self.name, frame.why)
+        if frame.seq is not None and self.seq_instance == instance and self.seq is not None:
+            # Past an event that cannot be read: asking for it again would never end.
+            self.seq = max(self.seq, frame.seq)
+
+    def _cursor_too_old(self, instance: str, how: str, message: str | None) -> None:
+        """A v2 server refused the resume position: it no longer keeps it."""
+        if how == "seq":
+            floor = floor_seq(message)
+            lost = f"seq {self.seq} to {floor}" if floor is not None else f"from seq {self.seq}"
+            self.seq = self.seq_instance = None  # resume by time: the server clamps it
+        else:
+            self._time_refused.add(instance)  # not what v2 does with a time; go to the tail
+            lost = "from the stored time"
+        host = urlsplit(instance).netloc
+        if self._gap_since is None:
+            self._open_gap(f"cursor too old at {host}: events {lost} are gone from it")
+        log.warning(
+            "%s: %s refused the cursor as too old (%s)", self.name, host, printable(message)
+        )
+
+    def _open_gap(self, why: str) -> None:
+        """A hole the server reported: count it now, say how long when the next event comes."""
+        self.health.gap_found()
+        self._gap_since = self.cursor
+        self._gap_reason = why
+        self.health.reconnecting(0, 0.0, f"{why}; resuming at its oldest event")
+
+    def _gap_closed(self, time_us: int, via: str) -> None:
+        """The first event after a reported hole: how much time the hole spans."""
+        since = self._gap_since
+        self._gap_since = None
+        if since is None or time_us <= since:
+            return
+        hours = (time_us - since) / 3_600_000_000
+        start = datetime.fromtimestamp(since / 1_000_000, UTC).strftime("%Y-%m-%d %H:%M:%S")
+        end = datetime.fromtimestamp(time_us / 1_000_000, UTC).strftime("%Y-%m-%d %H:%M:%S")
+        reason = (
+            f"{self._gap_reason}: {hours:.1f} h lost, {start} to {end} UTC "
+            "(bluesky:search:QUERY can fill it); following from there"
+        )
+        self.health.reconnecting(0, 0.0, reason)
+        self.health.connected(via)
+        log.warning("%s: %s", self.name, reason)
 
     def _beyond_window(self) -> str | None:
         """Why the resume cannot be complete, when the cursor is older than the
@@ -248,8 +403,18 @@ class JetstreamSource:
         self.delays.append(delay)
         await self.clock.sleep(delay)
 
-    def _process(self, event: dict[str, Any], message: str | bytes) -> RawItem | None:
+    def _process(
+        self, event: dict[str, Any], raw: bytes, instance: str, seq: int | None
+    ) -> RawItem | None:
         """Cursor, dedupe, filter: the item to pass on, if any."""
+        if seq is None:
+            self.seq = self.seq_instance = None  # a v1 stream: only the time travels
+        elif self.seq_instance == instance and self.seq is not None and seq <= self.seq:
+            # v2 replays inclusively and in seq order: at or below the last seq is a repeat.
+            self.duplicates += 1
+            return None
+        else:
+            self.seq, self.seq_instance = seq, instance
         time_us = event["time_us"]
         if self.cursor is None or time_us > self.cursor:
             self.cursor = time_us
@@ -265,12 +430,12 @@ class JetstreamSource:
         if commit.get("collection") not in POST_COLLECTIONS:
             return None
         ctx = Context(source=self.name, fetched_at=datetime.now(UTC))
-        raw = message.encode() if isinstance(message, str) else message
         if not self._wanted(event, ctx):
             return None
         posts = 1 if commit.get("operation") != "delete" else 0
         self.health.events(posts)
-        return RawItem(event, ctx, fmt="bluesky", raw=raw, cursor=str(self.cursor))
+        cursor = JetstreamCursor(self.cursor, self.seq, self.seq_instance).dump()
+        return RawItem(event, ctx, fmt="bluesky", raw=raw, cursor=cursor)
 
     def _wanted(self, event: dict[str, Any], ctx: Context) -> bool:
         commit = event["commit"]
