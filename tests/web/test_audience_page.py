@@ -159,3 +159,26 @@ def test_browser_opens_filters_sorts_and_exports(browser, aserver: Server, tmp_p
         assert [e for e in errors if not e.startswith("Failed to load resource")] == []
     finally:
         context.close()
+
+
+def test_the_accuracy_shown_is_that_of_the_model_that_scored(aserver: Server) -> None:
+    """Bluesky and Mastodon followers are scored by the cross-network model; the
+    page showed the X model's F1 (and its X-only precision) for them too."""
+    from hubbub.audience.bot_model import accuracy
+    from hubbub.store.audience_repo import AudienceRepo
+    from hubbub.store.scope import scope
+
+    with open_store(str(aserver.db)) as store:  # type: ignore[attr-defined]
+        repo = AudienceRepo(scope(store, "default"))
+        snap = repo.open_snapshot("brand-b", "bluesky", "followers", "did:plc:b", "b.example")
+        repo.save_page(snap.id, [data.member("b1", True)], None)
+        repo.finish(snap.id, "done")
+    with _signed_in(aserver) as viewer:
+        on_x = viewer.get("/audience/brand-x").text
+        on_bluesky = viewer.get("/audience/brand-b").text
+    figures = accuracy()
+    x_f1, cross_f1 = figures["f1_suspicious"], figures["cross_network_f1_suspicious"]
+    assert x_f1 != cross_f1
+    assert f"F1 {x_f1}" in on_x and "cross-network model" not in on_x
+    assert f"F1 {cross_f1}" in on_bluesky and f"F1 {x_f1}" not in on_bluesky
+    assert "not been checked on Bluesky profiles" in on_bluesky
