@@ -21,6 +21,9 @@ import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
+
+import click
 
 
 def run() -> None:
@@ -69,6 +72,26 @@ class _ClosedStdoutBytes(io.RawIOBase):
 
     def write(self, _data: object) -> int:
         raise _StdoutClosed(errno.EBADF, os.strerror(errno.EBADF))
+
+
+class EndsLikeCoreutils(click.Command):
+    """A top-level command (the ``hubbub`` group, ``classify`` started alone) that
+    parses its arguments and runs inside :func:`stop_when_reader_leaves`."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        # --help and --version print while the arguments are parsed, before invoke.
+        with stop_when_reader_leaves():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with stop_when_reader_leaves():
+            return super().invoke(ctx)
 
 
 @contextmanager

@@ -15,6 +15,7 @@ import click
 import orjson
 
 from hubbub.i18n import _
+from hubbub.launch import EndsLikeCoreutils
 
 BATCH = 512
 
@@ -101,31 +102,12 @@ def classify_lines(
         yield from flush()
 
 
-class _ClassifyCommand(click.Command):
+class _ClassifyCommand(EndsLikeCoreutils):
     """Adds the measured accuracy (package data) to the help, read only when help is shown.
 
-    Started alone by ``hubbub.launch`` (outside the ``hubbub`` group, whose ``invoke``
-    does the same), it ends as coreutils do when its reader goes away.
+    Started alone by ``hubbub.launch`` (outside the ``hubbub`` group, which does the
+    same), it ends as coreutils do when its reader goes away.
     """
-
-    def make_context(
-        self,
-        info_name: str | None,
-        args: list[str],
-        parent: click.Context | None = None,
-        **extra: Any,
-    ) -> click.Context:
-        from hubbub.launch import stop_when_reader_leaves
-
-        # --help prints while the arguments are parsed, before invoke.
-        with stop_when_reader_leaves():
-            return super().make_context(info_name, args, parent, **extra)
-
-    def invoke(self, ctx: click.Context) -> Any:
-        from hubbub.launch import stop_when_reader_leaves
-
-        with stop_when_reader_leaves():
-            return super().invoke(ctx)
 
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         from hubbub.classify.accuracy import help_text

@@ -8,12 +8,10 @@ cannot run). Exit 1: the command was right but the database could not do it
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 import sqlalchemy as sa
 
-from hubbub.launch import stop_when_reader_leaves
+from hubbub.launch import EndsLikeCoreutils
 from hubbub.settings import SettingError
 from hubbub.store.api import QueryTooComplex, WorkspaceNameError, check_workspace_name
 from hubbub.store.engine import DamagedDatabase, StoreError
@@ -30,26 +28,14 @@ def database_error_message(exc: sa.exc.DBAPIError) -> str:
     return f"database error: {detail}"
 
 
-class HubbubGroup(click.Group):
+class HubbubGroup(EndsLikeCoreutils, click.Group):
     """The top-level group: turns the store's errors into clean CLI errors,
     whichever command they come from, and ends every command as coreutils do
     when the reader of its output goes away (``hubbub export … | head``)."""
 
-    def make_context(
-        self,
-        info_name: str | None,
-        args: list[str],
-        parent: click.Context | None = None,
-        **extra: Any,
-    ) -> click.Context:
-        # --help and --version print while the arguments are parsed, before invoke.
-        with stop_when_reader_leaves():
-            return super().make_context(info_name, args, parent, **extra)
-
     def invoke(self, ctx: click.Context) -> object:
         try:
-            with stop_when_reader_leaves():
-                return super().invoke(ctx)
+            return super().invoke(ctx)
         except (WorkspaceNameError, QueryTooComplex, SettingError) as exc:
             raise click.UsageError(str(exc)) from None
         except DamagedDatabase as exc:
