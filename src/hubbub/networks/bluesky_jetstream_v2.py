@@ -85,9 +85,8 @@ class Info:
 @dataclass(frozen=True, slots=True)
 class Skipped:
     """A frame passed over: an unknown type (forward compatibility) or an
-    event whose fields are not what the lexicon says. ``seq`` is set when the
-    frame had a usable one, so the cursor can still move past it instead of
-    asking for the same broken event on every reconnection."""
+    event whose fields are not what the lexicon says (``seq``, when it had a
+    usable one, is for the log)."""
 
     seq: int | None
     why: str
@@ -194,13 +193,15 @@ def decode_frame(message: str | bytes) -> Frame:
     if not isinstance(payload, dict):
         return Skipped(None, "message frame without a payload object")
     kind = payload.get("$type")
+    # An unknown type is passed over without moving the cursor: what it
+    # means, and what its seq counts, is not known here.
     if not isinstance(kind, str) or not kind.startswith(_PREFIX):
-        return Skipped(_seq(payload), f"unknown message type {printable(kind, 80)}")
+        return Skipped(None, f"unknown message type {printable(kind, 80)}")
     kind = kind[len(_PREFIX) :]
     if kind == "info":
         return Info(printable(payload.get("name", ""), 80), printable(payload.get("message", "")))
     if kind != "commit" and kind not in _MARKERS:
-        return Skipped(_seq(payload), f"unknown message type {printable(kind, 80)}")
+        return Skipped(None, f"unknown message type {printable(kind, 80)}")
     seq = _seq(payload)
     if seq is None:
         return Skipped(None, f"#{kind} without a seq")

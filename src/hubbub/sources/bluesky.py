@@ -263,7 +263,7 @@ class JetstreamSource:
                     if protocol == "v2":
                         frame = decode_frame(message)
                         if not isinstance(frame, Event):
-                            self._aside(frame, instance, how, via)
+                            self._aside(frame, how, via)
                             continue
                         event, seq = frame.event, frame.seq
                         raw = orjson.dumps(event)
@@ -317,7 +317,7 @@ class JetstreamSource:
             return seq <= self.seq
         return self.cursor is not None and time_us <= self.cursor
 
-    def _aside(self, frame: Info | Skipped, instance: str, how: str, via: str) -> None:
+    def _aside(self, frame: Info | Skipped, how: str, via: str) -> None:
         """A v2 frame that is not an event to process."""
         if isinstance(frame, Info):
             log.info("%s: %s says %s: %s", self.name, via, frame.name, frame.message)
@@ -327,11 +327,11 @@ class JetstreamSource:
                     f"{via} no longer keeps events from the stored position ({frame.message})"
                 )
             return
+        # Passed over, the cursor left where it is: the next event moves it
+        # past this one, and a replay that sends it again skips it again.
         self.skipped += 1
-        log.info("%s: frame skipped: %s", self.name, frame.why)
-        if frame.seq is not None and self.seq_instance == instance and self.seq is not None:
-            # Past an event that cannot be read: asking for it again would never end.
-            self.seq = max(self.seq, frame.seq)
+        at = f" (seq {frame.seq})" if frame.seq is not None else ""
+        log.info("%s: frame skipped%s: %s", self.name, at, frame.why)
 
     def _cursor_too_old(self, instance: str, how: str, message: str | None) -> None:
         """A v2 server refused the resume position: it no longer keeps it."""
@@ -362,11 +362,18 @@ class JetstreamSource:
         self._gap_since = None
         if since is None or time_us <= since:
             return
-        hours = (time_us - since) / 3_600_000_000
+        seconds = (time_us - since) / 1_000_000
+        span = (
+            f"{seconds / 3600:.1f} h"
+            if seconds >= 3600
+            else f"{seconds / 60:.0f} min"
+            if seconds >= 60
+            else f"{seconds:.1f} s"
+        )
         start = datetime.fromtimestamp(since / 1_000_000, UTC).strftime("%Y-%m-%d %H:%M:%S")
         end = datetime.fromtimestamp(time_us / 1_000_000, UTC).strftime("%Y-%m-%d %H:%M:%S")
         reason = (
-            f"{self._gap_reason}: {hours:.1f} h lost, {start} to {end} UTC "
+            f"{self._gap_reason}: {span} lost, {start} to {end} UTC "
             "(bluesky:search:QUERY can fill it); following from there"
         )
         self.health.reconnecting(0, 0.0, reason)
