@@ -537,3 +537,23 @@ def test_stored_cursors_are_read_back_and_never_misread() -> None:
     assert JetstreamCursor(1725911162329308).dump() == "1725911162329308"  # v1 form unchanged
     for text in (None, "", "-5", "١٢٣", "{}", '{"protocol": "jetstream-v2", "seq": 1}', "[1]"):
         assert JetstreamCursor.load(text) is None, text
+
+
+async def test_sources_status_says_which_protocol_answered(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from hubbub.cli import main
+    from hubbub.networks.health import HealthBoard
+    from hubbub.store.source_health import write_health
+
+    db = str(tmp_path / "h.db")
+    clock = FakeClock(scale=0.01)
+    board = HealthBoard(clock)
+    async with JetstreamServer(events(10)) as server:
+        src = source(server.url, clock, health=board.tracker(NAME, "bluesky"))
+        await drain_until(src, lambda: bool(server.connections))
+    with open_store(db) as writer:
+        write_health(writer, "default", board.take_dirty())
+    text = CliRunner().invoke(main, ["sources", "status", "--db", db]).output
+    assert f"{NAME}: connected\n  " in text
+    assert f"  via: jetstream v1 at {host(server.url)}\n" in text

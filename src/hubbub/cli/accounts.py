@@ -222,6 +222,8 @@ def sources_status(db: str | None, workspace: str, as_json: bool) -> None:
                 missed=snap.posts_missed,
             )
         )
+        if snap.via:
+            click.echo(_("  via: {via}").format(via=snap.via))
         if snap.reason and snap.state != "stopped":
             click.echo(_("  last error: {reason}").format(reason=snap.reason))
 
