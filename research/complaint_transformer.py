@@ -12,6 +12,8 @@ on PyPI), none of which Hubbub itself depends on::
     python research/complaint_transformer.py static-fit && python research/complaint_transformer.py cv static-fit
     python research/complaint_transformer.py finetune --fold 0   # 8-15 min a fold
     python research/complaint_transformer.py distil --fold 0
+    python research/complaint_transformer.py teach --fold 0     # a fold's teacher, kept
+    python research/complaint_transformer.py students           # every kept fold's students
     python research/complaint_transformer.py band
 
 Every cross-validation uses ``hubbub.classify.train.cross_validate_complaint``
@@ -391,6 +393,118 @@ def cmd_distil(root: Path, fold: int) -> None:
         print(f"student, augmented weight {share}: {score:.4f}")
 
 
+TRANSFER_SIZE = 6000  # general tweets (SemEval, not the OLID negatives) the teacher labels
+
+
+def _transfer(root: Path) -> list[str]:
+    """A fixed sample of general tweets for the teacher to label: no complaint text,
+    and none of the OLID posts the student already learns as non-complaints."""
+    pool = datasets.semeval_sentiment(root)[0]
+    pick = np.random.RandomState(7).choice(len(pool), TRANSFER_SIZE, replace=False)
+    return [pool[i] for i in sorted(pick)]
+
+
+def cmd_teach(root: Path, fold: int) -> None:
+    """Fine-tune fold ``fold``'s teacher and keep what it says (so students can be
+    trained again without fine-tuning): its probabilities for the fold's held-out
+    texts, for 8 augmented copies of each training text, and for the transfer set."""
+    from sklearn.metrics import f1_score
+
+    texts, labels, _ = datasets.complaints(root)
+    y = np.asarray(labels)
+    train_idx, test_idx = _folds(y)[fold]
+    began = time.time()
+    teacher = _fine_tune(texts, y, train_idx, fold)
+    tuned = time.time()
+    augmented = _augment(texts, train_idx, 8, 100 + fold)
+    p_test = teacher([texts[i] for i in test_idx])
+    np.savez(
+        CACHE / f"teacher_fold{fold}.npz",
+        test=p_test,
+        augmented=teacher(augmented),
+        transfer=teacher(_transfer(root)),
+    )
+    score = f1_score(y[test_idx], p_test >= 0.5, average="macro")
+    print(
+        f"fold {fold}: teacher macro-F1 {score:.4f} "
+        f"(fine-tuned in {tuned - began:.0f} s, labelled in {time.time() - tuned:.0f} s)",
+        flush=True,
+    )
+
+
+def cmd_students(root: Path) -> None:
+    """Every fold with a kept teacher: the baseline and two student recipes fixed
+    before any of these folds was seen (threshold 0.5 throughout):
+    ``copies``: the teacher's labels of 8 augmented copies of each training text,
+    each weighted by the teacher's confidence (the recipe of the first three folds);
+    ``copies+general``: those plus its labels of the 6,000 general tweets, weighted
+    the same way."""
+    from scipy.sparse import vstack
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import f1_score
+
+    texts, labels, _ = datasets.complaints(root)
+    general = datasets.tweeteval(root, "offensive", "train")[0]
+    transfer = _transfer(root)
+    y = np.asarray(labels)
+    design = _design()
+    x, x_gen, x_tr = design(texts), design(general), design(transfer)
+    zeros = np.zeros(len(general), int)
+    # The hand-labelled general posts (docs/classifiers.md): how often each fold's
+    # model calls one a complaint (p >= 0.5, before the intent rules) and is right.
+    from hubbub.classify.evaluate import labelled_posts
+
+    hand = labelled_posts(root)
+    x_hand = design([post.text for _, post in hand])
+    hand_gold = np.array([row["intent"] == "complaint" for row, _ in hand])
+    fired: dict[str, list[int]] = {}
+    right: dict[str, list[int]] = {}
+    scores: dict[str, list[float]] = {}
+    for fold, (train_idx, test_idx) in enumerate(_folds(y)):
+        path = CACHE / f"teacher_fold{fold}.npz"
+        if not path.exists():
+            continue
+        kept = np.load(path)
+        p_aug, p_tr = kept["augmented"], kept["transfer"]
+        x_aug = design(_augment(texts, train_idx, 8, 100 + fold))
+
+        def fit(parts: list[tuple[Any, np.ndarray, np.ndarray]]) -> LogisticRegression:
+            model = LogisticRegression(
+                C=30, class_weight="balanced", solver="liblinear", random_state=0
+            )
+            rows = vstack([p[0] for p in parts]).tocsr()
+            return model.fit(rows, np.concatenate([p[1] for p in parts]),
+                             sample_weight=np.concatenate([p[2] for p in parts]))  # fmt: skip
+
+        gold = (x[train_idx], y[train_idx], np.ones(len(train_idx)))
+        negatives = (x_gen, zeros, np.full(len(general), 0.3))
+        copies = (x_aug, (p_aug >= 0.5).astype(int), np.abs(2 * p_aug - 1))
+        tweets = (x_tr, (p_tr >= 0.5).astype(int), np.abs(2 * p_tr - 1))
+        models = {
+            "baseline": fit([gold, negatives]),
+            "copies": fit([gold, copies, negatives]),
+            "copies+general": fit([gold, copies, tweets, negatives]),
+        }
+        row = {"teacher": f1_score(y[test_idx], kept["test"] >= 0.5, average="macro")}
+        for name, model in models.items():
+            row[name] = f1_score(y[test_idx], model.predict(x[test_idx]), average="macro")
+            said = model.predict(x_hand).astype(bool)
+            fired.setdefault(name, []).append(int(said.sum()))
+            right.setdefault(name, []).append(int((said & hand_gold).sum()))
+        for name, value in row.items():
+            scores.setdefault(name, []).append(value)
+        print(f"fold {fold}: " + ", ".join(f"{k} {v:.4f}" for k, v in row.items()), flush=True)
+    for name, values in scores.items():
+        print(f"mean over {len(values)} folds: {name} {np.mean(values):.4f}")
+    for name in fired:
+        print(
+            f"hand-labelled general posts ({int(hand_gold.sum())} complaints of {len(hand)}), "
+            f"{name}: called complaints {np.mean(fired[name]):.1f}, right "
+            f"{np.mean(right[name]):.1f} (precision {sum(right[name]) / max(1, sum(fired[name])):.3f}),"
+            " mean over the folds' models"
+        )
+
+
 def cmd_band(root: Path) -> None:
     """How many of the speed benchmark's texts a cascade would send to the transformer."""
     from hubbub.classify.linear import load_models, score_texts
@@ -420,8 +534,9 @@ def main() -> None:
     fit.add_argument("--bigrams", type=int, default=0)
     cv = sub.add_parser("cv")
     cv.add_argument("kind", choices=["none", "frozen", "only-frozen", "static-vocab", "static-fit"])
-    for name in ("finetune", "distil"):
+    for name in ("finetune", "distil", "teach"):
         sub.add_parser(name).add_argument("--fold", type=int, default=0)
+    sub.add_parser("students")
     sub.add_parser("band")
     args = parser.parse_args()
     CACHE.mkdir(parents=True, exist_ok=True)
@@ -433,6 +548,8 @@ def main() -> None:
         "cv": lambda: cmd_cv(root, getattr(args, "kind", "none")),
         "finetune": lambda: cmd_finetune(root, getattr(args, "fold", 0)),
         "distil": lambda: cmd_distil(root, getattr(args, "fold", 0)),
+        "teach": lambda: cmd_teach(root, getattr(args, "fold", 0)),
+        "students": lambda: cmd_students(root),
         "band": lambda: cmd_band(root),
     }
     commands[args.command]()
