@@ -65,6 +65,8 @@ def test_add_list_remove_sqlite(tmp_path: Path) -> None:
         (["bluesky", "--name", "s"], "only-one-line\n", "expected 2"),
         (["mastodon", "--name", "m"], "tok\n", "needs --server"),
         (["mastodon", "--name", "m", "--server", "ftp://x"], "tok\n", "http(s)"),
+        (["mastodon", "--name", "m", "--server", "http://m.example"], "tok\n", "unencrypted"),
+        (["mastodon", "--name", "m", "--server", "http://10.0.0.5"], "tok\n", "unencrypted"),
         (["x", "--name", "bad name"], "tok\n", "account name"),
         (["x", "--name", "n"], "", "expected 1"),
     ],

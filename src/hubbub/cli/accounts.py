@@ -7,6 +7,7 @@ can read in the process list) and are never echoed.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import sys
 import time
 from datetime import UTC, datetime
@@ -46,7 +47,23 @@ def normalise_server(server: str) -> str:
         raise click.BadParameter(
             _("a server is a host name or an http(s) URL"), param_hint="--server"
         )
+    if parts.scheme == "http" and not _loopback(parts.hostname):
+        # The account's token goes in every request: over plain HTTP anyone on the
+        # path could read it. Loopback stays allowed (a local proxy, tests).
+        raise click.BadParameter(
+            _("the token would travel unencrypted: use https:// (http:// only for this machine)"),
+            param_hint="--server",
+        )
     return value
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _box(db_url: str):
