@@ -22,10 +22,10 @@ library) speaking the v2 contract of ``bluesky-social/jetstream`` docs/README.md
   connection.
 
 The log is given as v1-shaped events (the recorded capture, see
-``jetstream_server``) and translated to v2 payloads when sent. Faults are
-injected on demand (``Fault`` from ``jetstream_server`` with these kinds):
-``cut``, ``duplicate``, ``truncate``, ``error`` (a ConsumerTooSlow frame with
-hostile text, then a close), ``info`` (an unknown #info), ``unknown`` (an
+``jetstream_server``) and translated to v2 payloads when sent. The socket,
+the serving loop and the faults both wires have (``cut``, ``duplicate``,
+``truncate``) are in ``jetstream_common``; v2 adds these kinds: ``error``
+(a ConsumerTooSlow frame with hostile text, then a close), ``info`` (an unknown #info), ``unknown`` (an
 unknown envelope and payload type), ``binary`` (a binary frame), ``huge``
 (a 3 MB frame ignoring ``maxMessageSizeBytes``), ``broken`` (a #commit of a
 post without its rkey, with a seq of its own).
@@ -33,27 +33,26 @@ post without its rkey, with a seq of its own).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import orjson
-from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.asyncio.server import ServerConnection
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
-from tests.loopback.jetstream_server import (
-    POST,
-    REPOST,
+from tests.loopback.jetstream_common import (
+    Carry,
     Fault,
+    JetstreamLoopback,
     Refusal,
-    _write_partial_frame,
-    post_uri,
+    collection_wanted,
 )
+from tests.loopback.jetstream_server import POST, REPOST, post_uri
 
 ENDPOINT = "/xrpc/network.bsky.jetstream.subscribeEvents"
 SUBPROTOCOL = "xrpc.v1.json"
@@ -77,67 +76,38 @@ class Entry:
     event: dict[str, Any]  # v1 shape
 
 
-@dataclass
-class JetstreamV2Server:
-    events: list[dict[str, Any]] = field(default_factory=list)
-    seq_offset: int = 0
-    floor: int = 0  # the oldest kept seq (0: everything kept)
-    subprotocol_answer: str = "echo"  # "echo" | "none" | another name (a hostile answer)
-    accept_limit: int | None = None  # after this many subscriptions every attempt gets 503
-    too_old_always: bool = False  # answer every attempt CursorTooOld (a server gone wrong)
+class JetstreamV2Server(JetstreamLoopback[Entry, Connection]):
+    """Serves v2 at ``ENDPOINT`` (see above); each event of the log gets its seq."""
 
-    def __post_init__(self) -> None:
-        self.log: list[Entry] = []
-        self.faults: list[Fault] = []
-        self.refusals: list[Refusal] = []  # consumed one per upgrade attempt at ENDPOINT
-        self.connections: list[Connection] = []
+    def __init__(
+        self,
+        events: list[dict[str, Any]] | None = None,
+        *,
+        seq_offset: int = 0,
+        floor: int = 0,
+        subprotocol_answer: str = "echo",
+        accept_limit: int | None = None,
+        too_old_always: bool = False,
+    ) -> None:
+        super().__init__()
+        self.seq_offset = seq_offset
+        self.floor = floor  # the oldest kept seq (0: everything kept)
+        self.subprotocol_answer = subprotocol_answer  # "echo" | "none" | another name (hostile)
+        self.accept_limit = accept_limit  # after this many subscriptions every attempt gets 503
+        self.too_old_always = too_old_always  # answer every attempt CursorTooOld (gone wrong)
         self.attempts = 0  # handshakes at ENDPOINT, refused ones included
         self.requests: list[str] = []  # every request path, other endpoints included
         self.answers: list[tuple[int, bytes]] = []  # (status, body) of pre-upgrade errors
-        self.sent = 0
         self.skipped_too_big = 0
         self.broken: list[Entry] = []  # events sent without their rkey (fault "broken")
-        self._appended = asyncio.Event()
-        self._server: Server | None = None
-        self.url = ""
-        self.publish(self.events)
-
-    # -- control ---------------------------------------------------------------
-
-    async def start(self) -> str:
-        self._server = await serve(
-            self._handle,
-            "127.0.0.1",
-            0,
-            process_request=self._process_request,
-            select_subprotocol=self._select_subprotocol,
-            compression=None,
-            ping_interval=None,
-        )
-        port = next(iter(self._server.sockets)).getsockname()[1]
-        self.url = f"ws://127.0.0.1:{port}"
-        return self.url
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._server.wait_closed(), 5)
-
-    async def __aenter__(self) -> JetstreamV2Server:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
+        self.publish(events or [])
 
     def publish(self, events: list[dict[str, Any]]) -> None:
         """Append events (in time order) with the next seqs and wake subscribers."""
         for event in sorted(events, key=lambda e: e["time_us"]):
             seq = self.seq_offset + len(self.log) + 1
             self.log.append(Entry(seq, event))
-        self._appended.set()
-        self._appended = asyncio.Event()
+        self._wake()
 
     def emitted_ids(self, from_seq: int = 0) -> set[str]:
         """Post/repost at-URIs in the log at or after ``from_seq``."""
@@ -153,7 +123,7 @@ class JetstreamV2Server:
     # -- protocol --------------------------------------------------------------
 
     def _select_subprotocol(
-        self, connection: ServerConnection, offered: list[Subprotocol]
+        self, connection: ServerConnection, offered: Sequence[Subprotocol]
     ) -> Subprotocol | None:
         if self.subprotocol_answer == "none":
             return None
@@ -172,12 +142,9 @@ class JetstreamV2Server:
             return self._error(400, "CursorTooOld", "cursor 1 below lookback floor 99")
         if self.accept_limit is not None and len(self.connections) >= self.accept_limit:
             return connection.respond(503, "no more\n")
-        if self.refusals:
-            refusal = self.refusals.pop(0)
-            response = connection.respond(refusal.status, "refused by the loopback server\n")
-            for name, value in refusal.headers.items():
-                response.headers[name] = value
-            return response
+        refused = self._refusal(connection)
+        if refused is not None:
+            return refused
         query = parse_qs(parts.query)
         for legacy, new in (("wantedCollections", "collections"), ("wantedDids", "dids")):
             if legacy in query:
@@ -213,67 +180,58 @@ class JetstreamV2Server:
         conn = Connection(ws.request.path, cursor, query, ws.subprotocol)
         self.connections.append(conn)
         position, clamped = self._start(cursor)
-        recent: list[str] = []
-        limit = int(query.get("maxMessageSizeBytes", ["0"])[0] or 0)
-        try:
-            if clamped:
-                start = self.log[position].seq if position < len(self.log) else self._tip_seq()
-                info = {"name": "OutdatedCursor", "message": f"starting at seq {start}"}
-                await self._send(ws, conn, _message("info", info))
-            while True:
-                while position < len(self.log):
-                    entry = self.log[position]
-                    position += 1
-                    if not _wanted(entry.event, query):
-                        continue
-                    frame = _frame(entry)
-                    if limit and len(frame.encode()) > limit:
-                        self.skipped_too_big += 1
-                        continue
-                    fault = self._due()
-                    if fault is None:
-                        await self._send(ws, conn, frame)
-                    elif fault.kind == "cut":
-                        _write_partial_frame(ws, frame.encode())
-                        return
-                    elif fault.kind == "truncate":
-                        await self._send(ws, conn, frame[: len(frame) // 2])
-                    elif fault.kind == "duplicate":
-                        await self._send(ws, conn, frame)
-                        for again in recent[-fault.span :]:
-                            await self._send(ws, conn, again)
-                    elif fault.kind == "error":
-                        error = {"$type": "error", "error": "ConsumerTooSlow", "message": HOSTILE}
-                        await self._send(ws, conn, orjson.dumps(error).decode())
-                        await ws.close(1008, "ConsumerTooSlow")
-                        return
-                    elif fault.kind == "info":
-                        await self._send(ws, conn, _message("info", {"name": HOSTILE}))
-                        await self._send(ws, conn, frame)
-                    elif fault.kind == "unknown":
-                        await self._send(ws, conn, orjson.dumps({"$type": "#later"}).decode())
-                        future = _message("future", {"seq": entry.seq, "text": HOSTILE})
-                        await self._send(ws, conn, future)
-                        await self._send(ws, conn, frame)
-                    elif fault.kind == "binary":
-                        await ws.send(frame.encode())  # bytes: a binary frame
-                        self.sent += 1
-                    elif fault.kind == "huge":
-                        padding = {"seq": entry.seq, "pad": "x" * (3 * 1024 * 1024)}
-                        await self._send(ws, conn, _message("commit", padding))
-                    elif fault.kind == "broken":
-                        # The event itself is unusable: no rkey. Sent in place of the real one.
-                        self.broken.append(entry)
-                        payload = orjson.loads(frame)["payload"]
-                        payload.pop("rkey", None)
-                        broken = orjson.dumps({"$type": "message", "payload": payload}).decode()
-                        await self._send(ws, conn, broken)
-                        continue
-                    recent = [*recent[-9:], frame]
-                if await self._wait_for_more(ws):
-                    return
-        except Exception:  # noqa: BLE001, S110 - the client went away: nothing to serve
-            return
+        first: list[str] = []
+        if clamped:
+            start = self.log[position].seq if position < len(self.log) else self._tip_seq()
+            info = {"name": "OutdatedCursor", "message": f"starting at seq {start}"}
+            first.append(_message("info", info))
+        await self._serve(ws, conn, position, first)
+
+    def _frame_at(self, index: int, conn: Connection) -> str | None:
+        entry = self.log[index]
+        if not _wanted(entry.event, conn.params):
+            return None
+        frame = _frame(entry)
+        limit = int(conn.params.get("maxMessageSizeBytes", ["0"])[0] or 0)
+        if limit and len(frame.encode()) > limit:
+            self.skipped_too_big += 1
+            return None
+        return frame
+
+    async def _inject(
+        self, ws: ServerConnection, conn: Connection, fault: Fault, index: int, frame: str
+    ) -> Carry | None:
+        entry = self.log[index]
+        if fault.kind == "error":
+            error = {"$type": "error", "error": "ConsumerTooSlow", "message": HOSTILE}
+            await self._send(ws, conn, orjson.dumps(error).decode())
+            await ws.close(1008, "ConsumerTooSlow")
+            return None
+        if fault.kind == "info":
+            await self._send(ws, conn, _message("info", {"name": HOSTILE}))
+            await self._send(ws, conn, frame)
+        elif fault.kind == "unknown":
+            await self._send(ws, conn, orjson.dumps({"$type": "#later"}).decode())
+            future = _message("future", {"seq": entry.seq, "text": HOSTILE})
+            await self._send(ws, conn, future)
+            await self._send(ws, conn, frame)
+        elif fault.kind == "binary":
+            await ws.send(frame.encode())  # bytes: a binary frame
+            self.sent += 1
+        elif fault.kind == "huge":
+            padding = {"seq": entry.seq, "pad": "x" * (3 * 1024 * 1024)}
+            await self._send(ws, conn, _message("commit", padding))
+        elif fault.kind == "broken":
+            # The event itself is unusable: no rkey. Sent in place of the real one.
+            self.broken.append(entry)
+            payload = orjson.loads(frame)["payload"]
+            payload.pop("rkey", None)
+            broken = orjson.dumps({"$type": "message", "payload": payload}).decode()
+            await self._send(ws, conn, broken)
+            return Carry(index + 1, remember=False)
+        else:
+            return await super()._inject(ws, conn, fault, index, frame)
+        return Carry(index + 1)
 
     def _tip_seq(self) -> int:
         return self.log[-1].seq if self.log else self.seq_offset
@@ -296,26 +254,6 @@ class JetstreamV2Server:
             if self.log[index].event["time_us"] >= cursor:
                 return index, False
         return len(self.log), False
-
-    async def _wait_for_more(self, ws: ServerConnection) -> bool:
-        appended = asyncio.ensure_future(self._appended.wait())
-        closed = asyncio.ensure_future(ws.wait_closed())
-        done, pending = await asyncio.wait({appended, closed}, return_when=asyncio.FIRST_COMPLETED)
-        for task in pending:
-            task.cancel()
-        return closed in done
-
-    def _due(self) -> Fault | None:
-        for fault in self.faults:
-            if not fault.fired and self.sent >= fault.at:
-                fault.fired = True
-                return fault
-        return None
-
-    async def _send(self, ws: ServerConnection, conn: Connection, frame: str) -> None:
-        await ws.send(frame)
-        conn.sent += 1
-        self.sent += 1
 
 
 def rfc3339(time_us: int) -> str:
@@ -361,14 +299,7 @@ def _wanted(event: dict[str, Any], query: dict[str, list[str]]) -> bool:
     collections = query.get("collections", [])
     if kind != "commit" or not collections:
         return True  # collections constrain commits only
-    collection = str(event.get("commit", {}).get("collection", ""))
-    for wanted in collections:
-        if wanted.endswith(".*"):
-            if collection.startswith(wanted[:-1]):
-                return True
-        elif collection == wanted:
-            return True
-    return False
+    return collection_wanted(str(event.get("commit", {}).get("collection", "")), collections)
 
 
 __all__ = ["POST", "REPOST", "Fault", "JetstreamV2Server", "Refusal"]
