@@ -7,56 +7,39 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from hubbub.networks.backoff import generic_policy
 from hubbub.networks.clock import FakeClock
 from hubbub.pipeline import Pipeline
 from hubbub.sources.bluesky import JetstreamSource
-from hubbub.store import Store, open_store
-from tests.conftest import require_shared_data
+from hubbub.store import Store
 from tests.loopback.jetstream_server import (
     Fault,
     JetstreamServer,
     Refusal,
     generated_posts,
-    load_recorded,
     post_uri,
 )
 from tests.networks.connector_oracle import assert_exactly, ingest_until, stored_ids
-
-NAME = "bluesky:jetstream"
-POLICY = generic_policy()
-
-
-def recorded() -> list[dict[str, Any]]:
-    return load_recorded(require_shared_data() / "payloads" / "bluesky_jetstream")
-
-
-def events(count: int = 300) -> list[dict[str, Any]]:
-    base = recorded()
-    start = max(e["time_us"] for e in base) + 1_000_000
-    return base + generated_posts(base, count, tag="hubchat", start_us=start, step_us=20_000)
+from tests.networks.jetstream_harness import (
+    NAME,
+    POLICY,
+    drain_until,
+    events,
+    first_time,
+    ingest_from,
+    recorded,
+    source,
+    sqlite_store,
+)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    s = open_store(f"sqlite:///{tmp_path / 'hubbub.db'}")
-    yield s
-    s.close()
-
-
-def first_time(log: list[dict[str, Any]]) -> int:
-    return min(e["time_us"] for e in log)
-
-
-def source(url: str | tuple[str, ...], clock: FakeClock, **kwargs: Any) -> JetstreamSource:
-    urls = (url,) if isinstance(url, str) else url
-    kwargs.setdefault("stall_seconds", 30.0)
-    return JetstreamSource(urls, name=NAME, clock=clock, **kwargs)
+def store(tmp_path: Path) -> Iterator[Store]:
+    yield from sqlite_store(tmp_path)
 
 
 def assert_cursors_forward(server: JetstreamServer, store: Store) -> None:
@@ -70,8 +53,7 @@ def assert_cursors_forward(server: JetstreamServer, store: Store) -> None:
 async def run(server: JetstreamServer, store: Store, src: JetstreamSource) -> list[str]:
     # The first start resumes from a stored cursor at the log's first event, as
     # after any restart, so the whole log is served and is the oracle.
-    store.set_cursor(NAME, str(first_time(server.log) + src.rewind_us))
-    return await ingest_until(store, src, "bluesky", server.emitted_ids())
+    return await ingest_from(store, src, first_time(server.log), server.emitted_ids())
 
 
 async def test_everything_served_is_stored_once(store: Store) -> None:
@@ -229,8 +211,7 @@ async def test_only_posts_that_match_are_kept(store: Store) -> None:
         src = source(server.url, clock, keep=lambda post: "hubchat" in post.hashtags)
 
         expected = {u for e in wanted if (u := post_uri(e))}
-        store.set_cursor(NAME, str(first_time(server.log) + src.rewind_us))
-        stored = await ingest_until(store, src, "bluesky", expected)
+        stored = await ingest_from(store, src, first_time(server.log), expected)
         assert_exactly(stored, expected)
         # Events not kept still move the cursor: up to the last kept post here.
         assert int(store.get_cursor(NAME) or 0) >= max(e["time_us"] for e in wanted)
@@ -249,19 +230,7 @@ async def test_a_server_that_only_replays_is_backed_off() -> None:
     async with JetstreamServer(log) as server:
         src = source(server.url, clock)
         src.resume_from(str(first_time(log) + src.rewind_us))
-
-        async def drain() -> None:
-            async for _item in src:
-                pass
-
-        task = asyncio.create_task(drain())
-        try:
-            async with asyncio.timeout(20):
-                while len(server.connections) < 4:
-                    await asyncio.sleep(0.02)
-        finally:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        await drain_until(src, lambda: len(server.connections) >= 4, deadline=20)
         assert src.fresh == 5 and src.duplicates >= 10
         # The first stall (after 5 new events) reconnects at once; replays back off 1 s, 2 s.
         assert clock.sleeps[:2] == [POLICY.network.delay(1), POLICY.network.delay(2)]

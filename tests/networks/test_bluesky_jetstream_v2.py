@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,6 @@ import sqlalchemy as sa
 
 from hubbub.formats import Context
 from hubbub.formats import bluesky as bluesky_format
-from hubbub.networks.backoff import generic_policy
 from hubbub.networks.bluesky_jetstream import BadEvent
 from hubbub.networks.bluesky_jetstream_v2 import (
     Event,
@@ -36,15 +35,7 @@ from hubbub.sources.bluesky import JetstreamSource
 from hubbub.sources.jetstream_cursor import JetstreamCursor
 from hubbub.store import Store, open_store
 from hubbub.store import schema as t
-from tests.conftest import require_shared_data
-from tests.loopback.jetstream_server import (
-    Fault,
-    JetstreamServer,
-    Refusal,
-    generated_posts,
-    load_recorded,
-    post_uri,
-)
+from tests.loopback.jetstream_server import Fault, JetstreamServer, Refusal, post_uri
 from tests.loopback.jetstream_v2_server import (
     ENDPOINT,
     HOSTILE,
@@ -55,42 +46,28 @@ from tests.loopback.jetstream_v2_server import (
     payload_of,
 )
 from tests.networks.connector_oracle import DEADLINE, assert_exactly, ingest_until, stored_ids
-
-NAME = "bluesky:jetstream"
-POLICY = generic_policy()
-
-
-def recorded() -> list[dict[str, Any]]:
-    return load_recorded(require_shared_data() / "payloads" / "bluesky_jetstream")
-
-
-def events(count: int = 300) -> list[dict[str, Any]]:
-    base = recorded()
-    start = max(e["time_us"] for e in base) + 1_000_000
-    return base + generated_posts(base, count, tag="hubchat", start_us=start, step_us=20_000)
+from tests.networks.jetstream_harness import (
+    NAME,
+    POLICY,
+    drain_until,
+    events,
+    first_time,
+    ingest_from,
+    recorded,
+    source,
+    sqlite_store,
+)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    s = open_store(f"sqlite:///{tmp_path / 'hubbub.db'}")
-    yield s
-    s.close()
-
-
-def source(url: str | tuple[str, ...], clock: FakeClock, **kwargs: Any) -> JetstreamSource:
-    urls = (url,) if isinstance(url, str) else url
-    kwargs.setdefault("stall_seconds", 30.0)
-    return JetstreamSource(urls, name=NAME, clock=clock, **kwargs)
-
-
-def first_time(log: list[dict[str, Any]]) -> int:
-    return min(e["time_us"] for e in log)
+def store(tmp_path: Path) -> Iterator[Store]:
+    yield from sqlite_store(tmp_path)
 
 
 async def run(server: JetstreamV2Server, store: Store, src: JetstreamSource) -> list[str]:
     # A plain time_us cursor, as Hubbub stored before it spoke v2: it must still be read.
-    store.set_cursor(NAME, str(first_time([e.event for e in server.log]) + src.rewind_us))
-    return await ingest_until(store, src, "bluesky", server.emitted_ids())
+    log = [e.event for e in server.log]
+    return await ingest_from(store, src, first_time(log), server.emitted_ids())
 
 
 async def run_until(store: Store, src: JetstreamSource, done: Callable[[], bool]) -> None:
@@ -102,23 +79,6 @@ async def run_until(store: Store, src: JetstreamSource, done: Callable[[], bool]
                 await asyncio.sleep(0.05)
     finally:
         await pipeline.stop()
-
-
-async def drain_until(src: JetstreamSource, done: Callable[[], bool]) -> None:
-    """Read the source with no store behind it until ``done`` (refusal tests)."""
-
-    async def drain() -> None:
-        async for _item in src:
-            pass
-
-    task = asyncio.create_task(drain())
-    try:
-        async with asyncio.timeout(DEADLINE):
-            while not done():
-                await asyncio.sleep(0.02)
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
 
 
 def stored_cursor(store: Store) -> JetstreamCursor:
@@ -290,8 +250,7 @@ async def test_a_v1_only_instance_is_spoken_v1_and_remembered(store: Store) -> N
     async with JetstreamServer(events(60)) as server:
         server.faults = [Fault("cut", at=20)]
         src = source(server.url, clock)
-        store.set_cursor(NAME, str(first_time(server.log) + src.rewind_us))
-        stored = await ingest_until(store, src, "bluesky", server.emitted_ids())
+        stored = await ingest_from(store, src, first_time(server.log), server.emitted_ids())
         assert_exactly(stored, server.emitted_ids())
         # One v2 probe (answered 404), then v1 on every connection, the reconnection too.
         assert len(server.probes) == 1 and server.probes[0].startswith(ENDPOINT + "?")
