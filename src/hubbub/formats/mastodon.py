@@ -29,11 +29,20 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from hubbub.formats import Context, FormatError
+from hubbub.formats import (
+    BadPost,
+    Context,
+    FormatError,
+    PostError,
+    bad_post,
+    finish,
+    shown,
+)
 from hubbub.formats.html_text import parse_html
 from hubbub.post import Author, Deletion, Item, Post, Skipped, parse_time
 
 NETWORK = "mastodon"
+NETWORK_NAME = "Mastodon"  # as messages name the network
 
 # Streaming events whose payload is a Status entity.
 _STATUS_EVENTS = frozenset({"update", "status.update"})
@@ -55,13 +64,52 @@ def _kind(obj: Any) -> str | None:
     if isinstance(obj, dict):
         return _dict_kind(obj)
     if isinstance(obj, list) and obj:
-        # Every element must be something we read, so a list of other networks'
-        # objects (or a mix) is never claimed.
+        # Every element must be something we read or a broken status (each
+        # reported alone), and one at least readable, so a list of other
+        # networks' objects (or a mix) is never claimed.
+        known = False
         for element in obj:
-            if not isinstance(element, dict) or _dict_kind(element) not in _LIST_KINDS:
+            if not isinstance(element, dict):
                 return None
-        return "list"
+            if _dict_kind(element) in _LIST_KINDS:
+                known = True
+            elif not _status_like(element):
+                return None
+        return "list" if known else None
     return None
+
+
+def _status_like(d: dict[str, Any]) -> bool:
+    """A status with something wrong (a Bluesky view has ``uri`` too, but
+    neither ``account`` nor ``content``)."""
+    uri = d.get("uri")
+    return ("account" in d or "content" in d) and not (
+        isinstance(uri, str) and uri.startswith("at://")
+    )
+
+
+def _status_problem(d: Any) -> BadPost:
+    """Which field keeps ``d`` from being a Status."""
+    if not isinstance(d, dict):
+        return BadPost(NETWORK_NAME, None, None, "not an object")
+    post = _status_name(d)
+    for key, ok in (
+        ("uri", isinstance(d.get("uri"), str) and bool(d.get("uri"))),
+        ("account", isinstance(d.get("account"), dict)),
+        ("content", isinstance(d.get("content"), str)),
+        ("created_at", isinstance(d.get("created_at"), str)),
+    ):
+        if not ok:
+            return BadPost(NETWORK_NAME, post, key, "missing" if key not in d else "wrong type")
+    return BadPost(NETWORK_NAME, post, None, "not a status")
+
+
+def _status_name(d: dict[str, Any]) -> str | None:
+    """How a message names a status: its uri, else its local id."""
+    uri = d.get("uri")
+    if isinstance(uri, str) and uri:
+        return uri[:200]
+    return _local_id(d.get("id"))
 
 
 _LIST_KINDS = frozenset({"status", "stream", "notification", "conversation", "account", "media"})
@@ -163,15 +211,28 @@ def parse(obj: Any, ctx: Context) -> list[Item]:
         entities = [e for e in obj if not _is_stream(e)]
         server = known or _local_host(entities)
         items: list[Item] = []
+        problems: list[BadPost] = []
         for element in obj:
-            if _is_stream(element):
-                items.extend(_parse_stream(element, known))
-            else:
-                items.extend(_parse_entity(element, _dict_kind(element), server))
-        return _dedupe(items)
+            element_kind = _dict_kind(element)
+            if element_kind is None:
+                problems.append(_status_problem(element))
+                continue
+            try:
+                if element_kind == "stream":
+                    items.extend(_parse_stream(element, known))
+                else:
+                    items.extend(_parse_entity(element, element_kind, server, problems))
+            except Exception as exc:  # noqa: BLE001 - one bad status must not lose its page
+                problems.append(bad_post(NETWORK_NAME, _status_name(element), exc))
+        return finish(_dedupe(items), problems, ctx)
     if kind == "stream":
         return _dedupe(_parse_stream(obj, known))
-    return _dedupe(_parse_entity(obj, kind, known or _local_host(obj)))
+    problems = []
+    try:
+        items = _parse_entity(obj, kind, known or _local_host(obj), problems)
+    except PostError as exc:
+        items, problems = [], [bad_post(NETWORK_NAME, _status_name(obj), exc)]
+    return finish(_dedupe(items), problems, ctx)
 
 
 def _server(value: str | None) -> str | None:
@@ -184,7 +245,11 @@ def _server(value: str | None) -> str | None:
     return value.rstrip("/").lower() or None
 
 
-def _parse_entity(d: dict[str, Any], kind: str | None, server: str | None) -> list[Item]:
+def _parse_entity(
+    d: dict[str, Any], kind: str | None, server: str | None, problems: list[BadPost] | None = None
+) -> list[Item]:
+    """The items of one entity; a search or context result skips a bad status
+    into ``problems`` (when given) and keeps the others."""
     if kind == "status":
         return _status_items(d, server)
     if kind == "notification":
@@ -208,10 +273,18 @@ def _parse_entity(d: dict[str, Any], kind: str | None, server: str | None) -> li
         items: list[Item] = []
         for key in keys:
             for status in d[key]:
-                if not _is_status(status):
-                    raise FormatError(f"Mastodon {kind} result: {key} holds a non-status")
-                items.extend(_status_items(status, server))
-        return items or [Skipped(kind)]
+                if problems is None:
+                    if not _is_status(status):
+                        raise FormatError(f"Mastodon {kind} result: {key} holds a non-status")
+                    items.extend(_status_items(status, server))
+                elif not _is_status(status):
+                    problems.append(_status_problem(status))
+                else:
+                    try:
+                        items.extend(_status_items(status, server))
+                    except Exception as exc:  # noqa: BLE001 - keep the result's other statuses
+                        problems.append(bad_post(NETWORK_NAME, _status_name(status), exc))
+        return items or ([] if problems else [Skipped(kind)])
     raise FormatError("not a Mastodon payload")
 
 
@@ -339,7 +412,9 @@ def _post(
     uri: str = status["uri"]
     created_at = _time(status.get("created_at"))
     if created_at is None:
-        raise FormatError(f"Mastodon status {uri}: unreadable created_at")
+        # Unlike X ids, Mastodon ids are opaque (and remote statuses' ids are
+        # local to the server): no time can be read from them.
+        raise PostError(f"{shown(status.get('created_at'))} is not a time", field="created_at")
     author = _author(status.get("account"), server or _host(uri))
 
     text = ""

@@ -22,7 +22,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from hubbub.formats import Context, FormatError
+from hubbub.formats import BadPost, Context, FormatError, bad_post, finish, shown
 from hubbub.formats.x_common import (
     NETWORK,
     created_at,
@@ -72,19 +72,53 @@ _META_KEYS = frozenset(
 _PROBLEM_PREFIXES = ("https://api.twitter.com/2/problems/", "https://api.x.com/2/problems/")
 _COMPLIANCE_ROW_KEYS = frozenset({"id", "action", "created_at", "reason", "redacted_at"})
 _RT_PREFIX = re.compile(r"RT @(\w{1,15}):")
+_PAGE_KEYS = frozenset({"includes", "meta", "errors", "__twarc", "matching_rules"})
+NETWORK_NAME = "X"  # as messages name the network
 
 
 # --- detection ------------------------------------------------------------
 
 
-def _is_tweet(obj: Any) -> bool:
+def _is_tweet_row(obj: Any) -> bool:
+    """A tweet inside a value already known to be v2: id and text usable;
+    ``created_at`` is checked when the post is built (a bad one is that
+    post's problem, not the page's)."""
     if not isinstance(obj, dict) or not is_id(obj.get("id")):
         return False
-    if not isinstance(obj.get("text"), str) or obj.keys() & (_FOREIGN_KEYS | _V1_KEYS):
+    return isinstance(obj.get("text"), str) and not obj.keys() & (_FOREIGN_KEYS | _V1_KEYS)
+
+
+def _is_tweet(obj: Any) -> bool:
+    """A tweet on its own (detection): also its created_at, if any, in v2's form."""
+    if not _is_tweet_row(obj):
         return False
     # v2 times are ISO 8601; a "Wed Oct 10 …" created_at is a v1.1 status.
     created = obj.get("created_at")
     return created is None or (isinstance(created, str) and created[:4].isdigit())
+
+
+def _is_v2_row(obj: Any) -> bool:
+    """Could this be a row of a v2 ``data`` list, even a broken one? A dict
+    with none of the keys that mark another network's or v1.1's objects."""
+    return isinstance(obj, dict) and not obj.keys() & (_FOREIGN_KEYS | _V1_KEYS)
+
+
+def _row_problem(row: Any) -> BadPost:
+    """Why a row of a v2 page is neither a tweet nor another known object."""
+    if not isinstance(row, dict):
+        return BadPost(NETWORK_NAME, None, None, f"{shown(row)} where an object belongs")
+    post = row.get("id") if is_id(row.get("id")) else None
+    if post is None:
+        if "id" not in row:
+            return BadPost(NETWORK_NAME, None, "id", "no id")
+        return BadPost(
+            NETWORK_NAME, None, "id", f"id is {shown(row['id'])}, not a string of digits"
+        )
+    if "text" not in row:
+        return BadPost(NETWORK_NAME, post, "text", "no text")
+    if not isinstance(row["text"], str):
+        return BadPost(NETWORK_NAME, post, "text", f"text is {shown(row['text'])}, not a string")
+    return BadPost(NETWORK_NAME, post, None, "not a tweet, user, count, list or space")
 
 
 def _is_user(obj: Any) -> bool:
@@ -175,7 +209,9 @@ def _row_kind(obj: Any) -> str | None:
 def detect_v2(obj: Any) -> bool:
     """Is ``obj`` an X API v2 value (page, tweet, list of tweets, row, error)?"""
     if isinstance(obj, list):
-        return bool(obj) and all(_is_tweet(item) for item in obj)
+        # A list of tweets, some of them possibly broken (they are reported
+        # one by one): at least one real tweet and nothing of another kind.
+        return any(_is_tweet(item) for item in obj) and all(_is_v2_row(item) for item in obj)
     if not isinstance(obj, dict) or obj.keys() & _FOREIGN_KEYS:
         return False
     if _is_tweet(obj) or _is_compliance_row(obj) or _is_problem(obj):
@@ -187,7 +223,12 @@ def detect_v2(obj: Any) -> bool:
         if isinstance(data, list):
             if not data:
                 return bool(obj.keys() & {"meta", "includes", "errors", "__twarc"})
-            return all(_row_kind(item) is not None for item in data)
+            # A page with broken rows is still a page: one known row or the
+            # page's own keys say so, and each broken row is reported alone.
+            if not all(_is_v2_row(item) for item in data):
+                return False
+            known = any(_row_kind(item) is not None for item in data)
+            return known or bool(obj.keys() & _PAGE_KEYS)
         return False
     if _is_errors(obj.get("errors")):
         return True
@@ -201,21 +242,20 @@ def detect_v2(obj: Any) -> bool:
 def parse_v2(obj: Any, ctx: Context) -> list[Item]:
     """Posts (data tweets, then embedded ones from ``includes``), deletions and
     skipped records in one v2 value."""
-    del ctx  # v2 payloads carry everything needed; kept for the common signature
     if not detect_v2(obj):
         raise FormatError("not an X API v2 payload")
     if isinstance(obj, list):
-        return _Page({"data": obj}).items()
+        return _Page({"data": obj}).items(ctx)
     if _is_tweet(obj):
         # A twarc2 flattened stream tweet keeps the page-level keys on itself.
         page = {k: obj[k] for k in ("matching_rules", "__twarc") if k in obj}
-        return _Page({"data": obj, **page}).items()
+        return _Page({"data": obj, **page}).items(ctx)
     if _is_compliance_row(obj):
         return [Skipped("compliance")]
     if "data" not in obj and (_is_problem(obj) or _is_errors(obj.get("errors"))):
         # An error-only response is a valid record that says "no data".
-        return [Skipped("error"), *_Page(obj).items()]
-    return _Page(obj).items()
+        return [Skipped("error"), *_Page(obj).items(ctx)]
+    return _Page(obj).items(ctx)
 
 
 class _Page:
@@ -232,7 +272,7 @@ class _Page:
         else:
             raise FormatError("X v2 'data' is neither an object nor a list")
         includes = mapping(obj.get("includes"))
-        data_tweets = [row for row in self.rows if _is_tweet(row)]
+        data_tweets = [row for row in self.rows if _is_tweet_row(row)]
         self.embedded = [t for t in dicts(includes.get("tweets")) if _is_tweet(t)]
         # twarc2 "flattened" tweets inline their referenced tweets (which may
         # inline theirs: a retweet of a quote) and their authors.
@@ -284,26 +324,37 @@ class _Page:
                     found.setdefault(author_id, match.group(1))
         return found
 
-    def items(self) -> list[Item]:
+    def items(self, ctx: Context) -> list[Item]:
+        """Every row's item; a row that cannot be read is skipped and named
+        in ``ctx.problems`` (the page's other posts are kept)."""
         out: list[Item] = []
+        problems: list[BadPost] = []
         seen: set[str] = set()
         for row in self.rows:
-            kind = _row_kind(row)
+            kind = "tweet" if _is_tweet_row(row) else _row_kind(row)
             if kind == "tweet":
                 if row["id"] not in seen:
                     seen.add(row["id"])
-                    out.append(self._post(row, embedded=False))
+                    self._add_post(row, out, problems, embedded=False)
             elif kind in ("user", "count", "list", "space"):
                 out.append(Skipped(kind))
             elif kind == "compliance":
                 out.append(_compliance_item(row))
             else:
-                raise FormatError("unrecognised object in X v2 'data'")
+                problems.append(_row_problem(row))
         for tweet in self.embedded:
             if tweet["id"] not in seen:
                 seen.add(tweet["id"])
-                out.append(self._post(tweet, embedded=True))
-        return out
+                self._add_post(tweet, out, problems, embedded=True)
+        return finish(out, problems, ctx)
+
+    def _add_post(
+        self, tweet: dict[str, Any], out: list[Item], problems: list[BadPost], *, embedded: bool
+    ) -> None:
+        try:
+            out.append(self._post(tweet, embedded=embedded))
+        except Exception as exc:  # noqa: BLE001 - one hostile tweet must not lose its page
+            problems.append(bad_post(NETWORK_NAME, tweet["id"], exc))
 
     def identity(self, tweet_id: str) -> str:
         """The post id a tweet id maps to: its edit chain's head when the page

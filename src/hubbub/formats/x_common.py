@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from hubbub.formats import FormatError
+from hubbub.formats import PostError, shown
 from hubbub.post import parse_time
 
 NETWORK = "x"
@@ -127,17 +127,30 @@ def snowflake_time(post_id: str) -> datetime | None:
     if number <= _LAST_SEQUENTIAL_ID:
         return None
     millis = (number >> 22) + _SNOWFLAKE_EPOCH_MS
-    return datetime.fromtimestamp(millis / 1000, tz=UTC)
+    try:
+        return datetime.fromtimestamp(millis / 1000, tz=UTC)
+    except (OverflowError, ValueError, OSError):  # a hostile id of 30 digits
+        return None
 
 
 def created_at(value: Any, post_id: str) -> datetime:
-    """``created_at`` as sent; when it was not requested (v2 default fields
-    are just id and text) the time is read from the snowflake id."""
+    """``created_at`` as sent. X v2 sends it only when ``tweet.fields`` asks
+    for it (the default fields are id and text), so real responses lack it:
+    then, or when it is not a time, the time is the one X encoded in the
+    snowflake id when it made the post (to the millisecond, the same clock
+    X's own created_at comes from). Only a pre-snowflake id (before
+    2010-11-04) carries no time, and such a post is refused with this field
+    named, rather than dated to when it was fetched."""
     when = parse_time(value) if isinstance(value, str) else None
     if when is None:
         when = snowflake_time(post_id)
     if when is None:
-        raise FormatError(f"X post {post_id} has no usable created_at")
+        said = "no created_at" if value is None else f"created_at {shown(value)} is not a time"
+        raise PostError(
+            f"{said}, and id {post_id} is older than snowflake ids (2010-11-04), "
+            "so it does not encode one",
+            field="created_at",
+        )
     return when
 
 

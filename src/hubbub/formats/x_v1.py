@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, TypeGuard
 
-from hubbub.formats import Context, FormatError
+from hubbub.formats import BadPost, Context, FormatError, bad_post, finish
 from hubbub.formats.x_common import (
     NETWORK,
     created_at,
@@ -125,16 +125,20 @@ def detect_v1(obj: Any) -> bool:
 
 
 def parse_v1(obj: Any, ctx: Context) -> list[Item]:
-    del ctx  # v1.1 payloads carry everything needed; kept for the common signature
     statuses = _statuses(obj)
     if statuses is None and _is_status(obj):
         statuses = [obj]
     if statuses is not None:
         out: list[Item] = []
+        problems: list[BadPost] = []
         seen: set[str] = set()
         for status in statuses:
-            _walk(status, out, seen, embedded=False)
-        return out
+            try:
+                _walk(status, out, seen, embedded=False)
+            except Exception as exc:  # noqa: BLE001 - one bad status must not lose its timeline
+                post = str_id(status.get("id_str")) or str_id(status.get("id"))
+                problems.append(bad_post("X", post, exc))
+        return finish(out, problems, ctx)
     non_posts = _non_posts(obj)
     if non_posts is not None:
         return [Skipped(kind) for kind in non_posts]

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, Any, Generic, TypeVar
 
-from hubbub.formats import Context, FormatError, parse_record
+from hubbub.formats import BadPost, Context, FormatError, parse_record
 from hubbub.formats.reader import DEFAULT_MAX_BYTES, Record, iter_file_records
 from hubbub.store import Ingest, IngestCounts, IngestResult, RawPayload, Store
 
@@ -52,10 +52,17 @@ def _as_stage(
     return BatchStage(prepare=lambda _items: None, stored=lambda result, _none: after(result))
 
 
+# Errors listed per file: a wrong file (every line in another encoding) gave
+# thousands of lines of the same error; past this many a summary says how
+# many more there were (the counts are always complete).
+MAX_LISTED_ERRORS = 20
+
+
 @dataclass(slots=True)
 class ImportReport:
     counts: IngestCounts = field(default_factory=IngestCounts)
-    rejected: int = 0
+    rejected: int = 0  # lines, documents or events that could not be read at all
+    bad_posts: int = 0  # posts skipped inside records whose other posts were imported
     errors: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
@@ -67,6 +74,7 @@ class ImportReport:
             "deleted": c.deleted,
             "skipped": c.skipped,
             "rejected": self.rejected,
+            "bad_posts": self.bad_posts,
             "errors": self.errors,
         }
 
@@ -88,26 +96,70 @@ class _CountingReader:
 def parse_file_records(
     records: Iterable[Record], name: str, fmt: str, report: ImportReport, fetched_at: datetime
 ) -> Iterable[Ingest]:
-    """Turn a file's records into ``Ingest`` items, recording rejections."""
+    """Turn a file's records into ``Ingest`` items, recording rejections and
+    the bad posts skipped inside records (at most ``MAX_LISTED_ERRORS`` of
+    them listed, then one line saying how many more)."""
     ctx = Context(source=name, fetched_at=fetched_at)
+    errors = _FileErrors(name, report)
     for record in records:
         if record.error is not None:
             report.rejected += 1
-            report.errors.append({"file": name, "line": record.line, "reason": record.error})
+            errors.add(record.line, record.error)
             continue
+        problems: Sequence[BadPost]
         try:
             used, items = parse_record(record.value, ctx, fmt)
         except FormatError as exc:
-            reason = str(exc)
+            if exc.problems:
+                problems, reason = exc.problems, None
+            else:
+                problems, reason = (), str(exc)
         except Exception as exc:  # noqa: BLE001 - a parser bug must not lose the rest of the file
-            reason = f"unreadable payload ({type(exc).__name__}: {exc})"
+            problems, reason = (), f"unreadable payload ({type(exc).__name__}: {exc})"
         else:
             raw = RawPayload(body=record.raw, source=name, fetched_at=fetched_at, format=used)
             for item in items:
                 yield Ingest(item, raw)
-            continue
-        report.rejected += 1
-        report.errors.append({"file": name, "line": record.line, "reason": reason})
+            problems, reason = ctx.problems, None
+        for problem in problems:
+            report.bad_posts += 1
+            errors.add(record.line, str(problem), post=problem.post, field=problem.field)
+        if reason is not None:
+            report.rejected += 1
+            errors.add(record.line, reason)
+    errors.close()
+
+
+class _FileErrors:
+    """The errors of one file into the report, listing only the first
+    ``MAX_LISTED_ERRORS``."""
+
+    def __init__(self, name: str, report: ImportReport) -> None:
+        self.name = name
+        self.report = report
+        self.listed = 0
+        self.unlisted = 0
+
+    def add(self, line: int, reason: str, **where: str | None) -> None:
+        if self.listed >= MAX_LISTED_ERRORS:
+            self.unlisted += 1
+            return
+        self.listed += 1
+        entry: dict[str, Any] = {"file": self.name, "line": line, "reason": reason}
+        entry.update({key: value for key, value in where.items() if value is not None})
+        self.report.errors.append(entry)
+
+    def close(self) -> None:
+        if self.unlisted:
+            self.report.errors.append(
+                {
+                    "file": self.name,
+                    "line": 0,
+                    "reason": f"{self.unlisted} more errors in this file not listed"
+                    f" (the first {MAX_LISTED_ERRORS} are above)",
+                    "unlisted": self.unlisted,
+                }
+            )
 
 
 def import_stream(

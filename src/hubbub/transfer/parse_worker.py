@@ -66,6 +66,7 @@ class _Parsed(Generic[P]):
     path: str | None  # the pickled (items, prepared), None when the batch is empty
     read_bytes: int
     rejected: int
+    bad_posts: int
     errors: list[dict[str, Any]] = field(default_factory=list)
     last: bool = False
 
@@ -141,10 +142,10 @@ def _child(
     try:
         report = ImportReport()
         counter = _Counter(stream)
-        sent_bytes = sent_rejected = sent_errors = sent = 0
+        sent_bytes = sent_rejected = sent_bad = sent_errors = sent = 0
 
         def send(items: list[Ingest], last: bool) -> None:
-            nonlocal sent_bytes, sent_rejected, sent_errors, sent
+            nonlocal sent_bytes, sent_rejected, sent_bad, sent_errors, sent
             path = None
             if items:
                 _prepare_for_store(items)
@@ -158,11 +159,13 @@ def _child(
                     path,
                     counter.count - sent_bytes,
                     report.rejected - sent_rejected,
+                    report.bad_posts - sent_bad,
                     report.errors[sent_errors:],
                     last,
                 )
             )
             sent_bytes, sent_rejected = counter.count, report.rejected
+            sent_bad = report.bad_posts
             sent_errors = len(report.errors)
 
         records = iter_file_records(counter, max_record_bytes)
@@ -233,6 +236,7 @@ def import_with_worker(
             if isinstance(message, _Failed):
                 raise message.error
             report.rejected += message.rejected
+            report.bad_posts += message.bad_posts
             report.errors.extend(message.errors)
             if on_bytes is not None and message.read_bytes:
                 on_bytes(message.read_bytes)
