@@ -12,6 +12,7 @@ import click
 import orjson
 
 from hubbub.cli.errors import workspace_name
+from hubbub.cli.output_file import STDOUT, check_out, is_stdout, open_text_out, out_option
 from hubbub.formats import FORMATS
 from hubbub.formats.reader import DEFAULT_MAX_BYTES
 from hubbub.i18n import _
@@ -251,7 +252,7 @@ def _print_table(posts) -> None:
     help="gexf: the conversation network (accounts, mention/reply/repost/quote edges) for Gephi.",
 )
 @click.option("--raw", is_flag=True, help="Write the original payloads as received instead.")
-@click.option("--out", type=click.Path(dir_okay=False, writable=True), help="gexf: write to FILE.")
+@out_option("gexf: write to FILE (replaced only once complete); '-' for standard output.")
 def export_command(
     query: str | None, db: str | None, workspace: str, fmt: str, raw: bool, out: str | None
 ) -> None:
@@ -261,8 +262,11 @@ def export_command(
         raise click.UsageError(
             f"--raw writes payloads as received (JSONL); it cannot be {fmt.upper()}"
         )
+    if is_stdout(out):
+        out = None
     if out and fmt != "gexf":
         raise click.UsageError("--out is for --format gexf; redirect standard output otherwise")
+    check_out(out, db)  # never over the database, never into a missing folder
     with store_from(db, must_exist=True, workspace=workspace) as store:
         # Data left the workspace: the audit log says what, how much, in which form,
         # also when the export was cut short (a reader that left, a full disk,
@@ -274,13 +278,9 @@ def export_command(
             if fmt == "gexf":
                 from hubbub.analyze.gexf import export_gexf
 
-                if out:
-                    with open(out, "w", encoding="utf-8") as fh:
-                        graph = export_gexf(store, node, fh, workspace=workspace, label=query or "")
-                else:
-                    graph = export_gexf(
-                        store, node, sys.stdout, workspace=workspace, label=query or ""
-                    )
+                # --out FILE appears only once complete: cut short, it is left as it was.
+                with open_text_out(out or STDOUT) as text:
+                    graph = export_gexf(store, node, text, workspace=workspace, label=query or "")
                 written = len(graph.labels)
             elif raw:
                 rows = counted.through(store.iter_raw(node, workspace=workspace))

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 import orjson
 
 from hubbub.cli.audit import cli_record
 from hubbub.cli.data import db_option, parse_query_or_fail, store_from, workspace_option
+from hubbub.cli.output_file import check_out, is_stdout, open_text_out, out_option
 from hubbub.i18n import _
 from hubbub.store.audit import DetailValue
 
@@ -119,7 +118,7 @@ def remove_command(name: str, db: str | None, workspace: str) -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["json", "html", "csv"]), default="json", show_default=True
 )
-@click.option("--out", type=click.Path(dir_okay=False, writable=True), help="Write to FILE.")
+@out_option("Write to FILE (replaced only once complete); '-' for standard output.")
 def report_command(
     query: str | None,
     saved_name: str | None,
@@ -156,6 +155,7 @@ def report_command(
                 parse_when(value, ZoneInfo("UTC"))
             except PeriodError as exc:
                 raise click.UsageError(f"{name}: {exc}") from None
+    check_out(out, db)  # never over the database, never into a missing folder
     with store_from(db, must_exist=True, workspace=workspace) as store:
         try:
             report = build_report(store, selection, workspace=workspace, since=since, until=until)
@@ -172,13 +172,11 @@ def report_command(
         "format": fmt,
         selection.kind: selection.value,
     }
+    target = "stdout" if is_stdout(out) else str(out)
     try:
-        if out:
-            with open(out, "w", encoding="utf-8", newline="") as fh:
-                fh.write(text)
-        else:
-            sys.stdout.write(text)
-            sys.stdout.flush()  # a write that fails must fail here, to be audited so
+        with open_text_out(out or "-") as fh:
+            fh.write(text)
+            fh.flush()  # a write that fails must fail here, to be audited so
     except BaseException:
         # Part of it may have left (a reader that went away, a full disk, Ctrl-C):
         # audited all the same, as cut short.
@@ -187,7 +185,7 @@ def report_command(
     finally:
         # A report carries matched posts out of the workspace: audited as an export.
         with store_from(db) as store:
-            cli_record(store, workspace, "export", target=out or "stdout", detail=detail)
+            cli_record(store, workspace, "export", target=target, detail=detail)
 
 
 COMMANDS = [listen_group, report_command]

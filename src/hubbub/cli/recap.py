@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from hubbub.cli.data import db_option, store_from, workspace_option
+from hubbub.cli.output_file import check_out, is_stdout, open_binary_out, out_option
 from hubbub.i18n import _
 
 if TYPE_CHECKING:
@@ -32,13 +33,14 @@ _EXTENSIONS = {".json": "json", ".html": "html", ".htm": "html", ".md": "md", ".
     default=None,
     help="Output format. Default: from --out's extension, else json.",
 )
-@click.option(
-    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout."
+@out_option(
+    "Write to FILE instead of standard output (replaced only once complete); "
+    "'-' for standard output."
 )
 @db_option
 @workspace_option
 def recap_command(
-    tag: str, day: str | None, fmt: str | None, out: Path | None, db: str | None, workspace: str
+    tag: str, day: str | None, fmt: str | None, out: str | None, db: str | None, workspace: str
 ) -> None:
     """Recap the chat on hashtag TAG for one UTC day: questions with their
     answers, participants, new voices, top answers, unanswered questions,
@@ -47,8 +49,11 @@ def recap_command(
     from hubbub.chat.recap import RecapError, build_recap, parse_day
     from hubbub.chat.recap_output import render_recap
 
+    if is_stdout(out):
+        out = None
     if fmt is None:
-        fmt = _EXTENSIONS.get(out.suffix.lower(), "json") if out is not None else "json"
+        fmt = _EXTENSIONS.get(Path(out).suffix.lower(), "json") if out is not None else "json"
+    check_out(out, db)  # never over the database, never into a missing folder
     try:
         on = parse_day(day) if day else None
         with store_from(db, must_exist=True, workspace=workspace) as store:
@@ -72,11 +77,9 @@ def recap_command(
             ) from None
         _audit(db, workspace, recap, fmt, "stdout")
         return
-    try:
-        out.write_bytes(data)
-    except OSError as exc:
-        raise click.ClickException(f"cannot write {out}: {exc.strerror}") from None
-    _audit(db, workspace, recap, fmt, str(out))
+    with open_binary_out(out) as fh:
+        fh.write(data)
+    _audit(db, workspace, recap, fmt, out)
     click.echo(
         _("recap of #{tag} on {day}: {questions} questions, {people} participants → {out}").format(
             tag=recap["tag"],
