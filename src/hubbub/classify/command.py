@@ -6,8 +6,10 @@ so that classifying a file does not pay for importing the store, web and alembic
 
 from __future__ import annotations
 
+import io
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from itertools import islice
 from typing import IO, Any
 
@@ -128,7 +130,7 @@ class _ClassifyCommand(EndsLikeCoreutils):
         'gives {"error": ..., "line": N} in its place; in jsonl mode blank lines are skipped.'
     ),
 )
-@click.argument("file", type=click.File("r", encoding="utf-8", errors="replace"), default="-")
+@click.argument("file", type=click.File("rb"), default="-")
 @click.option(
     "--format",
     "fmt",
@@ -186,7 +188,7 @@ class _ClassifyCommand(EndsLikeCoreutils):
     ),
 )
 def classify(
-    file: IO[str],
+    file: IO[bytes],
     fmt: str,
     lang_default: str,
     stored: bool,
@@ -223,8 +225,51 @@ def classify(
         )
     from hubbub.classify.workers import classify_stream, default_workers
 
-    classify_stream(file, fmt, default, out, default_workers() if workers is None else workers)
+    with _text_input(file) as text:
+        classify_stream(text, fmt, default, out, default_workers() if workers is None else workers)
     out.flush()
+
+
+@contextmanager
+def _text_input(binary: IO[bytes]) -> Iterator[IO[str]]:
+    """The input as text, decided from its first bytes (no cost per line):
+    UTF-16/32 (with a byte order mark, or JSON's telltale zero bytes) is
+    decoded as such, where read as UTF-8 it gave more rows than lines, which
+    no longer lined up; gzip is read through; an archive or a database is
+    refused. Anything else is UTF-8, bad bytes becoming U+FFFD as before.
+    The file itself stays click's to close (it may be standard input)."""
+    import gzip
+
+    from hubbub.formats.sniff import refused, text_encoding
+
+    unzipped: gzip.GzipFile | None = None
+    source: IO[bytes] = binary
+    head = _head(binary)
+    if head.startswith(b"\x1f\x8b"):
+        unzipped = gzip.GzipFile(fileobj=binary, mode="rb")
+        source = unzipped  # type: ignore[assignment]  # GzipFile is a binary IO
+        head = _head(source)
+    reason = refused(head)
+    if reason is not None:
+        raise click.ClickException(_("{file}: {reason}").format(file=_name(binary), reason=reason))
+    text = io.TextIOWrapper(source, encoding=text_encoding(head) or "utf-8", errors="replace")
+    try:
+        yield text
+    finally:
+        text.detach()  # without closing what it wraps
+        if unzipped is not None:
+            unzipped.close()
+
+
+def _head(binary: IO[bytes]) -> bytes:
+    """The first bytes, left unread (a binary file and stdin can peek)."""
+    peek = getattr(binary, "peek", None)
+    return bytes(peek(64)[:64]) if peek is not None else b""
+
+
+def _name(binary: IO[bytes]) -> str:
+    name = getattr(binary, "name", None)
+    return name if isinstance(name, str) and not name.startswith("<") else "standard input"
 
 
 def _workspace_name(ctx: click.Context, param: click.Parameter, value: str) -> str:

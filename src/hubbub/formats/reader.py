@@ -10,16 +10,27 @@ the file's size. The shape of the file is decided from its first lines only.
 No single value may be larger than ``max_bytes`` (64 MB by default): a longer
 line, event or document is refused with its line number and skipped, and the
 rest of the file is still read.
+
+What the file is comes from its first bytes (``formats.sniff``): gzip is read
+through, UTF-16/32 text is decoded, and a zip archive, an SQLite database or
+another compression is refused in one message instead of one error per line.
+Text that is not UTF-8 is named with its line and column; a lone UTF-16
+surrogate escape (``"\\ud800"``, which strict JSON parsers refuse) becomes
+U+FFFD instead of costing its record.
 """
 
 from __future__ import annotations
 
 import io
+import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import orjson
+
+from hubbub.formats.sniff import NotReadable, opened
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 _CHUNK = 1 << 20
@@ -52,17 +63,84 @@ def _too_long(line: int, what: str, limit: int) -> Record:
     return Record(line, b"", error=f"{what} larger than the {_size(limit)} limit; skipped")
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class NotUtf8(ValueError):
+    """Bytes that are not UTF-8, at byte ``offset`` of the value."""
+
+    def __init__(self, offset: int) -> None:
+        super().__init__(f"not UTF-8 at byte {offset}")
+        self.offset = offset
+
+
+def loads(raw: bytes) -> Any:
+    """``orjson.loads``, except that lone surrogate escapes become U+FFFD and
+    bytes that are not UTF-8 raise ``NotUtf8`` (orjson names both as
+    "surrogates not allowed" at column 1). Only a failed value pays for the
+    second look."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        if "surrogate" not in str(exc):
+            raise
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            raise NotUtf8(bad.start) from None
+        try:
+            # The standard library's parser accepts lone surrogate escapes;
+            # NaN/Infinity it would also accept are refused as orjson does.
+            value = json.loads(text, parse_constant=_refuse_constant)
+            return _without_surrogates(value)
+        except (ValueError, RecursionError):
+            raise exc from None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _without_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_without_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_surrogates(k): _without_surrogates(v) for k, v in value.items()}
+    return value
+
+
+def not_utf8_message(raw: bytes, offset: int, line: int) -> str:
+    """Where in ``raw`` (which starts at ``line``) the text stops being UTF-8:
+    line and column (in characters) of the first bad byte."""
+    before = raw[:offset]
+    line += before.count(b"\n")
+    column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
+    return (
+        f"not UTF-8 text at line {line}, column {column} (byte 0x{raw[offset]:02X}):"
+        " convert the file to UTF-8 first (e.g. iconv -f latin1 -t utf-8)"
+    )
+
+
+def json_error(exc: orjson.JSONDecodeError, line: int) -> str:
+    """orjson's error with its position in the file (the value starts at ``line``)."""
+    return f"invalid JSON at line {line + exc.lineno - 1}, column {exc.colno}: {exc.msg}"
+
+
 def _decode(raw: bytes, line: int) -> Record:
     try:
-        return Record(line, raw, orjson.loads(raw))
+        return Record(line, raw, loads(raw))
     except orjson.JSONDecodeError as exc:
-        return Record(line, raw, error=f"invalid JSON: {exc}")
+        return Record(line, raw, error=json_error(exc, line))
+    except NotUtf8 as exc:
+        return Record(line, raw, error=not_utf8_message(raw, exc.offset, line))
 
 
 def _parses(line: bytes) -> bool:
     try:
-        orjson.loads(line)
-    except orjson.JSONDecodeError:
+        loads(line)
+    except (orjson.JSONDecodeError, NotUtf8):
         return False
     return True
 
@@ -155,6 +233,18 @@ class _Peekable:
 def iter_file_records(stream: ByteStream, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Record]:
     """Yield the JSON values in ``stream``, holding at most one value (and
     one 1 MB chunk) in memory at a time."""
+    try:
+        stream = opened(stream)
+    except NotReadable as exc:
+        yield Record(1, b"", error=str(exc))
+        return
+    try:
+        yield from _file_records(stream, max_bytes)
+    except NotReadable as exc:  # a gzip stream damaged after its start
+        yield Record(0, b"", error=str(exc))
+
+
+def _file_records(stream: ByteStream, max_bytes: int) -> Iterator[Record]:
     lines = _Peekable(_without_bom(_lines(stream, max_bytes)))
     first = lines.next_non_blank()
     if first is None:
@@ -217,11 +307,44 @@ def _document(lines: Iterator[_Line], limit: int) -> Iterator[Record]:
         size += len(line) + 1
     text = b"\n".join(line for _, line in kept if line is not None).strip()
     try:
-        value = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        yield from _jsonl_records(iter(kept), limit)
+        value = loads(text)
+    except (orjson.JSONDecodeError, NotUtf8) as exc:
+        yield from _broken_document(kept, text, exc, start, limit)
         return
     yield Record(start, text, value)
+
+
+def _broken_document(
+    kept: list[_Line],
+    text: bytes,
+    exc: orjson.JSONDecodeError | NotUtf8,
+    start: int,
+    limit: int,
+) -> Iterator[Record]:
+    """A document that did not parse: one error at its position, unless its
+    lines are mostly JSON values of their own (a JSONL file whose first line
+    is broken), which are read one by one so that none is lost. A document
+    cut short (a truncated download) is said to end early."""
+    if isinstance(exc, NotUtf8):
+        message = not_utf8_message(text, exc.offset, start)
+    elif exc.pos >= len(text) - 1 and exc.msg.startswith("unexpected end"):
+        where = f"line {start + exc.lineno - 1}, column {exc.colno}"
+        yield Record(start, b"", error=f"the JSON document ends early at {where} (cut short?)")
+        return
+    else:
+        message = json_error(exc, start)
+    records = list(_jsonl_records(iter(kept), limit))
+    good = sum(record.error is None for record in records)
+    # A pretty-printed document can have a line that parses alone (its last
+    # one-line element); only a file that is mostly such lines is JSONL.
+    if good and good >= len(records) - good:
+        yield from records
+        return
+    if isinstance(exc, NotUtf8):
+        alike = sum(1 for r in records if r.error is not None and r.error.startswith("not UTF-8"))
+        if alike > 1:
+            message += f" ({alike} lines are not UTF-8)"
+    yield Record(start, b"", error=message)
 
 
 def _sse_records(lines: Iterator[_Line], limit: int) -> Iterator[Record]:
@@ -273,8 +396,8 @@ def _sse_event(event: str, payload: bytes, line: int) -> Record:
     body: Any = text
     if payload[:1] in (b"{", b"["):
         try:
-            body = orjson.loads(payload)
-        except orjson.JSONDecodeError:
+            body = loads(payload)
+        except (orjson.JSONDecodeError, NotUtf8):
             return Record(line, payload, error=f"invalid JSON in SSE event {event!r}")
     raw = orjson.dumps({"event": event, "payload": text})
     return Record(line, raw, {"event": event, "payload": body})
