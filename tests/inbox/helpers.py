@@ -6,9 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from hubbub.inbox.model import Actor
+from hubbub.inbox.replies import batch_of
 from hubbub.networks.secrets import SecretBox
+from hubbub.outbox.queue import Outbox
 from hubbub.post import Author, Post
 from hubbub.store import Ingest, Store
+from hubbub.store.inbox_repo_reply import ReplyRepo, Reserved
 from hubbub.store.network_accounts import add_account, record_check
 from hubbub.store.scope import Scope
 from hubbub.store.users_repo import UserRepo
@@ -58,3 +61,23 @@ def ingest(store: Store, *posts: Post, workspace: str = "default") -> None:
 
 def add_user(scope: Scope, name: str, role: str) -> None:
     UserRepo(scope).add(name, "not-a-real-hash", role)
+
+
+def reply_sent_at(repo: ReplyRepo, reserved: Reserved, key: str, at: datetime) -> int:
+    """Queue a reserved reply in the outbox as ``send_reply`` does, point the
+    reply at it, and have a sender record it sent at ``at`` (the moment the
+    case counts as answered). The outbox row's id."""
+    outbox = Outbox(repo.scope.store, repo.scope.name)
+    outbox.now = lambda: at  # type: ignore[method-assign]  # the sender's clock
+    action = outbox.enqueue(
+        batch=batch_of(key),
+        account=reserved.account,
+        network=reserved.network,
+        kind="reply",
+        payload={"text": reserved.text, "target": reserved.target},
+    )
+    repo.attach_reply(reserved, action.id, "sender", at)
+    claimed = outbox.claim("test-sender", batch=batch_of(key))
+    assert claimed is not None and claimed.id == action.id
+    assert outbox.mark_sent(action.id, "test-sender", f"remote-{action.id}", None)
+    return action.id

@@ -20,7 +20,7 @@ from hubbub.networks.secrets import SecretBox
 from hubbub.store import Store
 from hubbub.store.inbox_repo_reply import ReplyRepo
 from hubbub.store.scope import scope
-from tests.inbox.helpers import OPERATOR, connect, ingest, post
+from tests.inbox.helpers import OPERATOR, connect, ingest, post, reply_sent_at
 
 OPENED = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday
 
@@ -41,7 +41,7 @@ def test_command_line_replies_are_the_operators_not_an_agents(store: Store) -> N
         target = repo.reply_target(ids[author], who, at)
         key = f"op-key-{n:04d}"
         reserved = repo.reserve_reply(ids[author], key, "Sorry!", who, at, target, "xacct")
-        repo.attach_reply(reserved, 20_000 + n, who, at)
+        reply_sent_at(repo, reserved, key, at)
         repo.set_status(ids[author], Status.RESOLVED, None, who, at + timedelta(minutes=5))
 
     report = build_report(repo, None, None, OPENED + timedelta(days=1))

@@ -29,7 +29,7 @@ from hubbub.networks.secrets import SecretBox
 from hubbub.store import Store
 from hubbub.store.inbox_repo_reply import ReplyRepo
 from hubbub.store.scope import scope
-from tests.inbox.helpers import OPERATOR, connect, ingest, post
+from tests.inbox.helpers import OPERATOR, connect, ingest, post, reply_sent_at
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 HOURS = Hours(timezone="Europe/Warsaw", days=(0, 1, 2, 3, 4), start_minute=540, end_minute=1020)
@@ -129,7 +129,7 @@ def test_report_figures_equal_an_independent_count(inbox: Inbox, store: Store) -
         reserved = repo.reserve_reply(
             case_id, f"report-key-{n:04d}", "Sorry!", who, answered, target, "xacct"
         )
-        repo.attach_reply(reserved, 10_000 + n, who, answered)
+        reply_sent_at(repo, reserved, f"report-key-{n:04d}", answered)
         if resolved is not None:
             repo.set_status(case_id, Status.RESOLVED, None, resolved[0], resolved[1])
 

@@ -156,15 +156,21 @@ def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else "-"
 
 
-def _clock(name: str, clock: Clock) -> str:
+def _clock(name: str, clock: Clock, done: str) -> str:
+    """``done``: what stopping this clock is called ("answered", "resolved")."""
     if clock.target_minutes is None:
         return f"{name}: {clock.used_minutes / 60:.2f} business h (no target)"
-    state = _("met") if clock.met_at else _("breached") if clock.breached else _("running")
-    left = clock.left_minutes or 0.0
-    return (
-        f"{name}: {clock.used_minutes / 60:.2f} of {clock.target_minutes / 60:.2f} business h, "
-        f"{state}" + ("" if clock.met_at else f", {left / 60:.2f} h left")
-    )
+    used = f"{name}: {clock.used_minutes / 60:.2f} of {clock.target_minutes / 60:.2f} business h, "
+    late = (clock.late_minutes or 0.0) / 60
+    if clock.state == "breached" and clock.met_at is not None:
+        # Stopped after its target: still a breach, as the JSON and the report say.
+        return used + _("breached ({done} {late:.2f} h late)").format(done=done, late=late)
+    if clock.state == "breached":
+        return used + _("breached, {late:.2f} h late so far").format(late=late)
+    if clock.state == "met":
+        return used + _("met")
+    left = (clock.left_minutes or 0.0) / 60
+    return used + _("running, {left:.2f} h left").format(left=left)
 
 
 @inbox_group.command("show")
@@ -192,8 +198,8 @@ def inbox_show(case_id: int, as_json: bool, db: str | None, workspace: str) -> N
         click.echo("labels: " + ", ".join(plain(x) for x in s.labels))
     if s.claim:
         click.echo(f"being answered by {s.claim.user} until {_when(s.claim.until)}")
-    click.echo(_clock("first response", case.first_response))
-    click.echo(_clock("resolution", case.resolution))
+    click.echo(_clock(_("first response"), case.first_response, _("answered")))
+    click.echo(_clock(_("resolution"), case.resolution, _("resolved")))
     click.echo("")
     for p in case.posts:
         click.echo(f"{_when(p.posted_at)}  {plain(p.author)}  {p.post_id}")
@@ -335,10 +341,24 @@ def inbox_reply(
         if box is not None:
             asyncio.run(_send(inbox, batch_of(key), box))
             event = next(e for e in inbox.get_case(actor, case_id).timeline if e.id == event.id)
+        error = _outbox_error(inbox, event.outbox_id) if event.outbox_status == "failed" else None
     status = event.outbox_status or "queued"
-    click.echo(f"case {case_id}: reply {status} {event.url or ''}".rstrip())
+    line = f"case {case_id}: reply {status} {event.url or ''}".rstrip()
+    click.echo(line + (f": {plain(error)}" if error else ""))
+    # What went (or goes) out in the brand's name, as queued: a saved reply's
+    # fields are filled from the customer's profile, so show the result.
+    click.echo("    " + plain(event.text).replace("\n", "\n    "))
     if status not in ("sent", "queued") or (status == "queued" and not no_wait):
         sys.exit(1)
+
+
+def _outbox_error(inbox: Inbox, outbox_id: int | None) -> str | None:
+    from hubbub.outbox.queue import Outbox
+
+    if outbox_id is None:
+        return None
+    action = Outbox(inbox.scope.store, inbox.scope.name).get(outbox_id)
+    return action.error if action is not None else None
 
 
 def _box(inbox: Inbox) -> SecretBox:

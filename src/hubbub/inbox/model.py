@@ -87,6 +87,24 @@ class Clock:
             return None
         return self.target_minutes - self.used_minutes
 
+    @property
+    def late_minutes(self) -> float | None:
+        """Business minutes past the target (None while within it)."""
+        left = self.left_minutes
+        return -left if left is not None and self.breached else None
+
+    @property
+    def state(self) -> str:
+        """One word the CLI, the JSON and the page all show: ``breached``
+        when the target was missed, even if the clock stopped since (a
+        reply two hours late is a breach, not "met"); ``met`` when it
+        stopped in time; ``running`` while it runs in time; ``no target``."""
+        if self.breached:
+            return "breached"
+        if self.target_minutes is None:
+            return "no target"
+        return "met" if self.met_at is not None else "running"
+
 
 @dataclass(frozen=True, slots=True)
 class CaseSummary:
@@ -216,6 +234,8 @@ class Case:
                 "left_minutes": None if c.left_minutes is None else round(c.left_minutes, 2),
                 "met_at": c.met_at.isoformat() if c.met_at else None,
                 "breached": c.breached,
+                "late_minutes": None if c.late_minutes is None else round(c.late_minutes, 2),
+                "state": c.state,
             }
 
         return {

@@ -9,7 +9,9 @@ Exactly once, in three steps that each survive a crash:
    batch exists already (a crash between 1 and 3 leaves the batch);
 3. the timeline line is pointed at the outbox row.
 
-The outbox then sends it exactly once (its own idempotency key per row).
+The outbox then sends it exactly once (its own idempotency key per row), and
+only when it records the reply ``sent`` is the case answered (first
+response, status pending): see ``hubbub.store.inbox_repo_reply``.
 """
 
 from __future__ import annotations
@@ -22,12 +24,11 @@ from hubbub.inbox.errors import InboxError
 from hubbub.inbox.model import Actor, CaseEvent
 from hubbub.outbox.queue import Outbox, OutboxError
 from hubbub.outbox.service import choose_accounts, too_long
-from hubbub.store.inbox_repo_reply import ReplyRepo, ReplyTarget
+from hubbub.store.inbox_repo_reply import BATCH_PREFIX, ReplyRepo, ReplyTarget
 from hubbub.store.network_accounts import AccountError
 
 MAX_REPLY = 5_000
 _KEY = re.compile(r"^[A-Za-z0-9_-]{8,32}$")
-BATCH_PREFIX = "inbox-"  # + key, at most 32 characters (the outbox's batch column)
 
 
 def new_key() -> str:

@@ -12,6 +12,7 @@ from hubbub.inbox.model import Hours, Priority, Status, Target
 from hubbub.store.inbox_repo import InboxRepo
 from hubbub.store.inbox_schema import inbox_case_events as _e
 from hubbub.store.inbox_schema import inbox_cases as _c
+from hubbub.store.outbox_schema import outbox_actions as _o
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +22,7 @@ class ReportCase:
     assignee: str | None
     opened_at: datetime
     first_response_at: datetime | None
-    first_responder: str | None  # who sent the first reply
+    first_responder: str | None  # whose reply the outbox sent first
     resolved_at: datetime | None  # only while the case stays resolved
     resolver: str | None  # who resolved it last
 
@@ -43,15 +44,28 @@ def report_facts(
         resolver: dict[int, str] = {}
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
+            # The first response is the first reply the outbox sent: a reply
+            # that failed, or is still queued, answered nobody.
+            sent = conn.execute(
+                sa.select(_e.c.case_id, _e.c.actor)
+                .select_from(_e.join(_o, sa.and_(_o.c.id == _e.c.outbox_id, own(_o))))
+                .where(
+                    own(_e),
+                    _e.c.case_id.in_(chunk),
+                    _e.c.kind == "reply",
+                    _o.c.status == "sent",
+                )
+                .order_by(_o.c.sent_at, _e.c.id)
+            )
+            for case_id, actor in sent:
+                first_reply.setdefault(int(case_id), actor)
             events = conn.execute(
-                sa.select(_e.c.case_id, _e.c.kind, _e.c.actor, _e.c.detail)
-                .where(own(_e), _e.c.case_id.in_(chunk), _e.c.kind.in_(("reply", "status")))
+                sa.select(_e.c.case_id, _e.c.actor, _e.c.detail)
+                .where(own(_e), _e.c.case_id.in_(chunk), _e.c.kind == "status")
                 .order_by(_e.c.id)
             )
-            for case_id, kind, actor, detail in events:
-                if kind == "reply":
-                    first_reply.setdefault(int(case_id), actor)
-                elif isinstance(detail, dict) and detail.get("to") == Status.RESOLVED.value:
+            for case_id, actor, detail in events:
+                if isinstance(detail, dict) and detail.get("to") == Status.RESOLVED.value:
                     resolver[int(case_id)] = actor
         hours = repo.hours_in(conn)
         targets = {Priority(p): repo.target_in(conn, Priority(p)) for p in Priority}

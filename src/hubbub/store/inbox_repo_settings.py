@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from hubbub.inbox.errors import CaseNotFound, InboxError
 from hubbub.inbox.model import PRIORITIES, Agent, Hours, Priority, Rule, SavedReply, Status, Target
+from hubbub.inbox.public_text import public_handle, public_name
 from hubbub.inbox.templates import fields_of
 from hubbub.store import schema as t
 from hubbub.store.inbox_schema import (
@@ -122,9 +123,11 @@ class SettingsRepo:
                 )
             ).scalar_one_or_none()
         handle = str(row["author_handle"])
+        # Both come from the customer's profile and go into the brand's public
+        # post: cleaned of links, mentions, tags and invisible characters.
         return {
-            "name": (name or "").strip() or handle,
-            "handle": "@" + handle,
+            "name": public_name(name, handle),
+            "handle": public_handle(handle),
             "agent": agent,
             "case": str(row["id"]),
             "network": str(row["network"]),

@@ -11,13 +11,14 @@ an action id of another workspace is not found, not changed.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 import sqlalchemy as sa
 
+from hubbub.store.inbox_repo_reply import reply_sent
 from hubbub.store.outbox_schema import outbox_actions as _t
 from hubbub.store.scope import Scope
 
@@ -201,6 +202,17 @@ class OutboxActions:
         return None
 
     def _owned_update(self, action_id: int, owner: str, **values: object) -> bool:
+        return self._owned_change(action_id, owner, values)
+
+    def _owned_change(
+        self,
+        action_id: int,
+        owner: str,
+        values: dict[str, object],
+        then: Callable[[sa.Connection], None] | None = None,
+    ) -> bool:
+        """Change a row this sender owns; ``then`` runs in the same transaction
+        when the row was changed."""
         values.setdefault("updated_at", self.now())
         with self.scope.engine.begin() as conn:
             done = conn.execute(
@@ -213,6 +225,8 @@ class OutboxActions:
                 )
                 .values(**values)
             ).rowcount
+            if done == 1 and then is not None:
+                then(conn)
         return done == 1
 
     def extend_lease(self, action_id: int, owner: str, seconds: float) -> bool:
@@ -226,16 +240,21 @@ class OutboxActions:
 
     def mark_sent(self, action_id: int, owner: str, remote_id: str, url: str | None) -> bool:
         now = self.now()
-        return self._owned_update(
+        return self._owned_change(
             action_id,
             owner,
-            status=Status.SENT.value,
-            remote_id=remote_id,
-            remote_url=url,
-            error=None,
-            sent_at=now,
-            lease_owner=None,
-            lease_until=None,
+            {
+                "status": Status.SENT.value,
+                "remote_id": remote_id,
+                "remote_url": url,
+                "error": None,
+                "sent_at": now,
+                "lease_owner": None,
+                "lease_until": None,
+            },
+            # A case's reply answers the customer only once it is sent, and in
+            # the transaction that says so: a crash cannot split the two.
+            lambda conn: reply_sent(conn, self.scope, action_id, now),
         )
 
     def retry_later(

@@ -244,8 +244,8 @@
     $("case-assignee").textContent = c.assignee || T.unassigned;
     $("case-intent").textContent = classified(c.intent, c.accuracy && c.accuracy.intent);
     $("case-sentiment").textContent = classified(c.sentiment, c.accuracy && c.accuracy.sentiment);
-    showClock($("case-first-response"), c.first_response);
-    showClock($("case-resolution"), c.resolution);
+    showClock($("case-first-response"), c.first_response, T.answered_late);
+    showClock($("case-resolution"), c.resolution, T.resolved_late);
     $("case-labels").textContent = c.labels.length ? c.labels.join(", ") : "–";
     const claim = $("case-claim");
     if (c.being_answered_by && c.being_answered_by !== state.me) {
@@ -277,11 +277,14 @@
     return value + " (" + fmt(T.accuracy, { pct: Math.round(accuracy * 100) + "%" }) + ")";
   }
 
-  function showClock(node, clock) {
+  function showClock(node, clock, lateText) {
     node.classList.remove("breached");
     if (!clock || clock.target_minutes === null) { node.textContent = T.no_target; return; }
-    if (clock.met_at) {
-      node.textContent = T.met + " " + when(clock.met_at) + (clock.breached ? " (" + fmt(T.breached, { time: duration(clock.left_minutes) }) + ")" : "");
+    // A clock stopped after its target is a breach, never "met" (as the JSON's state says).
+    if (clock.met_at && clock.breached) {
+      node.textContent = fmt(lateText, { time: duration(clock.left_minutes), when: when(clock.met_at) });
+    } else if (clock.met_at) {
+      node.textContent = T.met + " " + when(clock.met_at);
     } else if (clock.breached) {
       node.textContent = fmt(T.breached, { time: duration(clock.left_minutes) });
     } else {
