@@ -182,11 +182,12 @@ def import_command(
         c = report.counts
         click.echo(
             f"imported {c.imported}, duplicates {c.duplicates}, updated {c.updated}, "
-            f"deleted {c.deleted}, skipped {c.skipped}, rejected {report.rejected}"
+            f"deleted {c.deleted}, skipped {c.skipped}, rejected {report.rejected}, "
+            f"bad posts {report.bad_posts}"
         )
         for error in report.errors:
             click.echo(f"{error['file']}:{error['line']}: {error['reason']}", err=True)
-    sys.exit(1 if report.rejected else 0)
+    sys.exit(1 if report.rejected or report.bad_posts else 0)
 
 
 @click.command("search")
