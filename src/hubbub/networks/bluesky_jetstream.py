@@ -17,8 +17,9 @@ A message that is not a JSON object with a ``did`` and an integer
 replays rather than guess.
 
 Jetstream v2 (``/xrpc/network.bsky.jetstream.subscribeEvents``, sequence
-cursors) is in ``bluesky_jetstream_v2``; the connection and the refusals
-(``open_stream``, ``Refused``) are shared by both.
+cursors) is in ``bluesky_jetstream_v2``; the connection, the refusals and
+the first step of reading a message (``open_stream``, ``Refused``,
+``json_object``) are shared by both.
 """
 
 from __future__ import annotations
@@ -139,14 +140,21 @@ def _xrpc_error(body: bytes | bytearray | None) -> tuple[str | None, str | None]
     )
 
 
-def decode_event(message: str | bytes) -> dict[str, Any]:
-    """One message → its event object, or ``BadEvent``."""
+def json_object(message: str | bytes, noun: str) -> dict[str, Any]:
+    """A WebSocket message parsed as a JSON object, or ``BadEvent`` naming it
+    (``noun``: "message" for v1, "frame" for v2). Both wires start here."""
     try:
         value = orjson.loads(message)
     except orjson.JSONDecodeError as exc:
-        raise BadEvent(f"message is not JSON ({exc.msg})") from None
+        raise BadEvent(f"{noun} is not JSON ({exc.msg})") from None
     if not isinstance(value, dict):
-        raise BadEvent("message is not a JSON object")
+        raise BadEvent(f"{noun} is not a JSON object")
+    return value
+
+
+def decode_event(message: str | bytes) -> dict[str, Any]:
+    """One message → its event object, or ``BadEvent``."""
+    value = json_object(message, "message")
     did, time_us = value.get("did"), value.get("time_us")
     if not isinstance(did, str) or not did.startswith("did:"):
         raise BadEvent("event without a did")

@@ -40,9 +40,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-import orjson
-
-from hubbub.networks.bluesky_jetstream import MAX_MESSAGE_BYTES, BadEvent
+from hubbub.networks.bluesky_jetstream import MAX_MESSAGE_BYTES, BadEvent, json_object
 
 ENDPOINT = "/xrpc/network.bsky.jetstream.subscribeEvents"
 SUBPROTOCOL = "xrpc.v1.json"
@@ -176,12 +174,7 @@ def decode_frame(message: str | bytes) -> Frame:
     if isinstance(message, bytes):
         # Frames are text; binary ones would be zstd, never negotiated here.
         raise BadEvent("binary frame (compression was not negotiated)")
-    try:
-        value = orjson.loads(message)
-    except orjson.JSONDecodeError as exc:
-        raise BadEvent(f"frame is not JSON ({exc.msg})") from None
-    if not isinstance(value, dict):
-        raise BadEvent("frame is not a JSON object")
+    value = json_object(message, "frame")
     frame_type = value.get("$type")
     if frame_type == "error":
         raise ServerError(
