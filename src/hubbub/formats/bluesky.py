@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeGuard
 
-from hubbub.formats import Context, FormatError
+from hubbub.formats import BadPost, Context, FormatError, bad_post, finish
 from hubbub.formats.bluesky_richtext import extract
 from hubbub.post import Author, Deletion, Item, Post, Skipped, parse_time
 
@@ -94,14 +94,30 @@ def _is_thread_node(value: Any) -> bool:
     ) or _is_missing_post(value)
 
 
-def _list_response(obj: dict[str, Any], key: str, item_ok: Any) -> bool:
+def _list_response(obj: dict[str, Any], key: str, item_ok: Any, broken_ok: Any = None) -> bool:
+    """A list response: every item readable, or (``broken_ok``) some readable
+    and the others broken items of the same kind, which are reported alone."""
     items = obj.get(key)
     if not isinstance(items, list):
         return False
     if not items:
         # An empty page carries no at:// evidence; only accept the bare envelope.
         return set(obj) <= {key} | _PAGING_KEYS
-    return all(item_ok(item) for item in items)
+    if all(item_ok(item) for item in items):
+        return True
+    return (
+        broken_ok is not None
+        and any(item_ok(item) for item in items)
+        and all(item_ok(item) or broken_ok(item) for item in items)
+    )
+
+
+def _broken_post_view(value: Any) -> bool:
+    return isinstance(value, dict) and _is_at_uri(value.get("uri"))
+
+
+def _broken_feed_item(value: Any) -> bool:
+    return isinstance(value, dict) and _broken_post_view(value.get("post"))
 
 
 def _is_actor(value: Any) -> bool:
@@ -115,9 +131,9 @@ def _is_feed_item(value: Any) -> bool:
 def _xrpc_kind(obj: Any) -> str | None:
     if not isinstance(obj, dict):
         return None
-    if "posts" in obj and _list_response(obj, "posts", _looks_post_view):
+    if "posts" in obj and _list_response(obj, "posts", _looks_post_view, _broken_post_view):
         return "posts"
-    if "feed" in obj and _list_response(obj, "feed", _is_feed_item):
+    if "feed" in obj and _list_response(obj, "feed", _is_feed_item, _broken_feed_item):
         return "feed"
     if "actors" in obj and _list_response(obj, "actors", _is_actor):
         return "actors"
@@ -565,13 +581,19 @@ def _from_feed_item(item: dict[str, Any], ctx: Context, out: _Collector, where: 
 
 def _parse_xrpc(obj: dict[str, Any], kind: str, ctx: Context) -> list[Item]:
     out = _Collector()
-    if kind == "posts":
-        for i, view in enumerate(obj["posts"]):
-            _from_post_view(view, ctx, out, f"posts[{i}]")
-    elif kind == "feed":
-        for i, item in enumerate(obj["feed"]):
-            _from_feed_item(item, ctx, out, f"feed[{i}]")
-    elif kind == "thread":
+    if kind in ("posts", "feed"):
+        problems: list[BadPost] = []
+        read = _from_post_view if kind == "posts" else _from_feed_item
+        for i, entry in enumerate(obj[kind]):
+            # One unreadable post costs only itself, not the page.
+            try:
+                read(entry, ctx, out, f"{kind}[{i}]")
+            except Exception as exc:  # noqa: BLE001 - hostile input or a parser bug
+                view = entry.get("post") if kind == "feed" else entry
+                uri = view.get("uri") if isinstance(view, dict) else None
+                problems.append(bad_post("Bluesky", _str(uri), exc))
+        return finish(out.items(), problems, ctx)
+    if kind == "thread":
         _from_thread(obj["thread"], ctx, out)
     elif kind == "actors":
         # Profiles are not posts; one Skipped per actor keeps the counts honest.

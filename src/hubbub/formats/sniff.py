@@ -31,7 +31,7 @@ class NotReadable(ValueError):
     """The input is a kind of file that is not read (the message says which)."""
 
 
-_HEAD = 4096
+_HEAD = 64  # enough for every magic number below, and a pipe is not kept waiting
 
 # (magic, what it is, what to do): formats refused whole.
 _REFUSED: tuple[tuple[bytes, str, str], ...] = (

@@ -104,6 +104,8 @@ class Normalise:
                 log.warning("%s: unreadable payload skipped: %s", entry.source, message)
                 self._count(entry.source, 0, message)
                 continue
+            for problem in item.ctx.problems:  # the page's other posts go on
+                log.warning("%s: %s", entry.source, problem)
             raw = RawPayload(item.body(), entry.source, item.ctx.fetched_at, fmt)
             posts = 0
             for parsed in items:
