@@ -19,6 +19,7 @@ import orjson
 from hubbub.cli.audit import cli_record
 from hubbub.cli.data import db_option, store_from, workspace_option
 from hubbub.i18n import _
+from hubbub.terminal_text import plain
 
 _STDIN_LIMIT = 10_000  # characters: a token is far shorter; anything longer is a mistake
 
@@ -119,12 +120,14 @@ def account_add(
             target=info.name,
             detail={"network": info.network, "server": server},
         )
-    click.echo(_("Added {network} account {name}").format(network=info.network, name=info.name))
+    click.echo(
+        _("Added {network} account {name}").format(network=info.network, name=plain(info.name))
+    )
     # The check is a separate step (adding sends nothing), but until it has run
     # the inbox cannot tell mentions of the account from others: say so now.
     click.echo(
         _("Next: hubbub account check {name} (verifies it and records who it is)").format(
-            name=info.name
+            name=plain(info.name)
         )
     )
 
@@ -143,9 +146,10 @@ def account_list(db: str | None, workspace: str, as_json: bool) -> None:
         if as_json:
             click.echo(orjson.dumps(info.as_json()).decode())
             continue
-        checked = info.check_result or _("not checked")
-        server = f" {info.server}" if info.server else ""
-        click.echo(f"{info.name}\t{info.network}{server}\t{checked}")
+        # check_result holds what the network answered (a handle, an error).
+        checked = plain(info.check_result) or _("not checked")
+        server = f" {plain(info.server)}" if info.server else ""
+        click.echo(f"{plain(info.name)}\t{info.network}{server}\t{checked}")
 
 
 @account.command("remove")
@@ -158,9 +162,9 @@ def account_remove(name: str, db: str | None, workspace: str) -> None:
 
     with store_from(db) as store:
         if not remove_account(store, workspace, name):
-            raise click.ClickException(_("no account named {name}").format(name=name))
+            raise click.ClickException(_("no account named {name}").format(name=plain(name)))
         cli_record(store, workspace, "account_removed", target=name)
-    click.echo(_("Removed {name}").format(name=name))
+    click.echo(_("Removed {name}").format(name=plain(name)))
 
 
 @account.command("check")
@@ -184,11 +188,13 @@ def account_check(name: str, url: str | None, db: str | None, workspace: str) ->
         try:
             who = asyncio.run(check_account(credentials, url))
         except CheckFailed as exc:
-            reason = describe_error(exc).removeprefix("CheckFailed: ")
+            # The exact secret is known here: masked wherever the server echoed it.
+            reason = describe_error(exc, known=credentials.secret_values())
+            reason = reason.removeprefix("CheckFailed: ")
             record_check(store, workspace, name, "failed: " + reason)
             raise click.ClickException(_("check failed: {reason}").format(reason=reason)) from None
         record_check(store, workspace, name, "ok: " + who)
-    click.echo(_("{name}: ok ({who})").format(name=name, who=who))
+    click.echo(_("{name}: ok ({who})").format(name=plain(name), who=plain(who)))
 
 
 @click.group("sources")
@@ -225,7 +231,7 @@ def sources_status(db: str | None, workspace: str, as_json: bool) -> None:
     for snap in rows:
         # A row no runtime refreshed reads "stale: worker not running (last
         # seen T)" already (read_health), so the line says it once.
-        click.echo(f"{snap.source}: {snap.line()}")
+        click.echo(f"{plain(snap.source)}: {plain(snap.line())}")
         click.echo(
             _(
                 "  last event {last}, {ppm:.1f} posts/min, {posts} posts; gaps {found} found, "
@@ -240,9 +246,9 @@ def sources_status(db: str | None, workspace: str, as_json: bool) -> None:
             )
         )
         if snap.via:
-            click.echo(_("  via: {via}").format(via=snap.via))
+            click.echo(_("  via: {via}").format(via=plain(snap.via)))
         if snap.reason and snap.state != "stopped":
-            click.echo(_("  last error: {reason}").format(reason=snap.reason))
+            click.echo(_("  last error: {reason}").format(reason=plain(snap.reason)))
 
 
 COMMANDS = [account, sources]

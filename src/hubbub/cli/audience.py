@@ -15,6 +15,7 @@ import orjson
 
 from hubbub.cli.data import db_option, store_from, workspace_option
 from hubbub.i18n import _
+from hubbub.terminal_text import plain
 
 if TYPE_CHECKING:
     from hubbub.store import Store
@@ -78,7 +79,7 @@ def audience_score(file: io.BufferedReader, fmt: str) -> None:
     for item in score_stream(file):
         if isinstance(item, Problem):
             problems += 1
-            click.echo(f"{name}:{item.line}: {item.message}", err=True)
+            click.echo(f"{plain(name)}:{item.line}: {plain(item.message)}", err=True)
             continue
         if writer is not None:
             writer.writerow(
@@ -192,7 +193,11 @@ def audience_fetch(
         try:
             result = asyncio.run(run())
         except (FollowersError, ValueError) as exc:
-            raise click.ClickException(str(exc)) from None
+            from hubbub.sources.base import redact
+
+            # The exact secret is known here: masked wherever the server echoed it.
+            reason = redact(str(exc), known=credentials.secret_values())
+            raise click.ClickException(reason) from None
     if result is None:
         return
     snap = result.snapshot
@@ -202,7 +207,7 @@ def audience_fetch(
             "({new} new in this run, {pages} pages, {waits} rate-limit waits)"
         ).format(
             id=snap.id,
-            account=account,
+            account=plain(account),
             network=snap.network,
             kind=kind,
             state=snap.state,
@@ -213,7 +218,7 @@ def audience_fetch(
         )
     )
     if snap.note:
-        click.echo(snap.note, err=True)
+        click.echo(plain(snap.note), err=True)
 
 
 @audience.command("audit")
@@ -311,7 +316,7 @@ def audience_forget(account: str, db: str | None, workspace: str) -> None:
     """Delete every follower snapshot of ACCOUNT (the account itself stays)."""
     with store_from(db) as store:
         gone = _repo(store, workspace).delete_account(account)
-    click.echo(_("{n} snapshot(s) of {account} deleted").format(n=gone, account=account))
+    click.echo(_("{n} snapshot(s) of {account} deleted").format(n=gone, account=plain(account)))
 
 
 COMMANDS = [audience]

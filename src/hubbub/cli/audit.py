@@ -21,6 +21,7 @@ from hubbub.i18n import _
 from hubbub.store import Store
 from hubbub.store.audit import ACTIONS, AuditEntry, AuditLog, BadSince, DetailValue, parse_since
 from hubbub.store.scope import NoSuchWorkspace, existing_scope, scope
+from hubbub.terminal_text import plain
 
 
 def cli_actor() -> str:
@@ -116,11 +117,11 @@ def _print_table(entries: list[AuditEntry]) -> None:
     for e in entries:
         table.add_row(
             e.at.strftime("%Y-%m-%d %H:%M:%S"),
-            e.actor,
-            e.action,
-            e.target or "",
-            _detail(e),
-            e.address or "",
+            plain(e.actor),
+            plain(e.action),
+            plain(e.target),
+            plain(_detail(e)),
+            plain(e.address),
         )
     # Without markup (table_console): names and targets may be network text.
     table_console().print(table)

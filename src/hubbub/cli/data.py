@@ -21,6 +21,7 @@ from hubbub.store import Store, open_store
 from hubbub.store.api import DEFAULT_WORKSPACE
 from hubbub.store.audit import DetailValue
 from hubbub.store.engine import StoreError
+from hubbub.terminal_text import plain
 from hubbub.transfer.exporter import write_csv, write_jsonl, write_raw
 from hubbub.transfer.importer import import_paths
 
@@ -186,7 +187,9 @@ def import_command(
             f"bad posts {report.bad_posts}"
         )
         for error in report.errors:
-            click.echo(f"{error['file']}:{error['line']}: {error['reason']}", err=True)
+            # A reason can quote the rejected record: hostile text.
+            where = f"{plain(error['file'])}:{error['line']}"
+            click.echo(f"{where}: {plain(error['reason'])}", err=True)
     sys.exit(1 if report.rejected or report.bad_posts else 0)
 
 
@@ -231,11 +234,11 @@ def _print_table(posts) -> None:
     for post in posts:
         table.add_row(
             post.created_at.strftime("%Y-%m-%d %H:%M"),
-            post.network,
-            post.author.handle,
-            post.text.replace("\n", " "),
+            plain(post.network),
+            plain(post.author.handle),
+            plain(" ".join(post.text.split())),
         )
-    # Without markup (table_console): network text is hostile.
+    # Network text is hostile: no markup (table_console), no escape codes (plain).
     table_console().print(table)
     click.echo(f"{len(posts)} posts")
 

@@ -10,6 +10,7 @@ from hubbub.cli.data import db_option, parse_query_or_fail, store_from, workspac
 from hubbub.cli.output_file import check_out, is_stdout, open_text_out, out_option
 from hubbub.i18n import _
 from hubbub.store.audit import DetailValue
+from hubbub.terminal_text import plain
 
 
 @click.group("listen")
@@ -47,7 +48,7 @@ def add_command(name: str, query: str, group: str, db: str | None, workspace: st
         )
     click.echo(
         _("saved {name} ({group}): {matches} matching posts").format(
-            name=saved.name, group=saved.group, matches=saved.matches
+            name=plain(saved.name), group=plain(saved.group), matches=saved.matches
         )
     )
 
@@ -76,8 +77,9 @@ def list_command(fmt: str, db: str | None, workspace: str) -> None:
     for column in (_("name"), _("group"), _("matches"), _("query")):
         table.add_column(column, overflow="fold")
     for q in saved:
-        table.add_row(q.name, q.group, str(q.matches), q.query)
-    # Without markup (table_console): names and queries are user text.
+        table.add_row(plain(q.name), plain(q.group), str(q.matches), plain(q.query))
+    # Names and queries are user text, perhaps stored before names were checked:
+    # no markup (table_console), no escape codes (plain).
     table_console().print(table)
 
 
@@ -93,7 +95,7 @@ def remove_command(name: str, db: str | None, workspace: str) -> None:
         if not remove_query(store, name, workspace=workspace):
             raise click.UsageError(_("no saved query named {name!r}").format(name=name))
         cli_record(store, workspace, "saved_query_deleted", target=name)
-    click.echo(_("removed {name}").format(name=name))
+    click.echo(_("removed {name}").format(name=plain(name)))
 
 
 @click.command("report")

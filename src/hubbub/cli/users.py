@@ -13,6 +13,7 @@ from hubbub.cli.audit import cli_record
 from hubbub.cli.data import db_option, store_from, workspace_option
 from hubbub.i18n import _
 from hubbub.settings import Settings
+from hubbub.terminal_text import plain
 
 if TYPE_CHECKING:
     from hubbub.store import Store
@@ -53,7 +54,7 @@ def user_create(name: str, db: str | None, workspace: str, password_stdin: bool,
         except AccountError as exc:
             raise click.ClickException(str(exc)) from None
         cli_record(store, workspace, "user_created", target=created.name, detail={"role": role})
-    click.echo(_("Created {role} {name}").format(role=created.role, name=created.name))
+    click.echo(_("Created {role} {name}").format(role=created.role, name=plain(created.name)))
 
 
 @user.command("password")
@@ -74,7 +75,7 @@ def user_password(name: str, db: str | None, workspace: str, password_stdin: boo
         if not found:
             raise click.ClickException(_("no user {name!r}").format(name=name))
         cli_record(store, workspace, "password_changed", target=name)
-    click.echo(_("Password of {name} changed; their sessions have ended.").format(name=name))
+    click.echo(_("Password of {name} changed; their sessions have ended.").format(name=plain(name)))
 
 
 @user.command("sessions")
@@ -90,7 +91,7 @@ def user_sessions(name: str, db: str | None, workspace: str) -> None:
         user_id = _user_id(store, workspace, name)
         found = list_sessions(store, workspace, user_id, now=datetime.now(UTC), policy=policy)
     if not found:
-        click.echo(_("{name} has no live sessions.").format(name=name))
+        click.echo(_("{name} has no live sessions.").format(name=plain(name)))
         return
     for s in found:
         click.echo(
@@ -100,9 +101,9 @@ def user_sessions(name: str, db: str | None, workspace: str) -> None:
                     _when(s.created_at),
                     _when(s.last_seen_at),
                     _when(s.expires_at),
-                    s.address or "-",
-                    # Browser text is the client's: keep it on one line.
-                    " ".join((s.user_agent or "-").split()),
+                    plain(s.address) or "-",
+                    # Browser text is the client's (hostile): one line, no escape codes.
+                    plain(" ".join((s.user_agent or "-").split())),
                 ]
             )
         )
@@ -133,7 +134,7 @@ def user_revoke(name: str, session_id: int | None, db: str | None, workspace: st
             cli_record(store, workspace, "session_revoked", target=name, detail={"sessions": ended})
     if session_id is not None and not ended:
         raise click.ClickException(_("{name} has no session {id}").format(name=name, id=session_id))
-    click.echo(_("Ended {n} session(s) of {name}.").format(n=ended, name=name))
+    click.echo(_("Ended {n} session(s) of {name}.").format(n=ended, name=plain(name)))
 
 
 @user.command("role")
@@ -160,9 +161,9 @@ def user_role(name: str, role: str, db: str | None, workspace: str) -> None:
                 store, workspace, "role_changed", target=name, detail={"from": old, "to": role}
             )
     if old == role:
-        click.echo(_("{name} is already {role}.").format(name=name, role=role))
+        click.echo(_("{name} is already {role}.").format(name=plain(name), role=role))
     else:
-        click.echo(_("{name}: {old} → {role}").format(name=name, old=old, role=role))
+        click.echo(_("{name}: {old} → {role}").format(name=plain(name), old=old, role=role))
 
 
 @user.command("delete")
@@ -186,14 +187,14 @@ def user_delete(name: str, db: str | None, workspace: str) -> None:
         if old is None:
             raise click.ClickException(_("no user {name!r}").format(name=name))
         cli_record(store, workspace, "user_deleted", target=name, detail={"role": old})
-    click.echo(_("Deleted {name}.").format(name=name))
+    click.echo(_("Deleted {name}.").format(name=plain(name)))
 
 
 def _last_owner(name: str) -> str:
     return _(
         "{name} is the workspace's only owner; make another user owner first "
         "(hubbub user role OTHER owner)"
-    ).format(name=name)
+    ).format(name=plain(name))
 
 
 def _user_id(store: Store, workspace: str, name: str) -> int:

@@ -12,6 +12,7 @@ import click
 from hubbub.cli.data import db_option, workspace_option
 from hubbub.i18n import _
 from hubbub.settings import Settings
+from hubbub.terminal_text import plain
 
 
 @click.command("worker")
@@ -53,7 +54,7 @@ def worker(db: str | None, workspace: str, sources: tuple[str, ...], no_accounts
     runtime = Runtime(settings, follow_accounts=not no_accounts)
 
     def ready() -> None:
-        names = ", ".join(s.name for s in runtime.sources) or _("none")
+        names = plain(", ".join(s.name for s in runtime.sources)) or _("none")
         click.echo(_("Hubbub worker running; sources: {names}").format(names=names), err=True)
 
     try:

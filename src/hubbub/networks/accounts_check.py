@@ -3,7 +3,8 @@
 Each network registers ``module:function``, an
 ``async (Credentials, base_url | None) -> str`` that returns who the
 credentials belong to (``@handle``) or raises ``CheckFailed`` with a
-secret-free reason. Imported only when used.
+secret-free reason. Imported only when used. Both are redacted here again,
+with the account's exact secret masked wherever it appears.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import importlib
 from collections.abc import Awaitable, Callable
 
 from hubbub.networks.env import Credentials
+from hubbub.sources.base import redact
 
 CHECKS: dict[str, str] = {
     "x": "hubbub.networks.x:check_account",
@@ -38,4 +40,12 @@ async def check_account(credentials: Credentials, base_url: str | None = None) -
             raise
         raise CheckFailed(f"checking {credentials.network} accounts is not available yet") from None
     check: Check = getattr(module, function)
-    return await check(credentials, base_url)
+    # Each network scrubs its own errors; this is the last word, with the exact
+    # secret in hand: what is stored and printed (the reason, who the server
+    # says we are) never shows it, whatever the server echoed.
+    known = credentials.secret_values()
+    try:
+        who = await check(credentials, base_url)
+    except CheckFailed as exc:
+        raise CheckFailed(redact(str(exc), known=known)) from None
+    return redact(who, 200, known=known)

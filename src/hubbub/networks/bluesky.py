@@ -21,7 +21,7 @@ carry only the status, the error name and a scrubbed message.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,9 +48,12 @@ _TIMEOUT = httpx.Timeout(20.0, connect=10.0)
 class XrpcError(Exception):
     """An XRPC call that failed: HTTP status, XRPC error name, scrubbed message."""
 
-    def __init__(self, status: int, error: str, message: str = "") -> None:
-        self.status, self.error = status, error
-        self.message = redact(message, 200)
+    def __init__(
+        self, status: int, error: str, message: str = "", *, known: Iterable[str] = ()
+    ) -> None:
+        # Both come from the server (hostile, and may echo our login): scrubbed here.
+        self.status, self.error = status, redact(error, 80, known=known)
+        self.message = redact(message, 200, known=known)
         super().__init__(f"{status} {error}" + (f": {self.message}" if self.message else ""))
 
 
@@ -61,8 +64,16 @@ class AuthFailed(XrpcError):
 class RateLimited(XrpcError):
     """429 (or our own login budget): try again in ``reset_in`` seconds."""
 
-    def __init__(self, status: int, error: str, message: str, reset_in: float) -> None:
-        super().__init__(status, error, message)
+    def __init__(
+        self,
+        status: int,
+        error: str,
+        message: str,
+        reset_in: float,
+        *,
+        known: Iterable[str] = (),
+    ) -> None:
+        super().__init__(status, error, message, known=known)
         self.reset_in = reset_in
 
 
@@ -173,6 +184,13 @@ class BlueskyClient(OwnsHttp):
             return await self.login()
         return self._keep(Session.from_json(body))
 
+    def _known_secrets(self) -> tuple[str, ...]:
+        """What an error text must not show even if the server echoes it."""
+        known = [self._password]
+        if self.session is not None:
+            known += [self.session.access_jwt, self.session.refresh_jwt]
+        return tuple(known)
+
     def _keep(self, session: Session) -> Session:
         self.session = session
         if self._on_session is not None:
@@ -251,8 +269,8 @@ class BlueskyClient(OwnsHttp):
                 body = await _read_capped(response)
         except httpx.HTTPError as exc:
             # httpx errors can quote the URL; ours never carries a secret, but scrub anyway.
-            raise XrpcError(0, type(exc).__name__, str(exc)) from None
-        return _decode(response, body, self.clock)
+            raise XrpcError(0, type(exc).__name__, str(exc), known=self._known_secrets()) from None
+        return _decode(response, body, self.clock, self._known_secrets())
 
 
 async def _read_capped(response: httpx.Response) -> bytes:
@@ -266,7 +284,9 @@ async def _read_capped(response: httpx.Response) -> bytes:
     return b"".join(chunks)
 
 
-def _decode(response: httpx.Response, body: bytes, clock: Clock) -> dict[str, Any]:
+def _decode(
+    response: httpx.Response, body: bytes, clock: Clock, known: tuple[str, ...] = ()
+) -> dict[str, Any]:
     status = response.status_code
     try:
         value = orjson.loads(body) if body else {}
@@ -279,13 +299,14 @@ def _decode(response: httpx.Response, body: bytes, clock: Clock) -> dict[str, An
     error = "Error"
     message = ""
     if isinstance(value, dict):
-        error = str(value.get("error") or error)[:80]
+        error = str(value.get("error") or error)
         message = str(value.get("message") or "")
     if status == 429:
-        raise RateLimited(status, error, message, reset_in(response.headers, clock))
+        wait = reset_in(response.headers, clock)
+        raise RateLimited(status, error, message, wait, known=known)
     if status == 401 or error in ("ExpiredToken", "InvalidToken", "AuthenticationRequired"):
-        raise AuthFailed(status, error, message)
-    raise XrpcError(status, error, message)
+        raise AuthFailed(status, error, message, known=known)
+    raise XrpcError(status, error, message, known=known)
 
 
 def reset_in(headers: httpx.Headers, clock: Clock) -> float:

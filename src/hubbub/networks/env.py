@@ -26,6 +26,15 @@ class Credentials:
     secret: str = field(repr=False)  # X token; Bluesky "handle\napp password"; Mastodon token
     server: str | None = None  # Mastodon base URL (Bluesky: PDS, optional)
 
+    def secret_values(self) -> tuple[str, ...]:
+        """The parts of the secret an error text must never show, for
+        ``hubbub.sources.base.redact(known=...)``: the token, or Bluesky's app
+        password (its first line, the handle, names the account and may show)."""
+        lines = [line.strip() for line in self.secret.splitlines() if line.strip()]
+        if self.network == "bluesky" and len(lines) == 2:
+            return (lines[1],)
+        return tuple(lines)
+
 
 @dataclass(frozen=True, slots=True)
 class Follows:

@@ -26,6 +26,7 @@ header, never in a URL.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -51,9 +52,10 @@ _LINK = re.compile(r'<([^>]*)>\s*;\s*rel="?([a-z]+)"?')
 
 
 class MastodonError(Exception):
-    def __init__(self, status: int, message: str = "") -> None:
+    def __init__(self, status: int, message: str = "", *, known: Iterable[str] = ()) -> None:
+        # ``message`` may be the server's text (hostile, may echo our token): scrubbed.
         self.status = status
-        self.message = redact(message, 200)
+        self.message = redact(message, 200, known=known)
         super().__init__(f"HTTP {status}" + (f": {self.message}" if self.message else ""))
 
 
@@ -62,8 +64,10 @@ class MastodonAuthFailed(MastodonError):
 
 
 class MastodonRateLimited(MastodonError):
-    def __init__(self, status: int, message: str, reset_in: float) -> None:
-        super().__init__(status, message)
+    def __init__(
+        self, status: int, message: str, reset_in: float, *, known: Iterable[str] = ()
+    ) -> None:
+        super().__init__(status, message, known=known)
         self.reset_in = reset_in
 
 
@@ -220,21 +224,24 @@ class MastodonClient(OwnsHttp):
     ) -> tuple[Any, httpx.Response]:
         await self.budget.acquire()
         headers = self.auth_headers() if auth else {}
+        # Masked by value in error texts: a server may echo our Authorization header.
+        known = (self._token,) if self._token else ()
         try:
             async with self._http.stream(
                 "GET", self.base + path, params=params, headers=headers
             ) as response:
                 body = await _read_capped(response)
         except httpx.HTTPError as exc:
-            raise MastodonError(0, f"{type(exc).__name__}: {exc}") from None
+            raise MastodonError(0, f"{type(exc).__name__}: {exc}", known=known) from None
         self._observe(response)
         status = response.status_code
         if status == 429:
-            raise MastodonRateLimited(status, _error_text(body), self._reset_in(response))
+            wait = self._reset_in(response)
+            raise MastodonRateLimited(status, _error_text(body), wait, known=known)
         if status in (401, 403):
-            raise MastodonAuthFailed(status, _error_text(body))
+            raise MastodonAuthFailed(status, _error_text(body), known=known)
         if status >= 400:
-            raise MastodonError(status, _error_text(body))
+            raise MastodonError(status, _error_text(body), known=known)
         try:
             return orjson.loads(body), response
         except orjson.JSONDecodeError:

@@ -25,6 +25,7 @@ from hubbub.networks.backoff import Failure
 from hubbub.networks.budget import WindowBudget
 from hubbub.networks.clock import Clock, SystemClock
 from hubbub.networks.env import Credentials
+from hubbub.sources.base import redact
 
 DEFAULT_BASE = "https://api.x.com"
 STREAM_PATH = "/2/tweets/search/stream"
@@ -138,7 +139,7 @@ def _remaining(response: httpx.Response) -> int | None:
 
 
 def _problem(body: bytes) -> str:
-    """X's error title/detail, short and without echoing anything long."""
+    """X's error title/detail as X sent it (hostile: the caller redacts it)."""
     try:
         value = orjson.loads(body)
     except orjson.JSONDecodeError:
@@ -147,12 +148,12 @@ def _problem(body: bytes) -> str:
         for key in ("title", "detail", "error"):
             text = value.get(key)
             if isinstance(text, str):
-                return text[:200]
+                return text
         errors = value.get("errors")
         if isinstance(errors, list) and errors and isinstance(errors[0], dict):
             text = errors[0].get("message") or errors[0].get("title")
             if isinstance(text, str):
-                return text[:200]
+                return text
     return ""
 
 
@@ -169,6 +170,8 @@ class XClient:
         self.base_url = (base_url or DEFAULT_BASE).rstrip("/")
         # Names the app without revealing the token (leases, logs).
         self.token_id = hashlib.sha256(token.encode()).hexdigest()[:16]
+        # Masked by value in error texts: a server (or a proxy) may echo it.
+        self._known_secrets = (token,)
         self.clock = clock or SystemClock()
         self.limits = limits or XLimits()
         lim = self.limits
@@ -212,7 +215,8 @@ class XClient:
 
     def _error(self, response: httpx.Response, what: str, body: bytes = b"") -> XError:
         status = response.status_code
-        detail = _problem(body)
+        # X's text is hostile: no escape codes, no echo of our token, short.
+        detail = redact(_problem(body), 200, known=self._known_secrets)
         message = f"{what}: HTTP {status}" + (f" ({detail})" if detail else "")
         if status == 429:
             return XError(message, Failure.RATE_LIMIT, status, _reset_in(response, self.clock))

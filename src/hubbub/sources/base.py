@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
+from urllib.parse import quote, quote_plus
 
 import orjson
 
 from hubbub.formats import Context
+from hubbub.terminal_text import plain
 
 # Injected into sources that pace themselves, so tests can run simulated time
 # without wall-clock sleeps.
@@ -53,25 +55,87 @@ class Resumable(Protocol):
     def resume_from(self, cursor: str | None) -> None: ...
 
 
-# Secrets a future connector's error could carry: tokens in query strings or
-# headers, passwords in URLs. Errors are shown in health() and logs, so they
-# are scrubbed once here rather than trusted to every connector.
-_SECRET_PARAM = re.compile(
-    r"(?i)\b(access_token|token|api_key|apikey|key|secret|password|passwd|authorization|bearer)"
-    r"(\s*[=:]\s*|\s+)([^\s&,;\"']+)"
+# Secrets an error text can carry: a server that echoes our request back
+# (headers, the login body), a library that quotes a URL with its query
+# string, a JSON or form body, a Python repr of a dict. Errors are shown in
+# health(), logs and on the command line, so they are scrubbed once here
+# rather than trusted to every connector. Over-masking is the safe side: a
+# value next to a credential-like name is hidden even if it was harmless.
+_CREDENTIAL_WORDS = (
+    r"token|secret|passw(?:or)?d|passwd|pwd|authori[sz]ation|api[_-]?key|apikey|"
+    r"access[_-]?key|private[_-]?key|jwt|cookie|credentials?|session[_-]?id|\bkey\b"
 )
+# A name holding one of the words (access_token, refreshJwt, app_password,
+# client-secret, X-Api-Key), optionally closed by a quote, then ':' or '='.
+# Bounded repeats keep a long hostile text from costing quadratic time.
+_NAME = rf"(?P<name>[A-Za-z0-9_.-]{{0,40}}(?:{_CREDENTIAL_WORDS})[A-Za-z0-9_.-]{{0,40}})"
+_QUOTED = r"(?P<open>\\{0,4}[\"'])(?:\\.|[^\\\n]){0,1000}?(?P=open)"
+# An auth scheme before the credential is part of the value (Bearer abc).
+_BARE = r"\\{0,4}[\"']?(?:(?:bearer|basic|digest|dpop|token)\s+)?[^\s\"'\\&,;)\]}>]+"
+_SECRET_PAIR = re.compile(
+    rf"(?i){_NAME}(?P<sep>\\{{0,4}}[\"']?\s{{0,20}}[:=]\s{{0,20}})(?:{_QUOTED}|{_BARE})"
+)
+# Header lines whose whole value is a credential, up to the end of the line.
+_SECRET_HEADER = re.compile(
+    r"(?im)\b(?P<name>(?:proxy-)?authorization|(?:set-)?cookie)(?P<sep>\s*:\s*)[^\r\n\"'}]+"
+)
+_BEARER = re.compile(r"(?i)\b(?P<scheme>bearer|dpop)\s+[^\s\"'\\,;)\]}>]+")
+_BASIC = re.compile(r"\b(?P<scheme>Basic)\s+[A-Za-z0-9+/]{6,}={0,2}")
+# JSON Web Tokens (Bluesky's access and refresh tokens are JWTs).
+_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 _URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s:]+(:[^/@\s]*)?@")
+# A known secret shorter than this is not masked by value: masking "ab"
+# everywhere would garble the message, and no network issues such tokens.
+_KNOWN_MIN = 4
+MASK = "***"
 
 
-def redact(text: str, limit: int = 300) -> str:
-    """``text`` with credentials masked, cut to ``limit`` characters."""
-    text = _URL_USERINFO.sub(r"\1***@", text)
-    text = _SECRET_PARAM.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
+def _known_forms(secret: str) -> list[str]:
+    """``secret`` as it may appear in an echoed request: raw, URL-encoded
+    (query strings, form bodies), JSON-escaped (a body quoted in a body)."""
+    forms = {secret, quote(secret, safe=""), quote_plus(secret), json.dumps(secret)[1:-1]}
+    return [f for f in forms if len(f) >= _KNOWN_MIN]
+
+
+def mask_known(text: str, known: Iterable[str] = ()) -> str:
+    """``text`` with every occurrence of the given secrets masked, longest first
+    (so a secret that contains another is masked whole)."""
+    forms: set[str] = set()
+    for secret in known:
+        if secret and secret.strip():
+            forms.update(_known_forms(secret.strip()))
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, MASK)
+    return text
+
+
+def redact(text: str, limit: int = 300, *, known: Iterable[str] = ()) -> str:
+    """``text`` with credentials masked (``known`` secrets by value, then
+    anything that looks like one), on one line, without control or bidi
+    characters (error texts end up on terminals), cut to ``limit`` characters."""
+    # Known secrets go first, over the whole text (a secret cut in two would
+    # no longer match); then a cut far above ``limit`` keeps a huge echoed body
+    # cheap for the patterns.
+    text = mask_known(text, known)[: max(4 * limit, 4096)]
+    text = _URL_USERINFO.sub(rf"\1{MASK}@", text)
+    text = _SECRET_HEADER.sub(lambda m: f"{m['name']}{m['sep']}{MASK}", text)
+    text = _SECRET_PAIR.sub(_mask_pair, text)
+    text = _BEARER.sub(lambda m: f"{m['scheme']} {MASK}", text)
+    text = _BASIC.sub(lambda m: f"{m['scheme']} {MASK}", text)
+    text = _JWT.sub(MASK, text)
+    text = plain(" ".join(text.split()))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def describe_error(exc: BaseException) -> str:
-    """A short, secret-free description of a source failure."""
+def _mask_pair(m: re.Match[str]) -> str:
+    if m["open"]:
+        return f"{m['name']}{m['sep']}{m['open']}{MASK}{m['open']}"
+    return f"{m['name']}{m['sep']}{MASK}"
+
+
+def describe_error(exc: BaseException, *, known: Iterable[str] = ()) -> str:
+    """A short, secret-free description of a source failure; ``known``: the
+    secrets of the account in use, masked wherever they appear."""
     message = str(exc).strip()
     name = type(exc).__name__
-    return redact(f"{name}: {message}" if message else name)
+    return redact(f"{name}: {message}" if message else name, known=known)
