@@ -102,3 +102,25 @@ def test_a_database_is_one_error(tmp_path: Path, sqlite_url: str) -> None:
     assert report.rejected == 1
     (error,) = report.errors
     assert "is an SQLite database" in error["reason"] and error["file"] == str(other)
+
+
+def test_lone_surrogates_and_nul_are_stored_as_replacement_characters(
+    tmp_path: Path, db_url: str
+) -> None:
+    """The reviewer's surr.jsonl: the post was rejected whole (lone
+    surrogates), and on PostgreSQL its NUL failed the whole batch."""
+    path = tmp_path / "surr.jsonl"
+    path.write_bytes(
+        b'{"data":{"id":"1600000000000000100","text":"bad \\ud800 surrogate and nul'
+        b' \\u0000 here #surr","author_id":"9","created_at":"2024-01-01T00:00:00Z"},'
+        b'"includes":{"users":[{"id":"9","username":"sur\\udfff","name":"\\ud83d"}]}}\n'
+        + orjson.dumps({"data": {"id": "1600000000000000200", **GOOD}})
+        + b"\n"
+    )
+    with open_store(db_url) as store:
+        report = import_paths(store, [str(path)])
+        posts = {post.id: post for post in store.iter_posts()}
+    assert report.errors == [] and report.counts.imported == 2
+    surr = posts["1600000000000000100"]
+    assert surr.text == "bad \ufffd surrogate and nul \ufffd here #surr"
+    assert surr.author.handle == "sur\ufffd"
