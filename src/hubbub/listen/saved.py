@@ -24,8 +24,37 @@ GROUPS = ("brand", "competitors", "locale", "industry")
 DEFAULT_GROUP = "brand"
 
 
+#: The longest name or group a saved query may have (the web form's limit too).
+NAME_MAX = 100
+
+
 class SavedQueryError(ValueError):
     """A saved-query operation that cannot be done (duplicate or unknown name, bad group)."""
+
+
+class SavedQueryNameError(SavedQueryError):
+    """A name or group the listen layer refuses, whoever asked (CLI, web)."""
+
+
+def check_name(value: str, what: str = "name") -> str:
+    """``value`` stripped, if it can name a saved query or a group: 1 to
+    :data:`NAME_MAX` printable characters, no slashes. Raises
+    :class:`SavedQueryNameError` otherwise.
+
+    Names are shown in terminals, pages and URLs (``/api/listen/queries/NAME``):
+    a control or bidi character would rewrite a terminal or hide what a name
+    says, a slash would make a path. ``str.isprintable`` refuses every control,
+    format (bidi), separator other than the space, and unassigned character."""
+    name = value.strip()
+    if not name:
+        raise SavedQueryNameError(f"a saved query's {what} cannot be empty")
+    if len(name) > NAME_MAX:
+        raise SavedQueryNameError(f"a saved query's {what} is at most {NAME_MAX} characters")
+    if any(ch in name for ch in "/\\") or not name.isprintable():
+        raise SavedQueryNameError(
+            f"a saved query's {what} cannot contain slashes or control characters"
+        )
+    return name
 
 
 def validate_query(query: str) -> ast.Node:
@@ -47,13 +76,9 @@ def add_query(
     workspace: str = "default",
     backfill: bool = True,
 ) -> SavedQuery:
-    """Save a query (validated first) and back-fill its matches."""
-    name = name.strip()
-    if not name:
-        raise SavedQueryError("a saved query needs a name")
-    group = group.strip()
-    if not group:
-        raise SavedQueryError("a group name cannot be empty")
+    """Save a query (name, group and query validated first) and back-fill its matches."""
+    name = check_name(name)
+    group = check_name(group, "group")
     validate_query(query)  # QuerySyntaxError carries the position
     repo = saved_queries(store, workspace)
     if not repo.create(name, query, group):
@@ -107,12 +132,15 @@ def catch_up(store: Store, *, workspace: str = "default") -> None:
 __all__ = [
     "DEFAULT_GROUP",
     "GROUPS",
+    "NAME_MAX",
     "QuerySyntaxError",
     "SavedQuery",
     "SavedQueryError",
+    "SavedQueryNameError",
     "add_query",
     "backfill_query",
     "catch_up",
+    "check_name",
     "get_query",
     "list_queries",
     "remove_query",

@@ -29,6 +29,7 @@ from hubbub.i18n import _
 from hubbub.listen.live import Listener, start_listening, webhook_allowed  # noqa: F401 - re-exported
 from hubbub.listen.saved import (
     SavedQueryError,
+    SavedQueryNameError,
     add_query,
     list_queries,
     remove_query,
@@ -232,9 +233,8 @@ class QueryIn(BaseModel):
 async def post_query(request: Request, body: QueryIn) -> dict[str, Any] | JSONResponse:
     user = require_host(request)
     app = request.app
+    # Names and groups are checked once, by the listen layer (the CLI's check too).
     name, group = body.name.strip(), body.group.strip()
-    if not name or any(ch in name for ch in "/\\") or not name.isprintable():
-        raise HTTPException(422, _("A name cannot contain slashes or control characters."))
     try:
         saved = await asyncio.to_thread(
             add_query,
@@ -246,6 +246,8 @@ async def post_query(request: Request, body: QueryIn) -> dict[str, Any] | JSONRe
         )
     except QuerySyntaxError as exc:
         return _syntax_error(exc)
+    except SavedQueryNameError as exc:
+        raise HTTPException(422, str(exc)) from None
     except SavedQueryError as exc:
         raise HTTPException(409, str(exc)) from None
     _bump(request)
