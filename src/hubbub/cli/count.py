@@ -7,6 +7,7 @@ import sys
 import click
 import orjson
 
+from hubbub.cli.dash_args import DashArgsCommand
 from hubbub.i18n import _
 
 _MAX_INPUT = 1_000_000  # characters; far above any network's limit
@@ -29,6 +30,7 @@ def _networks(value: str) -> tuple[str, ...]:
 
 @click.command(
     "count",
+    cls=DashArgsCommand,
     help=_(
         "Show how X, Bluesky and Mastodon count TEXT ('-' or nothing: standard input): "
         "X's weighted length (URLs 23, emoji and CJK 2), Bluesky graphemes (limit 300) "

@@ -11,6 +11,7 @@ from typing import TypeVar
 import click
 import orjson
 
+from hubbub.cli.dash_args import DashArgsCommand
 from hubbub.cli.errors import workspace_name
 from hubbub.cli.output_file import STDOUT, check_out, is_stdout, open_text_out, out_option
 from hubbub.formats import FORMATS
@@ -193,7 +194,7 @@ def import_command(
     sys.exit(1 if report.rejected or report.bad_posts else 0)
 
 
-@click.command("search")
+@click.command("search", cls=DashArgsCommand)
 @click.argument("query")
 @db_option
 @workspace_option
@@ -243,7 +244,7 @@ def _print_table(posts) -> None:
     click.echo(f"{len(posts)} posts")
 
 
-@click.command("export")
+@click.command("export", cls=DashArgsCommand)
 @click.argument("query", required=False)
 @db_option
 @workspace_option

@@ -6,6 +6,7 @@ import click
 import orjson
 
 from hubbub.cli.audit import cli_record
+from hubbub.cli.dash_args import DashArgsCommand
 from hubbub.cli.data import db_option, parse_query_or_fail, store_from, workspace_option
 from hubbub.cli.output_file import check_out, is_stdout, open_text_out, out_option
 from hubbub.i18n import _
@@ -18,7 +19,7 @@ def listen_group() -> None:
     """Saved listening queries (brand, competitors, locale, industry, or your own groups)."""
 
 
-@listen_group.command("add")
+@listen_group.command("add", cls=DashArgsCommand)
 @click.argument("name")
 @click.argument("query")
 @click.option(
@@ -98,7 +99,7 @@ def remove_command(name: str, db: str | None, workspace: str) -> None:
     click.echo(_("removed {name}").format(name=plain(name)))
 
 
-@click.command("report")
+@click.command("report", cls=DashArgsCommand)
 @click.argument("query", required=False)
 @click.option("--saved", "saved_name", metavar="NAME", help="Report on a saved query.")
 @click.option("--group", metavar="G", help="Report on every saved query of a group.")
