@@ -378,7 +378,12 @@ async def _send(inbox: Inbox, batch: str, box: SecretBox) -> None:
 
     store, workspace = inbox.scope.store, inbox.scope.name
     async with new_client() as client:
-        sender = Sender(Outbox(store, workspace), writer_factory(store, box, workspace, client))
+        # A person waits: a request that never left fails at once with its cause.
+        sender = Sender(
+            Outbox(store, workspace),
+            writer_factory(store, box, workspace, client),
+            retry_not_sent=False,
+        )
         await sender.run_batch(batch)
 
 

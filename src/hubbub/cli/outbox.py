@@ -171,7 +171,9 @@ async def _send_batch(store, workspace: str, outbox, batch: str, box: SecretBox)
     from hubbub.outbox.writers.http import new_client
 
     async with new_client() as client:
-        sender = Sender(outbox, writer_factory(store, box, workspace, client))
+        # A person waits: a request that never left fails at once with its
+        # cause instead of being retried for half a minute.
+        sender = Sender(outbox, writer_factory(store, box, workspace, client), retry_not_sent=False)
         await sender.run_batch(batch)
 
 

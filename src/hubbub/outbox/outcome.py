@@ -29,6 +29,12 @@ class OutcomeUnknown(SendError):
     network may or may not have acted. Retry with the same idempotency."""
 
 
+class NotSent(SendError):
+    """The request never left: the name did not resolve, the connection was
+    refused, the TLS handshake failed, or no connection came in time. The
+    network cannot have acted, so trying again is safe (no lookup first)."""
+
+
 class RateLimited(SendError):
     """429: wait ``reset_in`` seconds (from the network's reset header)."""
 

@@ -14,6 +14,13 @@ A 5xx, a timeout or a lost connection is an unknown outcome: tried again
 after ``retry_delays`` (2 s, 6 s, 18 s: four tries within about 30 s), then
 ``failed`` with the reason. A 429 waits out its reset without using a try.
 An expired token is renewed once; a refusal is final at once.
+
+A request that never left (the name did not resolve, the connection was
+refused, the TLS handshake failed) is not an unknown outcome: the row's
+``maybe_sent`` is cleared again (unless an earlier try may have landed) and
+it fails ("not sent, safe to retry: <cause>") at once when a person is waiting
+(``retry_not_sent=False``: ``hubbub post``, ``hubbub inbox reply``), or is
+tried again on the same schedule by a worker, which nobody watches.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from hubbub.outbox import budget
 from hubbub.outbox.outcome import (
     AuthExpired,
     NotReady,
+    NotSent,
     OutcomeUnknown,
     RateLimited,
     Refused,
@@ -55,12 +63,14 @@ class Sender:
         owner: str | None = None,
         retry_delays: tuple[float, ...] = RETRY_DELAYS,
         lease_seconds: float = LEASE_SECONDS,
+        retry_not_sent: bool = True,
     ) -> None:
         self.outbox = outbox
         self.writer_for = writer_for
         self.owner = owner or f"{os.getpid()}-{secrets.token_hex(4)}"
         self.retry_delays = retry_delays
         self.lease_seconds = lease_seconds
+        self.retry_not_sent = retry_not_sent
         self._refreshed: set[int] = set()
         self._pending_refresh: set[tuple[str, str]] = set()
 
@@ -128,6 +138,19 @@ class Sender:
                     action.id,
                     self.owner,
                     f"token expired or revoked ({exc.reason}): add the account again",
+                )
+        elif isinstance(exc, NotSent):
+            if not action.maybe_sent:
+                # This try sent nothing and no earlier one may have: the next
+                # try creates without looking upstream first.
+                self.outbox.mark_not_sent(action.id, self.owner)
+            tries = action.attempts
+            if self.retry_not_sent and tries <= len(self.retry_delays):
+                at = now + timedelta(seconds=self.retry_delays[tries - 1])
+                self.outbox.retry_later(action.id, self.owner, at, f"not sent: {exc.reason}")
+            else:
+                self.outbox.mark_failed(
+                    action.id, self.owner, f"not sent, safe to retry: {exc.reason}"
                 )
         elif isinstance(exc, OutcomeUnknown):
             tries = action.attempts

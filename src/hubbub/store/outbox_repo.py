@@ -238,6 +238,10 @@ class OutboxActions:
         """Recorded before a creating request leaves (see the module doc)."""
         return self._owned_update(action_id, owner, maybe_sent=True)
 
+    def mark_not_sent(self, action_id: int, owner: str) -> bool:
+        """The request of this try never left (see ``hubbub.outbox.sender``)."""
+        return self._owned_update(action_id, owner, maybe_sent=False)
+
     def mark_sent(self, action_id: int, owner: str, remote_id: str, url: str | None) -> bool:
         now = self.now()
         return self._owned_change(

@@ -5,11 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
 
 import httpx
 
 from hubbub.networks.user_agent import USER_AGENT  # one User-Agent for every request
-from hubbub.outbox.outcome import AuthExpired, OutcomeUnknown, RateLimited, Refused
+from hubbub.outbox.outcome import AuthExpired, NotSent, OutcomeUnknown, RateLimited, Refused
 
 
 def reset_in(headers: Mapping[str, str], *names: str, default: float = 60.0) -> float:
@@ -81,6 +82,10 @@ async def request(
             json=json,
             params=params,
         )
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+        # Raised while getting a connection (DNS, TCP, TLS handshake, a free
+        # slot in the pool): not a byte of the request was written.
+        raise NotSent(f"could not connect to {_host(url)}: {_cause(exc)}") from None
     except httpx.TimeoutException:
         raise OutcomeUnknown("no answer in time") from None
     except httpx.TransportError as exc:
@@ -97,6 +102,19 @@ async def request(
     if status == 400 and _error_name(response) in ("ExpiredToken", "InvalidToken"):
         raise AuthExpired(error_text(response))  # how an atproto server says 401
     raise Refused(error_text(response))
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).hostname or "the server"
+
+
+def _cause(exc: Exception) -> str:
+    """What the connection attempt said (the OS's or TLS's words), on one
+    line and short; never a header, so never a secret."""
+    if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+        return "no connection in time"
+    text = " ".join(str(exc).split())[:200]
+    return text or type(exc).__name__
 
 
 def _error_name(response: httpx.Response) -> str | None:
