@@ -13,6 +13,7 @@ that something was there (the inbox commands and the audit log do the same).
 
 from __future__ import annotations
 
+import logging
 import re
 
 REPLACEMENT = "\ufffd"
@@ -39,3 +40,11 @@ def plain(text: object, *, keep_newlines: bool = False) -> str:
     value = text if isinstance(text, str) else str(text)
     pattern = _UNSAFE_KEEP_LINES if keep_newlines else _UNSAFE_ONE_LINE
     return pattern.sub(REPLACEMENT, value)
+
+
+class PlainFormatter(logging.Formatter):
+    """Log records as :func:`plain` text, for a log read on a terminal
+    (``hubbub worker``): a message may quote a server; a traceback keeps its lines."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return plain(super().format(record), keep_newlines=True)

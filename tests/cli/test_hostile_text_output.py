@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import os
 import pty
 import select
@@ -29,7 +30,7 @@ from hubbub.store import open_store
 from hubbub.store.listening import SavedQueries
 from hubbub.store.scope import scope
 from hubbub.store.source_health import write_health
-from hubbub.terminal_text import plain
+from hubbub.terminal_text import PlainFormatter, plain
 
 HOSTILE_TEXT = (
     '=HYPERLINK("http://evil","x") \x1b]0;PWNED\x07\x1b[31mRED\x1b[0m \u202eRTL #evil @victim'
@@ -198,3 +199,17 @@ def test_plain_replaces_every_control_and_bidi_character() -> None:
     assert plain("one\ntwo\r", keep_newlines=True) == "one\ntwo\ufffd"
     assert plain("zaż\u00f3łć 👩\u200d👩\u200d👧 عربي") == "zaż\u00f3łć 👩\u200d👩\u200d👧 عربي"
     assert plain(None) == ""
+
+
+def test_log_lines_are_cleaned_but_keep_a_tracebacks_lines() -> None:
+    formatter = PlainFormatter("%(levelname)s %(message)s")
+    try:
+        raise ValueError("bad \x1b]0;PWN\x07")
+    except ValueError:
+        record = logging.LogRecord(
+            "hubbub", logging.WARNING, __file__, 1, "server said %s", ("\x1b[2J",), sys.exc_info()
+        )
+    line = formatter.format(record)
+    _clean(line)
+    assert line.startswith("WARNING server said \ufffd[2J\nTraceback")
+    assert "ValueError: bad \ufffd]0;PWN\ufffd" in line

@@ -12,7 +12,7 @@ import click
 from hubbub.cli.data import db_option, workspace_option
 from hubbub.i18n import _
 from hubbub.settings import Settings
-from hubbub.terminal_text import plain
+from hubbub.terminal_text import PlainFormatter, plain
 
 
 @click.command("worker")
@@ -43,11 +43,10 @@ def worker(db: str | None, workspace: str, sources: tuple[str, ...], no_accounts
     from hubbub.store.engine import StoreError
     from hubbub.store.network_accounts import AccountError
 
-    logging.basicConfig(
-        level=logging.INFO,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    # Log lines quote servers (reasons, names): cleaned like all terminal output.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(PlainFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     # httpx logs every request URL at INFO: noise at stream rates.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = Settings.from_env(db=db, workspace=workspace, sources=tuple(sources) or None)
