@@ -78,6 +78,10 @@ def test_a_named_secret_never_shows(
     text = before + " " + shape.format(n=name, s=secret) + " " + after
     # Only the secret itself is under test: not text that happens to hold it.
     assume(secret not in before + shape.format(n=name, s="") + after)
+    if shape.startswith("{n}: ") and name.lower() != "authorization":
+        # Unquoted "name: word" is read as prose when the word is short and
+        # letters only ("the token: rules: HTTP 401"); no token looks like that.
+        assume(not (secret.isalpha() and len(secret) < 12))
     out = redact(text, 10_000)
     assert secret not in out
 
@@ -147,9 +151,22 @@ def test_the_reviewers_examples(text: str, hidden: str) -> None:
     assert "***" in out
 
 
-def test_what_is_not_a_secret_stays_readable() -> None:
-    assert redact("users/me: HTTP 401 (Unauthorized)") == "users/me: HTTP 401 (Unauthorized)"
-    assert redact("the token was refused") == "the token was refused"
+@pytest.mark.parametrize(
+    "text",
+    [
+        "users/me: HTTP 401 (Unauthorized)",
+        "the token was refused",
+        "X refused the token: rules: HTTP 401 (Unauthorized)",
+        "X refused the token: users/me: HTTP 401",
+        "401 ExpiredToken: Token has expired",
+        "login refused: 401 AuthenticationRequired: Invalid identifier or password",
+    ],
+)
+def test_what_is_not_a_secret_stays_readable(text: str) -> None:
+    assert redact(text) == text
+
+
+def test_escape_codes_are_replaced_visibly() -> None:
     assert redact("HTTP 401 (\x1b]0;PWN\x07)") == "HTTP 401 (\ufffd]0;PWN\ufffd)"
 
 

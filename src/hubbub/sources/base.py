@@ -130,7 +130,21 @@ def redact(text: str, limit: int = 300, *, known: Iterable[str] = ()) -> str:
 def _mask_pair(m: re.Match[str]) -> str:
     if m["open"]:
         return f"{m['name']}{m['sep']}{m['open']}{MASK}{m['open']}"
+    if _is_prose(m):
+        return m[0]
     return f"{m['name']}{m['sep']}{MASK}"
+
+
+def _is_prose(m: re.Match[str]) -> bool:
+    """Whether an unquoted ``name: value`` reads as a sentence, not a credential:
+    "X refused the token: rules: HTTP 401", "ExpiredToken: Token has expired".
+    A value ending in ':' is the next label; a short, letters-only word is a
+    word (no network issues such tokens). ``=`` and quoted forms always mask,
+    and the account's own secret is masked by value whatever its shape."""
+    if "=" in m["sep"] or any(q in m["sep"] for q in "\"'"):
+        return False
+    value = m[0][len(m["name"]) + len(m["sep"]) :].split()[-1]
+    return value.endswith(":") or (value.isalpha() and len(value) < 12)
 
 
 def describe_error(exc: BaseException, *, known: Iterable[str] = ()) -> str:
