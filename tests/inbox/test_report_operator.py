@@ -33,7 +33,7 @@ def test_command_line_replies_are_the_operators_not_an_agents(store: Store) -> N
         p.created_at = OPENED
         p.mentions = ("acme",)
         ingest(store, p)
-    build_cases(inbox.scope)
+    build_cases(inbox.scope, now=OPENED)  # seen as written: the cases are timed
     ids = {c.author: c.id for c in inbox.list_cases(OPERATOR)}
     repo = ReplyRepo(inbox.scope)
     for n, (author, who) in enumerate((("c1", "ann"), ("c2", "cli:root"))):

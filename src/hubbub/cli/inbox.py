@@ -158,6 +158,10 @@ def _when(value: datetime | None) -> str:
 
 def _clock(name: str, clock: Clock, done: str) -> str:
     """``done``: what stopping this clock is called ("answered", "resolved")."""
+    if clock.not_timed is not None or clock.used_minutes is None:
+        # Seen too late to time: the reason, never a figure that would read as a breach.
+        reason = clock.not_timed.reason if clock.not_timed is not None else ""
+        return f"{name}: " + _("not timed: {reason}").format(reason=reason)
     if clock.target_minutes is None:
         return f"{name}: {clock.used_minutes / 60:.2f} business h (no target)"
     used = f"{name}: {clock.used_minutes / 60:.2f} of {clock.target_minutes / 60:.2f} business h, "

@@ -14,10 +14,17 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hubbub.inbox.errors import InboxError
-from hubbub.inbox.model import INTENTS, Clock, Hours, Target
+from hubbub.inbox.model import INTENTS, Clock, Hours, NotTimed, Target
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_SPAN_DAYS = 3 * 366  # an interval longer than this is counted up to it (a guard)
+# A case is timed only when Hubbub saw its first post within this long of
+# the post being written. A day covers a normal outage (a worker down
+# overnight, a source catching up), whose cases are late work the team
+# should see as late; a post older than that when it arrives (an imported
+# archive, a long outage, a rule added later over stored posts) is history,
+# not work that was waiting, and timing it would read as years of breach.
+TIMED_WITHIN = timedelta(hours=24)
 
 
 def zone(name: str) -> ZoneInfo:
@@ -108,6 +115,15 @@ def business_minutes(start: datetime, end: datetime, hours: Hours) -> float:
     return total
 
 
+def not_timed(opened_at: datetime, seen_at: datetime) -> NotTimed | None:
+    """Why a case opened by a post written at ``opened_at`` and first seen
+    (made a case) at ``seen_at`` is not timed; None when it is timed
+    (seen within ``TIMED_WITHIN``, the boundary itself included)."""
+    if seen_at - opened_at > TIMED_WITHIN:
+        return NotTimed(posted_at=opened_at, seen_at=seen_at)
+    return None
+
+
 def _clock(
     start: datetime, met: datetime | None, target: int | None, hours: Hours, now: datetime
 ) -> Clock:
@@ -119,6 +135,7 @@ def _clock(
 def clocks_for(
     *,
     opened_at: datetime,
+    seen_at: datetime,
     first_response_at: datetime | None,
     resolved_at: datetime | None,
     target: Target,
@@ -126,7 +143,15 @@ def clocks_for(
     now: datetime,
 ) -> tuple[Clock, Clock]:
     """The first-response and resolution clocks of a case: business minutes
-    used so far (or until met) against its priority's targets."""
+    used so far (or until met) against its priority's targets. A case first
+    seen (``seen_at``, when it was made) long after its post (see
+    ``TIMED_WITHIN``) gets two clocks that measure nothing, with the reason."""
+    why = not_timed(opened_at, seen_at)
+    if why is not None:
+        return (
+            Clock(None, None, met_at=first_response_at, breached=False, not_timed=why),
+            Clock(None, None, met_at=resolved_at, breached=False, not_timed=why),
+        )
     return (
         _clock(opened_at, first_response_at, target.first_response_minutes, hours, now),
         _clock(opened_at, resolved_at, target.resolution_minutes, hours, now),

@@ -7,8 +7,10 @@ touches the database. Times are aware UTC.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
+
+from hubbub.i18n import _, ngettext
 
 
 class Status(StrEnum):
@@ -72,18 +74,56 @@ class Claim:
 
 
 @dataclass(frozen=True, slots=True)
+class NotTimed:
+    """Why a case has no response-time clocks: its first post was already
+    old when Hubbub first saw it (an imported archive, a long outage, a rule
+    added later over stored posts), so nobody could have answered it in time
+    and timing it would only add years of "breach" to the figures."""
+
+    posted_at: datetime  # the customer's first post (the case's opened_at)
+    seen_at: datetime  # when Hubbub made the case of it
+
+    @property
+    def age(self) -> timedelta:
+        """How old the post was when Hubbub first saw it."""
+        return self.seen_at - self.posted_at
+
+    @property
+    def reason(self) -> str:
+        """ "the post was 3 days old when Hubbub first saw it" (whole hours
+        under two days, whole days after)."""
+        hours = int(self.age.total_seconds() // 3600)
+        if hours < 48:
+            age = ngettext("{n} hour", "{n} hours", hours).format(n=hours)
+        else:
+            age = ngettext("{n} day", "{n} days", hours // 24).format(n=hours // 24)
+        return _("the post was {age} old when Hubbub first saw it").format(age=age)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "reason": self.reason,
+            "posted_at": self.posted_at.isoformat(),
+            "seen_at": self.seen_at.isoformat(),
+            "age_hours": round(self.age.total_seconds() / 3600, 2),
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Clock:
     """A response-time target as the case stands: minutes of business time
-    left (negative once breached), or when it was met."""
+    left (negative once breached), or when it was met. A case that is not
+    timed (``not_timed``) has clocks that measure nothing: no target, no
+    minutes, never breached; ``met_at`` still says when it was answered."""
 
-    target_minutes: int | None  # None: no target set for this priority
-    used_minutes: float  # business minutes so far (or until met)
+    target_minutes: int | None  # None: no target set for this priority (or not timed)
+    used_minutes: float | None  # business minutes so far (or until met); None: not timed
     met_at: datetime | None
     breached: bool
+    not_timed: NotTimed | None = None
 
     @property
     def left_minutes(self) -> float | None:
-        if self.target_minutes is None:
+        if self.target_minutes is None or self.used_minutes is None:
             return None
         return self.target_minutes - self.used_minutes
 
@@ -95,10 +135,13 @@ class Clock:
 
     @property
     def state(self) -> str:
-        """One word the CLI, the JSON and the page all show: ``breached``
-        when the target was missed, even if the clock stopped since (a
-        reply two hours late is a breach, not "met"); ``met`` when it
-        stopped in time; ``running`` while it runs in time; ``no target``."""
+        """One word the CLI, the JSON and the page all show: ``not timed``
+        for a case Hubbub saw too late to time; ``breached`` when the
+        target was missed, even if the clock stopped since (a reply two
+        hours late is a breach, not "met"); ``met`` when it stopped in
+        time; ``running`` while it runs in time; ``no target``."""
+        if self.not_timed is not None:
+            return "not timed"
         if self.breached:
             return "breached"
         if self.target_minutes is None:
@@ -226,11 +269,16 @@ class Case:
     def id(self) -> int:
         return self.summary.id
 
+    @property
+    def not_timed(self) -> NotTimed | None:
+        """Why the case has no response-time clocks, or None when it is timed."""
+        return self.first_response.not_timed
+
     def as_json(self) -> dict[str, object]:
         def clock(c: Clock) -> dict[str, object]:
             return {
                 "target_minutes": c.target_minutes,
-                "used_minutes": round(c.used_minutes, 2),
+                "used_minutes": None if c.used_minutes is None else round(c.used_minutes, 2),
                 "left_minutes": None if c.left_minutes is None else round(c.left_minutes, 2),
                 "met_at": c.met_at.isoformat() if c.met_at else None,
                 "breached": c.breached,
@@ -257,6 +305,7 @@ class Case:
             "timeline": [e.as_json() for e in self.timeline],
             "first_response": clock(self.first_response),
             "resolution": clock(self.resolution),
+            "not_timed": self.not_timed.as_json() if self.not_timed is not None else None,
             "accuracy": {
                 "intent": self.accuracy.intent,
                 "sentiment": self.accuracy.sentiment,

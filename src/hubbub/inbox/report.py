@@ -12,6 +12,11 @@ or below it), fastest, slowest. Breaches: a first response or resolution
 that took more business minutes than its priority's target; the team row
 also counts open cases already past their target (nobody has them yet).
 
+Cases that are not timed (their first post was more than a day old when
+Hubbub first saw it: ``hubbub.inbox.hours.TIMED_WITHIN``) are in no figure
+and no breach count; the report says how many were left out and why. They
+still count as opened, and as handled by whoever answered or resolved them.
+
 Agents are people (users). What the operator did from the command line
 (actor ``cli:<os user>``, see ``hubbub.cli.audit.cli_actor``) is not an
 agent's work: it is counted in the team row (the customer was answered)
@@ -27,7 +32,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from hubbub.inbox.hours import business_minutes
+from hubbub.i18n import _
+from hubbub.inbox.hours import TIMED_WITHIN, business_minutes, not_timed
 from hubbub.store.inbox_repo import InboxRepo
 from hubbub.store.inbox_repo_report import ReportCase, report_facts
 
@@ -118,6 +124,17 @@ class Report:
     team: ReportRow
     agents: tuple[ReportRow, ...]
     operator: ReportRow | None = None  # command-line actions, when there were any
+    not_timed: int = 0  # cases left out of every time and breach: seen too late to time
+
+    @property
+    def not_timed_why(self) -> str:
+        """Why cases are left out of the times (for JSON and HTML readers)."""
+        hours = int(TIMED_WITHIN.total_seconds() // 3600)
+        return _(
+            "their first post was more than {hours} hours old when Hubbub first saw it "
+            "(an imported archive, a long outage, a rule added over stored posts), "
+            "so they have no response-time clocks"
+        ).format(hours=hours)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -128,6 +145,11 @@ class Report:
             "team": self.team.as_json(),
             "agents": [a.as_json() for a in self.agents],
             "operator": self.operator.as_json() if self.operator is not None else None,
+            "not_timed": {
+                "cases": self.not_timed,
+                "why": self.not_timed_why,
+                "older_than_hours": int(TIMED_WITHIN.total_seconds() // 3600),
+            },
         }
 
     def rows(self) -> tuple[ReportRow, ...]:
@@ -176,8 +198,19 @@ def build_report(
     def wall(a: datetime, b: datetime) -> float:
         return (b - a).total_seconds() / 3600
 
+    left_out = 0
     case: ReportCase
     for case in facts:
+        if not_timed(case.opened_at, case.seen_at) is not None:
+            # Handled (someone answered or closed it), but measured nowhere.
+            left_out += 1
+            if case.first_response_at is not None:
+                for tally in (team, agent(case.first_responder or "?")):
+                    tally.handled.add(case.id)
+            if case.resolved_at is not None:
+                for tally in (team, agent(case.resolver or "?")):
+                    tally.handled.add(case.id)
+            continue
         target = targets[case.priority]
         if case.first_response_at is not None:
             business = business_minutes(case.opened_at, case.first_response_at, hours)
@@ -218,4 +251,5 @@ def build_report(
         team=team.row(TEAM),
         agents=tuple(agents[name].row(name) for name in sorted(agents)),
         operator=operator.row(OPERATOR) if operator.handled else None,
+        not_timed=left_out,
     )

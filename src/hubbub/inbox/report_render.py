@@ -88,6 +88,12 @@ def to_html(report: Report) -> str:
         "<h1>Inbox response times</h1>",
         f"<p>Cases opened {e(period)}: {report.cases}. Business hours in {e(report.timezone)}; "
         "times in hours.</p>",
+        (
+            f"<p>Cases not timed, left out of every time and breach: {report.not_timed} "
+            f"({e(report.not_timed_why)}).</p>"
+            if report.not_timed
+            else ""
+        ),
         "<table><caption>For the team, per agent, and the operator (command line)</caption>"
         "<thead><tr>",
         "".join(

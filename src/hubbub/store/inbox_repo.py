@@ -219,6 +219,7 @@ class InboxRepo(SettingsRepo):
             target = self.target_in(conn, Priority(row["priority"]))
         first, resolution = clocks_for(
             opened_at=row["opened_at"],
+            seen_at=row["created_at"],
             first_response_at=row["first_response_at"],
             resolved_at=row["resolved_at"] if row["status"] == Status.RESOLVED.value else None,
             target=target,

@@ -1,5 +1,6 @@
 """The facts behind ``hubbub inbox report``: per case opened in a period,
-when it opened, was first answered and resolved, and by whom."""
+when it opened, when Hubbub first saw it, was first answered and resolved,
+and by whom."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ class ReportCase:
     priority: Priority
     assignee: str | None
     opened_at: datetime
+    seen_at: datetime  # when Hubbub made the case (first saw its post)
     first_response_at: datetime | None
     first_responder: str | None  # whose reply the outbox sent first
     resolved_at: datetime | None  # only while the case stays resolved
@@ -75,6 +77,7 @@ def report_facts(
             priority=Priority(r["priority"]),
             assignee=r["assignee"],
             opened_at=r["opened_at"],
+            seen_at=r["created_at"],
             first_response_at=r["first_response_at"],
             first_responder=first_reply.get(int(r["id"])),
             resolved_at=r["resolved_at"] if r["status"] == Status.RESOLVED.value else None,

@@ -244,8 +244,8 @@
     $("case-assignee").textContent = c.assignee || T.unassigned;
     $("case-intent").textContent = classified(c.intent, c.accuracy && c.accuracy.intent);
     $("case-sentiment").textContent = classified(c.sentiment, c.accuracy && c.accuracy.sentiment);
-    showClock($("case-first-response"), c.first_response, T.answered_late);
-    showClock($("case-resolution"), c.resolution, T.resolved_late);
+    showClock($("case-first-response"), c.first_response, T.answered_late, c.not_timed);
+    showClock($("case-resolution"), c.resolution, T.resolved_late, c.not_timed);
     $("case-labels").textContent = c.labels.length ? c.labels.join(", ") : "–";
     const claim = $("case-claim");
     if (c.being_answered_by && c.being_answered_by !== state.me) {
@@ -277,8 +277,13 @@
     return value + " (" + fmt(T.accuracy, { pct: Math.round(accuracy * 100) + "%" }) + ")";
   }
 
-  function showClock(node, clock, lateText) {
+  function showClock(node, clock, lateText, notTimed) {
     node.classList.remove("breached");
+    // Seen too late to time (an old post imported or caught up): the reason, no figure.
+    if (notTimed || (clock && clock.state === "not timed")) {
+      node.textContent = fmt(T.not_timed, { reason: notTimed ? notTimed.reason : "" });
+      return;
+    }
     if (!clock || clock.target_minutes === null) { node.textContent = T.no_target; return; }
     // A clock stopped after its target is a breach, never "met" (as the JSON's state says).
     if (clock.met_at && clock.breached) {
