@@ -14,7 +14,9 @@ import pytest
 
 from tests.conftest import PAYLOADS, require_shared_data
 
-IMPORT_KEYS = ["imported", "duplicates", "updated", "deleted", "skipped", "rejected", "errors"]
+IMPORT_KEYS = [
+    "imported", "duplicates", "updated", "deleted", "skipped", "rejected", "errors", "bad_posts"
+]  # fmt: skip
 
 
 def hubbub(

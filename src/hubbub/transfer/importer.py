@@ -74,8 +74,9 @@ class ImportReport:
             "deleted": c.deleted,
             "skipped": c.skipped,
             "rejected": self.rejected,
-            "bad_posts": self.bad_posts,
             "errors": self.errors,
+            # Added after the keys above, which other tools read in this order.
+            "bad_posts": self.bad_posts,
         }
 
 
