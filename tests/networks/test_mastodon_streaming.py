@@ -251,3 +251,33 @@ async def test_account_check_against_the_server() -> None:
             await check_account(bad)
         assert "wrong-token" not in str(refused.value)
         assert "refused" in str(refused.value)
+
+
+@pytest.mark.parametrize("via", ["sse", "ws"])
+async def test_a_token_revoked_while_streaming_stops_the_source(store: Store, via: str) -> None:
+    """The streaming endpoint refusing the token on a reconnection (401 on SSE, a
+    refused upgrade on WebSocket) stops the source with the reason; it used to be
+    an ordinary error, so the source reconnected with the dead token for ever."""
+    from hubbub.networks.health import State
+
+    clock = FakeClock(scale=0.2)
+    with MastodonServer(token=TOKEN, now=clock.time) as server:
+        server.stream_faults = [StreamFault("close", 3)]
+        src = streaming_source(server, clock, via)
+        pipeline = Pipeline(store)
+        await pipeline.start([src])
+        try:
+            async with asyncio.timeout(DEADLINE):
+                while server.stream_connections == 0:
+                    await asyncio.sleep(0.02)
+                server.token = "revoked-by-the-user"
+                server.post(generated_statuses(templates(), 5, tag=TAG))  # the 3rd closes
+                while src.health.snapshot.state is not State.STOPPED:
+                    await asyncio.sleep(0.05)
+            tries = sum(p.startswith("/api/v1/streaming") for p, _, _ in server.requests)
+            await asyncio.sleep(1.0)  # with the fake clock at 0.2, five seconds of backoff
+            assert sum(p.startswith("/api/v1/streaming") for p, _, _ in server.requests) == tries
+        finally:
+            await pipeline.stop()
+        assert "refused the token" in (src.health.snapshot.reason or "")
+        assert TOKEN not in (src.health.snapshot.reason or "")

@@ -31,7 +31,7 @@ import orjson
 import websockets
 from websockets.asyncio.client import connect
 
-from hubbub.networks.mastodon import MastodonError
+from hubbub.networks.mastodon import MastodonAuthFailed, MastodonError
 from hubbub.networks.user_agent import USER_AGENT
 
 MAX_LINE_BYTES = 1024 * 1024
@@ -101,7 +101,7 @@ async def sse_events(
     ) as response:
         if response.status_code != 200:
             await response.aread()
-            raise MastodonError(response.status_code, "streaming refused")
+            raise _refused(response.status_code)
         yield HEARTBEAT  # connected: the caller may backfill now
         name = "message"
         data: list[str] = []
@@ -156,7 +156,7 @@ async def ws_events(
             proxy=None,
         )
     except websockets.InvalidStatus as exc:
-        raise MastodonError(exc.response.status_code, "streaming refused") from None
+        raise _refused(exc.response.status_code) from None
     try:
         subscribe = {"type": "subscribe", **stream_params(stream, tag)}
         await ws.send(orjson.dumps(subscribe).decode())
@@ -174,3 +174,11 @@ async def ws_events(
             yield StreamEvent(value["event"], payload or "")
     finally:
         ws.transport.abort()
+
+
+def _refused(status: int) -> MastodonError:
+    """401/403 mean the token was refused (revoked, or the feed needs another):
+    the source stops and says so instead of reconnecting with it for ever."""
+    if status in (401, 403):
+        return MastodonAuthFailed(status)
+    return MastodonError(status, "streaming refused")
