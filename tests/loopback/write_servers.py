@@ -127,6 +127,11 @@ def x_app(state: XState) -> FastAPI:
         if not authorised(request):
             return unauthorised
         fault = state.faults.take()
+        if fault == "echo_403":
+            # A hostile or careless server quoting the request's credentials and
+            # terminal escapes back in its error text.
+            said = f"not allowed for {request.headers.get('authorization')} \x1b]0;PWN\x07"
+            return JSONResponse({"detail": said}, status_code=403)
         early = _pre_store(fault, state.faults, "x-rate-limit-reset", epoch=True)
         if early is not None:
             return early

@@ -11,6 +11,7 @@ import httpx
 
 from hubbub.networks.user_agent import USER_AGENT  # one User-Agent for every request
 from hubbub.outbox.outcome import AuthExpired, NotSent, OutcomeUnknown, RateLimited, Refused
+from hubbub.sources.base import redact
 
 
 def reset_in(headers: Mapping[str, str], *names: str, default: float = 60.0) -> float:
@@ -59,8 +60,20 @@ def error_text(response: httpx.Response) -> str:
             value = errors[0].get("message") or errors[0].get("detail")
             if isinstance(value, str):
                 detail = value
-    detail = " ".join(detail.split())[:200]
+    # The server's words are hostile and may echo the request's credentials back:
+    # masked (the token sent, by value, and anything shaped like a secret) and made
+    # safe for a terminal before they are stored or shown.
+    detail = redact(detail, 200, known=_sent_secrets(response)) if detail else ""
     return f"HTTP {response.status_code}" + (f": {detail}" if detail else "")
+
+
+def _sent_secrets(response: httpx.Response) -> list[str]:
+    try:
+        sent = response.request.headers.get("authorization", "")
+    except RuntimeError:  # a response built without a request (tests)
+        return []
+    scheme, _, token = sent.partition(" ")
+    return [v for v in (sent, token if scheme else "") if len(v) >= 8]
 
 
 async def request(
