@@ -48,3 +48,15 @@ class PlainFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         return plain(super().format(record), keep_newlines=True)
+
+
+def log_to_terminal(logger: str = "", level: int = logging.INFO) -> None:
+    """Send ``logger``'s records (the root's by default) to standard error as
+    :class:`PlainFormatter` lines, at ``level`` and above."""
+    import sys
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(PlainFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    target = logging.getLogger(logger or None)
+    target.addHandler(handler)
+    target.setLevel(level)

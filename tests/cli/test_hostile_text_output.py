@@ -213,3 +213,41 @@ def test_log_lines_are_cleaned_but_keep_a_tracebacks_lines() -> None:
     _clean(line)
     assert line.startswith("WARNING server said \ufffd[2J\nTraceback")
     assert "ValueError: bad \ufffd]0;PWN\ufffd" in line
+
+
+def test_serve_and_worker_warnings_reach_stderr_cleaned(tmp_path: Path) -> None:
+    """`hubbub serve` set up no handler of its own: a source's warning quoting a
+    server reached the terminal raw through logging's last-resort handler."""
+    import socket
+    import subprocess
+
+    code = (
+        "import logging\n"
+        "from hubbub.terminal_text import log_to_terminal\n"
+        "log_to_terminal('hubbub', logging.WARNING)\n"
+        "logging.getLogger('hubbub.sources.x').warning('server said %s', '\\x1b]0;PWN\\x07')\n"
+        "logging.getLogger('hubbub.sources.x').info('not shown')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60, check=True)
+    err = done.stderr.decode()
+    assert "WARNING hubbub.sources.x: server said \ufffd]0;PWN\ufffd" in err
+    assert "\x1b" not in err and "not shown" not in err
+
+    # serve installs it: a replayed line no parser knows is logged in that format
+    # (the last-resort handler printed the bare message).
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"neither": "x nor bluesky"}\n', encoding="utf-8")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = str(sock.getsockname()[1])
+    argv = [sys.executable, "-m", "hubbub.cli", "serve", "--db", str(tmp_path / "h.db")]
+    with subprocess.Popen(
+        [*argv, "--port", port, "--source", f"replay:{bad}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    ) as proc:
+        assert proc.stderr is not None
+        line = proc.stderr.readline().decode()  # blocks until the warning (or exit)
+        proc.terminate()
+        proc.wait(timeout=60)
+    assert " WARNING hubbub.pipeline" in line and "unreadable payload" in line

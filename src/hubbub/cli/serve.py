@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import errno
+import logging
 import secrets
 import socket
 import sys
@@ -17,6 +18,7 @@ from hubbub.cli.data import db_option
 from hubbub.cli.errors import workspace_name
 from hubbub.i18n import _
 from hubbub.settings import Settings
+from hubbub.terminal_text import log_to_terminal
 
 DEMO_TAG = "hubchat"
 DEMO_SOURCE = f"sim:{DEMO_TAG}?rate=3&seed=1&speed=20"
@@ -119,6 +121,9 @@ def _run(settings: Settings, *, follow_accounts: bool = True) -> None:
     from hubbub.store.network_accounts import AccountError
     from hubbub.web import create_app
 
+    # Hubbub's own warnings quote servers (reasons, names): cleaned like all terminal
+    # output (they reached stderr raw through logging's last-resort handler).
+    log_to_terminal("hubbub", logging.WARNING)
     # One process: the web app over a runtime that runs the sources too.
     runtime = Runtime(settings, follow_accounts=follow_accounts)
     try:

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 
 import click
 
 from hubbub.cli.data import db_option, workspace_option
 from hubbub.i18n import _
 from hubbub.settings import Settings
-from hubbub.terminal_text import PlainFormatter, plain
+from hubbub.terminal_text import log_to_terminal, plain
 
 
 @click.command("worker")
@@ -44,9 +43,7 @@ def worker(db: str | None, workspace: str, sources: tuple[str, ...], no_accounts
     from hubbub.store.network_accounts import AccountError
 
     # Log lines quote servers (reasons, names): cleaned like all terminal output.
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(PlainFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=logging.INFO, handlers=[handler])
+    log_to_terminal(level=logging.INFO)
     # httpx logs every request URL at INFO: noise at stream rates.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = Settings.from_env(db=db, workspace=workspace, sources=tuple(sources) or None)
