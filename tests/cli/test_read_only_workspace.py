@@ -55,3 +55,20 @@ def test_a_read_only_command_refuses_a_missing_workspace(
     assert "no workspace named 'typo-ws'" in result.output
     assert "Traceback" not in result.output
     assert _workspaces(db_url) == before == ["default"]
+
+
+def test_a_write_that_creates_a_workspace_says_so(db_url: str) -> None:
+    """A mistyped --workspace on a write became a new, empty workspace without a
+    word (the read commands refuse one that does not exist)."""
+
+    def listen_add(name: str, *workspace: str) -> str:
+        result = CliRunner().invoke(
+            main, ["listen", "add", name, "acme", *workspace, "--db", db_url]
+        )
+        assert result.exit_code == 0, result.output
+        return result.stderr
+
+    assert "created workspace 'acmee' (it did not exist)" in listen_add("a", "--workspace", "acmee")
+    assert "created workspace" not in listen_add("b", "--workspace", "acmee")
+    assert "created workspace" not in listen_add("c")  # the default is always there
+    assert _workspaces(db_url) == ["acmee", "default"]

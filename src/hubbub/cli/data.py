@@ -57,12 +57,20 @@ def store_from(
         store = open_store(db)
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
+    store.on_new_workspace = _say_new_workspace
     try:
         if workspace is not None:
             require_workspace(store, workspace)
         yield store
     finally:
         store.close()
+
+
+def _say_new_workspace(name: str) -> None:
+    click.echo(
+        _("hubbub: created workspace {name!r} (it did not exist)").format(name=plain(name)),
+        err=True,
+    )
 
 
 def require_workspace(store: Store, workspace: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -107,6 +107,10 @@ class Store:
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
         self._workspace_ids: dict[str, int] = {}
+        # Told the name of each workspace this store creates (not the default's
+        # row): the CLI says so, since a mistyped --workspace on a write would
+        # otherwise become a new empty workspace without a word.
+        self.on_new_workspace: Callable[[str], None] | None = None
 
     @property
     def dialect(self) -> str:
@@ -132,14 +136,21 @@ class Store:
         with self.engine.connect() as c:
             found = c.execute(sa.select(w.c.id).where(w.c.name == name)).scalar()
         if found is None:
+            made: list[bool] = []
 
             def create(c: sa.Connection) -> int:
                 # Insert-or-ignore: another process may create it at the same time.
                 stmt = _insert_ignore(c, w).values(name=name, created_at=datetime.now(UTC))
-                c.execute(stmt)
+                # RETURNING, not rowcount: the PostgreSQL driver reports -1 here.
+                inserted = c.execute(stmt.returning(w.c.id)).scalar()
+                made[:] = [inserted is not None]
+                if inserted is not None:
+                    return int(inserted)
                 return c.execute(sa.select(w.c.id).where(w.c.name == name)).scalar_one()
 
             found = run_write(self.engine, create)
+            if made == [True] and name != DEFAULT_WORKSPACE and self.on_new_workspace:
+                self.on_new_workspace(name)
         self._workspace_ids[name] = found
         return found
 
