@@ -163,8 +163,12 @@ def import_command(
 ) -> None:
     """Import FILE... (JSONL, JSON documents, SSE captures; - reads stdin).
 
-    Exit status 0 when every record was read, 1 when some were rejected
-    (the rest is stored), 2 for usage errors.
+    UTF-8, or UTF-16/32 with or without a byte order mark; gzip-compressed
+    files are read as they are. A post that cannot be read is skipped and
+    named (file, line, post id, field); the rest of its page is imported.
+
+    Exit status 0 when every record was read, 1 when some were rejected or
+    posts skipped (the rest is stored), 2 for usage errors.
     """
     missing = [f for f in files if f != "-" and not os.path.exists(f)]
     if missing:
