@@ -26,6 +26,8 @@ REFUSED = [
     ("fine", "grp\x1b[2J", "group"),
     ("fine", "two\nlines", "group"),
     ("fine", "   ", "group"),
+    ("..", "brand", "name"),  # /api/listen/queries/.. resolves to /api/listen/
+    (".", "brand", "name"),
 ]
 
 

@@ -54,6 +54,11 @@ def check_name(value: str, what: str = "name") -> str:
         raise SavedQueryNameError(
             f"a saved query's {what} cannot contain slashes or control characters"
         )
+    if name in (".", ".."):
+        # A URL path segment of "." or ".." is resolved away by browsers and
+        # clients (/api/listen/queries/.. is /api/listen/): it could be made
+        # but never opened or deleted from the page.
+        raise SavedQueryNameError(f"a saved query's {what} cannot be '.' or '..'")
     return name
 
 
