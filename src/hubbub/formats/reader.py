@@ -241,15 +241,29 @@ class _Peekable:
 def iter_file_records(stream: ByteStream, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Record]:
     """Yield the JSON values in ``stream``, holding at most one value (and
     one 1 MB chunk) in memory at a time."""
+    damage: list[str] = []
     try:
-        stream = opened(stream)
+        stream = opened(stream, damage)
     except NotReadable as exc:
         yield Record(1, b"", error=str(exc))
         return
-    try:
-        yield from _file_records(stream, max_bytes)
-    except NotReadable as exc:  # a gzip stream damaged after its start
-        yield Record(0, b"", error=str(exc))
+    # One record held back: when the gzip data ends early, the last record is
+    # the line it cut in two, which is that cut, not a JSON or UTF-8 error.
+    held: Record | None = None
+    for record in _file_records(stream, max_bytes):
+        if held is not None:
+            yield held
+        held = record
+    if not damage:  # the whole stream was read
+        if held is not None:
+            yield held
+        return
+    if held is not None and held.error is None:
+        yield held
+        line = held.line + 1
+    else:
+        line = held.line if held is not None else 1
+    yield Record(line, b"", error=damage[0])
 
 
 def _file_records(stream: ByteStream, max_bytes: int) -> Iterator[Record]:

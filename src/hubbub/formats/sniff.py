@@ -76,14 +76,17 @@ def refused(head: bytes) -> str | None:
     return None
 
 
-def opened(stream: ByteStream) -> ByteStream:
+def opened(stream: ByteStream, damage: list[str] | None = None) -> ByteStream:
     """``stream`` as UTF-8 bytes: decompressed if gzip, transcoded if UTF-16/32.
-    Raises ``NotReadable`` for files that are refused."""
+    Raises ``NotReadable`` for files that are refused. A gzip stream that is
+    cut short or damaged later ends there, its reason added to ``damage``
+    (given), so what came before it is still read; without ``damage`` it raises
+    ``NotReadable``."""
     head = _read_head(stream)
     if head.startswith(_GZIP):
         unzipped = gzip.GzipFile(fileobj=_Prefixed(head, stream), mode="rb")
         head = _read_head(_Guarded(unzipped))
-        stream = _Guarded(unzipped)
+        stream = _Guarded(unzipped, damage)
     reason = refused(head)
     if reason is not None:
         raise NotReadable(reason)
@@ -126,18 +129,31 @@ class _Guarded:
     """A gzip stream whose damage (a truncated or corrupt archive) is a
     ``NotReadable`` naming it, not a traceback."""
 
-    def __init__(self, stream: gzip.GzipFile) -> None:
+    def __init__(self, stream: gzip.GzipFile, damage: list[str] | None = None) -> None:
         self._stream = stream
+        self._damage = damage
+        self._ended = False
 
     def read(self, size: int = -1, /) -> bytes:
+        if self._ended:
+            return b""
         try:
-            return self._stream.read(size)
+            # read1, not read: read(n) gathers n bytes over several reads and loses
+            # them all when a later one finds the data cut short.
+            return self._stream.read1(size)
         except (OSError, EOFError, zlib.error) as exc:
             # The exception's text can quote the damaged bytes: name its kind only.
             kind = "cut short" if isinstance(exc, EOFError) else "damaged"
-            raise NotReadable(
-                f"the gzip data is {kind}: decompress what can be saved first"
-            ) from None
+            if self._damage is None:
+                raise NotReadable(
+                    f"the gzip data is {kind}: decompress what can be saved first"
+                ) from None
+            # Everything decompressed so far has been returned (gzip raises only
+            # on a read that produced nothing): end here, as a plain file cut
+            # short would, and say why after its records.
+            self._damage.append(f"the gzip data is {kind} here: the lines before it were read")
+            self._ended = True
+            return b""
 
 
 class _Transcoded:
