@@ -229,3 +229,24 @@ def test_a_mastodon_reply_to_a_question_is_an_answer(tmp_path: Path) -> None:
         "https://mastodon.social/users/ann/statuses/112",
         "https://mastodon.social/users/bob/statuses/113",
     ]
+
+
+def test_markdown_to_a_terminal_carries_no_escape_codes(tmp_path: Path) -> None:
+    """Found by the second review: `hubbub recap --format md` printed network
+    text's ESC sequences and C0 controls raw to the terminal."""
+    path = str(tmp_path / "esc.db")
+    at = datetime(2026, 3, 2, 19, 0, tzinfo=UTC)
+    evil = "\x1b]0;PWNED\x07 \x1b[2J \x01\x08 \u202egnp.exe"
+    with open_store(path) as store:
+        store.ingest(
+            [
+                Ingest(_post(1, f"Q1: what next? {evil}", "host", at)),
+                Ingest(_post(2, f"A1 fine {evil}", "ann", at.replace(minute=5))),
+            ]
+        )
+    done = hubbub("recap", TAG, "--format", "md", "--db", path)
+    assert done.returncode == 0, done.stderr
+    for unsafe in (b"\x1b", b"\x07", b"\x01", b"\x08", "\u202e".encode()):
+        assert unsafe not in done.stdout
+    text = done.stdout.decode()
+    assert "what next?" in text and "fine" in text and "PWNED" in text

@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from hubbub.i18n import _
+from hubbub.terminal_text import plain
 
 _ACTIVE = re.compile(r"([\\`*_\[\]<>&|~!#])")
 _SPACE = re.compile(r"\s+")
@@ -21,12 +22,16 @@ _BACKTICKS = re.compile(r"`+")
 
 
 def inline(text: object) -> str:
-    """Text safe on one Markdown line: whitespace folded, active characters escaped."""
-    flat = _SPACE.sub(" ", "" if text is None else str(text)).strip()
+    """Text safe on one Markdown line: whitespace folded, control and bidi
+    characters replaced, active characters escaped."""
+    flat = plain(_SPACE.sub(" ", "" if text is None else str(text)).strip())
     return _ACTIVE.sub(r"\\\1", flat)
 
 
 def fenced(text: str) -> str:
+    # Verbatim but for control and bidi characters: the file is read in
+    # terminals (`hubbub recap --format md | less`) as often as rendered.
+    text = plain(text, keep_newlines=True)
     longest = max((len(run) for run in _BACKTICKS.findall(text)), default=0)
     fence = "`" * max(3, longest + 1)
     return f"{fence}text\n{text}\n{fence}"
