@@ -16,6 +16,9 @@ Faults (``Faults.next``, consumed one per creating request, in order):
 ``"store_then_drop"`` — stored, then the connection drops in the middle of the answer;
 ``"503"`` — refused before storing; ``"429"`` — rate limited with a reset
 ``reset_in`` seconds ahead; ``"401"`` — the token is rejected.
+``Faults.reads`` (consumed one per read a writer makes before posting: X's
+``/2/users/me``, Bluesky's ``createSession``, Mastodon's ``/api/v2/instance``):
+``"drop"`` — the connection drops in the middle of the answer; ``"502"``.
 ``delay_after_store`` slows every creating answer after the object is stored,
 so a killed client often dies between the server storing and it recording.
 """
@@ -41,9 +44,19 @@ class Faults:
     next: deque[str] = field(default_factory=deque)
     reset_in: float = 2.0
     delay_after_store: float = 0.0
+    reads: deque[str] = field(default_factory=deque)
 
     def take(self) -> str | None:
         return self.next.popleft() if self.next else None
+
+    def read_fault(self) -> Response | None:
+        """The answer to a read made before posting, if a fault is queued."""
+        fault = self.reads.popleft() if self.reads else None
+        if fault == "drop":
+            return _DroppedConnection()
+        if fault == "502":
+            return JSONResponse({"error": "Bad Gateway"}, status_code=502)
+        return None
 
 
 def _rate_limited(fault_headers: dict[str, str]) -> JSONResponse:
@@ -120,6 +133,8 @@ def x_app(state: XState) -> FastAPI:
     async def me(request: Request):
         if not authorised(request):
             return unauthorised
+        if (fault := state.faults.read_fault()) is not None:
+            return fault
         return {"data": {"id": state.user_id, "username": state.username, "name": "Test"}}
 
     @app.post("/2/tweets")
@@ -228,6 +243,8 @@ def bluesky_app(state: BlueskyState) -> FastAPI:
     async def create_session(request: Request):
         body = await request.json()
         state.login_attempts += 1
+        if (fault := state.faults.read_fault()) is not None:
+            return fault
         if body.get("identifier") != state.handle or body.get("password") != state.password:
             return JSONResponse({"error": "AuthenticationRequired"}, status_code=401)
         state.sessions_created += 1
@@ -338,7 +355,10 @@ def mastodon_app(state: MastodonState) -> FastAPI:
         return {"id": "1", "username": state.username, "acct": state.username}
 
     @app.get("/api/v2/instance")
-    async def instance():
+    async def instance(request: Request):
+        state.requests.append((request.method, request.url.path, dict(request.headers)))
+        if (fault := state.faults.read_fault()) is not None:
+            return fault
         return {
             "domain": "127.0.0.1",
             "configuration": {

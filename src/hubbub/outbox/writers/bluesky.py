@@ -26,7 +26,7 @@ from hubbub.networks.env import Credentials
 from hubbub.outbox.outcome import AuthExpired, RateLimited, Refused, Sent
 from hubbub.outbox.queue import Action
 from hubbub.outbox.writers.base import target_url
-from hubbub.outbox.writers.http import json_object, request
+from hubbub.outbox.writers.http import before_posting, json_object, request
 
 DEFAULT_PDS = "https://bsky.social"
 _RESET = ("ratelimit-reset", "retry-after")
@@ -259,17 +259,19 @@ class BlueskyWriter:
         return record
 
     async def send(self, action: Action, parent: Action | None) -> Sent:
-        session = await self._session_now()
+        session = await before_posting("opening a session", self._session_now())
         if action.kind in ("unlike", "unrepost"):
             return await self._undo(action, session)
         collection = _COLLECTION[action.kind]
         if collection == "app.bsky.feed.post":
-            record = await self._post_record(action, parent)
+            record = await before_posting(
+                "reading the posts and handles it names", self._post_record(action, parent)
+            )
         else:
             target = target_url(action)
             if not target:
                 raise Refused(f"{action.kind} needs the URL of a post")
-            subject = await self._target(target)
+            subject = await before_posting("finding the post", self._target(target))
             record = {
                 "$type": collection,
                 "subject": {"uri": subject.uri, "cid": subject.cid},

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from email.utils import parsedate_to_datetime
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -12,6 +13,8 @@ import httpx
 from hubbub.networks.user_agent import USER_AGENT  # one User-Agent for every request
 from hubbub.outbox.outcome import AuthExpired, NotSent, OutcomeUnknown, RateLimited, Refused
 from hubbub.sources.base import redact
+
+T = TypeVar("T")
 
 
 def reset_in(headers: Mapping[str, str], *names: str, default: float = 60.0) -> float:
@@ -115,6 +118,18 @@ async def request(
     if status == 400 and _error_name(response) in ("ExpiredToken", "InvalidToken"):
         raise AuthExpired(error_text(response))  # how an atproto server says 401
     raise Refused(error_text(response))
+
+
+async def before_posting(what: str, step: Awaitable[T]) -> T:
+    """Run a read a writer needs before its posting request (the server's
+    limits, the account, a session, the post replied to). Whatever goes wrong
+    there, the posting request has not left, so an unknown outcome of this
+    step (a 5xx, a lost connection, no answer, a garbled body) is "not sent":
+    trying again cannot make a second post."""
+    try:
+        return await step
+    except OutcomeUnknown as exc:
+        raise NotSent(f"{what} before posting failed: {exc.reason}") from None
 
 
 def _host(url: str) -> str:

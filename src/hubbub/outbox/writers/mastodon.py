@@ -21,7 +21,7 @@ from hubbub.networks.env import Credentials
 from hubbub.outbox.outcome import Refused, Sent
 from hubbub.outbox.queue import Action
 from hubbub.outbox.writers.base import target_url
-from hubbub.outbox.writers.http import json_object, request
+from hubbub.outbox.writers.http import before_posting, json_object, request
 
 _LOCAL_STATUS = re.compile(r"^/(?:@[^/]+|users/[^/]+/statuses|web/statuses)/(\d+)/?$")
 _RESET = ("x-ratelimit-reset", "retry-after")
@@ -91,7 +91,7 @@ class MastodonWriter:
     async def send(self, action: Action, parent: Action | None) -> Sent:
         kind = action.kind
         if kind in ("post", "reply", "quote"):
-            limits = await self._server_limits()
+            limits = await before_posting("reading the server's limits", self._server_limits())
             counted = count_mastodon(action.text, limits)
             if not counted.ok:
                 raise Refused(
@@ -100,11 +100,15 @@ class MastodonWriter:
             form: dict[str, object] = {"status": action.text}
             target = target_url(action)
             if kind == "reply" and target:
-                form["in_reply_to_id"] = await self._status_id(target)
+                form["in_reply_to_id"] = await before_posting(
+                    "finding the post replied to", self._status_id(target)
+                )
             elif parent is not None and parent.remote_id:
                 form["in_reply_to_id"] = parent.remote_id
             if kind == "quote" and target:
-                form["quoted_status_id"] = await self._status_id(target)
+                form["quoted_status_id"] = await before_posting(
+                    "finding the quoted post", self._status_id(target)
+                )
             response = await request(
                 self._client,
                 "POST",
@@ -117,7 +121,7 @@ class MastodonWriter:
         target = target_url(action)
         if not target:
             raise Refused(f"{kind} needs the URL of a post")
-        status_id = await self._status_id(target)
+        status_id = await before_posting("finding the post", self._status_id(target))
         verb = {
             "repost": "reblog",
             "unrepost": "unreblog",

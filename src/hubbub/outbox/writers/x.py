@@ -21,7 +21,7 @@ from hubbub.networks.env import Credentials
 from hubbub.outbox.outcome import Refused, Sent
 from hubbub.outbox.queue import Action
 from hubbub.outbox.writers.base import target_url
-from hubbub.outbox.writers.http import json_object, request
+from hubbub.outbox.writers.http import before_posting, json_object, request
 
 DEFAULT_API = "https://api.x.com"
 _RESET = ("x-rate-limit-reset", "retry-after")
@@ -81,7 +81,7 @@ class XWriter:
         return f"https://x.com/{username}/status/{post_id}"
 
     async def send(self, action: Action, parent: Action | None) -> Sent:
-        user_id, username = await self._user()
+        user_id, username = await before_posting("reading the account", self._user())
         kind = action.kind
         if kind in ("post", "reply", "quote"):
             body: dict[str, object] = {"text": action.text}
