@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING
@@ -23,7 +23,7 @@ from hubbub.cli.data import db_option, store_from, workspace_option
 from hubbub.i18n import _
 
 if TYPE_CHECKING:
-    from hubbub.inbox.model import Actor, Clock
+    from hubbub.inbox.model import Actor, CaseEvent, Clock
     from hubbub.inbox.service import Inbox
     from hubbub.networks.secrets import SecretBox
 
@@ -186,6 +186,7 @@ def inbox_show(case_id: int, as_json: bool, db: str | None, workspace: str) -> N
     """A case: its posts, timeline and response-time clocks."""
     with _inbox(db, workspace, refresh=True, reads=True) as inbox:
         case = inbox.get_case(_actor(), case_id)
+        sent_or_not = _outbox_states(inbox, case.timeline)
     if as_json:
         sys.stdout.buffer.write(orjson.dumps(case.as_json()) + b"\n")
         return
@@ -214,11 +215,22 @@ def inbox_show(case_id: int, as_json: bool, db: str | None, workspace: str) -> N
         line = f"{_when(e.at)}  {plain(e.actor)}  {e.kind}"
         if detail:
             line += f"  {detail}"
-        if e.outbox_status:
-            line += f"  [{e.outbox_status}{' ' + e.url if e.url else ''}]"
         click.echo(line)
+        if e.outbox_id is not None:
+            # Whether the reply went out is what a reader of the case needs
+            # first: on its own line, with the reason when it did not.
+            click.echo("    " + _("outbox: {state}").format(state=plain(sent_or_not[e.id])))
         if e.text:
             click.echo("    " + plain(e.text).replace("\n", "\n    "))
+
+
+def _outbox_states(inbox: Inbox, timeline: Iterable[CaseEvent]) -> dict[int, str]:
+    """Each outbox-backed event's state in words (``hubbub.outbox.status_text``)."""
+    from hubbub.outbox.queue import Outbox
+    from hubbub.outbox.status_text import status_text
+
+    outbox = Outbox(inbox.scope.store, inbox.scope.name)
+    return {e.id: status_text(outbox.get(e.outbox_id)) for e in timeline if e.outbox_id is not None}
 
 
 @inbox_group.command("assign")
