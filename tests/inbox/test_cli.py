@@ -113,7 +113,8 @@ def test_the_command_contract(world: tuple[str, XState, dict]) -> None:
     assert len(writes.tweets) == 1
 
     shown = hubbub(env, "show", case_id).stdout.decode()
-    assert "Sorry about that!" in shown and "[sent" in shown and "assign" in shown
+    assert "Sorry about that!" in shown and "assign" in shown
+    assert f"outbox: sent https://x.com/acme/status/{writes.tweets[0]['id']}" in shown
     assert b"resolved" in hubbub(env, "resolve", case_id).stdout
     assert _jsonl(hubbub(env, "list", "--status", "resolved", "--format", "jsonl"))[0]["id"] == int(
         case_id
@@ -151,3 +152,34 @@ def test_saved_replies_hours_and_targets(world: tuple[str, XState, dict]) -> Non
     targets = hubbub(env, "target", "urgent", "--first-response", "15m", "--resolution", "4h")
     assert "urgent  first response     15m  resolution    240m" in targets.stdout.decode()
     assert hubbub(env, "target", "urgent", "--first-response", "soon", ok=False).returncode == 2
+
+
+def test_show_says_whether_each_reply_went_out(world: tuple[str, XState, dict]) -> None:
+    _db, writes, env = world
+    (row,) = _jsonl(hubbub(env, "list", "--format", "jsonl"))
+    case_id = str(row["id"])
+    hubbub(env, "reply", case_id, "first, left queued", "--no-wait")
+    # The account read before posting drops: nothing left, so it is safe to retry.
+    writes.faults.reads.append("drop")
+    failed = hubbub(env, "reply", case_id, "second, never left", ok=False)
+    assert failed.returncode == 1
+    hubbub(env, "reply", case_id, "third, sent")
+    shown = hubbub(env, "show", case_id).stdout.decode().splitlines()
+    states = [line.strip() for line in shown if line.strip().startswith("outbox: ")]
+    assert states[0] == "outbox: queued"  # --no-wait: nobody sent it yet
+    assert states[1].startswith("outbox: failed: not sent, safe to retry: reading the account")
+    assert states[2].startswith("outbox: sent https://x.com/acme/status/")
+    assert len(states) == 3
+
+
+def test_reply_text_loses_controls_and_bidi_overrides(world: tuple[str, XState, dict]) -> None:
+    _db, writes, env = world
+    (row,) = _jsonl(hubbub(env, "list", "--format", "jsonl"))
+    hubbub(env, "reply", str(row["id"]), "reply \x1b[31mRED\u202eX\u200f! \u2067ok\u2069\r\nbye")
+    assert [t["text"] for t in writes.tweets] == ["reply REDX\u200f! ok\nbye"]
+    refused = hubbub(env, "saved", "add", "c2", "text \x1b[31m", ok=False)
+    assert refused.returncode == 1
+    assert b"U+001B (ESCAPE) at character 6" in refused.stderr
+    assert b"c2" not in hubbub(env, "saved", "list").stdout
+    rtl = hubbub(env, "saved", "add", "c3", "\u05e9\u05dc\u05d5\u05dd {name}\u200f!\r\nbye")
+    assert rtl.returncode == 0

@@ -22,6 +22,7 @@ from datetime import datetime
 
 from hubbub.inbox.errors import InboxError
 from hubbub.inbox.model import Actor, CaseEvent
+from hubbub.outbox import public_post_text
 from hubbub.outbox.queue import Outbox, OutboxError
 from hubbub.outbox.service import choose_accounts, too_long
 from hubbub.store.inbox_repo_reply import BATCH_PREFIX, ReplyRepo, ReplyTarget
@@ -66,7 +67,8 @@ def send_reply(
         raise InboxError("a reply key is 8 to 32 letters, digits, '-' or '_'")
     reserved = repo.reply_by_key(key)
     if reserved is None:
-        text = text.strip()
+        # Cleaned as the outbox will clean it, so the timeline shows what went out.
+        text = public_post_text.clean(text).strip()
         if not text:
             raise InboxError("a reply needs some text")
         if len(text) > MAX_REPLY:

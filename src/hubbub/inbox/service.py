@@ -40,6 +40,7 @@ from hubbub.inbox.model import (
 )
 from hubbub.inbox.report import Report
 from hubbub.inbox.templates import check_fields, render
+from hubbub.outbox import public_post_text
 from hubbub.store.inbox_repo_build import Built, unknown_accounts
 from hubbub.store.inbox_repo_reply import ReplyRepo
 from hubbub.store.scope import Scope
@@ -305,6 +306,15 @@ class Inbox:
             raise InboxError("a saved reply needs some text")
         if len(text) > MAX_SAVED_REPLY:
             raise InboxError(f"a saved reply has at most {MAX_SAVED_REPLY} characters")
+        # A browser's form sends CRLF line ends: they mean newlines, not controls.
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        # Refused, not cleaned: a person is saving it now and can fix it, and a
+        # template that will go out many times should be right where it is kept.
+        bad = public_post_text.forbidden(text)
+        if bad is not None:
+            raise InboxError(
+                f"a saved reply cannot hold control or bidi override characters: {bad}"
+            )
         check_fields(text)  # TemplateError: bad syntax or a field no case fills
         return self.repo.save_reply(code, text, actor.name, now())
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 
+from hubbub.outbox import public_post_text
 from hubbub.store import Store
 from hubbub.store.outbox_repo import FINAL, Action, OutboxActions, Status
 from hubbub.store.scope import scope
@@ -69,8 +70,18 @@ class Outbox(OutboxActions):
         if kind not in KINDS:
             raise OutboxError(f"unknown action {kind!r}")
         text = payload.get("text")
-        if isinstance(text, str) and len(text) > MAX_TEXT:
-            raise OutboxError(f"text longer than {MAX_TEXT} characters")
+        if isinstance(text, str):
+            # Every public post passes here, so this is where its text loses
+            # terminal escapes, other controls and bidi overrides. Removed, not
+            # refused: rows are also queued where nobody reads an error (a chat's
+            # scheduled posts, a saved reply filled from a customer's profile),
+            # and what is removed carries no word of the text, only hides or
+            # reorders it. The caller sees the cleaned text in the row.
+            cleaned = public_post_text.clean(text)
+            if cleaned != text:
+                payload = {**payload, "text": cleaned}
+            if len(cleaned) > MAX_TEXT:
+                raise OutboxError(f"text longer than {MAX_TEXT} characters")
         return self.add(
             batch=batch,
             account=account,

@@ -17,6 +17,7 @@ import httpx
 from hubbub.counting import count_text
 from hubbub.counting.bluesky import MAX_BYTES as BLUESKY_MAX_BYTES
 from hubbub.networks.secrets import AccountsKeyError, SecretBox
+from hubbub.outbox import public_post_text
 from hubbub.outbox.outcome import Refused
 from hubbub.outbox.queue import Action, Outbox, OutboxError, new_batch_id
 from hubbub.outbox.writers.base import Writer
@@ -129,6 +130,7 @@ def queue_post(
     thread: bool = False,
 ) -> Queued:
     """One row per network, in one batch; nothing is queued if any is refused."""
+    text = public_post_text.clean(text)  # measured as it will go out (enqueue cleans too)
     if reply_to is not None:
         target_network = network_of_url(reply_to)
         if networks and any(n != target_network for n in networks):
