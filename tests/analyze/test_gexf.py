@@ -92,5 +92,11 @@ def test_cli_writes_gexf_to_a_file_and_stdout(tmp_path: Path) -> None:
     result = runner.invoke(main, ["export", "#acme", "--db", db, "--format", "gexf"])
     assert result.exit_code == 0
     assert nx.read_gexf(io.BytesIO(result.stdout_bytes), version="1.3").number_of_edges() == 6
-    result = runner.invoke(main, ["export", "--db", db, "--out", str(out)])
-    assert result.exit_code == 2 and "--out" in result.output
+    # Every format writes to --out what it writes to standard output (only gexf could).
+    for fmt in (["--format", "jsonl"], ["--format", "csv"], ["--raw"]):
+        to_file = tmp_path / "posts.out"
+        result = runner.invoke(main, ["export", "--db", db, *fmt, "--out", str(to_file)])
+        assert result.exit_code == 0 and result.stdout_bytes == b"", result.output
+        shown = runner.invoke(main, ["export", "--db", db, *fmt])
+        assert to_file.read_bytes() == shown.stdout_bytes, fmt
+        assert shown.stdout_bytes or fmt == ["--raw"]  # these posts were stored without payloads

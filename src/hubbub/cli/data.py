@@ -13,7 +13,14 @@ import orjson
 
 from hubbub.cli.dash_args import DashArgsCommand
 from hubbub.cli.errors import workspace_name
-from hubbub.cli.output_file import STDOUT, check_out, is_stdout, open_text_out, out_option
+from hubbub.cli.output_file import (
+    STDOUT,
+    check_out,
+    is_stdout,
+    open_binary_out,
+    open_text_out,
+    out_option,
+)
 from hubbub.formats import FORMATS
 from hubbub.formats.reader import DEFAULT_MAX_BYTES
 from hubbub.i18n import _
@@ -269,11 +276,11 @@ def _print_table(posts) -> None:
     help="gexf: the conversation network (accounts, mention/reply/repost/quote edges) for Gephi.",
 )
 @click.option("--raw", is_flag=True, help="Write the original payloads as received instead.")
-@out_option("gexf: write to FILE (replaced only once complete); '-' for standard output.")
+@out_option("Write to FILE (replaced only once complete); '-' for standard output.")
 def export_command(
     query: str | None, db: str | None, workspace: str, fmt: str, raw: bool, out: str | None
 ) -> None:
-    """Write posts (all, or those matching QUERY) to standard output, oldest first."""
+    """Write posts (all, or those matching QUERY) to standard output or --out, oldest first."""
     node = parse_query_or_fail(query) if query else None
     if raw and fmt != "jsonl":
         raise click.UsageError(
@@ -281,8 +288,6 @@ def export_command(
         )
     if is_stdout(out):
         out = None
-    if out and fmt != "gexf":
-        raise click.UsageError("--out is for --format gexf; redirect standard output otherwise")
     check_out(out, db)  # never over the database, never into a missing folder
     with store_from(db, must_exist=True, workspace=workspace) as store:
         # Data left the workspace: the audit log says what, how much, in which form,
@@ -291,24 +296,28 @@ def export_command(
         counted = _Counter()
         written, done = 0, False
         unit = "accounts" if fmt == "gexf" else "payloads" if raw else "posts"
+        # --out FILE appears only once complete: cut short, it is left as it was.
+        target = out or STDOUT
         try:
             if fmt == "gexf":
                 from hubbub.analyze.gexf import export_gexf
 
-                # --out FILE appears only once complete: cut short, it is left as it was.
-                with open_text_out(out or STDOUT) as text:
+                with open_text_out(target) as text:
                     graph = export_gexf(store, node, text, workspace=workspace, label=query or "")
                 written = len(graph.labels)
             elif raw:
                 rows = counted.through(store.iter_raw(node, workspace=workspace))
-                written = write_raw(rows, sys.stdout.buffer)
+                with open_binary_out(target) as fh:
+                    written = write_raw(rows, fh)
             elif fmt == "csv":
-                written = write_csv(
-                    counted.through(store.iter_posts(node, workspace=workspace)), sys.stdout
-                )
+                with open_text_out(target) as text:
+                    written = write_csv(
+                        counted.through(store.iter_posts(node, workspace=workspace)), text
+                    )
             else:
                 posts = counted.through(store.iter_posts(node, workspace=workspace))
-                written = write_jsonl(posts, sys.stdout.buffer)
+                with open_binary_out(target) as fh:
+                    written = write_jsonl(posts, fh)
             if not out:
                 # Still buffered rows must fail here if they fail, to be audited so.
                 sys.stdout.flush()
