@@ -270,7 +270,7 @@ async def test_a_token_revoked_while_streaming_stops_the_source(store: Store, vi
             async with asyncio.timeout(DEADLINE):
                 while server.stream_connections == 0:
                     await asyncio.sleep(0.02)
-                server.token = "revoked-by-the-user"
+                server.token = "revoked-by-the-user"  # noqa: S105 - a loopback test token
                 server.post(generated_statuses(templates(), 5, tag=TAG))  # the 3rd closes
                 while src.health.snapshot.state is not State.STOPPED:
                     await asyncio.sleep(0.05)
