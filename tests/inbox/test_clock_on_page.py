@@ -13,10 +13,11 @@ One server for both (a module fixture): each test makes its own cases.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from hubbub.inbox.model import Actor
 from hubbub.inbox.service import Inbox
@@ -27,6 +28,25 @@ from tests.web.test_inbox_api import InboxServer, customer_post, start_inbox_ser
 pytestmark = pytest.mark.browser
 
 ANN = Actor("ann", "agent")
+
+
+@contextmanager
+def inbox_page(chromium, inbox_server: InboxServer) -> Iterator[Page]:  # noqa: ANN001
+    """The inbox page, signed in as the agent ann."""
+    context = chromium.new_context()
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        base = inbox_server.url
+        page.goto(base + "/login?next=/inbox")
+        page.fill("input[name=name]", "ann")
+        page.fill("input[name=password]", PASSWORD)
+        page.fill("input[name=workspace]", "default")
+        page.click("form.login button[type=submit]")
+        page.wait_for_url(base + "/inbox")
+        yield page
+    finally:
+        context.close()
 
 
 @pytest.fixture(scope="module")
@@ -56,24 +76,12 @@ def test_a_first_response_after_its_target_reads_breached_on_the_page(
     clock = inbox.get_case(ANN, case.id).first_response
     assert clock.state == "breached" and clock.met_at is not None
 
-    context = browser.new_context()
-    try:
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        base = inbox_server.url
-        page.goto(base + "/login?next=/inbox")
-        page.fill("input[name=name]", "ann")
-        page.fill("input[name=password]", PASSWORD)
-        page.fill("input[name=workspace]", "default")
-        page.click("form.login button[type=submit]")
-        page.wait_for_url(base + "/inbox")
+    with inbox_page(browser, inbox_server) as page:
         page.locator(f'#case-list li[data-id="{case.id}"]').click()
         shown = page.locator("#case-first-response")
         expect(shown).to_contain_text("breached: answered 2 h")
         assert "met" not in shown.inner_text()
         expect(shown).to_have_class("breached")
-    finally:
-        context.close()
 
 
 def test_an_old_case_reads_not_timed_on_the_page(
@@ -94,18 +102,7 @@ def test_an_old_case_reads_not_timed_on_the_page(
     cases = {c.author: c for c in inbox.list_cases(ANN)}
     assert inbox.get_case(ANN, cases["olga"].id).first_response.state == "not timed"
 
-    context = browser.new_context()
-    try:
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        base = inbox_server.url
-        page.goto(base + "/login?next=/inbox")
-        page.fill("input[name=name]", "ann")
-        page.fill("input[name=password]", PASSWORD)
-        page.fill("input[name=workspace]", "default")
-        page.click("form.login button[type=submit]")
-        page.wait_for_url(base + "/inbox")
-
+    with inbox_page(browser, inbox_server) as page:
         page.locator(f'#case-list li[data-id="{cases["olga"].id}"]').click()
         reason = "not timed: the post was 3 days old when Hubbub first saw it"
         for shown in (page.locator("#case-first-response"), page.locator("#case-resolution")):
@@ -116,5 +113,3 @@ def test_an_old_case_reads_not_timed_on_the_page(
         shown = page.locator("#case-first-response")
         expect(shown).to_contain_text("target missed by")
         expect(shown).to_have_class("breached")
-    finally:
-        context.close()
