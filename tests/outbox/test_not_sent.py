@@ -133,3 +133,26 @@ def test_hubbub_post_to_an_unresolvable_host_says_nothing_was_sent(
     (one,) = result["results"]
     assert one["status"] == "failed" and "nohost.invalid" in one["error"]
     assert one["error"].startswith("not sent, safe to retry") and "unknown" not in one["error"]
+
+
+def test_a_read_that_fails_after_a_try_that_may_have_landed_is_not_called_safe(
+    sqlite_url: str, key: str
+) -> None:
+    """The lookup of an earlier try (which may have posted) failing before any
+    posting request is "not sent" for this try, but the row must not say "safe
+    to retry": the earlier try may be on the network."""
+    state = XState()
+    with Running(x_app(state)) as server, open_store(sqlite_url) as store:
+        action_id = _one_post(store, sqlite_url, server.url, state.token)
+        state.faults.next.append("store_then_drop")  # posted, then the answer is lost
+        outbox = Outbox(store, "default")
+        _send(store, sqlite_url, outbox, retry_not_sent=False, retry_delays=())
+        first = outbox.get(action_id)
+        assert first is not None and first.maybe_sent and first.status == "failed"
+        assert outbox.retry(action_id)
+        state.faults.reads.append("drop")  # the lookup's first read is dropped
+        _send(store, sqlite_url, outbox, retry_not_sent=False, retry_delays=())
+        row = outbox.get(action_id)
+    assert len(state.tweets) == 1
+    assert row is not None and row.status == "failed" and row.maybe_sent and row.error
+    assert "safe to retry" not in row.error and row.error.startswith("outcome unknown")

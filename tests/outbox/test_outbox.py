@@ -138,7 +138,11 @@ def test_lost_answer_never_posts_twice(outbox: Outbox, networks: Networks, fault
     assert all(a.status == Status.SENT for a in acts.values()), [
         (a.network, a.error) for a in acts.values()
     ]
-    assert all(a.attempts == 2 for a in acts.values())
+    # At least the lost try and the one that found it: more when a 0.5 s read
+    # also timed out on a loaded machine (CI saw 3). Posting once is the point.
+    assert all(a.attempts >= 2 for a in acts.values()), [
+        (a.network, a.attempts) for a in acts.values()
+    ]
     assert len(networks.x.tweets) == 1 and acts["x"].remote_id == networks.x.tweets[0]["id"]
     assert len(networks.bluesky.posts()) == 1
     assert len(networks.mastodon.statuses) == 1

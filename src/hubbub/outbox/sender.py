@@ -148,6 +148,15 @@ class Sender:
             if self.retry_not_sent and tries <= len(self.retry_delays):
                 at = now + timedelta(seconds=self.retry_delays[tries - 1])
                 self.outbox.retry_later(action.id, self.owner, at, f"not sent: {exc.reason}")
+            elif action.maybe_sent:
+                # This try sent nothing, but an earlier one may have landed: not
+                # "safe to retry" (a retry looks upstream first all the same).
+                self.outbox.mark_failed(
+                    action.id,
+                    self.owner,
+                    f"outcome unknown after {tries} tries: an earlier try may have "
+                    f"been posted; the last one sent nothing ({exc.reason})",
+                )
             else:
                 self.outbox.mark_failed(
                     action.id, self.owner, f"not sent, safe to retry: {exc.reason}"
