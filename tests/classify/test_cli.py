@@ -86,3 +86,23 @@ def test_installed_entry_point_as_a_subprocess() -> None:
     out = [orjson.loads(line) for line in proc.stdout.splitlines()]
     assert out[0]["id"] == 1 and out[0]["sentiment"] == "negative"
     assert out[1] == {"error": out[1]["error"], "line": 2}
+
+
+def test_a_gzip_input_cut_short_keeps_its_rows_and_says_so(tmp_path: Path) -> None:
+    """Click took gzip's EOFError for Ctrl-C: the command said "Aborted!" and
+    nothing else. It now reads input as `hubbub import` does (formats.sniff)."""
+    import gzip
+
+    lines = "".join(f"thank you, great service {i}\n" for i in range(3000)).encode()
+    cut = tmp_path / "cut.txt.gz"
+    cut.write_bytes(gzip.compress(lines)[:3000])
+    done = subprocess.run(
+        [sys.executable, "-m", "hubbub.cli", "classify", str(cut)],
+        capture_output=True,
+        timeout=120,
+    )
+    rows = [orjson.loads(line) for line in done.stdout.splitlines()]
+    assert done.returncode == 1 and len(rows) > 100
+    assert done.stderr.decode() == (
+        f"Error: {cut}: the gzip data is cut short here: the lines before it were read\n"
+    )

@@ -6,7 +6,6 @@ so that classifying a file does not pay for importing the store, web and alembic
 
 from __future__ import annotations
 
-import io
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -232,39 +231,22 @@ def classify(
 
 @contextmanager
 def _text_input(binary: IO[bytes]) -> Iterator[IO[str]]:
-    """The input as text, decided from its first bytes (no cost per line):
-    UTF-16/32 (with a byte order mark, or JSON's telltale zero bytes) is
-    decoded as such, where read as UTF-8 it gave more rows than lines, which
-    no longer lined up; gzip is read through; an archive or a database is
-    refused. Anything else is UTF-8, bad bytes becoming U+FFFD as before.
-    The file itself stays click's to close (it may be standard input)."""
-    import gzip
+    """The input as text, decided from its first bytes as ``hubbub import`` does
+    (``formats.sniff``; no cost per line): UTF-16/32 is decoded (read as UTF-8 it
+    gave more rows than lines), gzip is read through, an archive or a database is
+    refused; bad UTF-8 bytes become U+FFFD. A gzip stream cut short ends the rows
+    there and exit 1 with one line saying so (click took gzip's EOFError for
+    Ctrl-C: "Aborted!"). The file itself stays click's to close (it may be stdin)."""
+    from hubbub.formats.sniff import NotReadable, opened_text
 
-    from hubbub.formats.sniff import refused, text_encoding
-
-    unzipped: gzip.GzipFile | None = None
-    source: IO[bytes] = binary
-    head = _head(binary)
-    if head.startswith(b"\x1f\x8b"):
-        unzipped = gzip.GzipFile(fileobj=binary, mode="rb")
-        source = unzipped  # type: ignore[assignment]  # GzipFile is a binary IO
-        head = _head(source)
-    reason = refused(head)
-    if reason is not None:
-        raise click.ClickException(_("{file}: {reason}").format(file=_name(binary), reason=reason))
-    text = io.TextIOWrapper(source, encoding=text_encoding(head) or "utf-8", errors="replace")
+    damage: list[str] = []
     try:
-        yield text
-    finally:
-        text.detach()  # without closing what it wraps
-        if unzipped is not None:
-            unzipped.close()
-
-
-def _head(binary: IO[bytes]) -> bytes:
-    """The first bytes, left unread (a binary file and stdin can peek)."""
-    peek = getattr(binary, "peek", None)
-    return bytes(peek(64)[:64]) if peek is not None else b""
+        text = opened_text(binary, damage)
+    except NotReadable as exc:
+        raise click.ClickException(f"{_name(binary)}: {exc}") from None
+    yield text
+    if damage:
+        raise click.ClickException(f"{_name(binary)}: {damage[0]}")
 
 
 def _name(binary: IO[bytes]) -> str:

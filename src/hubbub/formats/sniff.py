@@ -20,7 +20,7 @@ import codecs
 import gzip
 import io
 import zlib
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class ByteStream(Protocol):
@@ -173,3 +173,27 @@ class _Transcoded:
             if text:
                 return text.encode("utf-8")
         return b""
+
+
+class _Raw(io.RawIOBase):
+    """A ``read()``-only stream as a raw stream, for ``io.BufferedReader``."""
+
+    def __init__(self, stream: ByteStream) -> None:
+        super().__init__()
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._stream.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def opened_text(stream: ByteStream, damage: list[str]) -> io.TextIOWrapper:
+    """:func:`opened` as text, bad UTF-8 becoming U+FFFD (``hubbub classify``:
+    a line of text each, so a wrong byte costs a character, not the line).
+    Closing it does not close ``stream``."""
+    raw = io.BufferedReader(_Raw(opened(stream, damage)), buffer_size=1 << 20)
+    return io.TextIOWrapper(raw, encoding="utf-8", errors="replace")
