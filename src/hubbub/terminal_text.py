@@ -28,13 +28,15 @@ _UNSAFE = (
     "\ud800-\udfff"
 )
 _UNSAFE_ONE_LINE = re.compile(f"[\t\n{_UNSAFE}]")
-_UNSAFE_KEEP_LINES = re.compile(f"[\t{_UNSAFE}]")
+# Multi-line text (a post shown whole, a traceback) keeps its tabs as well.
+_UNSAFE_KEEP_LINES = re.compile(f"[{_UNSAFE}]")
 
 
 def plain(text: object, *, keep_newlines: bool = False) -> str:
     """``text`` with every control, bidi and surrogate character replaced by
-    U+FFFD. One line unless ``keep_newlines`` (a multi-line message Hubbub
-    built itself, such as a query error with its caret line); ``None`` is ``""``."""
+    U+FFFD. One line unless ``keep_newlines`` (a post's text shown whole, or a
+    multi-line message such as a query error with its caret line), which keeps
+    newlines and tabs; ``None`` is ``""``."""
     if text is None:
         return ""
     value = text if isinstance(text, str) else str(text)

@@ -11,4 +11,6 @@ def test_escape_sequences_and_bidi_overrides_are_replaced() -> None:
     assert "\x1b" not in shown and "\x07" not in shown and "\u202e" not in shown
     assert "\r" not in shown and "\x00" not in shown
     assert shown.startswith("hi\ufffd]52;c;ZXZpbA==\ufffd \ufffd[31mred\ufffdgnp.exe")
-    assert plain("Zażółć gęślą jaźń 👍\nline two\ttab") == "Zażółć gęślą jaźń 👍\nline two\ttab"
+    kept = "Zażółć gęślą jaźń 👍\nline two\ttab"
+    assert plain(kept, keep_newlines=True) == kept  # a post shown whole
+    assert plain(kept) == "Zażółć gęślą jaźń 👍\ufffdline two\ufffdtab"  # one table line

@@ -21,22 +21,17 @@ import orjson
 
 from hubbub.cli.data import db_option, store_from, workspace_option
 from hubbub.i18n import _
+from hubbub.terminal_text import plain
 
 if TYPE_CHECKING:
     from hubbub.inbox.model import Actor, CaseEvent, Clock
     from hubbub.inbox.service import Inbox
     from hubbub.networks.secrets import SecretBox
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 MAX_TEXT = 5_000
 # Case numbers are database keys: a number past a 64-bit key is a usage
 # error here, not a driver's OverflowError later.
 CASE_ID = click.IntRange(1, 2**63 - 1)
-
-
-def plain(text: str | None) -> str:
-    """Network text for a terminal: no escape sequences, no bidi overrides."""
-    return _CONTROL.sub("\ufffd", text or "")
 
 
 @contextmanager
@@ -148,7 +143,7 @@ def inbox_list(
             f"{case.assignee or '-':<12} {('answering: ' + who) if who else ''}".rstrip()
         )
         # One line per case: a post's own line breaks would break the table.
-        click.echo(f"       {' '.join(plain(case.preview).split())[:100]}")
+        click.echo(f"       {plain(' '.join(case.preview.split()))[:100]}")
     click.echo(_("{n} cases").format(n=len(cases)))
 
 
@@ -208,7 +203,7 @@ def inbox_show(case_id: int, as_json: bool, db: str | None, workspace: str) -> N
     click.echo("")
     for p in case.posts:
         click.echo(f"{_when(p.posted_at)}  {plain(p.author)}  {p.post_id}")
-        click.echo("    " + plain(p.text).replace("\n", "\n    "))
+        click.echo("    " + plain(p.text, keep_newlines=True).replace("\n", "\n    "))
     click.echo("")
     for e in case.timeline:
         detail = ", ".join(f"{k}={plain(str(v))}" for k, v in e.detail.items() if v is not None)
@@ -221,7 +216,7 @@ def inbox_show(case_id: int, as_json: bool, db: str | None, workspace: str) -> N
             # first: on its own line, with the reason when it did not.
             click.echo("    " + _("outbox: {state}").format(state=plain(sent_or_not[e.id])))
         if e.text:
-            click.echo("    " + plain(e.text).replace("\n", "\n    "))
+            click.echo("    " + plain(e.text, keep_newlines=True).replace("\n", "\n    "))
 
 
 def _outbox_states(inbox: Inbox, timeline: Iterable[CaseEvent]) -> dict[int, str]:
@@ -363,7 +358,7 @@ def inbox_reply(
     click.echo(line + (f": {plain(error)}" if error else ""))
     # What went (or goes) out in the brand's name, as queued: a saved reply's
     # fields are filled from the customer's profile, so show the result.
-    click.echo("    " + plain(event.text).replace("\n", "\n    "))
+    click.echo("    " + plain(event.text, keep_newlines=True).replace("\n", "\n    "))
     if status not in ("sent", "queued") or (status == "queued" and not no_wait):
         sys.exit(1)
 
@@ -634,7 +629,7 @@ def saved_list(db: str | None, workspace: str) -> None:
     with _inbox(db, workspace, reads=True) as inbox:
         replies = inbox.saved_replies(_actor())
     for r in replies:
-        click.echo(f"{r.code:<16} {plain(r.text)}")
+        click.echo(f"{r.code:<16} {plain(' '.join(r.text.split()))}")
 
 
 @saved_group.command("remove")
