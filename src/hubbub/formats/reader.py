@@ -15,9 +15,9 @@ What the file is comes from its first bytes (``formats.sniff``): gzip is read
 through, UTF-16/32 text is decoded, and a zip archive, an SQLite database or
 another compression is refused in one message instead of one error per line.
 Text that is not UTF-8 is named with its line and column; a lone UTF-16
-surrogate escape (``"\\ud800"``, which strict JSON parsers refuse) and a NUL
-(``"\\u0000"``, which PostgreSQL refuses) become U+FFFD instead of costing
-their record or their batch.
+surrogate escape (``"\\ud800"``, which strict JSON parsers refuse) becomes
+U+FFFD instead of costing its record (a NUL, which PostgreSQL refuses, is
+replaced by the store for every source: ``hubbub.store.storable``).
 """
 
 from __future__ import annotations
@@ -64,11 +64,9 @@ def _too_long(line: int, what: str, limit: int) -> Record:
     return Record(line, b"", error=f"{what} larger than the {_size(limit)} limit; skipped")
 
 
-# Lone surrogates (no character: UTF-8 cannot hold them) and NUL (PostgreSQL
-# refuses it in text, and one post's NUL failed the whole batch's write)
-# become U+FFFD in the decoded value; the raw bytes are kept as received.
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-_NUL_ESCAPE = b"\\u0000"
+# Lone surrogates (no character: UTF-8 cannot hold them) become U+FFFD in the
+# decoded value; the raw bytes are kept as received.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class NotUtf8(ValueError):
@@ -85,10 +83,7 @@ def loads(raw: bytes) -> Any:
     "surrogates not allowed" at column 1). Only a failed value pays for the
     second look."""
     try:
-        value = orjson.loads(raw)
-        # JSON can only carry NUL escaped; one fast scan of the bytes spares
-        # every other value the walk.
-        return _storable(value) if _NUL_ESCAPE in raw else value
+        return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         if "surrogate" not in str(exc):
             raise
@@ -100,7 +95,7 @@ def loads(raw: bytes) -> Any:
             # The standard library's parser accepts lone surrogate escapes;
             # NaN/Infinity it would also accept are refused as orjson does.
             value = json.loads(text, parse_constant=_refuse_constant)
-            return _storable(value)
+            return _without_surrogates(value)
         except (ValueError, RecursionError):
             raise exc from None
 
@@ -109,13 +104,13 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def _storable(value: Any) -> Any:
+def _without_surrogates(value: Any) -> Any:
     if isinstance(value, str):
-        return _UNSTORABLE.sub("\ufffd", value)
+        return _SURROGATE.sub("\ufffd", value)
     if isinstance(value, list):
-        return [_storable(item) for item in value]
+        return [_without_surrogates(item) for item in value]
     if isinstance(value, dict):
-        return {_storable(k): _storable(v) for k, v in value.items()}
+        return {_without_surrogates(k): _without_surrogates(v) for k, v in value.items()}
     return value
 
 

@@ -34,6 +34,7 @@ from hubbub.store.sql import bulk_insert as _bulk_insert
 from hubbub.store.sql import chunks as _chunks
 from hubbub.store.sql import dialect_insert as _dialect_insert
 from hubbub.store.sql import insert_ignore as _insert_ignore
+from hubbub.store.storable import storable
 
 # Columns that make a post "visibly" different when they change.
 _VISIBLE = ("text", "metrics", "deleted", "withheld", "sensitive", "content_warning", "edited_at")
@@ -722,6 +723,9 @@ def ingest_batch(
 ) -> IngestResult:
     """Merge and write one batch inside the caller's transaction."""
     batch = _Batch(conn, workspace_id, now or datetime.now(UTC))
+    # No NUL reaches a row, whichever source the item came from (PostgreSQL
+    # refuses it and would fail the whole batch): see hubbub.store.storable.
+    items = [i if (clean := storable(i.item)) is i.item else Ingest(clean, i.raw) for i in items]
     raw_ids = store_raw_payloads(conn, workspace_id, (i.raw for i in items if i.raw is not None))
     batch.load(items)
     for ingest in items:
