@@ -31,7 +31,7 @@ class SettingError(ValueError):
 
 _INTS = ("port", "max_live_rooms", "max_readers", "max_body_bytes")
 _FLOATS = ("session_idle_hours", "session_days", "guest_posts_per_minute", "room_idle_seconds")
-_LISTS = ("trusted_proxies", "sources", "allowed_origins", "rooms")
+_LISTS = ("trusted_proxies", "sources", "allowed_origins", "allowed_hosts", "rooms")
 _EXPECTED = {
     **{name: "not a whole number" for name in _INTS},
     **{name: "not a finite number of 0 or more" for name in _FLOATS},
@@ -80,6 +80,10 @@ class Settings:
     room_idle_seconds: float = 600.0
     # Extra origins allowed to open WebSockets (a reverse proxy's public name).
     allowed_origins: tuple[str, ...] = ()
+    # Host names requests may be addressed to besides IP addresses, localhost
+    # and the hosts of allowed_origins (a reverse proxy's public name); "*"
+    # allows any. Others are refused as DNS rebinding (web/host_guard.py).
+    allowed_hosts: tuple[str, ...] = ()
     # Mark cookies Secure even if the request looks like plain http (behind TLS proxies).
     secure_cookies: bool = False
     # Spike alerts are POSTed here as JSON (http/https only). repr=False: a

@@ -201,14 +201,16 @@ def _check_rooms(settings: Settings) -> None:
 
 def _check_web_settings(settings: Settings) -> None:
     """Refuse to start, in one line and exit 2, without a session key of
-    known origin or with unreadable trusted proxies."""
+    known origin or with unreadable trusted proxies or allowed hosts."""
     from hubbub.settings import SecretKeyError
     from hubbub.web.client_address import ProxySettingError, parse_networks
+    from hubbub.web.host_guard import HostSettingError, configured_hosts
 
     try:
         settings.resolved_secret()
         parse_networks(settings.trusted_proxies)
-    except (SecretKeyError, ProxySettingError) as exc:
+        configured_hosts(settings.allowed_hosts)
+    except (SecretKeyError, ProxySettingError, HostSettingError) as exc:
         click.echo(_("hubbub serve: {reason}").format(reason=exc), err=True)
         raise SystemExit(2) from None
 

@@ -23,6 +23,7 @@ from hubbub.runtime import Runtime
 from hubbub.settings import Settings
 from hubbub.store import Store
 from hubbub.web.client_address import parse_networks
+from hubbub.web.host_guard import HostGuard, HostPolicy, warn_if_names_are_refused
 from hubbub.web.hub import Hubs
 from hubbub.web.ratelimit import RateLimiter
 from hubbub.web.rooms import RoomRepo, fed_tags
@@ -133,9 +134,14 @@ def create_app(
     from hubbub.web.errors import validation_error
     from hubbub.web.limits import BodyLimit
 
-    # Added last, so outermost: oversized bodies are refused before the CSRF
-    # check reads a form or a route parses JSON.
+    # Added after the security middleware, so outside it: oversized bodies
+    # are refused before the CSRF check reads a form or a route parses JSON.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    # Added after BodyLimit, so outermost of all: a request addressed to a
+    # name this server does not answer to (DNS rebinding) meets nothing else.
+    host_policy = HostPolicy.from_settings(settings)
+    warn_if_names_are_refused(settings, host_policy)
+    app.add_middleware(HostGuard, policy=host_policy, trusted_proxies=app.state.trusted_proxies)
     app.add_exception_handler(RequestValidationError, validation_error)
     _describe_errors(app)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
