@@ -35,6 +35,7 @@ def _register() -> None:
         simulate,
         users,
         worker,
+        workspaces,
     )
 
     for command in (
@@ -52,6 +53,7 @@ def _register() -> None:
         + audience.COMMANDS
         + audit.COMMANDS
         + worker.COMMANDS
+        + workspaces.COMMANDS
     ):
         main.add_command(command)
 

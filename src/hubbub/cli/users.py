@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import click
+import orjson
+from click.core import ParameterSource
 
 from hubbub.cli.audit import cli_record
 from hubbub.cli.data import db_option, store_from, workspace_option
@@ -17,6 +19,7 @@ from hubbub.terminal_text import plain
 
 if TYPE_CHECKING:
     from hubbub.store import Store
+    from hubbub.store.directory import UserSummary
     from hubbub.web.user_sessions import SessionPolicy
 
 _password_stdin = click.option(
@@ -55,6 +58,86 @@ def user_create(name: str, db: str | None, workspace: str, password_stdin: bool,
             raise click.ClickException(str(exc)) from None
         cli_record(store, workspace, "user_created", target=created.name, detail={"role": role})
     click.echo(_("Created {role} {name}").format(role=created.role, name=plain(created.name)))
+
+
+@user.command("list")
+@db_option
+@workspace_option
+@click.option(
+    "--all-workspaces",
+    is_flag=True,
+    help="Users of every workspace, with a workspace column (not with --workspace).",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON array of objects.")
+@click.pass_context
+def user_list(
+    ctx: click.Context, db: str | None, workspace: str, all_workspaces: bool, as_json: bool
+) -> None:
+    """List a workspace's users: name, role, created, last sign-in, live sessions.
+
+    Last sign-in is the newest the audit log or a session remembers ('-':
+    none is recorded). Times are UTC."""
+    from hubbub.store.directory import user_summaries
+    from hubbub.store.scope import NoSuchWorkspace, existing_scope
+
+    named = ctx.get_parameter_source("workspace") is not ParameterSource.DEFAULT
+    if all_workspaces and named:
+        raise click.UsageError(_("give --workspace or --all-workspaces, not both"))
+    policy = _policy()
+    with store_from(db, must_exist=True, workspace=None if all_workspaces else workspace) as store:
+        try:
+            here = None if all_workspaces else existing_scope(store, workspace)
+        except NoSuchWorkspace:
+            # Only the default can be missing here (store_from refused other
+            # names): a database nothing was written to yet has no users.
+            found = []
+        else:
+            found = user_summaries(store, here, now=datetime.now(UTC), idle=policy.idle)
+    if as_json:
+        sys.stdout.buffer.write(
+            orjson.dumps([u.as_json() for u in found], option=orjson.OPT_INDENT_2) + b"\n"
+        )
+        return
+    if not found:
+        if all_workspaces:
+            click.echo(_("No users yet."))
+        else:
+            click.echo(_("Workspace {name} has no users.").format(name=plain(workspace)))
+        return
+    _print_users(found, with_workspace=all_workspaces)
+
+
+def _print_users(found: list[UserSummary], *, with_workspace: bool) -> None:
+    from rich.table import Table
+
+    from hubbub.cli.tables import table_console
+
+    table = Table()
+    columns = [
+        _("name"),
+        _("role"),
+        _("created (UTC)"),
+        _("last sign-in (UTC)"),
+        _("live sessions"),
+    ]
+    if with_workspace:
+        columns.insert(0, _("workspace"))
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for u in found:
+        # Names are whatever was typed at creation (bidi marks included):
+        # no markup (table_console), no escape codes (plain).
+        cells = [
+            plain(u.name),
+            plain(u.role),
+            u.created_at.strftime(_MINUTE),
+            "-" if u.last_sign_in is None else u.last_sign_in.strftime(_MINUTE),
+            str(u.live_sessions),
+        ]
+        if with_workspace:
+            cells.insert(0, plain(u.workspace))
+        table.add_row(*cells)
+    table_console().print(table)
 
 
 @user.command("password")
@@ -211,6 +294,9 @@ def _policy() -> SessionPolicy:
 
     # The same limits as the server's (HUBBUB_SESSION_IDLE_HOURS, _DAYS).
     return session_policy(Settings.from_env())
+
+
+_MINUTE = "%Y-%m-%d %H:%M"  # in tables, whose headers say UTC
 
 
 def _when(value: datetime) -> str:
