@@ -16,9 +16,9 @@ REPO = Path(__file__).resolve().parents[2]
 KEYS = {"sentiment", "sentiment_score", "intent", "spam", "offensive", "lang"}
 
 
-def _run(args: list[str], stdin: str) -> list[dict]:
+def _run(args: list[str], stdin: str, exit_code: int = 0) -> list[dict]:
     result = CliRunner().invoke(classify, args, input=stdin)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == exit_code, result.output
     return [orjson.loads(line) for line in result.stdout.splitlines()]
 
 
@@ -43,7 +43,8 @@ def test_jsonl_keeps_ids_order_and_errors_in_place() -> None:
         '["a list"]',
         '{"id": "pl", "lang": "pl", "text": "Bardzo dziękuję za szybką pomoc!"}',
     ]
-    out = _run(["--format", "jsonl", "-"], "\n".join(lines) + "\n")
+    # Lines that could not be classified make the exit status 1 (see test_exit_status.py).
+    out = _run(["--format", "jsonl", "-"], "\n".join(lines) + "\n", exit_code=1)
     assert [o.get("id") for o in out] == ["a1", None, 7, None, None, "pl"]
     assert out[1]["line"] == 2 and "error" in out[1]
     assert out[3]["line"] == 5 and "text" in out[3]["error"]
@@ -81,8 +82,8 @@ def test_installed_entry_point_as_a_subprocess() -> None:
         text=True,
         env=env,
         timeout=120,
-        check=True,
     )
+    assert proc.returncode == 1, proc.stderr  # line 2 could not be classified
     out = [orjson.loads(line) for line in proc.stdout.splitlines()]
     assert out[0]["id"] == 1 and out[0]["sentiment"] == "negative"
     assert out[1] == {"error": out[1]["error"], "line": 2}

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from itertools import islice
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import click
 import orjson
@@ -19,6 +19,8 @@ from hubbub.i18n import _
 from hubbub.launch import EndsLikeCoreutils
 
 BATCH = 512
+#: Line numbers the closing summary names; the rest are in the error rows.
+NAMED_ERROR_LINES = 5
 
 
 def _parse(line: str, number: int, fmt: str) -> tuple[dict[str, Any] | None, str | None]:
@@ -127,6 +129,9 @@ class _ClassifyCommand(EndsLikeCoreutils):
         "Classify posts: sentiment, intent, spam, offensive, language. Writes JSONL to "
         "stdout.\n\nFILE is a path or '-' for standard input. A line that cannot be read "
         'gives {"error": ..., "line": N} in its place; in jsonl mode blank lines are skipped.'
+        "\n\nExit status 0 when every line was classified; 1 when some could not be "
+        "(one line on standard error, after all the output, counts them and names the "
+        "first few) or the input could not be read to its end; 2 for usage errors."
     ),
 )
 @click.argument("file", type=click.File("rb"), default="-")
@@ -224,9 +229,68 @@ def classify(
         )
     from hubbub.classify.workers import classify_stream, default_workers
 
-    with _text_input(file) as text:
-        classify_stream(text, fmt, default, out, default_workers() if workers is None else workers)
+    tally = _ErrorRows(out)
+    # Text mode has no broken line (every line is a text): its rows pass as they were.
+    sink = cast("IO[bytes]", tally) if fmt == "jsonl" else out
+    try:
+        with _text_input(file) as text:
+            classify_stream(
+                text, fmt, default, sink, default_workers() if workers is None else workers
+            )
+    except click.ClickException:
+        _say_error_rows(tally, file)  # the input ended early: its own line follows
+        raise
     out.flush()
+    # Like `hubbub import`: a run that left lines unclassified is no success
+    # for a script checking the status, and says so once all else is written.
+    if _say_error_rows(tally, file):
+        sys.exit(1)
+
+
+def _say_error_rows(tally: _ErrorRows, file: IO[bytes]) -> bool:
+    if tally.count:
+        click.echo(tally.summary(_name(file)), err=True)
+    return tally.count > 0
+
+
+class _ErrorRows:
+    """Passes rows on to ``out``, counting the error rows among them and keeping
+    the first few line numbers. ``classify_stream`` only writes to its output, so
+    this is all the file it needs. An error row is exactly a row that starts with
+    ``{"error":`` (orjson writes no spaces; a result row starts with ``"id"`` or
+    ``"sentiment"``; inside a string the quotes would be escaped)."""
+
+    _MARK = b'{"error":'
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self.out = out
+        self.count = 0
+        self.first_lines: list[int] = []
+
+    def write(self, data: bytes) -> int:
+        if self._MARK in data:  # one scan in C; most chunks have no error at all
+            for row in data.splitlines():
+                if row.startswith(self._MARK):
+                    self.count += 1
+                    if len(self.first_lines) < NAMED_ERROR_LINES:
+                        self.first_lines.append(int(orjson.loads(row)["line"]))
+        return self.out.write(data)
+
+    def flush(self) -> None:
+        self.out.flush()
+
+    def summary(self, source: str) -> str:
+        lines = ", ".join(str(n) for n in self.first_lines)
+        if self.count > len(self.first_lines):
+            lines += ", …"
+        if self.count == 1:
+            text = _("{source}: 1 line could not be classified (line {lines}); its row says why")
+        else:
+            text = _(
+                "{source}: {count} lines could not be classified (lines {lines}); "
+                "their rows say why"
+            )
+        return text.format(source=source, count=self.count, lines=lines)
 
 
 @contextmanager
