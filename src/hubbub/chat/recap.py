@@ -18,6 +18,13 @@ it as it is). Definitions, repeated in docs/chats.md:
 - reach: followers of the distinct participants the store has a profile for,
   and potential impressions (each post × its author's followers).
 
+People are named as ``hubbub.author_labels`` names them: every post and
+person carries ``author_id`` (the network's stable id: a Bluesky DID),
+``author_handle`` (the handle the post or the store knows, else null) and
+``author_label`` (``@handle``, else a shortened DID) beside the keys it had
+before, which keep their values (``author``/``handle`` is the handle as
+stored: the DID for a Jetstream post).
+
 Posts a host removed from the room are left out of everything: the host took
 them out of the chat.
 """
@@ -30,6 +37,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from hubbub.author_labels import AuthorLabels
 from hubbub.chat.qa import QA, build_qa, question_text
 from hubbub.chat.repo import ChatRepo
 from hubbub.post import Post, rfc3339
@@ -74,7 +82,16 @@ def author_key(post: Post) -> tuple[str, str]:
     return (post.network, post.author.id)
 
 
-def post_summary(post: Post) -> dict[str, Any]:
+def author_fields(post: Post, labels: AuthorLabels) -> dict[str, Any]:
+    """The author's id, the handle known for them (or None) and their label."""
+    return {
+        "author_id": post.author.id,
+        "author_handle": labels.handle(post.network, post.author.id),
+        "author_label": labels.label(post.network, post.author.id),
+    }
+
+
+def post_summary(post: Post, labels: AuthorLabels) -> dict[str, Any]:
     """A post as the recap shows it (text as posted: renderers escape it)."""
     url = post.url if post.url and post.url.startswith(("https://", "http://")) else None
     return {
@@ -82,6 +99,7 @@ def post_summary(post: Post) -> dict[str, Any]:
         "network": post.network,
         "author": post.author.handle,
         "author_name": post.author.display_name,
+        **author_fields(post, labels),
         "text": post.text,
         "created_at": rfc3339(post.created_at),
         "url": url,
@@ -122,6 +140,7 @@ def build_recap(
     posts = [post for _pk, post in rows]
     hosts = repo.hosts(key)
     qa = build_qa(posts, hosts)
+    labels = AuthorLabels.of_posts(store, workspace, posts)
 
     authors = {author_key(p): p for p in posts}  # the last post names the author
     before = repo.seen_before(key, span.start)
@@ -139,13 +158,13 @@ def build_recap(
         "generated_at": rfc3339(datetime.now(UTC)),
         "hosts": [{"network": n, "handle": h} for n, h in sorted(hosts)],
         "posts": len(posts),
-        "questions": questions_json(qa, key),
-        "participants": participants(posts),
+        "questions": questions_json(qa, key, labels),
+        "participants": participants(posts, labels),
         "new_voices": {
             "total": len(new),
-            "people": [_person(authors[k]) for k in new],
+            "people": [_person(authors[k], labels) for k in new],
         },
-        "top_answers": top_answers(qa),
+        "top_answers": top_answers(qa, labels),
         "unanswered": [
             {"number": q.number, "text": question_text(q.post.text, key)}
             for q in qa.questions
@@ -153,7 +172,7 @@ def build_recap(
         ],
         "sentiment": {**sentiment(rows, classes), "unclassified": stored.unclassified},
         "reach": reach(posts, followers),
-        "transcript": transcript(qa, key),
+        "transcript": transcript(qa, key, labels),
     }
 
 
@@ -161,16 +180,18 @@ def _name_key(post: Post) -> tuple[str, str, str]:
     return (fold(post.author.handle), post.network, post.author.id)
 
 
-def _person(post: Post) -> dict[str, Any]:
+def _person(post: Post, labels: AuthorLabels) -> dict[str, Any]:
     return {
         "network": post.network,
         "author_id": post.author.id,
         "handle": post.author.handle,
         "name": post.author.display_name,
+        "author_handle": labels.handle(post.network, post.author.id),
+        "author_label": labels.label(post.network, post.author.id),
     }
 
 
-def questions_json(qa: QA, tag: str) -> list[dict[str, Any]]:
+def questions_json(qa: QA, tag: str, labels: AuthorLabels) -> list[dict[str, Any]]:
     return [
         {
             "number": q.number,
@@ -178,6 +199,7 @@ def questions_json(qa: QA, tag: str) -> list[dict[str, Any]]:
             "id": q.post.id,
             "network": q.post.network,
             "author": q.post.author.handle,
+            **author_fields(q.post, labels),
             "created_at": rfc3339(q.post.created_at),
             "answer_count": len(q.answers),
             "answers": [a.id for a in q.answers],
@@ -186,7 +208,7 @@ def questions_json(qa: QA, tag: str) -> list[dict[str, Any]]:
     ]
 
 
-def participants(posts: list[Post]) -> dict[str, Any]:
+def participants(posts: list[Post], labels: AuthorLabels) -> dict[str, Any]:
     per_author = Counter(author_key(p) for p in posts)
     sample = {author_key(p): p for p in posts}
     by_network = Counter(network for network, _id in per_author)
@@ -194,26 +216,28 @@ def participants(posts: list[Post]) -> dict[str, Any]:
     return {
         "total": len(per_author),
         "by_network": dict(sorted(by_network.items())),
-        "most_active": [{**_person(sample[k]), "posts": n} for k, n in active[:MOST_ACTIVE]],
+        "most_active": [
+            {**_person(sample[k], labels), "posts": n} for k, n in active[:MOST_ACTIVE]
+        ],
     }
 
 
-def top_answers(qa: QA) -> list[dict[str, Any]]:
+def top_answers(qa: QA, labels: AuthorLabels) -> list[dict[str, Any]]:
     scored = [
         (engagement(a), q.number, a) for q in qa.questions for a in q.answers if engagement(a) > 0
     ]
     scored.sort(key=lambda item: (-item[0], item[2].created_at, item[2].id))
-    return [{**post_summary(a), "question": n} for _e, n, a in scored[:TOP_ANSWERS]]
+    return [{**post_summary(a, labels), "question": n} for _e, n, a in scored[:TOP_ANSWERS]]
 
 
-def transcript(qa: QA, tag: str) -> list[dict[str, Any]]:
+def transcript(qa: QA, tag: str, labels: AuthorLabels) -> list[dict[str, Any]]:
     """Each question with its answer posts, in the order they were written."""
     return [
         {
             "number": q.number,
             "text": question_text(q.post.text, tag),
-            "question": post_summary(q.post),
-            "answers": [post_summary(a) for a in q.answers],
+            "question": post_summary(q.post, labels),
+            "answers": [post_summary(a, labels) for a in q.answers],
         }
         for q in qa.questions
     ]

@@ -38,7 +38,8 @@ def fenced(text: str) -> str:
 
 
 def _who(post: dict[str, Any]) -> str:
-    return f"**{inline(post.get('author_name') or post['author'])}** (@{inline(post['author'])}, {post['network']})"
+    label = post["author_label"]  # @handle, else a short DID (hubbub.author_labels)
+    return f"**{inline(post.get('author_name') or label)}** ({inline(label)}, {post['network']})"
 
 
 def render_recap_markdown(r: dict[str, Any]) -> str:
@@ -86,7 +87,8 @@ def render_recap_markdown(r: dict[str, Any]) -> str:
     out += [f"- {_('Total')}: {r['participants']['total']}", ""]
     out += [f"### {_('New voices')} ({r['new_voices']['total']})", ""]
     for p in r["new_voices"]["people"]:
-        out.append(f"- {inline(p['name'] or p['handle'])} (@{inline(p['handle'])}, {p['network']})")
+        label = p["author_label"]
+        out.append(f"- {inline(p['name'] or label)} ({inline(label)}, {p['network']})")
     s = r["sentiment"]
     out += ["", f"## {_('Sentiment')}", ""]
     out.append(

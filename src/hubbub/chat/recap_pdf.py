@@ -69,7 +69,8 @@ def render_recap_pdf(r: dict[str, Any]) -> bytes:
     writer.line(f"{_('Total')}: {r['participants']['total']} ({by_network})")
     writer.subheading(f"{_('New voices')} ({r['new_voices']['total']})")
     for p in r["new_voices"]["people"]:
-        writer.line(f"{p['name'] or p['handle']} (@{p['handle']}, {p['network']})", indent=6)
+        label = p["author_label"]
+        writer.line(f"{p['name'] or label} ({label}, {p['network']})", indent=6)
     s = r["sentiment"]
     writer.heading(_("Sentiment"))
     writer.line(
@@ -108,7 +109,8 @@ def _fallback_order(family: str) -> int:
 
 
 def _who(post: dict[str, Any]) -> str:
-    return f"{post.get('author_name') or post['author']} (@{post['author']}, {post['network']})"
+    label = post["author_label"]  # @handle, else a short DID (hubbub.author_labels)
+    return f"{post.get('author_name') or label} ({label}, {post['network']})"
 
 
 class _Writer:
