@@ -28,6 +28,7 @@ from hubbub.store.scope import scope
 if TYPE_CHECKING:
     from hubbub.post import Post
     from hubbub.store import Store
+    from hubbub.store.scope import Scope
 
 PLC_PREFIX = "did:plc:"
 SHORT_CHARS = 8  # of the DID's own part: 40 bits
@@ -46,6 +47,12 @@ def _fits(network: str, author_id: str, handle: str | None) -> bool:
     if network == "bluesky":
         return _BLUESKY_HANDLE.match((handle or "").lower()) is not None
     return True
+
+
+def carries_handle(network: str, author_id: str, handle: str | None) -> bool:
+    """Whether ``handle`` (as a post or row stores it) names the author, so
+    the store need not be asked."""
+    return _fits(network, author_id, handle)
 
 
 def short_ids(ids: Iterable[str]) -> dict[str, str]:
@@ -107,6 +114,23 @@ class AuthorLabels:
             return "@" + handle.lstrip("@")
         return self._short.get(author_id, author_id)
 
+    def fields(self, network: str, author_id: str) -> dict[str, str | None]:
+        """The two keys JSON adds beside the old ones: ``author_handle`` (None
+        when unknown) and ``author_label``."""
+        return {
+            "author_handle": self.handle(network, author_id),
+            "author_label": self.label(network, author_id),
+        }
+
+    @classmethod
+    def of_authors(cls, scope: Scope, authors: Iterable[tuple[str, str, str]]) -> AuthorLabels:
+        """Labels for (network, author id, handle as stored) triples, asking
+        the store once, and only about those stored without a handle."""
+        unique = set(authors)
+        unnamed = [(n, i) for n, i, h in unique if not _fits(n, i, h)]
+        known = known_handles(scope, unnamed) if unnamed else {}
+        return cls(sorted(unique), known)
+
     @classmethod
     def of_posts(cls, store: Store, workspace: str, posts: Iterable[Post]) -> AuthorLabels:
         """Labels for the authors of ``posts``, asking the store only about
@@ -117,4 +141,4 @@ class AuthorLabels:
         return cls(sorted(authors), known)
 
 
-__all__ = ["AuthorLabels", "short_ids"]
+__all__ = ["AuthorLabels", "carries_handle", "short_ids"]

@@ -24,32 +24,8 @@ from hubbub.store.scope import scope
 from tests.chat.real_chat import DAY, TAG
 from tests.chat.test_recap_real import load_chat
 from tests.cli.test_data_commands import hubbub
-from tests.conftest import PAYLOADS, require_shared_data
-
-CAPTURE = PAYLOADS / "bluesky_jetstream" / "jetstream_v1_capture_2026-07-04.jsonl"
-# The one post of the capture with a hashtag: its author is known only by DID.
-CHAT = "HowToTellAiToShutUp"
-DID = "did:plc:tn3hni2jpphsgl6amfbb7ja6"
-SHORT = "did:plc:tn3hni2j…"
-HANDLE = "indie-rebel.bsky.social"
-
-
-def _search_page(path: Path) -> str:
-    """An app.bsky.feed.searchPosts page with a later post by the same DID: the
-    AppView's view of it names the handle, as a search or a profile fetch does."""
-    view = {
-        "uri": f"at://{DID}/app.bsky.feed.post/3lzzzzzzzzz2a",
-        "cid": "bafyreicfzantnhto2yqgukytzgemg4bk7wi4yaojgk7ozdeq67uvsgfcqm",
-        "author": {"did": DID, "handle": HANDLE},
-        "record": {
-            "$type": "app.bsky.feed.post",
-            "createdAt": "2026-07-05T10:00:00.000Z",
-            "text": "a later post, on another day",
-        },
-        "indexedAt": "2026-07-05T10:00:00.000Z",
-    }
-    path.write_bytes(orjson.dumps({"posts": [view]}))
-    return str(path)
+from tests.conftest import require_shared_data
+from tests.jetstream_authors import CAPTURE, CHAT, DID, HANDLE, SHORT, capture_posts, search_page
 
 
 def _recap(db_url: str, fmt: str) -> bytes:
@@ -80,7 +56,7 @@ def test_imported_jetstream_authors_are_named_by_known_handle_else_short_did(
     assert f'title="{DID}">{SHORT} · bluesky' in html and "@did:" not in html
 
     # The AppView later names the DID's handle; the Jetstream post keeps the DID.
-    done = hubbub("import", "--db", db_url, _search_page(tmp_path / "search.json"))
+    done = hubbub("import", "--db", db_url, search_page(tmp_path / "search.json"))
     assert done.returncode == 0, done.stderr
     person = orjson.loads(_recap(db_url, "json"))["new_voices"]["people"][0]
     assert (person["author_id"], person["handle"]) == (DID, DID)
@@ -95,12 +71,7 @@ def test_every_jetstream_author_of_a_chat_has_a_label_of_their_own(
     """Every post event of the capture, as recorded but for a chat's tag added
     (the record's ``tags``) and a new record key: a chat of Jetstream authors."""
     require_shared_data()
-    events = [orjson.loads(line) for line in CAPTURE.read_bytes().splitlines()]
-    posts = [
-        e
-        for e in events
-        if e["kind"] == "commit" and e["commit"]["collection"] == "app.bsky.feed.post"
-    ]
+    posts = capture_posts()
     for e in posts:
         e["commit"]["rkey"] += "c"
         e["commit"]["record"]["tags"] = ["didchat"]

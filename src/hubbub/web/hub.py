@@ -31,11 +31,12 @@ from typing import Any, Protocol
 
 import orjson
 
+from hubbub.author_labels import AuthorLabels
 from hubbub.chat.moderation import is_spam
 from hubbub.pipeline.bus import live_tags, post_tags
 from hubbub.post import Post, rfc3339
 from hubbub.web.roles import has_role
-from hubbub.web.rooms import Room, RoomRepo, RoomsFull, post_json, replay_tags
+from hubbub.web.rooms import Room, RoomAuthorNames, RoomRepo, RoomsFull, post_json, replay_tags
 
 log = logging.getLogger(__name__)
 CLIENT_QUEUE = 2000
@@ -125,11 +126,13 @@ class Client:
         self.queue.put_nowait(None)
 
 
-def live_message(post: Post, room: Room, entered_at: float | None) -> dict[str, Any]:
+def live_message(
+    post: Post, room: Room, entered_at: float | None, labels: AuthorLabels | None = None
+) -> dict[str, Any]:
     """A post as sent over the WebSocket: the API keys plus ``received_at``
     (when Hubbub received it, RFC 3339 ms) and ``entered_at`` (the same
     moment as epoch seconds, for latency measurements)."""
-    data = post_json(post, room)
+    data = post_json(post, room, labels)
     data["spam"] = is_spam(post.text)  # the projector leaves likely spam out
     at = entered_at if entered_at is not None else time.time()
     data["received_at"] = rfc3339(datetime.fromtimestamp(at, UTC), millis=True)
@@ -148,6 +151,8 @@ class RoomHub:
         self._sub: Any = None
         self._flush_scheduled = False
         self.last_read = time.monotonic()  # idle rooms are evicted (unless kept live)
+        # Handles of authors whose posts carry none, looked up once each.
+        self.names = RoomAuthorNames(hubs.repo.scope if hubs is not None else None)
 
     def start(self) -> None:
         if self._task is None:
@@ -186,7 +191,8 @@ class RoomHub:
 
     def broadcast(self, post: Post, entered_at: float | None = None) -> None:
         """Send ``post`` to every client: encoded once, never waiting."""
-        self._fan_out(orjson.dumps(live_message(post, self.room, entered_at)))
+        labels = self.names.labels(post)
+        self._fan_out(orjson.dumps(live_message(post, self.room, entered_at, labels)))
 
     def announce(self, event: dict[str, object]) -> None:
         """Send a room event (``{"event": "pins" | "removed", ...}``) to every
@@ -256,6 +262,11 @@ class RoomHub:
                 await asyncio.to_thread(self.hubs.repo.hold, self.room, post)
                 self.pending_version += 1
             return
+        if self.names.missing(post):  # a new author known only by id: once per author
+            try:
+                await asyncio.to_thread(self.names.learn, [post])
+            except Exception:  # noqa: BLE001 - a name is not worth the post: shown by id
+                log.warning("room %s: cannot look up a handle", self.room.tag, exc_info=True)
         self.broadcast(post, live.entered_at)
 
 

@@ -17,16 +17,20 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hubbub.author_labels import AuthorLabels, carries_handle
 from hubbub.chat.qa import qa_prefix
 from hubbub.post import Post, rfc3339
 from hubbub.query.ast import Hashtag
 from hubbub.query.tokens import fold
 from hubbub.store import Store
+from hubbub.store.known_handles import AuthorKey, known_handles
 from hubbub.store.rooms_repo import PersonRecord, RoomRecord, RoomRows
 from hubbub.store.scope import Scope, scope
 from hubbub.tags import TagError, parse_tag
@@ -271,6 +275,13 @@ class RoomRepo:
             return set()
         return self.rows.withheld([p.id for p in posts])
 
+    def author_labels(self, posts: Iterable[Post]) -> AuthorLabels:
+        """How a page of posts names their authors: one lookup for the
+        authors stored without a handle (``hubbub.author_labels``)."""
+        return AuthorLabels.of_authors(
+            self.scope, ((p.network, p.author.id, p.author.handle) for p in posts)
+        )
+
     def visible_posts(self, room: Room, limit: int) -> list[Post]:
         """The newest posts of the room a visitor may see, newest first."""
         limit = max(1, min(limit, 1000))
@@ -279,6 +290,58 @@ class RoomRepo:
         held = self.withheld(posts)
         shown = [p for p in posts if not room.is_hidden(p) and (p.network, p.id) not in held]
         return shown[:limit]
+
+
+class RoomAuthorNames:
+    """The handles a live room has learnt for authors whose posts carry none
+    (a Jetstream post names its author by DID alone), for the room's lifetime.
+
+    The live stream must not query the store per post: each such author is
+    looked up once (``learn``, off the event loop) and remembered, a "not
+    known" answer too, so a DID-only author asks once, not with every post.
+    Bounded: past ``limit`` authors the least recently seen is forgotten
+    (and asked about again should they post). A handle the store learns after
+    the lookup shows on the next page load, not in the live stream."""
+
+    def __init__(self, scope: Scope | None, limit: int = 10_000) -> None:
+        self._scope = scope  # None: a hub tested on its own, nothing to ask
+        self._limit = max(1, limit)
+        self._known: OrderedDict[AuthorKey, str | None] = OrderedDict()
+        # learn() runs in a worker thread while the loop reads: one lock, held briefly.
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._known)
+
+    def missing(self, post: Post) -> bool:
+        """Whether ``post``'s author needs a lookup before it can be labelled."""
+        if self._scope is None or carries_handle(post.network, post.author.id, post.author.handle):
+            return False
+        return (post.network, post.author.id) not in self._known
+
+    def learn(self, posts: Iterable[Post]) -> None:
+        """Ask the store (once, for all of them) about the authors of ``posts``
+        that carry no handle and are not remembered yet."""
+        keys = sorted({(p.network, p.author.id) for p in posts if self.missing(p)})
+        if not keys or self._scope is None:
+            return
+        found = known_handles(self._scope, keys)
+        with self._lock:
+            for key in keys:
+                self._known[key] = found.get(key)
+                self._known.move_to_end(key)
+            while len(self._known) > self._limit:
+                self._known.popitem(last=False)
+
+    def labels(self, post: Post) -> AuthorLabels:
+        """The label of ``post``'s author from what is remembered (no I/O)."""
+        key = (post.network, post.author.id)
+        with self._lock:
+            handle = self._known.get(key)
+            if handle is not None:
+                self._known.move_to_end(key)
+        known = {key: handle} if handle is not None else None
+        return AuthorLabels([(post.network, post.author.id, post.author.handle)], known)
 
 
 # -- rooms the configuration and the sources name -----------------------------
@@ -370,18 +433,27 @@ def crosspost_key(post: Post) -> str:
     return hashlib.sha1(f"{name}\x00{text}".encode(), usedforsecurity=False).hexdigest()[:16]
 
 
-def post_json(post: Post, room: Room | None = None) -> dict[str, Any]:
+def post_json(
+    post: Post, room: Room | None = None, labels: AuthorLabels | None = None
+) -> dict[str, Any]:
     """The contract keys (network, id, author, author_name, text, created_at)
-    plus what the room page needs to filter, merge and group."""
+    plus what the room page needs to filter, merge and group.
+
+    ``author`` stays the handle as stored (the DID for a Jetstream post);
+    ``author_handle`` and ``author_label`` name the author as ``labels`` (the
+    page's, see ``RoomRepo.author_labels``) does, else from the post alone."""
     qa = qa_number(post.text)
     if qa and qa[0] == "Q" and room is not None and _asks_nothing(post, room):
         qa = None
+    if labels is None:
+        labels = AuthorLabels([(post.network, post.author.id, post.author.handle)])
     return {
         "network": post.network,
         "id": post.id,
         "author": post.author.handle,
         "author_name": post.author.display_name,
         "author_id": post.author.id,
+        **labels.fields(post.network, post.author.id),
         "text": post.text,
         "created_at": rfc3339(post.created_at),
         "url": post.url if post.url and post.url.startswith(("https://", "http://")) else None,

@@ -48,7 +48,9 @@ async def room_posts(request: Request, tag: str, limit: int = 50) -> list[dict[s
     repo = tenant(request).rooms
     posts = await asyncio.to_thread(repo.visible_posts, hub.room, max(1, min(limit, 500)))
     removed = await asyncio.to_thread(removed_posts, request, hub.room.tag)
-    return [post_json(p, hub.room) for p in posts if (p.network, p.id) not in removed]
+    shown = [p for p in posts if (p.network, p.id) not in removed]
+    labels = await asyncio.to_thread(repo.author_labels, shown)
+    return [post_json(p, hub.room, labels) for p in shown]
 
 
 @router.get("/rooms/{tag}/state")
@@ -160,8 +162,10 @@ async def set_person(request: Request, tag: str, body: PersonIn) -> dict[str, An
 async def pending(request: Request, tag: str) -> list[dict[str, Any]]:
     user = require_host(request)
     hub = await live_hub(request, readable_room(request, tag, user))
-    posts = await asyncio.to_thread(tenant(request).rooms.pending, hub.room)
-    return [post_json(p, hub.room) for p in posts]
+    repo = tenant(request).rooms
+    posts = await asyncio.to_thread(repo.pending, hub.room)
+    labels = await asyncio.to_thread(repo.author_labels, posts)
+    return [post_json(p, hub.room, labels) for p in posts]
 
 
 class DecisionIn(BaseModel):

@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from hubbub.author_labels import AuthorLabels
 from hubbub.chat.moderation import is_spam
 from hubbub.chat.qa import build_qa, question_text
 from hubbub.chat.repo import MAX_PAGE, ChatRepo
@@ -64,10 +65,12 @@ def _visible(request: Request, room: Room, posts: list[Post]) -> list[Post]:
     return [p for p in posts if not room.is_hidden(p) and (p.network, p.id) not in held | removed]
 
 
-def chat_post_json(post: Post, room: Room, cursor: int | None = None) -> dict[str, Any]:
+def chat_post_json(
+    post: Post, room: Room, cursor: int | None = None, labels: AuthorLabels | None = None
+) -> dict[str, Any]:
     """A post as the room's API sends it, plus the projector's spam flag and
-    the catch-up cursor where there is one."""
-    data = post_json(post, room)
+    the catch-up cursor where there is one; ``labels``: the page's author names."""
+    data = post_json(post, room, labels)
     data["spam"] = is_spam(post.text)
     if cursor is not None:
         data["cursor"] = cursor
@@ -113,13 +116,14 @@ def _qa_json(
     since = newest - QA_WINDOW if newest is not None else None
     posts = _visible(request, room, [p for _pk, p in repo.posts(room.tag, since)])
     qa = build_qa(posts, hosts)
+    labels = tenant(request).rooms.author_labels(posts)
     return {
         "questions": [
             {
                 "number": q.number,
                 "text": question_text(q.post.text, room.tag),
-                "post": chat_post_json(q.post, room),
-                "answers": [chat_post_json(a, room) for a in q.answers],
+                "post": chat_post_json(q.post, room, labels=labels),
+                "answers": [chat_post_json(a, room, labels=labels) for a in q.answers],
             }
             for q in qa.questions
         ]
@@ -153,9 +157,12 @@ async def room_feed(
         page = repo.newest(room.tag, last) if after is None else repo.after(room.tag, after, limit)
         shown = _visible(request, room, [p for _pk, p in page.posts])
         keep = {(p.network, p.id) for p in shown}
+        labels = tenant(request).rooms.author_labels(shown)
         return {
             "posts": [
-                chat_post_json(p, room, pk) for pk, p in page.posts if (p.network, p.id) in keep
+                chat_post_json(p, room, pk, labels)
+                for pk, p in page.posts
+                if (p.network, p.id) in keep
             ],
             "cursor": page.cursor,
             "more": page.more,
@@ -192,7 +199,8 @@ class PostRef(BaseModel):
 async def _pins_json(request: Request, room: Room) -> list[dict[str, Any]]:
     def work() -> list[dict[str, Any]]:
         pins = _visible(request, room, _chat(request).pins(room.tag))
-        return [chat_post_json(p, room) for p in pins]
+        labels = tenant(request).rooms.author_labels(pins)
+        return [chat_post_json(p, room, labels=labels) for p in pins]
 
     return await asyncio.to_thread(work)
 

@@ -55,6 +55,18 @@
     return node;
   }
 
+  // How an author is named: the server's label ("@handle", else a short DID,
+  // see hubbub.author_labels), the full DID in the tooltip.
+  function authorLabel(p) {
+    return p.author_label || (p.author ? "@" + p.author : "");
+  }
+
+  function authorEl(tag, cls, p, text) {
+    const node = el(tag, cls, text);
+    if (p.author_id && p.author_id.startsWith("did:")) node.title = p.author_id;
+    return node;
+  }
+
   async function send(path, body) {
     const res = await fetch(path.startsWith("/api/") ? BASE + path : API + path, {
       method: "POST",
@@ -136,8 +148,8 @@
     const badges = el("span", "badges");
     badges.appendChild(badge(p.network));
     meta.appendChild(badges);
-    meta.appendChild(el("span", "name", p.author_name || p.author));
-    meta.appendChild(el("span", "handle", p.author ? "@" + p.author : ""));
+    meta.appendChild(authorEl("span", "name", p, p.author_name || authorLabel(p)));
+    meta.appendChild(authorEl("span", "handle", p, authorLabel(p)));
     if (role) meta.appendChild(el("span", "role-label", T[role] || role));
     if (p.author_id && p.author_id.startsWith("web:guest:")) meta.appendChild(el("span", "role-label guest-label", T.guest));
     if (p.repost_of) meta.appendChild(el("span", "kind", T.repost));
@@ -343,7 +355,7 @@
         const li = el("li", "qa-answer");
         li.dataset.id = a.id;
         li.appendChild(badge(a.network));
-        li.appendChild(el("span", "name", a.author_name || a.author));
+        li.appendChild(authorEl("span", "name", a, a.author_name || authorLabel(a)));
         const t = el("span", "text");
         fillText(t, " " + a.text);
         li.appendChild(t);
@@ -416,7 +428,7 @@
   async function hideAuthor(role, p) {
     try {
       const room = await send("/people", {
-        role: role, network: p.network, who: p.author_id, label: "@" + p.author, on: true,
+        role: role, network: p.network, who: p.author_id, label: authorLabel(p), on: true,
       });
       applyRoom(room);
       for (const [id, v] of Array.from(state.shown.entries())) {
@@ -501,7 +513,7 @@
         const li = el("li", "queued");
         li.dataset.id = p.id;
         li.appendChild(badge(p.network));
-        li.appendChild(el("span", "name", p.author_name || p.author));
+        li.appendChild(authorEl("span", "name", p, p.author_name || authorLabel(p)));
         const t = el("span", "text");
         fillText(t, " " + p.text);
         li.appendChild(t);
