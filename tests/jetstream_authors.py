@@ -5,10 +5,13 @@ the command line."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
+import sqlalchemy as sa
 
 from hubbub.formats import Context, parse_record
 from hubbub.post import Post
@@ -108,3 +111,25 @@ def followers_fetched(store: Store, workspace: str, handles: dict[str, str]) -> 
     ]
     repo.save_page(snap.id, members, None)
     repo.finish(snap.id, "done")
+
+
+@contextmanager
+def statements(engine: sa.Engine) -> Iterator[list[str]]:
+    """The SQL statements run on ``engine`` meanwhile (the real database's)."""
+    seen: list[str] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        seen.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", note)
+
+
+def audience_lookups(seen: list[str]) -> int:
+    """Lookups that went on to the audience fetches (nothing else reads the
+    fetched accounts' handles): one per lookup of authors the authors table
+    does not name."""
+    return sum(1 for s in seen if "subject_handle" in s and s.lstrip().upper().startswith("SELECT"))

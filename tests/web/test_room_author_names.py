@@ -12,13 +12,10 @@ served page on a real server on loopback."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import orjson
-import sqlalchemy as sa
 import websockets
 
 from hubbub.post import Post
@@ -34,10 +31,12 @@ from tests.jetstream_authors import (
     DID,
     HANDLE,
     SHORT,
+    audience_lookups,
     chat_events,
     followers_fetched,
     parsed_post,
     search_page,
+    statements,
     write_jsonl,
 )
 from tests.web.conftest import Server, open_room
@@ -51,31 +50,9 @@ OLD_KEYS = {
 }  # fmt: skip
 
 
-@contextmanager
-def statements(engine: sa.Engine) -> Iterator[list[str]]:
-    """The SQL statements run on ``engine`` meanwhile (the real database's)."""
-    seen: list[str] = []
-
-    def note(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
-        seen.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", note)
-
-
 def _lookups(seen: list[str]) -> int:
     """Handle lookups among ``seen``: each asks the authors table first."""
     return sum(1 for s in seen if "FROM authors" in s and "audience" not in s)
-
-
-def _audience_lookups(seen: list[str]) -> int:
-    """Lookups that went on to the audience fetches (nothing else reads the
-    fetched accounts' handles): one per lookup of authors the authors table
-    does not name."""
-    return sum(1 for s in seen if "subject_handle" in s and s.lstrip().upper().startswith("SELECT"))
 
 
 def _import(db: str, path: str) -> None:
@@ -245,4 +222,4 @@ def test_the_live_stream_names_each_new_author_once(server: Server) -> None:
             assert g["author_label"] == author_id[:16] + "…"
     hub = server.app.state.hubs.live(tag)  # type: ignore[attr-defined]
     # Each new author known only by id looked up once (not once per post: 10).
-    assert len(hub.names) == _audience_lookups(seen) == len(dids) - len(carried)
+    assert len(hub.names) == audience_lookups(seen) == len(dids) - len(carried)

@@ -38,7 +38,7 @@ def _rows(report: dict[str, Any]) -> list[tuple[object, ...]]:
     for k in report["top_keywords"]:
         add(("top_keywords", k["term"], k["count"], ""))
     for u in report["top_users"]:
-        add(("top_users", u["handle"], u["mentions"], u["network"]))
+        add(("top_users", _name(u), u["mentions"], _where(u)))
     for h in report["top_hashtags"]:
         add(("top_hashtags", h["tag"], h["count"], ""))
     for n in report["sources"]["networks"]:
@@ -51,7 +51,7 @@ def _rows(report: dict[str, Any]) -> list[tuple[object, ...]]:
     for q in sov["queries"]:
         add(("share_of_voice.queries", q["name"], q["mentions"], q["share"]))
     for w in report["who"]:
-        add(("who", w["handle"], w["mentions"], f"{w['network']}; followers {w['followers']}"))
+        add(("who", _name(w), w["mentions"], f"{_where(w)}; followers {w['followers']}"))
     for k in report["what"]["terms"]:
         add(("what.terms", k["term"], k["count"], ""))
     for k in report["what"]["phrases"]:
@@ -97,6 +97,21 @@ def _rows(report: dict[str, Any]) -> list[tuple[object, ...]]:
     for key, value in ext["engagement"].items():
         add(("extent.engagement", key, value, ""))
     return rows
+
+
+def _name(person: dict[str, Any]) -> str:
+    """The handle as the network or the store knows it (no "@", as before),
+    else the label (a short DID, ``hubbub.author_labels``); a report made
+    before labels existed has only the handle as stored."""
+    return str(person.get("author_handle") or person.get("author_label") or person["handle"])
+
+
+def _where(person: dict[str, Any]) -> str:
+    """The network, and the full id where the label shortened it (a DID)."""
+    author_id = person.get("author_id")
+    if author_id and person.get("author_handle") is None and str(author_id).startswith("did:"):
+        return f"{person['network']}; {author_id}"
+    return str(person["network"])
 
 
 def _cell(value: object) -> object:

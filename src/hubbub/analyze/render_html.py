@@ -6,6 +6,7 @@ the posts' own (hostile) text, is escaped; links are only http(s).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from html import escape
 from typing import Any
 
@@ -70,19 +71,39 @@ def _fmt(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:.2f}"
 
 
+@dataclass(frozen=True, slots=True)
+class _Person:
+    """An author's cell: their label, the full id in a tooltip where the
+    label shortened it (a Bluesky DID)."""
+
+    label: str
+    title: str | None
+
+
+def _person(p: dict[str, Any]) -> _Person:
+    label = p.get("author_label") or p.get("handle") or p.get("author")
+    author_id = p.get("author_id")
+    shortened = author_id and p.get("author_handle") is None and str(author_id).startswith("did:")
+    return _Person(str(label), str(author_id) if shortened else None)
+
+
+def _person_html(person: _Person) -> str:
+    if person.title is None:
+        return _e(person.label)
+    return f'<span title="{_e(person.title)}">{_e(person.label)}</span>'
+
+
+def _td(c: object) -> str:
+    if isinstance(c, _Person):
+        return f"<td>{_person_html(c)}</td>"
+    return f'<td class="n">{_e(c)}</td>' if isinstance(c, int | float) else f"<td>{_e(c)}</td>"
+
+
 def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     if not rows:
         return f"<p>{_e(_('Nothing in this period.'))}</p>"
     head = "".join(f"<th>{_e(h)}</th>" for h in headers)
-    body = "".join(
-        "<tr>"
-        + "".join(
-            f'<td class="n">{_e(c)}</td>' if isinstance(c, int | float) else f"<td>{_e(c)}</td>"
-            for c in row
-        )
-        + "</tr>"
-        for row in rows
-    )
+    body = "".join("<tr>" + "".join(_td(c) for c in row) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -173,7 +194,7 @@ def render_html(report: dict[str, Any]) -> str:
             [_("Author"), _("Network"), _("Followers"), _("Mentions")],
             [
                 [
-                    w["handle"],
+                    _person(w),
                     w["network"],
                     w["followers"] if w["followers"] is not None else "?",
                     w["mentions"],
@@ -224,7 +245,7 @@ def render_html(report: dict[str, Any]) -> str:
                 if url
                 else _e(label)
             )
-            items.append(f"<li>{link} @{_e(ex['author'])}: {_e(ex['text'])}</li>")
+            items.append(f"<li>{link} {_person_html(_person(ex))}: {_e(ex['text'])}</li>")
         out.append(f"<h3>{_e(intent)}</h3><ul>{''.join(items)}</ul>")
     how = report["how"]
     out.append(f'<h2>{_e(_("How"))}</h2><div class="cols">')

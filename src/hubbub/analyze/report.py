@@ -13,7 +13,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from hubbub.analyze.keywords import top_keywords, top_phrases
-from hubbub.analyze.scorecard import Classes, Mention, author_key, counted, scorecard
+from hubbub.analyze.scorecard import (
+    Classes,
+    Mention,
+    author_key,
+    counted,
+    mention_labels,
+    scorecard,
+)
 from hubbub.analyze.selection import (
     Period,
     Selection,
@@ -26,6 +33,7 @@ from hubbub.analyze.selection import (
 )
 from hubbub.analyze.share_of_voice import share_of_voice
 from hubbub.analyze.volume import WEEKDAYS, by_hour_and_weekday, volume_series
+from hubbub.author_labels import AuthorLabels
 from hubbub.classify.accuracy import load_accuracy
 from hubbub.classify.stored import stored_classes
 from hubbub.post import rfc3339
@@ -68,6 +76,11 @@ def build_report(
     mentions_24h = count_posts(store, workspace, day_start, period.until, condition)
     posts_24h = count_posts(store, workspace, day_start, period.until)
     tz = ZoneInfo(period.timezone)
+    # Authors named by handle, not a Jetstream post's DID: one lookup for the report.
+    labels = AuthorLabels.of_authors(
+        scope(store, workspace),
+        ((m["network"], m["author_id"], m["author_handle"]) for m in mentions),
+    )
     report: dict[str, Any] = {
         "selection": {"kind": selection.kind, "value": selection.value},
         "workspace": workspace,
@@ -88,6 +101,7 @@ def build_report(
             posts_24h=posts_24h,
             exclude_words=exclude,
             limit=TOP,
+            labels=labels,
         )
     )
     report["strength"]["window"] = {
@@ -102,14 +116,14 @@ def build_report(
     report["accuracy"] = accuracy.to_dict()
     report["share_of_voice"] = share_of_voice(store, workspace, period.since, period.until)
     followers = _followers(store, workspace, {author_key(m) for m in mentions})
-    report["who"] = who(mentions, followers)
+    report["who"] = who(mentions, followers, labels)
     report["what"] = {
         "terms": top_keywords(tokens, exclude, TOP * 2),
         "phrases": top_phrases(tokens, exclude, TOP * 2),
     }
     report["when"] = when(mentions, classes, period, tz)
     report["where"] = where(mentions, classes)
-    report["why"] = why(mentions, classes)
+    report["why"] = why(mentions, classes, labels)
     report["why"]["accuracy"] = accuracy.note("intent")
     report["how"] = how(mentions, classes)
     report["extent"] = extent(mentions, followers)
@@ -129,9 +143,12 @@ def _followers(
 
 
 def who(
-    mentions: Sequence[Mention], followers: dict[tuple[str, str], dict[str, Any]]
+    mentions: Sequence[Mention],
+    followers: dict[tuple[str, str], dict[str, Any]],
+    labels: AuthorLabels | None = None,
 ) -> list[dict[str, Any]]:
     """Top authors by how many times they mention it, with their followers."""
+    labels = mention_labels(mentions, labels)
     per_author = Counter(author_key(m) for m in mentions)
     handle = {author_key(m): m["author_handle"] for m in mentions}
     name = {author_key(m): m["author_name"] for m in mentions}
@@ -141,6 +158,8 @@ def who(
             "handle": handle[key],
             "name": followers.get(key, {}).get("name") or name[key],
             "network": key[0],
+            "author_id": key[1],
+            **labels.fields(*key),
             "followers": followers.get(key, {}).get("followers"),
             "mentions": n,
         }
@@ -182,8 +201,11 @@ def _engagement(m: Mention) -> int:
     return sum(int(metrics.get(name) or 0) for name in ENGAGEMENT)
 
 
-def why(mentions: Sequence[Mention], classes: Classes) -> dict[str, Any]:
+def why(
+    mentions: Sequence[Mention], classes: Classes, labels: AuthorLabels | None = None
+) -> dict[str, Any]:
     """Intent breakdown with examples: the most engaged posts of each intent."""
+    labels = mention_labels(mentions, labels)
     counts = Counter(classes[m["pk"]]["intent"] for m in mentions)
     examples: dict[str, list[dict[str, Any]]] = {}
     for intent in INTENTS:
@@ -198,6 +220,8 @@ def why(mentions: Sequence[Mention], classes: Classes) -> dict[str, Any]:
                     "id": m["post_id"],
                     "url": m["url"],
                     "author": m["author_handle"],
+                    "author_id": m["author_id"],
+                    **labels.fields(m["network"], m["author_id"]),
                     "text": m["text"][:280],
                 }
                 for m in chosen

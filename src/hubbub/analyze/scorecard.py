@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from hubbub.analyze.keywords import top_keywords
+from hubbub.author_labels import AuthorLabels
 from hubbub.query.tokens import fold
 
 Mention = dict[str, Any]  # a row of selection.load_mentions
@@ -66,12 +67,31 @@ def reach(mentions: Sequence[Mention]) -> dict[str, Any]:
     return {"value": ratio(authors, len(mentions)), "authors": authors, "mentions": len(mentions)}
 
 
-def top_users(mentions: Sequence[Mention], limit: int = 10) -> list[dict[str, Any]]:
+def mention_labels(mentions: Sequence[Mention], known: AuthorLabels | None = None) -> AuthorLabels:
+    """``known`` (the report's, which asked the store), else labels from the
+    mentions alone."""
+    if known is not None:
+        return known
+    return AuthorLabels({(m["network"], m["author_id"], m["author_handle"]) for m in mentions})
+
+
+def top_users(
+    mentions: Sequence[Mention], limit: int = 10, labels: AuthorLabels | None = None
+) -> list[dict[str, Any]]:
+    """Authors by mentions; ``handle`` as stored (a Jetstream author's DID),
+    ``author_handle``/``author_label`` as ``hubbub.author_labels`` names them."""
+    labels = mention_labels(mentions, labels)
     per_author = Counter(author_key(m) for m in mentions)
     handle = {author_key(m): m["author_handle"] for m in mentions}
     ranked = sorted(per_author.items(), key=lambda item: (-item[1], handle[item[0]], item[0]))
     return [
-        {"handle": handle[key], "network": key[0], "author_id": key[1], "mentions": n}
+        {
+            "handle": handle[key],
+            "network": key[0],
+            "author_id": key[1],
+            **labels.fields(*key),
+            "mentions": n,
+        }
         for key, n in ranked[:limit]
     ]
 
@@ -111,6 +131,7 @@ def scorecard(
     posts_24h: int,
     exclude_words: set[str],
     limit: int = 10,
+    labels: AuthorLabels | None = None,
 ) -> dict[str, Any]:
     return {
         "mentions": len(mentions),
@@ -119,7 +140,7 @@ def scorecard(
         "passion": passion(mentions),
         "reach": reach(mentions),
         "top_keywords": top_keywords(tokens, exclude_words, limit),
-        "top_users": top_users(mentions, limit),
+        "top_users": top_users(mentions, limit, labels),
         "top_hashtags": top_hashtags(mentions, limit),
         "sources": sources(mentions, limit),
     }

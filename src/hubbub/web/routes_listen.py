@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field
 
 from hubbub.analyze import PeriodError, Selection, build_report, render_csv, render_html
 from hubbub.analyze.selection import resolve_period
+from hubbub.author_labels import AuthorLabels
 from hubbub.i18n import _
 from hubbub.listen.live import Listener, start_listening, webhook_allowed  # noqa: F401 - re-exported
 from hubbub.listen.saved import (
@@ -280,10 +281,14 @@ async def preview(request: Request, q: str = "") -> dict[str, Any] | JSONRespons
     except QuerySyntaxError as exc:
         return _syntax_error(exc)
     app = request.app
-    store, ws = app.state.store, tenant(request).name
+    here = tenant(request)
+    store, ws = app.state.store, here.name
 
     def read() -> dict[str, Any]:
         posts = store.search(node, ws, limit=PREVIEW_LIMIT)
+        labels = AuthorLabels.of_authors(
+            here.scope, ((p.network, p.author.id, p.author.handle) for p in posts)
+        )
         return {
             "ok": True,
             "count": store.count(node, ws),
@@ -292,6 +297,8 @@ async def preview(request: Request, q: str = "") -> dict[str, Any] | JSONRespons
                     "network": p.network,
                     "id": p.id,
                     "author": p.author.handle,
+                    "author_id": p.author.id,
+                    **labels.fields(p.network, p.author.id),
                     "name": p.author.display_name,
                     "text": p.text[:500],
                     "created_at": rfc3339(p.created_at),

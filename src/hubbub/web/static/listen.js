@@ -171,8 +171,8 @@
       const li = el("li", "preview-post");
       const meta = el("div", "meta");
       meta.appendChild(el("span", "badge badge-" + String(p.network).replace(/[^a-z]/g, ""), p.network));
-      meta.appendChild(el("span", "name", p.name || p.author));
-      meta.appendChild(el("span", "handle", "@" + p.author));
+      meta.appendChild(didTitle(el("span", "name", p.name || authorLabel(p, p.author)), p));
+      meta.appendChild(didTitle(el("span", "handle", authorLabel(p, p.author)), p));
       meta.appendChild(el("time", "time", p.created_at));
       li.appendChild(meta);
       li.appendChild(el("p", "text", p.text));
@@ -240,13 +240,24 @@
     $(id + "-note").textContent = note || "";
   }
 
+  // How an author is named: the server's label ("@handle", else a short DID,
+  // see hubbub.author_labels), the full DID in the tooltip.
+  function authorLabel(p, handle) {
+    return p.author_label || "@" + handle;
+  }
+
+  function didTitle(node, p) {
+    if (p.author_id && String(p.author_id).startsWith("did:")) node.title = p.author_id;
+    return node;
+  }
+
   function renderTop(id, items, label) {
     const ol = $(id);
     ol.replaceChildren();
     if (!items.length) { ol.appendChild(el("li", "muted", T.no_data)); return; }
     for (const item of items) {
       const li = el("li");
-      li.appendChild(el("span", "top-label", label(item)));
+      li.appendChild(didTitle(el("span", "top-label", label(item)), item));
       li.appendChild(el("span", "top-count", item.count !== undefined ? item.count : item.mentions));
       ol.appendChild(li);
     }
@@ -271,7 +282,7 @@
         acc.intent.note + " · " + acc.unsupported
       : "";
     renderTop("top-keywords", sc.top_keywords, (i) => i.term);
-    renderTop("top-users", sc.top_users, (i) => "@" + i.handle + " (" + i.network + ")");
+    renderTop("top-users", sc.top_users, (i) => authorLabel(i, i.handle) + " (" + i.network + ")");
     renderTop("top-hashtags", sc.top_hashtags, (i) => "#" + i.tag);
     renderTop("top-sources", sc.sources.networks.concat(sc.sources.clients), (i) => i.name);
     volumeChart($("chart-volume"), sc.volume);
