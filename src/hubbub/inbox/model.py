@@ -172,6 +172,10 @@ class CaseSummary:
     resolved_at: datetime | None
     claim: Claim | None  # only a claim that has not expired
     preview: str  # the latest customer post's text, cut short
+    # The handle the post or the store knows (None: unknown; a Jetstream post
+    # names only a DID) and how to show the author (hubbub.author_labels).
+    author_handle: str | None = None
+    author_label: str = ""
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -180,6 +184,8 @@ class CaseSummary:
             "network": self.network,
             "author": self.author,
             "author_id": self.author_id,
+            "author_handle": self.author_handle,
+            "author_label": self.author_label or self.author,
             "intent": self.intent,
             "sentiment": self.sentiment,
             "priority": str(self.priority),
@@ -211,6 +217,8 @@ class CasePost:
     posted_at: datetime
     intent: str | None
     sentiment: str | None
+    author_handle: str | None = None  # as CaseSummary's
+    author_label: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,6 +303,8 @@ class Case:
                     "post_id": p.post_id,
                     "url": p.url,
                     "author": p.author,
+                    "author_handle": p.author_handle,
+                    "author_label": p.author_label or p.author,
                     "text": p.text,
                     "posted_at": p.posted_at.isoformat(),
                     "intent": p.intent,

@@ -9,11 +9,13 @@ response-time reports in ``inbox_repo_report``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 
+from hubbub.author_labels import AuthorLabels, carries_handle
 from hubbub.inbox.errors import Claimed, InboxError
 from hubbub.inbox.model import (
     Case,
@@ -34,6 +36,7 @@ from hubbub.store.inbox_schema import (
     inbox_case_posts,
     inbox_cases,
 )
+from hubbub.store.known_handles import known_handles_in
 from hubbub.store.listen_schema import post_classes
 from hubbub.store.outbox_schema import outbox_actions
 from hubbub.store.sql import insert_ignore
@@ -72,9 +75,23 @@ class InboxRepo(SettingsRepo):
                     conn, case_id, "status", "hubbub", now, detail={"from": "snoozed", "to": "open"}
                 )
 
+    def _names(self, conn: sa.Connection, authors: Iterable[tuple[str, str, str]]) -> AuthorLabels:
+        """How the authors are shown (``hubbub.author_labels``): one lookup
+        for those stored without a handle (a Jetstream post's DID)."""
+        unique = set(authors)
+        unnamed = [(n, i) for n, i, h in unique if not carries_handle(n, i, h)]
+        known = known_handles_in(conn, self.scope, unnamed) if unnamed else {}
+        return AuthorLabels(sorted(unique), known)
+
     def _summaries(
-        self, conn: sa.Connection, rows: Sequence[sa.RowMapping], now: datetime
+        self,
+        conn: sa.Connection,
+        rows: Sequence[sa.RowMapping],
+        now: datetime,
+        names: AuthorLabels | None = None,
     ) -> list[CaseSummary]:
+        if names is None:
+            names = self._names(conn, (_author(r) for r in rows))
         ids = [int(r["id"]) for r in rows]
         labels: dict[int, list[str]] = {i: [] for i in ids}
         posts: dict[int, list[str]] = {i: [] for i in ids}
@@ -103,6 +120,7 @@ class InboxRepo(SettingsRepo):
                 tuple(posts[int(r["id"])]),
                 preview.get(int(r["id"]), ""),
                 now,
+                names,
             )
             for r in rows
         ]
@@ -181,13 +199,13 @@ class InboxRepo(SettingsRepo):
         with self.engine.begin() as conn:
             self.wake(conn, now)
             row = self._case_row(conn, case_id)
-            summary = self._summaries(conn, [row], now)[0]
             stmt = (
                 sa.select(
                     _p.c.network,
                     _p.c.post_id,
                     _p.c.posted_at,
                     t.posts.c.url,
+                    t.posts.c.author_id,
                     t.posts.c.author_handle,
                     t.posts.c.text,
                     post_classes.c.intent,
@@ -201,19 +219,21 @@ class InboxRepo(SettingsRepo):
                 .where(self.scope.owns(_p), _p.c.case_id == case_id)
                 .order_by(_p.c.posted_at, _p.c.post_id)
             )
-            posts = tuple(
-                CasePost(
-                    network=r.network,
-                    post_id=r.post_id,
-                    url=r.url,
-                    author=r.author_handle or summary.author,
-                    text=r.text or "",
-                    posted_at=r.posted_at,
-                    intent=r.intent,
-                    sentiment=r.sentiment,
-                )
-                for r in conn.execute(stmt)
+            found = list(conn.execute(stmt))
+            # One lookup names the case's author and its posts' authors.
+            names = self._names(
+                conn,
+                [
+                    _author(row),
+                    *(
+                        (r.network, r.author_id, r.author_handle)
+                        for r in found
+                        if r.author_id is not None
+                    ),
+                ],
             )
+            summary = self._summaries(conn, [row], now, names)[0]
+            posts = tuple(_case_post(r, summary, names) for r in found)
             timeline = self._timeline(conn, case_id)
             hours = self.hours_in(conn)
             target = self.target_in(conn, Priority(row["priority"]))
@@ -507,12 +527,41 @@ class InboxRepo(SettingsRepo):
 at0 = datetime.min.replace(tzinfo=UTC)  # never given a case: first in the robin
 
 
+def _author(row: sa.RowMapping) -> tuple[str, str, str]:
+    return (row["network"], row["author_id"], row["author_handle"])
+
+
+def _case_post(r: Any, summary: CaseSummary, names: AuthorLabels) -> CasePost:
+    # A post row gone from the store (deleted upstream) is the case author's.
+    network, author_id = (
+        (r.network, r.author_id)
+        if r.author_id
+        else (
+            summary.network,
+            summary.author_id,
+        )
+    )
+    return CasePost(
+        network=r.network,
+        post_id=r.post_id,
+        url=r.url,
+        author=r.author_handle or summary.author,
+        text=r.text or "",
+        posted_at=r.posted_at,
+        intent=r.intent,
+        sentiment=r.sentiment,
+        author_handle=names.handle(network, author_id),
+        author_label=names.label(network, author_id),
+    )
+
+
 def _summary(
     row: sa.RowMapping,
     labels: tuple[str, ...],
     post_ids: tuple[str, ...],
     preview: str,
     now: datetime,
+    names: AuthorLabels,
 ) -> CaseSummary:
     claim = None
     if row["claimed_by"] and row["claim_until"] is not None and row["claim_until"] > now:
@@ -537,4 +586,6 @@ def _summary(
         resolved_at=row["resolved_at"],
         claim=claim,
         preview=preview,
+        author_handle=names.handle(row["network"], row["author_id"]),
+        author_label=names.label(row["network"], row["author_id"]),
     )

@@ -39,19 +39,27 @@ def known_handles(scope: Scope, keys: Iterable[AuthorKey]) -> dict[AuthorKey, st
     from the ``authors`` table first (updated by every post and profile
     the networks served), else from the newest audience fetch that listed
     the author or was made for them."""
+    with scope.engine.connect() as conn:
+        return known_handles_in(conn, scope, keys)
+
+
+def known_handles_in(
+    conn: sa.Connection, scope: Scope, keys: Iterable[AuthorKey]
+) -> dict[AuthorKey, str]:
+    """``known_handles`` on a connection the caller holds (a repository
+    reading inside its own transaction)."""
     by_network: dict[str, set[str]] = {}
     for network, author_id in keys:
         if author_id:
             by_network.setdefault(network, set()).add(author_id)
     found: dict[AuthorKey, str] = {}
-    with scope.engine.connect() as conn:
-        for network, id_set in sorted(by_network.items()):
-            ids = sorted(id_set)
-            for chunk in chunks(ids, 500):
-                found.update(_from_authors(conn, scope, network, chunk))
-            rest = [i for i in ids if (network, i) not in found]
-            for chunk in chunks(rest, 500):
-                found.update(_from_audience(conn, scope, network, chunk))
+    for network, id_set in sorted(by_network.items()):
+        ids = sorted(id_set)
+        for chunk in chunks(ids, 500):
+            found.update(_from_authors(conn, scope, network, chunk))
+        rest = [i for i in ids if (network, i) not in found]
+        for chunk in chunks(rest, 500):
+            found.update(_from_audience(conn, scope, network, chunk))
     return found
 
 
@@ -90,4 +98,4 @@ def _from_audience(
     return out
 
 
-__all__ = ["INVALID_HANDLE", "AuthorKey", "known_handles", "usable_handle"]
+__all__ = ["INVALID_HANDLE", "AuthorKey", "known_handles", "known_handles_in", "usable_handle"]

@@ -153,6 +153,15 @@
     markSelected();
   }
 
+  // How an author is named: the server's label ("@handle", else a short DID,
+  // see hubbub.author_labels), the full DID in the tooltip.
+  function authorEl(tag, cls, p, fallbackId) {
+    const node = el(tag, cls, p.author_label || "@" + p.author);
+    const id = p.author_id || fallbackId;
+    if (id && String(id).startsWith("did:")) node.title = id;
+    return node;
+  }
+
   function caseItem(c) {
     const li = el("li", "case-item status-" + c.status);
     li.id = "case-" + c.id;
@@ -160,7 +169,7 @@
     li.dataset.id = String(c.id);
     const top = el("div", "ci-top");
     top.append(el("span", "badge badge-" + c.network, networkName(c.network)));
-    top.append(el("span", "ci-author", "@" + c.author));
+    top.append(authorEl("span", "ci-author", c));
     top.append(el("span", "ci-status", T.statuses[c.status] || c.status));
     top.append(el("span", "ci-priority priority-" + c.priority, T.priorities[c.priority] || c.priority));
     li.append(top);
@@ -237,7 +246,9 @@
     $("case").hidden = !c;
     if (!c) { $("case-h").textContent = T.case_none; return; }
     $("case-h").textContent = fmt(T.case, { id: c.id });
-    $("case-author").textContent = "@" + c.author;
+    $("case-author").textContent = c.author_label || "@" + c.author;
+    if (c.author_id && String(c.author_id).startsWith("did:")) $("case-author").title = c.author_id;
+    else $("case-author").removeAttribute("title");
     $("case-network").textContent = networkName(c.network);
     $("case-status").textContent = (T.statuses[c.status] || c.status) +
       (c.status === "snoozed" && c.snoozed_until ? " " + T.until + " " + when(c.snoozed_until) : "");
@@ -307,7 +318,7 @@
       const head = el("div", "ev-head");
       const time = el("time", "ev-time", when(ev.at));
       time.dateTime = ev.at;
-      head.append(time, " ", el("span", "ev-actor", ev.kind === "post" ? "@" + c.author : ev.actor), " ",
+      head.append(time, " ", ev.kind === "post" ? authorEl("span", "ev-actor", c) : el("span", "ev-actor", ev.actor), " ",
                   el("span", "ev-kind", T["ev_" + ev.kind] || ev.kind));
       const change = describe(ev.detail);
       if (change) head.append(" ", el("span", "ev-detail", change));
@@ -334,7 +345,7 @@
       if (named.has(p.post_id)) continue;
       const li = el("li", "ev ev-post");
       const head = el("div", "ev-head");
-      head.append(el("time", "ev-time", when(p.posted_at)), " ", el("span", "ev-actor", "@" + p.author), " ",
+      head.append(el("time", "ev-time", when(p.posted_at)), " ", authorEl("span", "ev-actor", p, c.author_id), " ",
                   el("span", "ev-kind", T.ev_post));
       li.append(head, el("p", "ev-text", p.text));
       list.append(li);
