@@ -11,6 +11,7 @@ from typing import TypeVar
 import click
 import orjson
 
+from hubbub.author_labels import AuthorLabels
 from hubbub.cli.dash_args import DashArgsCommand
 from hubbub.cli.errors import workspace_name
 from hubbub.cli.output_file import (
@@ -24,6 +25,7 @@ from hubbub.cli.output_file import (
 from hubbub.formats import FORMATS
 from hubbub.formats.reader import DEFAULT_MAX_BYTES
 from hubbub.i18n import _
+from hubbub.post import Post
 from hubbub.query.parser import QuerySyntaxError, parse
 from hubbub.store import Store, open_store
 from hubbub.store.api import DEFAULT_WORKSPACE
@@ -235,15 +237,18 @@ def search_command(query: str, db: str | None, workspace: str, limit: int, fmt: 
     node = parse_query_or_fail(query)
     with store_from(db, must_exist=True, workspace=workspace) as store:
         posts = store.search(node, workspace=workspace, limit=limit)
+        # The table names authors by handle, not a Jetstream post's DID: one lookup.
+        labels = AuthorLabels.of_posts(store, workspace, posts) if fmt == "table" else None
     if fmt == "jsonl":
         write_jsonl(posts, sys.stdout.buffer)
     elif fmt == "csv":
         write_csv(posts, sys.stdout)
     else:
-        _print_table(posts)
+        assert labels is not None
+        _print_table(posts, labels)
 
 
-def _print_table(posts) -> None:
+def _print_table(posts: list[Post], labels: AuthorLabels) -> None:
     from rich.table import Table
 
     from hubbub.cli.tables import table_console
@@ -255,7 +260,7 @@ def _print_table(posts) -> None:
         table.add_row(
             post.created_at.strftime("%Y-%m-%d %H:%M"),
             plain(post.network),
-            plain(post.author.handle),
+            plain(labels.label(post.network, post.author.id)),
             plain(" ".join(post.text.split())),
         )
     # Network text is hostile: no markup (table_console), no escape codes (plain).
