@@ -127,7 +127,10 @@ class Client:
 
 
 def live_message(
-    post: Post, room: Room, entered_at: float | None, labels: AuthorLabels | None = None
+    post: Post,
+    room: Room,
+    entered_at: float | None,
+    labels: AuthorLabels | RoomAuthorNames | None = None,
 ) -> dict[str, Any]:
     """A post as sent over the WebSocket: the API keys plus ``received_at``
     (when Hubbub received it, RFC 3339 ms) and ``entered_at`` (the same
@@ -191,8 +194,7 @@ class RoomHub:
 
     def broadcast(self, post: Post, entered_at: float | None = None) -> None:
         """Send ``post`` to every client: encoded once, never waiting."""
-        labels = self.names.labels(post)
-        self._fan_out(orjson.dumps(live_message(post, self.room, entered_at, labels)))
+        self._fan_out(orjson.dumps(live_message(post, self.room, entered_at, self.names)))
 
     def announce(self, event: dict[str, object]) -> None:
         """Send a room event (``{"event": "pins" | "removed", ...}``) to every

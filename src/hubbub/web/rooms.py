@@ -30,7 +30,7 @@ from hubbub.post import Post, rfc3339
 from hubbub.query.ast import Hashtag
 from hubbub.query.tokens import fold
 from hubbub.store import Store
-from hubbub.store.known_handles import AuthorKey, known_handles
+from hubbub.store.known_handles import known_handles
 from hubbub.store.rooms_repo import PersonRecord, RoomRecord, RoomRows
 from hubbub.store.scope import Scope, scope
 from hubbub.tags import TagError, parse_tag
@@ -293,55 +293,66 @@ class RoomRepo:
 
 
 class RoomAuthorNames:
-    """The handles a live room has learnt for authors whose posts carry none
-    (a Jetstream post names its author by DID alone), for the room's lifetime.
+    """How a live room names its authors, for the room's lifetime.
 
-    The live stream must not query the store per post: each such author is
-    looked up once (``learn``, off the event loop) and remembered, a "not
-    known" answer too, so a DID-only author asks once, not with every post.
-    Bounded: past ``limit`` authors the least recently seen is forgotten
-    (and asked about again should they post). A handle the store learns after
-    the lookup shows on the next page load, not in the live stream."""
+    The live stream must not query the store per post: an author whose posts
+    carry no handle (a Jetstream post names its author by DID alone) is
+    looked up once (``learn``, off the event loop) and the answer kept, "not
+    known" too, so a DID-only author asks once, not with every post. Every
+    author's label fields are kept, keyed by the handle as stored, so a post
+    costs one dictionary look-up, not a label computed again. Bounded: past
+    ``limit`` authors the least recently seen is forgotten (and asked about
+    again should they post). A handle the store learns after the lookup
+    shows on the next page load, not in the live stream."""
 
     def __init__(self, scope: Scope | None, limit: int = 10_000) -> None:
         self._scope = scope  # None: a hub tested on its own, nothing to ask
         self._limit = max(1, limit)
-        self._known: OrderedDict[AuthorKey, str | None] = OrderedDict()
+        # (network, author id, handle as stored) → author_handle, author_label
+        self._fields: OrderedDict[tuple[str, str, str], dict[str, str | None]] = OrderedDict()
         # learn() runs in a worker thread while the loop reads: one lock, held briefly.
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
-        return len(self._known)
+        return len(self._fields)
 
     def missing(self, post: Post) -> bool:
         """Whether ``post``'s author needs a lookup before it can be labelled."""
-        if self._scope is None or carries_handle(post.network, post.author.id, post.author.handle):
+        a = post.author
+        if self._scope is None or (post.network, a.id, a.handle) in self._fields:
             return False
-        return (post.network, post.author.id) not in self._known
+        return not carries_handle(post.network, a.id, a.handle)
 
     def learn(self, posts: Iterable[Post]) -> None:
         """Ask the store (once, for all of them) about the authors of ``posts``
         that carry no handle and are not remembered yet."""
-        keys = sorted({(p.network, p.author.id) for p in posts if self.missing(p)})
+        keys = sorted({(p.network, p.author.id, p.author.handle) for p in posts if self.missing(p)})
         if not keys or self._scope is None:
             return
-        found = known_handles(self._scope, keys)
-        with self._lock:
-            for key in keys:
-                self._known[key] = found.get(key)
-                self._known.move_to_end(key)
-            while len(self._known) > self._limit:
-                self._known.popitem(last=False)
+        found = known_handles(self._scope, [(n, i) for n, i, _h in keys])
+        for key in keys:
+            self._keep(key, AuthorLabels([key], found).fields(key[0], key[1]))
 
-    def labels(self, post: Post) -> AuthorLabels:
-        """The label of ``post``'s author from what is remembered (no I/O)."""
-        key = (post.network, post.author.id)
+    def fields(self, post: Post) -> dict[str, str | None]:
+        """``author_handle`` and ``author_label`` of ``post``'s author, from
+        what is remembered, else from the post alone (no I/O)."""
+        key = (post.network, post.author.id, post.author.handle)
         with self._lock:
-            handle = self._known.get(key)
-            if handle is not None:
-                self._known.move_to_end(key)
-        known = {key: handle} if handle is not None else None
-        return AuthorLabels([(post.network, post.author.id, post.author.handle)], known)
+            found = self._fields.get(key)
+            if found is not None:
+                self._fields.move_to_end(key)
+                return found
+        fields = AuthorLabels([key]).fields(key[0], key[1])
+        if not self.missing(post):  # else not looked up (yet): ask when it posts again
+            self._keep(key, fields)
+        return fields
+
+    def _keep(self, key: tuple[str, str, str], fields: dict[str, str | None]) -> None:
+        with self._lock:
+            self._fields[key] = fields
+            self._fields.move_to_end(key)
+            while len(self._fields) > self._limit:
+                self._fields.popitem(last=False)
 
 
 # -- rooms the configuration and the sources name -----------------------------
@@ -434,7 +445,7 @@ def crosspost_key(post: Post) -> str:
 
 
 def post_json(
-    post: Post, room: Room | None = None, labels: AuthorLabels | None = None
+    post: Post, room: Room | None = None, labels: AuthorLabels | RoomAuthorNames | None = None
 ) -> dict[str, Any]:
     """The contract keys (network, id, author, author_name, text, created_at)
     plus what the room page needs to filter, merge and group.
@@ -445,15 +456,19 @@ def post_json(
     qa = qa_number(post.text)
     if qa and qa[0] == "Q" and room is not None and _asks_nothing(post, room):
         qa = None
-    if labels is None:
-        labels = AuthorLabels([(post.network, post.author.id, post.author.handle)])
+    if isinstance(labels, RoomAuthorNames):
+        author = labels.fields(post)
+    else:
+        if labels is None:
+            labels = AuthorLabels([(post.network, post.author.id, post.author.handle)])
+        author = labels.fields(post.network, post.author.id)
     return {
         "network": post.network,
         "id": post.id,
         "author": post.author.handle,
         "author_name": post.author.display_name,
         "author_id": post.author.id,
-        **labels.fields(post.network, post.author.id),
+        **author,
         "text": post.text,
         "created_at": rfc3339(post.created_at),
         "url": post.url if post.url and post.url.startswith(("https://", "http://")) else None,
