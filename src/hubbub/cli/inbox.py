@@ -320,6 +320,16 @@ def inbox_note(case_id: int, text: str, db: str | None, workspace: str) -> None:
 @click.argument("text", required=False)
 @click.option("--saved", "code", default=None, metavar="CODE", help=_("Use a saved reply."))
 @click.option("--account", default=None, help=_("Reply from this account (default: the case's)."))
+@click.option(
+    "--as",
+    "agent_name",
+    default=None,
+    metavar="NAME",
+    help=_(
+        "The name a saved reply's {agent} is filled with: the command line has none of its own "
+        "(its audit name is never put in a public post)."
+    ),
+)
 @click.option("--no-wait", "no_wait", is_flag=True, help=_("Queue and return; a worker sends."))
 @db_option
 @workspace_option
@@ -328,6 +338,7 @@ def inbox_reply(
     text: str | None,
     code: str | None,
     account: str | None,
+    agent_name: str | None,
     no_wait: bool,
     db: str | None,
     workspace: str,
@@ -339,6 +350,8 @@ def inbox_reply(
 
     if (text is None) == (code is None):
         raise click.UsageError(_("give TEXT or --saved CODE"))
+    if agent_name is not None and code is None:
+        raise click.UsageError(_("--as names the {agent} of a saved reply: give --saved CODE"))
     key = new_key()
     with _inbox(db, workspace) as inbox:
         actor = _actor()
@@ -346,7 +359,7 @@ def inbox_reply(
             body = _text(text)
         else:
             assert code is not None
-            body = inbox.render_saved_reply(actor, code, case_id)
+            body = inbox.render_saved_reply(actor, code, case_id, agent_name=agent_name)
         box = None if no_wait else _box(inbox)
         event = inbox.reply(actor, case_id, body, key=key, account=account)
         if box is not None:
@@ -605,7 +618,8 @@ def saved_group() -> None:
     """Saved replies: a short code and a text with {name}-style fields.
 
     The fields a case fills: {name}, {handle}, {agent}, {case}, {network};
-    `saved add` refuses any other."""
+    `saved add` refuses any other. {agent} is the replying user's Hubbub
+    name on the web; from the command line, `inbox reply --as NAME`."""
 
 
 @saved_group.command("add")

@@ -39,7 +39,7 @@ from hubbub.inbox.model import (
     Target,
 )
 from hubbub.inbox.report import Report
-from hubbub.inbox.templates import check_fields, render
+from hubbub.inbox.templates import check_fields, fields_of, render
 from hubbub.outbox import public_post_text
 from hubbub.store.inbox_repo_build import Built, unknown_accounts
 from hubbub.store.inbox_repo_reply import ReplyRepo
@@ -76,6 +76,7 @@ MAX_LABELS = 20
 MAX_LABEL = 40
 MAX_SAVED_REPLY = 5_000
 MAX_CODE = 40
+MAX_AGENT_NAME = 60  # characters of the name a CLI reply signs with
 MAX_SNOOZE_DAYS = 366
 LIST_LIMIT = 500  # cases in one list call
 
@@ -323,15 +324,31 @@ class Inbox:
         self._act(actor)
         return self.repo.delete_saved_reply(code)
 
-    def render_saved_reply(self, actor: Actor, code: str, case_id: int) -> str:
+    def render_saved_reply(
+        self, actor: Actor, code: str, case_id: int, *, agent_name: str | None = None
+    ) -> str:
         """The saved reply's text filled for a case: ``{name}`` (the author's
         display name or handle), ``{handle}`` (with '@'), ``{agent}`` (the
-        actor), ``{case}`` (its number). InboxError for an unknown code,
-        TemplateError for a field it does not know."""
+        name the customer sees: ``agent_name`` when given, else a signed-in
+        user's Hubbub name), ``{case}`` (its number). InboxError for an
+        unknown code, or for ``{agent}`` with no name to fill it: the command
+        line's actor (``cli:<os user>``) is an audit identity, never put in a
+        public post. TemplateError for a field it does not know."""
         saved = self.repo.saved_reply(code)
         if saved is None:
             raise InboxError(f"no saved reply {code!r}")
-        return render(saved.text, self.repo.template_fields(case_id, actor.name))
+        agent = _agent_name(agent_name) if agent_name is not None else None
+        if agent is None and actor.role is not None:
+            agent = actor.name
+        fields = self.repo.template_fields(case_id, agent or "")
+        if agent is None:
+            if "agent" in fields_of(saved.text):
+                raise InboxError(
+                    f"the saved reply {code!r} signs with {{agent}}, and the command line "
+                    "has no agent name: give the name customers should see (--as NAME)"
+                )
+            del fields["agent"]
+        return render(saved.text, fields)
 
     # -- rules -------------------------------------------------------------------
 
@@ -426,6 +443,22 @@ def _clean(text: str, what: str) -> str:
     if "\x00" in text or any("\ud800" <= ch <= "\udfff" for ch in text):
         raise InboxError(f"{what} holds characters that cannot be stored")
     return text
+
+
+def _agent_name(name: str) -> str:
+    """A name the operator chose for ``{agent}``: it goes into a public
+    post, so it is one line of printable text that cannot link or mention."""
+    from hubbub.inbox.public_text import looks_active, without_invisible
+
+    _clean(name, "the agent name")
+    clean = without_invisible(name).strip()
+    if not clean or len(clean) > MAX_AGENT_NAME:
+        raise InboxError(f"an agent name is 1 to {MAX_AGENT_NAME} characters")
+    if looks_active(clean):
+        raise InboxError(
+            "an agent name cannot hold a link, @mention or #tag (it goes into a public reply)"
+        )
+    return clean
 
 
 def _user_name(name: str) -> str:
