@@ -12,6 +12,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hubbub.analyze.engagement import (
+    engagement_counting,
+    engagement_totals,
+    own_engagement,
+)
 from hubbub.analyze.keywords import top_keywords, top_phrases
 from hubbub.analyze.scorecard import (
     Classes,
@@ -43,7 +48,6 @@ from hubbub.store.scope import scope
 from hubbub.store.scoped_posts import WorkspacePosts
 
 INTENTS = ("complaint", "question", "lead", "praise", "other", "unsupported")
-ENGAGEMENT = ("likes", "reposts", "replies", "quotes")
 EXAMPLES_PER_INTENT = 3
 TOP = 10
 _URL_RE = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
@@ -196,22 +200,19 @@ def where(mentions: Sequence[Mention], classes: Classes) -> dict[str, Any]:
     }
 
 
-def _engagement(m: Mention) -> int:
-    metrics = m["metrics"] or {}
-    return sum(int(metrics.get(name) or 0) for name in ENGAGEMENT)
-
-
 def why(
     mentions: Sequence[Mention], classes: Classes, labels: AuthorLabels | None = None
 ) -> dict[str, Any]:
-    """Intent breakdown with examples: the most engaged posts of each intent."""
+    """Intent breakdown with examples: the most engaged posts of each intent
+    (by their own engagement: a repost carries its original's figures, so it
+    ranks as 0 rather than as many copies of the original)."""
     labels = mention_labels(mentions, labels)
     counts = Counter(classes[m["pk"]]["intent"] for m in mentions)
     examples: dict[str, list[dict[str, Any]]] = {}
     for intent in INTENTS:
         chosen = sorted(
             (m for m in mentions if classes[m["pk"]]["intent"] == intent),
-            key=lambda m: (-_engagement(m), m["created_at"]),
+            key=lambda m: (-own_engagement(m), m["created_at"]),
         )[:EXAMPLES_PER_INTENT]
         if chosen:
             examples[intent] = [
@@ -256,22 +257,18 @@ def extent(
     """Potential impressions: the sum of the followers of each unique author
     (an author counted once however often they post; unknown counts as 0,
     ``authors_with_followers`` says how many were known). Engagement: likes,
-    reposts, replies and quotes of the mentions, as last fetched."""
+    reposts, replies and quotes, as last fetched, each post counted once
+    (analyze/engagement.py; ``engagement_counting`` says how)."""
     authors = {author_key(m) for m in mentions}
     known = [
         followers[a]["followers"]
         for a in authors
         if followers.get(a, {}).get("followers") is not None
     ]
-    engagement = {name: 0 for name in ENGAGEMENT}
-    for m in mentions:
-        metrics = m["metrics"] or {}
-        for name in ENGAGEMENT:
-            engagement[name] += int(metrics.get(name) or 0)
-    engagement["total"] = sum(engagement.values())
     return {
         "potential_impressions": sum(known),
         "authors": len(authors),
         "authors_with_followers": len(known),
-        "engagement": engagement,
+        "engagement": engagement_totals(mentions),
+        "engagement_counting": engagement_counting(mentions),
     }
