@@ -20,7 +20,7 @@ import click
 import orjson
 
 from hubbub.cli.data import db_option, store_from, workspace_option
-from hubbub.i18n import _
+from hubbub.i18n import _, ngettext
 from hubbub.terminal_text import plain
 
 if TYPE_CHECKING:
@@ -431,10 +431,14 @@ def rule_add(saved: str, intent: str, db: str | None, workspace: str) -> None:
     stored already and those to come."""
     with _inbox(db, workspace) as inbox:
         rule = inbox.add_rule(_actor(), saved, intent.split(","))
-        count = len(inbox.list_cases(_actor(), status=None, limit=500))
+        # The rule's own cases: the workspace's whole count said nothing of the rule.
+        count = inbox.rule_open_cases(_actor(), rule.id)
     click.echo(
-        _("rule {id}: {saved} → {intents} ({n} open cases)").format(
-            id=rule.id, saved=rule.saved_query, intents=",".join(rule.intents), n=count
+        _("rule {id}: {saved} → {intents} ({cases})").format(
+            id=rule.id,
+            saved=rule.saved_query,
+            intents=",".join(rule.intents),
+            cases=ngettext("{n} open case", "{n} open cases", count).format(n=count),
         )
     )
 

@@ -86,17 +86,36 @@ def list_command(fmt: str, db: str | None, workspace: str) -> None:
 
 @listen_group.command("remove")
 @click.argument("name")
+@click.option(
+    "--force",
+    is_flag=True,
+    help=_("Remove it even if inbox rules are built on it: they go too (their cases stay)."),
+)
 @db_option
 @workspace_option
-def remove_command(name: str, db: str | None, workspace: str) -> None:
-    """Delete saved query NAME and its stored matches."""
-    from hubbub.listen import remove_query
+def remove_command(name: str, force: bool, db: str | None, workspace: str) -> None:
+    """Delete saved query NAME and its stored matches. Refused while inbox
+    rules are built on it (it names them), unless --force."""
+    from hubbub.listen import SavedQueryInUse, remove_query, rules_of_query
 
     with store_from(db) as store:
-        if not remove_query(store, name, workspace=workspace):
+        # Named before they go, to say what --force removed.
+        rules = rules_of_query(store, name, workspace=workspace) if force else ()
+        try:
+            removed = remove_query(store, name, workspace=workspace, force=force)
+        except SavedQueryInUse as exc:
+            raise click.ClickException(plain(str(exc))) from None
+        if not removed:
             raise click.UsageError(_("no saved query named {name!r}").format(name=name))
         cli_record(store, workspace, "saved_query_deleted", target=name)
-    click.echo(_("removed {name}").format(name=plain(name)))
+    if rules:
+        click.echo(
+            _("removed {name} and inbox rule(s) {rules}").format(
+                name=plain(name), rules=", ".join(str(i) for i in rules)
+            )
+        )
+    else:
+        click.echo(_("removed {name}").format(name=plain(name)))
 
 
 @click.command("report", cls=DashArgsCommand)

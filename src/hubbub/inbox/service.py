@@ -377,6 +377,10 @@ class Inbox:
         build_cases(self.scope, rule_id=rule.id)
         return rule
 
+    def rule_open_cases(self, actor: Actor, rule_id: int) -> int:
+        """How many of the cases rule ``rule_id`` made are not resolved."""
+        return self.repo.rule_open_cases(rule_id)
+
     def remove_rule(self, actor: Actor, rule: int | str) -> bool:
         """Remove a rule by id or saved query name (its cases stay)."""
         self._own(actor)

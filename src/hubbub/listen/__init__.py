@@ -7,11 +7,13 @@ from hubbub.listen.saved import (
     GROUPS,
     SavedQuery,
     SavedQueryError,
+    SavedQueryInUse,
     add_query,
     catch_up,
     get_query,
     list_queries,
     remove_query,
+    rules_of_query,
 )
 
 __all__ = [
@@ -20,9 +22,11 @@ __all__ = [
     "Matcher",
     "SavedQuery",
     "SavedQueryError",
+    "SavedQueryInUse",
     "add_query",
     "catch_up",
     "get_query",
     "list_queries",
     "remove_query",
+    "rules_of_query",
 ]

@@ -16,7 +16,7 @@ from __future__ import annotations
 from hubbub.query import ast
 from hubbub.query.parser import QuerySyntaxError, parse
 from hubbub.store import Store
-from hubbub.store.listening import SavedQueries, SavedQuery
+from hubbub.store.listening import QueryFeedsRules, SavedQueries, SavedQuery
 from hubbub.store.scope import scope
 
 #: The groups the dashboard and share of voice know by name; any other string works too.
@@ -115,9 +115,37 @@ def list_queries(
     )
 
 
-def remove_query(store: Store, name: str, *, workspace: str = "default") -> bool:
-    """Delete a saved query and its stored matches; False if there was none."""
-    return saved_queries(store, workspace).remove(name)
+class SavedQueryInUse(SavedQueryError):
+    """Removing this saved query would silently remove the inbox rules built on it."""
+
+    def __init__(self, name: str, rule_ids: tuple[int, ...]) -> None:
+        self.name = name
+        self.rule_ids = rule_ids
+        listed = ", ".join(str(i) for i in rule_ids)
+        rules = f"inbox rule {listed}" if len(rule_ids) == 1 else f"inbox rules {listed}"
+        remove = "; ".join(f"hubbub inbox rule remove {i}" for i in rule_ids)
+        super().__init__(
+            f"saved query {name!r} feeds {rules}, which would go with it: remove "
+            f"{'it' if len(rule_ids) == 1 else 'them'} first ({remove}), or remove both "
+            "with --force"
+        )
+
+
+def rules_of_query(store: Store, name: str, *, workspace: str = "default") -> tuple[int, ...]:
+    """Ids of the inbox rules built on saved query ``name`` (none: ``()``)."""
+    return saved_queries(store, workspace).rules_of(name)
+
+
+def remove_query(
+    store: Store, name: str, *, workspace: str = "default", force: bool = False
+) -> bool:
+    """Delete a saved query and its stored matches; False if there was none.
+    A query that inbox rules are built on is kept (SavedQueryInUse, naming
+    them) unless ``force``: then the rules go too (the cases they made stay)."""
+    try:
+        return saved_queries(store, workspace).remove(name, with_rules=force)
+    except QueryFeedsRules as exc:
+        raise SavedQueryInUse(exc.name, exc.rule_ids) from None
 
 
 def backfill_query(store: Store, saved: SavedQuery, *, workspace: str = "default") -> int:

@@ -185,6 +185,19 @@ class SettingsRepo:
                 )
         return next(rule for rule in self.rules() if rule.saved_query == saved_query)
 
+    def rule_open_cases(self, rule_id: int) -> int:
+        """How many cases the rule made that are not resolved."""
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    sa.select(sa.func.count()).where(
+                        self.scope.owns(_c),
+                        _c.c.rule_id == rule_id,
+                        _c.c.status != Status.RESOLVED.value,
+                    )
+                ).scalar_one()
+            )
+
     def remove_rule(self, rule: int | str) -> bool:
         r, q = inbox_rules, t.saved_queries
         with self.engine.begin() as conn:

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from hubbub.query import ast
 from hubbub.query.parser import parse
 from hubbub.store import schema as t
+from hubbub.store.inbox_schema import inbox_rules
 from hubbub.store.listen_schema import post_classes, query_matches
 from hubbub.store.scope import Scope
 from hubbub.store.search import compile_query
@@ -26,6 +27,15 @@ from hubbub.store.transactions import run_write
 _q = t.saved_queries
 _p = t.posts
 _qm = query_matches
+
+
+class QueryFeedsRules(Exception):
+    """A saved query that inbox rules are built on, asked to be removed alone."""
+
+    def __init__(self, name: str, rule_ids: tuple[int, ...]) -> None:
+        super().__init__(name, rule_ids)
+        self.name = name
+        self.rule_ids = rule_ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,19 +144,45 @@ class SavedQueries:
                 counts = {query_id: n for query_id, n in counted}
         return [_saved(r, counts.get(r["id"], 0) if with_matches else None) for r in rows]
 
-    def remove(self, name: str) -> bool:
-        """Delete a saved query, its matches and its back-fill cursor; False if none."""
+    def remove(self, name: str, *, with_rules: bool = True) -> bool:
+        """Delete a saved query, its matches and its back-fill cursor; False if
+        none. The inbox rules built on it go with it (their foreign key
+        cascades), unless ``with_rules`` is False: then QueryFeedsRules, in
+        the same transaction, so a rule is never removed unasked."""
         with self.scope.engine.begin() as conn:
             query_id = conn.execute(
                 sa.select(_q.c.id).where(self.scope.owns(_q), _q.c.name == name)
             ).scalar()
             if query_id is None:
                 return False
+            if not with_rules:
+                rule_ids = self._rules_of(conn, query_id)
+                if rule_ids:
+                    raise QueryFeedsRules(name, rule_ids)
             conn.execute(_qm.delete().where(self.scope.owns(_qm), _qm.c.query_id == query_id))
             c = t.source_cursors
             conn.execute(c.delete().where(self.scope.owns(c), c.c.source == cursor_name(query_id)))
             conn.execute(_q.delete().where(self.scope.owns(_q), _q.c.id == query_id))
         return True
+
+    def rules_of(self, name: str) -> tuple[int, ...]:
+        """Ids of the inbox rules built on the saved query ``name``."""
+        with self.scope.engine.connect() as conn:
+            query_id = conn.execute(
+                sa.select(_q.c.id).where(self.scope.owns(_q), _q.c.name == name)
+            ).scalar()
+            return () if query_id is None else self._rules_of(conn, query_id)
+
+    def _rules_of(self, conn: sa.Connection, query_id: int) -> tuple[int, ...]:
+        r = inbox_rules
+        return tuple(
+            int(i)
+            for i in conn.execute(
+                sa.select(r.c.id)
+                .where(self.scope.owns(r), r.c.query_id == query_id)
+                .order_by(r.c.id)
+            ).scalars()
+        )
 
     def backfill(self, saved: SavedQuery) -> int:
         """Store matches of ``saved`` among posts newer than its cursor (all posts

@@ -30,6 +30,7 @@ from hubbub.i18n import _
 from hubbub.listen.live import Listener, start_listening, webhook_allowed  # noqa: F401 - re-exported
 from hubbub.listen.saved import (
     SavedQueryError,
+    SavedQueryInUse,
     SavedQueryNameError,
     add_query,
     list_queries,
@@ -257,12 +258,24 @@ async def post_query(request: Request, body: QueryIn) -> dict[str, Any] | JSONRe
 
 
 @router.delete("/api/listen/queries/{name:path}")
-async def delete_query(request: Request, name: str) -> dict[str, Any]:
+async def delete_query(request: Request, name: str, force: bool = False) -> dict[str, Any]:
+    """Remove a saved query: 409 naming the inbox rules built on it, unless
+    ``force`` (then they go too; their cases stay)."""
     user = require_host(request)
     app = request.app
-    removed = await asyncio.to_thread(
-        remove_query, app.state.store, name, workspace=tenant(request).name
-    )
+    try:
+        removed = await asyncio.to_thread(
+            remove_query, app.state.store, name, workspace=tenant(request).name, force=force
+        )
+    except SavedQueryInUse as exc:
+        ids = ", ".join(str(i) for i in exc.rule_ids)
+        raise HTTPException(
+            409,
+            _(
+                "Inbox rules are built on this saved query (rule {ids}) and would go with it. "
+                "Remove them first (hubbub inbox rule remove ID), then the query."
+            ).format(ids=ids),
+        ) from None
     if not removed:
         raise HTTPException(404, _("No such saved query."))
     _bump(request, forget=name)
