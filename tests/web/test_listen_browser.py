@@ -71,6 +71,8 @@ def test_add_a_query_see_matches_and_scorecard_update_and_download_the_report(
     assert sentiment_total == 3
     # The classifiers' measured accuracy is shown beside the figures.
     expect(page.locator("#accuracy")).to_contain_text("macro recall")
+    # The default "7 days" ends at the newest matching post, and says so.
+    expect(page.locator("#period")).to_contain_text("the 7 days up to the newest matching post")
     # "All matching posts" sends no period: the report covers every matching post.
     page.select_option("#days", "all")
     expect(page.locator("#period")).to_contain_text("every matching post")

@@ -24,7 +24,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import BaseModel, Field
 
 from hubbub.analyze import PeriodError, Selection, build_report, render_csv, render_html
-from hubbub.analyze.selection import resolve_period
+from hubbub.analyze.selection import matching_bounds, resolve_period, selection_condition
 from hubbub.author_labels import AuthorLabels
 from hubbub.i18n import _
 from hubbub.listen.live import Listener, start_listening, webhook_allowed  # noqa: F401 - re-exported
@@ -39,8 +39,9 @@ from hubbub.listen.saved import (
 from hubbub.post import rfc3339
 from hubbub.query.ast import Node
 from hubbub.query.parser import QueryLimitError, QuerySyntaxError, parse
+from hubbub.store import Store
 from hubbub.web.accounts import User
-from hubbub.web.audit_hooks import audit_event
+from hubbub.web.audit_hooks import audit_event, audit_export
 from hubbub.web.deps import current_user, require_host, tenant
 from hubbub.web.roles import has_role
 from hubbub.web.routes_pages import _page
@@ -50,6 +51,9 @@ log = logging.getLogger(__name__)
 PREVIEW_LIMIT = 10
 NAME_MAX = 100
 QUERY_MAX = 2000
+# "The last N days": a day to a year (and a leap day). Out of range is refused,
+# not quietly clamped: days=0 showing one day's figures misleads.
+DAYS_MIN, DAYS_MAX = 1, 366
 SCORECARD_KEYS = (
     "mentions",
     "reposts",
@@ -128,6 +132,26 @@ def _selection(saved: str | None, group: str | None, q: str | None) -> Selection
     return Selection(kind, value)
 
 
+def _last_days(
+    store: Store, ws: str, selection: Selection, days: int, until: str | None
+) -> tuple[datetime, datetime, str]:
+    """Start, end and anchor of "the last ``days`` days". Like ``hubbub
+    report``, the window ends just after the newest post the selection
+    matches (anchor ``newest_match``), so a query whose last mention is older
+    than the workspace's newest post still shows its figures; ``until``
+    given: there (``until``); nothing matches: now, or just after an
+    archive's newest post (``latest``)."""
+    if until is not None:
+        end, anchor = resolve_period(store, ws, None, until).until, "until"
+    else:
+        bounds = matching_bounds(store, ws, selection_condition(store, ws, selection))
+        if bounds is not None:
+            end, anchor = bounds[1] + timedelta(microseconds=1), "newest_match"
+        else:
+            end, anchor = resolve_period(store, ws).until, "latest"
+    return end - timedelta(days=days), end, anchor
+
+
 def _report(
     request: Request,
     selection: Selection,
@@ -138,14 +162,23 @@ def _report(
     """build_report for the request's period (runs in a worker thread)."""
     app = request.app
     store, ws = app.state.store, tenant(request).name
-    start: str | datetime | None = since
-    end: str | datetime | None = until
-    if days is not None and since is None:
-        # "The last N days" ends where the report would end by default (now,
-        # or just after an archive's newest post), not at the wall clock.
-        end = resolve_period(store, ws, None, until).until
-        start = end - timedelta(days=max(1, min(days, 366)))
-    return build_report(store, selection, workspace=ws, since=start, until=end)
+    if days is None or since is not None:
+        return build_report(store, selection, workspace=ws, since=since, until=until)
+    start, end, anchor = _last_days(store, ws, selection, days, until)
+    report = build_report(store, selection, workspace=ws, since=start, until=end)
+    # Say which window was used: the page shows it under the scorecard.
+    report["period"].update(window="days", days=days, anchor=anchor)
+    return report
+
+
+def _check_days(days: int | None) -> None:
+    if days is not None and not DAYS_MIN <= days <= DAYS_MAX:
+        raise HTTPException(
+            400,
+            _("days must be from {low} to {high} (got {days}).").format(
+                low=DAYS_MIN, high=DAYS_MAX, days=days
+            ),
+        )
 
 
 async def _build(
@@ -157,6 +190,7 @@ async def _build(
     since: str | None,
     until: str | None,
 ) -> dict[str, Any] | JSONResponse:
+    _check_days(days)
     try:
         selection = _selection(saved, group, q)
         return await asyncio.to_thread(_report, request, selection, days, since, until)
@@ -360,7 +394,7 @@ async def get_report(
     until: str | None = None,
     format: str = "html",
 ) -> Response:
-    _require_user(request)
+    user = _require_user(request)
     if format not in REPORT_TYPES:
         raise HTTPException(400, _("The format is html, json or csv."))
     report = await _build(request, saved, group, q, days, since, until)
@@ -379,6 +413,11 @@ async def get_report(
         "content-security-policy": REPORT_CSP,
         "cache-control": "no-store",
     }
+    # A report carries matched posts out of the workspace: audited as an
+    # export, with the detail 'hubbub report' records.
+    chosen = report["selection"]
+    detail = {"command": "report", "format": format, str(chosen["kind"]): str(chosen["value"])}
+    await audit_export(request, user, tenant(request).name, target=filename, detail=detail)
     return Response(body, media_type=REPORT_TYPES[format], headers=headers)
 
 

@@ -272,7 +272,11 @@
       "+" + s.positive + " / =" + s.neutral + " / −" + s.negative + " / ?" + s.unsupported);
     setCard("sc-passion", pct(sc.passion.value), sc.passion.authors + " " + T.authors_twice);
     setCard("sc-reach", pct(sc.reach.value), sc.reach.authors + " " + T.unique_authors);
-    const windowNote = T["window_" + sc.period.window];
+    // "The last N days" ends at the newest matching post (like hubbub report):
+    // say so, since that may be long before today.
+    const windowNote = sc.period.window === "days"
+      ? (T["days_" + sc.period.anchor] || "").replace("{days}", String(sc.period.days))
+      : T["window_" + sc.period.window];
     $("period").textContent = sc.period.since + " – " + sc.period.until + " (" + sc.period.timezone + ")" +
       (windowNote ? " · " + windowNote : "");
     // The classifiers' measured accuracy beside their figures (package data, docs/classifiers.md).
