@@ -10,8 +10,8 @@ anonymous reads): over HTTP and WebSocket against a real server.
    post is public nowhere until a host approves it.
 4. A blocked guest stays blocked with a fresh cookie (address, name), and
    hosts close guest posting everywhere at once.
-Also: viewers read but never post (issue 10), even where guests may; stored
-posts are not readable anonymously through a tag nobody opened or a private room.
+Also: stored posts are not readable anonymously through a tag nobody opened
+or a private room. Viewers posting as guests: tests/web/test_viewer_and_guest_posts.py.
 """
 
 from __future__ import annotations
@@ -507,44 +507,7 @@ def test_hosts_close_guest_posting_everywhere_at_once(server: Server, tag: str, 
     assert r.status_code in (401, 403)
 
 
-# -- also: viewers, private rooms, stored posts behind tags nobody opened ----------
-
-
-def test_a_viewer_reads_but_never_posts_even_where_guests_may(
-    server: Server, tag: str, host
-) -> None:
-    """Issue 10: viewers read only. Where anonymous guests may post, a viewer
-    signed in is still refused (403), and nothing of theirs reaches the queue."""
-    viewer, token = sign_in(server, new_user(server, "viewer"))
-    with closing(viewer):
-        r = viewer.post(
-            f"/api/rooms/{tag}/posts", json={"text": "viewer here"}, headers={"X-CSRF-Token": token}
-        )
-        assert r.status_code == 403
-        configure(server, tag, allow_guests=True, approval=True)
-        r = viewer.post(
-            f"/api/rooms/{tag}/posts",
-            json={"text": "viewer waits"},
-            headers={"X-CSRF-Token": token},
-        )
-        assert r.status_code == 403
-        assert viewer.get(f"/api/rooms/{tag}/pending").status_code == 403
-        assert viewer.get(f"/api/rooms/{tag}/state").status_code == 200
-    client, host_token = host
-    r = client.post(
-        f"/api/rooms/{tag}/posts",
-        json={"text": "host speaks"},
-        headers={"X-CSRF-Token": host_token},
-    )
-    assert r.status_code == 201 and r.json()["held"] is False
-    with http_client(server) as anon:
-        shown = wait_until(
-            lambda: (got := texts(anon, tag)) and any("host speaks" in t for t in got) and got,
-            "the host's post",
-        )
-    assert not any("viewer" in t for t in shown)
-    pending = client.get(f"/api/rooms/{tag}/pending").json()
-    assert not any("viewer" in p["text"] for p in pending)
+# -- also: private rooms, stored posts behind tags nobody opened -------------------
 
 
 def test_stored_posts_are_not_public_through_tags_nobody_opened(

@@ -1,7 +1,8 @@
 """Who may do what: the one rule every route asks.
 
 - viewer: reads (rooms, listening, status) and looks after their own account
-  (password, sessions, signing out);
+  (password, sessions, signing out); like a web guest, may post where a
+  public room takes guest posts (``routes_api.write_post``), nothing else;
 - agent: also acts: opens and runs rooms, posts, moderates, manages saved
   queries;
 - owner: also manages the workspace: users, connected accounts, settings.

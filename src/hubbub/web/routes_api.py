@@ -13,6 +13,7 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from hubbub.i18n import _
+from hubbub.outbox import public_post_text
 from hubbub.web import compose
 from hubbub.web.deps import (
     client_address,
@@ -23,7 +24,7 @@ from hubbub.web.deps import (
     room_tag,
     tenant,
 )
-from hubbub.web.roles import has_role, require_role
+from hubbub.web.roles import has_role
 from hubbub.web.rooms import GUEST_PREFIX, Room, RoomError, post_json
 
 router = APIRouter(prefix="/api")
@@ -187,6 +188,17 @@ async def decide(request: Request, tag: str, body: DecisionIn) -> dict[str, Any]
     return {"ok": True, "published": post is not None}
 
 
+def _refusal(tag: str, key: str, *, viewer: bool) -> str:
+    """Why a guest's (or viewer's) post may not go into room ``tag``."""
+    if viewer:
+        if tag == key:
+            return _("This room takes posts from hosts only (not from guests or viewers).")
+        return _("#{tag} takes posts from hosts only (not from guests or viewers).").format(tag=tag)
+    if tag == key:
+        return _("This room does not take posts from guests.")
+    return _("#{tag} does not take posts from guests.").format(tag=tag)
+
+
 class PostIn(BaseModel):
     text: str = Field(max_length=2000)
     name: str | None = Field(default=None, max_length=200)  # web guests only
@@ -196,18 +208,20 @@ class PostIn(BaseModel):
 @router.post("/rooms/{tag}/posts", status_code=201)
 async def write_post(request: Request, tag: str, body: PostIn) -> dict[str, Any]:
     """Write into a room. Hosts (owners, agents) post into any room; web
-    guests (anonymous visitors) only where every room the post names takes
-    guest posts, and their posts wait in the approval queue wherever one of
-    those rooms has it. Viewers read only: their posts are refused (403)."""
+    guests (anonymous visitors) and viewers only where every room the post
+    names is public and takes guest posts, and their posts wait in the
+    approval queue wherever one of those rooms has it. A viewer may do what a
+    guest may (signing out would allow it anyway), under their own name.
+
+    The text is cleaned on the way in, as outgoing posts are: no control
+    characters, terminal sequences or bidi overrides are stored or served."""
     app = request.app
     here = tenant(request)
     hubs = here.hubs
     user = current_user(request)
     room = readable_room(request, tag, user)
-    if user is not None:
-        require_role(request, "agent")
     key = room.tag
-    text = body.text.strip()
+    text = public_post_text.clean(body.text).strip()
     if not text:
         raise HTTPException(422, _("Write something first."))
     final = compose.with_hashtag(text, key)
@@ -225,9 +239,7 @@ async def write_post(request: Request, tag: str, body: PostIn) -> dict[str, Any]
         for t in compose.room_tags(final):
             other = hubs.room(t)
             if other is None or not other.public or not other.allow_guests:
-                if t == key:
-                    raise HTTPException(403, _("This room does not take posts from guests."))
-                raise HTTPException(403, _("#{tag} does not take posts from guests.").format(tag=t))
+                raise HTTPException(403, _refusal(t, key, viewer=user is not None))
             if other.blocks(author_id, address, display):
                 raise HTTPException(403, _("You cannot post in this room."))
         if not display:
