@@ -25,11 +25,14 @@ CSV_COLUMNS = (
 )  # fmt: skip
 
 
-def write_follower_csv(out: IO[str], rows: Iterable[FollowerRow]) -> None:
-    """Every follower's figures; text cells are made safe for spreadsheets."""
+def write_follower_csv(out: IO[str], rows: Iterable[FollowerRow]) -> int:
+    """Every follower's figures; text cells are made safe for spreadsheets.
+    Returns how many followers were written (for the audit log's export entry)."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
+    written = 0
     for row in rows:
+        written += 1
         value = row.as_json()
         cells = []
         for key in CSV_COLUMNS:
@@ -42,3 +45,4 @@ def write_follower_csv(out: IO[str], rows: Iterable[FollowerRow]) -> None:
                 cell = f"{cell:.4f}"
             cells.append(safe_cell(str(cell)) if cell is not None else "")
         writer.writerow(cells)
+    return written

@@ -235,13 +235,16 @@ def audience_audit(
 ) -> None:
     """Audit ACCOUNT's latest follower snapshot: engaged / active / passive /
     suspicious totals and shares, top engaged, the suspicious list with
-    reasons, change since the previous snapshot. CSV: one row per follower."""
+    reasons, change since the previous snapshot. CSV: one row per follower.
+    Recorded in the audit log as an export."""
     from hubbub.audience.audit import AuditError, build_audit, follower_rows, parse_window
 
     try:
         span = parse_window(window)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--window") from None
+    from hubbub.cli.audit import cli_record
+
     with store_from(db, must_exist=True, workspace=workspace) as store:
         repo = _repo(store, workspace)
         try:
@@ -249,17 +252,26 @@ def audience_audit(
                 from hubbub.audience.csv_export import write_follower_csv
 
                 rows = follower_rows(repo, account, span, snapshot_id=snapshot_id)
-                write_follower_csv(sys.stdout, rows)
-                return
-            audit = build_audit(repo, account, span, snapshot_id=snapshot_id)
+                followers = write_follower_csv(sys.stdout, rows)
+            else:
+                audit = build_audit(repo, account, span, snapshot_id=snapshot_id)
+                followers = audit.followers
         except AuditError as exc:
             raise click.ClickException(str(exc)) from None
-    if fmt == "json":
-        sys.stdout.buffer.write(orjson.dumps(audit.as_json(), option=orjson.OPT_INDENT_2) + b"\n")
-    else:
-        from hubbub.audience.render import render_html
+        if fmt == "json":
+            data = orjson.dumps(audit.as_json(), option=orjson.OPT_INDENT_2) + b"\n"
+            sys.stdout.buffer.write(data)
+        elif fmt == "html":
+            from hubbub.audience.render import render_html
 
-        sys.stdout.write(render_html(audit))
+            sys.stdout.write(render_html(audit))
+        sys.stdout.flush()  # a write that fails fails here, before it is recorded as done
+        # The followers' figures leave the workspace: audited as an export, like
+        # 'hubbub export' and the page's followers.csv.
+        detail = {"command": "audience audit", "format": fmt, "account": account}
+        cli_record(
+            store, workspace, "export", target="stdout", detail={**detail, "followers": followers}
+        )
 
 
 @audience.command("retention")

@@ -1,9 +1,11 @@
 """The web's entries in the audit log (``hubbub.store.audit``): sign-ins
-(failed ones too), sign-outs, ended sessions and the web's deletions.
+(failed ones too), sign-outs, ended sessions, the web's deletions and its
+downloads of the workspace's data (``audit_export``).
 
-One helper, so every route records the same way: in the acting user's
-workspace (a failed sign-in: where ``record_failed_signin`` puts it), with
-the client's address, off the event loop.
+Two helpers, so every route records the same way: in the acting user's
+workspace (a failed sign-in: where ``record_failed_signin`` puts it; an
+export: the workspace whose data left), with the client's address, off the
+event loop.
 """
 
 from __future__ import annotations
@@ -45,5 +47,36 @@ async def audit_event(
             return
         log = AuditLog(existing_scope(store, user.workspace))
         log.record(user.name, action, target=target, detail=detail, address=address)
+
+    await asyncio.to_thread(write)
+
+
+# Who downloads a public room's recap without signing in. It has a space, and
+# a user name never does (``accounts.name_usable``), so no user can be taken
+# for an anonymous visitor, nor one for a user.
+ANONYMOUS = "anonymous visitor"
+
+
+async def audit_export(
+    request: Request,
+    user: User | None,
+    workspace: str,
+    *,
+    target: str,
+    detail: Mapping[str, DetailValue],
+) -> None:
+    """Record that ``user`` (None: an anonymous visitor of a public room)
+    downloaded ``target`` (the file name the browser saves) of ``workspace``'s
+    data: an ``export``, as ``hubbub export`` and ``hubbub report`` record.
+    ``detail`` says what was exported, e.g. ``{"command": "report",
+    "format": "csv", "saved": "brand"}``, and how much when that is cheap to
+    know. Called once the download is built, before it is sent."""
+    store = request.app.state.store
+    address = client_address(request, getattr(request.app.state, "trusted_proxies", ()))
+    actor = user.name if user is not None else ANONYMOUS
+
+    def write() -> None:
+        log = AuditLog(existing_scope(store, workspace))
+        log.record(actor, "export", target=target, detail=detail, address=address)
 
     await asyncio.to_thread(write)

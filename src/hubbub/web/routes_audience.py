@@ -32,8 +32,10 @@ from hubbub.audience.audit import (
 from hubbub.audience.render import NETWORK_LABELS
 from hubbub.i18n import _
 from hubbub.store.audience_repo import AudienceRepo
+from hubbub.store.audit import DetailValue
 from hubbub.store.scope import NoSuchWorkspace, existing_scope
 from hubbub.web.accounts import User
+from hubbub.web.audit_hooks import audit_export
 from hubbub.web.deps import current_user
 
 router = APIRouter()
@@ -173,18 +175,24 @@ async def audience_csv(request: Request, account: str, window: str = "90d") -> R
     span = _window(window)
     repo = _repo(request, user)
 
-    def build() -> str:
+    def build() -> tuple[str, int]:
         from hubbub.audience.csv_export import write_follower_csv
 
         out = io.StringIO()
-        write_follower_csv(out, follower_rows(repo, name, span))
-        return out.getvalue()
+        rows = write_follower_csv(out, follower_rows(repo, name, span))
+        return out.getvalue(), rows
 
     try:
-        body = await asyncio.to_thread(build)
+        body, rows = await asyncio.to_thread(build)
     except AuditError:
         raise HTTPException(404, _("No such account.")) from None
     filename = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+    # Every follower's figures leave the workspace: audited as an export.
+    detail: dict[str, DetailValue] = {"command": "audience audit", "format": "csv"}
+    detail |= {"account": name, "followers": rows}
+    await audit_export(
+        request, user, _workspace(request, user), target=f"audience-{filename}.csv", detail=detail
+    )
     return Response(
         body,
         media_type="text/csv; charset=utf-8",

@@ -24,6 +24,8 @@ from hubbub.chat.repo import MAX_PAGE, ChatRepo
 from hubbub.i18n import _
 from hubbub.post import Post
 from hubbub.query.tokens import fold
+from hubbub.store.audit import DetailValue
+from hubbub.web.audit_hooks import audit_export
 from hubbub.web.deps import current_user, live_hub, readable_room, require_host, tenant
 from hubbub.web.errors import invalid
 from hubbub.web.rooms import Room, post_json
@@ -290,6 +292,13 @@ async def recap(
     except FontsMissing as exc:
         raise HTTPException(503, str(exc)) from None
     name = recap_filename(data, format)
+    # A day of the room's posts leaves the workspace: audited as ``hubbub
+    # recap`` is (an anonymous reader of a public room as "anonymous visitor").
+    detail: dict[str, DetailValue] = {"command": "recap", "format": format, "tag": room.tag}
+    detail |= {"day": str(data["day"]), "posts": int(data["posts"])}
+    await audit_export(
+        request, current_user(request), tenant(request).name, target=name, detail=detail
+    )
     return Response(
         body,
         media_type=MEDIA_TYPES[format],
