@@ -85,7 +85,8 @@ class Fault:
     x-rate-limit-reset ``seconds`` ahead), ``5xx`` (refuse with 503),
     ``truncated`` (a line cut short, then go on), ``duplicate`` (send the
     next ``count`` posts twice), ``shuffle`` (send the next ``count`` posts
-    in random order). ``on``: ``stream`` or ``search``."""
+    in random order). ``on``: ``stream``, ``search`` or ``rules`` (where
+    ``cut`` closes the connection before answering)."""
 
     kind: str
     on: str = "stream"
@@ -119,6 +120,7 @@ class XServer:
     refused: list[int] = field(default_factory=list)  # statuses of refused attempts
     search_requests: int = 0
     rules_posts: int = 0
+    rules_requests: int = 0  # GET and POST, refused ones too
     connect_times: list[float] = field(default_factory=list)
     # The clock its rate-limit resets are computed on (a test's FakeClock.time).
     now: Callable[[], float] = time.time
@@ -237,6 +239,14 @@ class XServer:
                     await self._stream(reader, writer)
                     return
                 if url.path == "/2/tweets/search/stream/rules":
+                    self.rules_requests += 1
+                    fault = self._fault("rules")
+                    if fault is not None and fault.kind == "cut":
+                        return  # no answer: the client sees the connection drop
+                    refusal = self._refusal(fault)
+                    if refusal is not None:
+                        await self._send(writer, *refusal)
+                        continue
                     await self._rules(writer, method, body)
                 elif url.path == "/2/tweets/search/recent" and method == "GET":
                     await self._search(writer, query)

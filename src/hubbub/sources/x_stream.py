@@ -5,6 +5,9 @@ Three tasks feed one queue that the pipeline reads:
 - **rules**: every ``rules_check_seconds`` the saved queries and public
   rooms are read and X's rule set is brought in step (only rules tagged
   ``hubbub:``; foreign rules are left alone). New rules are backfilled.
+  The stream waits for the first sync, so until then a failing sync is
+  the source's health (reconnecting, attempt, reason, next try), backed
+  off as a failing stream connection is.
 - **stream**: one connection (X allows one per app; it is never opened twice),
   read line by line with a 20 s stall limit. A dropped connection reconnects
   at once, failed attempts back off as X documents (``X_POLICY``). Every
@@ -33,7 +36,7 @@ from hubbub.networks.backoff import X_POLICY, Failure, Reconnect
 from hubbub.networks.env import Lease, SourceEnv
 from hubbub.networks.stall import Stalled, next_within
 from hubbub.networks.x import XClient, XError, XLimits
-from hubbub.sources.base import RawItem, describe_error
+from hubbub.sources.base import RawItem, describe_error, redact
 from hubbub.sources.x_backfill import Cursors, fill_hole, rewound
 from hubbub.sources.x_rules import WantedRule, is_ours, search_queries, wanted_rules
 
@@ -141,7 +144,13 @@ class XStreamSource:
                     await self._queue.put(_Stop())
                     return
                 delay = failures.failed(exc.kind, reset_in=exc.reset_in)
-                log.warning("%s: rules not synced (%s); again in %.0f s", self.name, exc, delay)
+                log.warning("%s: rules not synced (%s); again in %.1f s", self.name, exc, delay)
+                if not self._synced.is_set():
+                    # The stream waits for a first sync, so until then this
+                    # failure is what the source is doing: say so as a stream
+                    # failure would (it said "starting" for as long as X was
+                    # unreachable). Later, the stream loop reports its own.
+                    self._backing_off(failures, exc, delay)
                 await self.clock.sleep(delay)
 
     async def _sync_rules(self) -> None:
@@ -222,16 +231,21 @@ class XStreamSource:
                 if not established:
                     attempt_failed = True
                     delay = reconnect.failed(exc.kind, reset_in=exc.reset_in)
-                    if exc.kind is Failure.RATE_LIMIT:
-                        self.health.rate_limited(delay, reason)
-                    else:
-                        self.health.reconnecting(reconnect.failures, delay, reason)
+                    self._backing_off(reconnect, exc, delay)
                     await self.clock.sleep(delay)
                     continue
             # An established stream that ended: reconnect at once (X's rule).
             log.info("%s: stream ended (%s); reconnecting", self.name, reason)
             self.health.reconnecting(0, reconnect.dropped(), reason or "disconnected")
             attempt_failed = True  # whatever comes next, posts may have been missed
+
+    def _backing_off(self, failures: Reconnect, exc: XError, delay: float) -> None:
+        """Health for an attempt that failed (rules or stream) and the wait
+        before the next; ``exc``'s text is already free of the token."""
+        if exc.kind is Failure.RATE_LIMIT:
+            self.health.rate_limited(delay, redact(str(exc)))
+        else:
+            self.health.reconnecting(failures.failures, delay, str(exc))
 
     def _open(self, tag: str) -> None:
         cursor = self.cursors.get(tag)
