@@ -90,11 +90,13 @@ def test_an_imported_old_mention_is_not_timed(inbox: Inbox, store: Store) -> Non
             "used_minutes",
             "left_minutes",
             "met_at",
+            "stopped_at",  # added: when a case resolved unanswered stopped the clock
             "breached",
             "late_minutes",
             "state",
         }
         assert clock["state"] == "not timed" and clock["breached"] is False
+        assert clock["stopped_at"] is None
         assert clock["used_minutes"] is None and clock["late_minutes"] is None
     assert data["not_timed"] == {
         "reason": "the post was 3 days old when Hubbub first saw it",

@@ -164,10 +164,15 @@ def _clock(name: str, clock: Clock, done: str) -> str:
     if clock.state == "breached" and clock.met_at is not None:
         # Stopped after its target: still a breach, as the JSON and the report say.
         return used + _("breached ({done} {late:.2f} h late)").format(done=done, late=late)
+    if clock.state == "breached" and clock.stopped_at is not None:
+        # Resolved unanswered after the target: the clock stopped at the resolution.
+        return used + _("breached (resolved without reply {late:.2f} h late)").format(late=late)
     if clock.state == "breached":
         return used + _("breached, {late:.2f} h late so far").format(late=late)
     if clock.state == "met":
         return used + _("met")
+    if clock.state == "resolved without reply":
+        return used + _("resolved without reply")
     left = (clock.left_minutes or 0.0) / 60
     return used + _("running, {left:.2f} h left").format(left=left)
 

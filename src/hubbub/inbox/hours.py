@@ -125,11 +125,20 @@ def not_timed(opened_at: datetime, seen_at: datetime) -> NotTimed | None:
 
 
 def _clock(
-    start: datetime, met: datetime | None, target: int | None, hours: Hours, now: datetime
+    start: datetime,
+    met: datetime | None,
+    target: int | None,
+    hours: Hours,
+    now: datetime,
+    stopped: datetime | None = None,
 ) -> Clock:
-    used = business_minutes(start, met or now, hours)
+    """``stopped``: when the clock stopped unmet (see ``Clock.stopped_at``)."""
+    stopped = stopped if met is None else None
+    used = business_minutes(start, met or stopped or now, hours)
     breached = target is not None and used > target
-    return Clock(target_minutes=target, used_minutes=used, met_at=met, breached=breached)
+    return Clock(
+        target_minutes=target, used_minutes=used, met_at=met, breached=breached, stopped_at=stopped
+    )
 
 
 def clocks_for(
@@ -145,7 +154,12 @@ def clocks_for(
     """The first-response and resolution clocks of a case: business minutes
     used so far (or until met) against its priority's targets. A case first
     seen (``seen_at``, when it was made) long after its post (see
-    ``TIMED_WITHIN``) gets two clocks that measure nothing, with the reason."""
+    ``TIMED_WITHIN``) gets two clocks that measure nothing, with the reason.
+
+    A case resolved without a reply stops its first-response clock at the
+    resolution (nobody can answer it any more): breached if the target had
+    passed by then, else "resolved without reply". ``resolved_at`` is given
+    only while the case is resolved, so reopening it starts the clock again."""
     why = not_timed(opened_at, seen_at)
     if why is not None:
         return (
@@ -153,6 +167,13 @@ def clocks_for(
             Clock(None, None, met_at=resolved_at, breached=False, not_timed=why),
         )
     return (
-        _clock(opened_at, first_response_at, target.first_response_minutes, hours, now),
+        _clock(
+            opened_at,
+            first_response_at,
+            target.first_response_minutes,
+            hours,
+            now,
+            stopped=resolved_at,
+        ),
         _clock(opened_at, resolved_at, target.resolution_minutes, hours, now),
     )

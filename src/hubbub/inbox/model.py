@@ -120,6 +120,10 @@ class Clock:
     met_at: datetime | None
     breached: bool
     not_timed: NotTimed | None = None
+    # When the clock stopped without being met: the first-response clock of a
+    # case resolved with no reply stops at the resolution, so a closed case
+    # does not grow later and later. None while it runs, and once met.
+    stopped_at: datetime | None = None
 
     @property
     def left_minutes(self) -> float | None:
@@ -139,14 +143,19 @@ class Clock:
         for a case Hubbub saw too late to time; ``breached`` when the
         target was missed, even if the clock stopped since (a reply two
         hours late is a breach, not "met"); ``met`` when it stopped in
-        time; ``running`` while it runs in time; ``no target``."""
+        time; ``resolved without reply`` when the case was resolved unanswered
+        before its first-response target passed (past it: ``breached``, by
+        the time at resolution); ``running`` while it runs in time; ``no
+        target``."""
         if self.not_timed is not None:
             return "not timed"
         if self.breached:
             return "breached"
         if self.target_minutes is None:
             return "no target"
-        return "met" if self.met_at is not None else "running"
+        if self.met_at is not None:
+            return "met"
+        return "resolved without reply" if self.stopped_at is not None else "running"
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,6 +298,7 @@ class Case:
                 "used_minutes": None if c.used_minutes is None else round(c.used_minutes, 2),
                 "left_minutes": None if c.left_minutes is None else round(c.left_minutes, 2),
                 "met_at": c.met_at.isoformat() if c.met_at else None,
+                "stopped_at": c.stopped_at.isoformat() if c.stopped_at else None,
                 "breached": c.breached,
                 "late_minutes": None if c.late_minutes is None else round(c.late_minutes, 2),
                 "state": c.state,

@@ -225,7 +225,9 @@ def build_report(
                 tally.fr_breaches += breached
         elif (
             target.first_response_minutes is not None
-            and business_minutes(case.opened_at, now, hours) > target.first_response_minutes
+            # Resolved unanswered: the clock stopped at the resolution (as the case shows).
+            and business_minutes(case.opened_at, case.resolved_at or now, hours)
+            > target.first_response_minutes
         ):
             team.fr_breaches += 1
         if case.resolved_at is not None:

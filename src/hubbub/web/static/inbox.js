@@ -299,6 +299,11 @@
     // A clock stopped after its target is a breach, never "met" (as the JSON's state says).
     if (clock.met_at && clock.breached) {
       node.textContent = fmt(lateText, { time: duration(clock.left_minutes), when: when(clock.met_at) });
+    } else if (clock.stopped_at && clock.breached) {
+      // Resolved unanswered after its target: stopped at the resolution, not still growing.
+      node.textContent = fmt(T.unanswered_late, { time: duration(clock.left_minutes), when: when(clock.stopped_at) });
+    } else if (clock.stopped_at) {
+      node.textContent = fmt(T.unanswered, { when: when(clock.stopped_at) });
     } else if (clock.met_at) {
       node.textContent = T.met + " " + when(clock.met_at);
     } else if (clock.breached) {
