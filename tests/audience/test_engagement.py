@@ -46,6 +46,7 @@ def test_audit_totals_change_and_lists(db_url: str) -> None:
         "passive": 1,
         "suspicious": 1,
         "declared_bots": 0,
+        "unscored": 0,
     }
     assert (audit.gained, audit.lost) == (3, 2)
     assert [r.member.handle for r in audit.suspicious] == ["f8"]

@@ -73,8 +73,8 @@ class FollowerRow:
             "reposts": self.reposts,
             "chats": self.chats,
             "answered": self.answered,
-            "suspicion": round(m.suspicion, 4),
-            "suspicious": m.suspicious,
+            "suspicion": None if m.suspicion is None else round(m.suspicion, 4),
+            "suspicious": m.suspicious,  # None: unknown (not scored)
             "reasons": list(m.reasons),
             "declared_by": m.declared_by,
             "followers": m.followers,
@@ -123,7 +123,8 @@ class Audit:
             "window": {"since": self.since.isoformat(), "until": self.until.isoformat()},
             "totals": dict(self.totals),
             "shares": {
-                k: round(self.share(k), 4) for k in (*CLASSES, "suspicious", "declared_bots")
+                k: round(self.share(k), 4)
+                for k in (*CLASSES, "suspicious", "declared_bots", "unscored")
             },
             "change": {
                 "previous_snapshot": self.previous.id if self.previous else None,
@@ -133,8 +134,23 @@ class Audit:
             "top_engaged": [r.as_json() for r in self.top_engaged],
             "suspicious": [r.as_json() for r in self.suspicious],
             "accuracy": self.accuracy,
-            "notes": [LIKES_NOTE],
+            "notes": [LIKES_NOTE, *self.notes()],
         }
+
+    def notes(self) -> list[str]:
+        """What a reader must know about the totals beyond likes."""
+        unscored = self.totals["unscored"]
+        if not unscored:
+            return []
+        return [unscored_note(unscored, self.followers)]
+
+
+def unscored_note(unscored: int, followers: int) -> str:
+    """Why some followers have no score, and that they count neither way."""
+    return (
+        f"{unscored:,} of {followers:,} followers could not be scored: their profiles give "
+        "no post or follower counts. They are counted neither as suspicious nor as genuine."
+    )
 
 
 def accuracy_summary() -> dict[str, object]:
@@ -217,7 +233,8 @@ def build_audit(
     since = until - window
     eng = measure(repo, snap.network, snap.subject_id, snap.subject_handle, since, until)
     totals = {"followers": 0, "engaged": 0, "active": 0, "passive": 0, "suspicious": 0}
-    totals["declared_bots"] = 0
+    # unscored: no score and no network label, so neither suspicious nor genuine.
+    totals["declared_bots"] = totals["unscored"] = 0
     top: list[tuple[int, int, FollowerRow]] = []
     sus: list[tuple[float, int, FollowerRow]] = []
     current: set[str] = set()
@@ -227,9 +244,13 @@ def build_audit(
         current.add(row.member.member_id)
         if row.member.declared_bot:
             totals["declared_bots"] += 1
+        if row.member.suspicious is None:
+            totals["unscored"] += 1
         if row.member.suspicious:
             totals["suspicious"] += 1
-            item = (row.member.suspicion, -n, row)
+            # A network's bot label without counts has no score: listed last.
+            suspicion = -1.0 if row.member.suspicion is None else row.member.suspicion
+            item = (suspicion, -n, row)
             if len(sus) < SUSPICIOUS_SHOWN:
                 heapq.heappush(sus, item)
             else:

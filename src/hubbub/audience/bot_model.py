@@ -71,9 +71,25 @@ class BotModel:
 
 @dataclass(frozen=True, slots=True)
 class Score:
-    suspicion: float
-    suspicious: bool
+    """``suspicion`` is None when the profile gives none of the counts the
+    models read (``counts_known``): no score, rather than the safest one.
+    ``suspicious`` is then None (unknown), or True when the network itself
+    labels the account automated."""
+
+    suspicion: float | None
+    suspicious: bool | None
     reasons: tuple[str, ...]
+
+
+NOT_SCORED = "not enough public data to score (no post or follower counts)"
+
+
+def counts_known(posts: int | None, followers: int | None, following: int | None) -> bool:
+    """Whether a profile can be scored: both models start from these three
+    counts (``features.FEATURES``), and with none of them (a bare Bluesky
+    profile view) they have nothing to go on. Stored followers keep the three
+    counts, so the audit tells a stored score from "not scored" by this rule."""
+    return posts is not None or followers is not None or following is not None
 
 
 class _TreeFile(TypedDict):
@@ -216,17 +232,17 @@ def model_for(profile: Profile, now: datetime | None = None) -> tuple[BotModel, 
 
 
 def score(profile: Profile, now: datetime | None = None) -> Score:
+    if not counts_known(profile.posts, profile.followers, profile.following):
+        # No score: 0.0 would read as "surely genuine" and be counted so.
+        if profile.declared_bot:  # the network's own label needs no counts
+            return Score(None, True, (*reasons(profile, now), NOT_SCORED))
+        return Score(None, None, (NOT_SCORED,))
     model, x = model_for(profile, now)
-    # Every count missing (a bare Bluesky profile view): the model has nothing to go on.
-    counts_missing = all(v == MISSING for v in x[:3])
+    assert not all(v == MISSING for v in x[:3])  # counts_known is the models' own rule
     rule_score = red_flags(profile, now)[0]
-    suspicion = (
-        0.0 if counts_missing else combined(model.probability(x), rule_score, model.threshold)
-    )
-    suspicious = profile.declared_bot or (not counts_missing and suspicion >= model.threshold)
+    suspicion = combined(model.probability(x), rule_score, model.threshold)
+    suspicious = profile.declared_bot or suspicion >= model.threshold
     why = reasons(profile, now) if suspicious or suspicion >= 0.5 * model.threshold else []
-    if counts_missing:
-        why = [*why, "not enough public data to score (no post or follower counts)"]
-    elif suspicious and not why:
+    if suspicious and not why:
         why = ["an unusual combination of posting and follower counts"]
     return Score(round(suspicion, 4), suspicious, tuple(why))

@@ -1,7 +1,8 @@
 """Every follower's figures as CSV (the command's ``--format csv`` and the
 page's export): one row per follower in served order. Handles, names and
 reasons are the networks' text: a cell a spreadsheet would run as a formula
-is prefixed with ``'``."""
+is prefixed with ``'``. A follower that could not be scored has an empty
+suspicion and suspicious ``unknown``."""
 
 from __future__ import annotations
 
@@ -37,6 +38,8 @@ def write_follower_csv(out: IO[str], rows: Iterable[FollowerRow]) -> int:
         cells = []
         for key in CSV_COLUMNS:
             cell = value[key]
+            if key == "suspicious" and cell is None:
+                cell = "unknown"  # not scored: neither true nor false
             if isinstance(cell, list):
                 cell = "; ".join(str(c) for c in cell)
             if isinstance(cell, bool):

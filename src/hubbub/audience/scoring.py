@@ -30,8 +30,8 @@ class Row:
     network: str
     id: str
     handle: str
-    suspicion: float
-    suspicious: bool
+    suspicion: float | None  # None: not scored (no post or follower counts)
+    suspicious: bool | None  # None: unknown
     reasons: tuple[str, ...]
 
     def to_json(self) -> dict[str, object]:

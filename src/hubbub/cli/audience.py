@@ -43,10 +43,13 @@ def _score_help() -> str:
         "(twarc2 pages or one per line), X v1.1 users, Mastodon accounts, Bluesky profile "
         "views. One row per account in input order: network, id, handle, suspicion (0-1), "
         "suspicious (at threshold {threshold} for X profiles with like and list counts, "
-        "{cross_threshold} for others), reasons. Measured accuracy: F1 {f1} (X profiles "
-        "with like and list counts; {cross_f1} from the counts every network publishes) on "
-        "the suspicious class in 10-fold cross-validation on the Cresci 2017 training file "
-        "(X profiles from 2014-2015; see docs/audience.md for where not to trust it)."
+        "{cross_threshold} for others), reasons. A profile with no post or follower counts "
+        "is not scored: suspicion null (CSV: empty), suspicious null (CSV: unknown) unless "
+        "the network labels it a bot; standard error says how many. Measured accuracy: "
+        "F1 {f1} (X profiles with like and list counts; {cross_f1} from the counts every "
+        "network publishes) on the suspicious class in 10-fold cross-validation on the "
+        "Cresci 2017 training file (X profiles from 2014-2015; see docs/audience.md for "
+        "where not to trust it)."
     ).format(
         threshold=figures.get("threshold"),
         cross_threshold=figures.get("cross_network_threshold"),
@@ -74,21 +77,25 @@ def audience_score(file: io.BufferedReader, fmt: str) -> None:
     if fmt == "csv":
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["network", "id", "handle", "suspicion", "suspicious", "reasons"])
-    problems = 0
+    problems = scored = unscored = 0
     name = getattr(file, "name", "-")
     for item in score_stream(file):
         if isinstance(item, Problem):
             problems += 1
             click.echo(f"{plain(name)}:{item.line}: {plain(item.message)}", err=True)
             continue
+        if item.suspicion is None:
+            unscored += 1
+        else:
+            scored += 1
         if writer is not None:
             writer.writerow(
                 [
                     item.network,
                     _cell(item.id),
                     _cell(item.handle),
-                    f"{item.suspicion:.4f}",
-                    "true" if item.suspicious else "false",
+                    "" if item.suspicion is None else f"{item.suspicion:.4f}",
+                    _suspicious_cell(item.suspicious),
                     _cell("; ".join(item.reasons)),
                 ]
             )
@@ -96,8 +103,24 @@ def audience_score(file: io.BufferedReader, fmt: str) -> None:
             sys.stdout.buffer.write(orjson.dumps(item.to_json()) + b"\n")
             sys.stdout.buffer.flush()
     out.flush()
+    if unscored:
+        # Not an error (exit status unchanged), but a reader of the rows alone
+        # could take the missing scores for a clean bill of health.
+        click.echo(
+            _(
+                "{name}: {unscored} of {total} accounts could not be scored (no post or follower "
+                "counts in the profile): no suspicion, suspicious unknown"
+            ).format(name=plain(name), unscored=unscored, total=scored + unscored),
+            err=True,
+        )
     if problems:
         sys.exit(1)
+
+
+def _suspicious_cell(suspicious: bool | None) -> str:
+    if suspicious is None:
+        return "unknown"  # not scored and no network label
+    return "true" if suspicious else "false"
 
 
 def _repo(store: Store, workspace: str) -> AudienceRepo:

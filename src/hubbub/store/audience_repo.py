@@ -61,8 +61,10 @@ class Member:
     has_url: bool
     declared_bot: bool
     declared_by: str | None
-    suspicion: float
-    suspicious: bool
+    # None: not scored, the profile gave none of the counts the score reads
+    # (hubbub.audience.bot_model.counts_known); suspicious None: unknown.
+    suspicion: float | None
+    suspicious: bool | None
     reasons: tuple[str, ...]
     fetched_at: datetime
 
@@ -108,6 +110,7 @@ def _snapshot(row: sa.RowMapping) -> Snapshot:
 
 def _member(row: sa.RowMapping) -> Member:
     reasons = row["reasons"]
+    scored = any(row[count] is not None for count in ("posts", "followers", "following"))
     return Member(
         member_id=row["member_id"],
         position=row["position"],
@@ -122,8 +125,11 @@ def _member(row: sa.RowMapping) -> Member:
         has_url=bool(row["has_url"]),
         declared_bot=bool(row["declared_bot"]),
         declared_by=row["declared_by"],
-        suspicion=float(row["suspicion"]),
-        suspicious=bool(row["suspicious"]),
+        # The columns are NOT NULL: a follower that could not be scored was
+        # stored as 0.0 / false (so were those fetched before "not scored"
+        # existed). Its three counts are all missing: read it back as not scored.
+        suspicion=float(row["suspicion"]) if scored else None,
+        suspicious=bool(row["suspicious"]) if scored or row["suspicious"] else None,
         reasons=tuple(str(r) for r in reasons) if isinstance(reasons, list) else (),
         fetched_at=row["fetched_at"],
     )
@@ -279,8 +285,8 @@ class AudienceRepo:
                         "has_url": m.has_url,
                         "declared_bot": m.declared_bot,
                         "declared_by": m.declared_by,
-                        "suspicion": m.suspicion,
-                        "suspicious": m.suspicious,
+                        "suspicion": m.suspicion or 0.0,  # None: see _member
+                        "suspicious": bool(m.suspicious),
                         "reasons": list(m.reasons),
                         "fetched_at": m.fetched_at,
                     }

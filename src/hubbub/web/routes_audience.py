@@ -103,7 +103,12 @@ def _sort_key(sort: str) -> Any:
         return lambda r: (r.member.handle.lower(), r.member.position)
     if sort == "followers":
         return lambda r: (-(r.member.followers or 0), r.member.position)
-    return lambda r: (-r.member.suspicion, r.member.position)
+    # Not scored (None) after every score, 0.0 included.
+    return lambda r: (
+        r.member.suspicion is None,
+        -(r.member.suspicion or 0.0),
+        r.member.position,
+    )
 
 
 def _page_data(
