@@ -42,6 +42,7 @@ from hubbub.formats.x_common import (
     unique,
     withheld,
 )
+from hubbub.formats.x_entities import TextEntities, from_text
 from hubbub.formats.x_v1 import detect_v1, parse_v1
 from hubbub.post import Author, Deletion, Item, Post, Skipped, parse_time
 
@@ -389,12 +390,15 @@ class _Page:
         handle = author.handle if author.url else None
         geo = mapping(tweet.get("geo"))
         held = mapping(tweet.get("withheld"))
+        # note_tweet holds the whole text of a long post; text is cut short.
+        text = expand_text(note_text or tweet["text"], url_entities)
+        # Without entities (not asked for in tweet.fields), read them from the text.
+        found = _entities(entity_sets, url_entities, text)
         return Post(
             network=NETWORK,
             id=chain[0] if len(chain) > 1 else tweet_id,
             author=author,
-            # note_tweet holds the whole text of a long post; text is cut short.
-            text=expand_text(note_text or tweet["text"], url_entities),
+            text=text,
             created_at=created_at(tweet.get("created_at"), tweet_id),
             url=post_url(handle, tweet_id),
             langs=langs(tweet.get("lang")),
@@ -402,11 +406,9 @@ class _Page:
             quote_of=self._ref(refs, "quoted"),
             repost_of=self._ref(refs, "retweeted"),
             conversation_id=str_id(tweet.get("conversation_id")),
-            hashtags=unique(h.get("tag") for e in entity_sets for h in dicts(e.get("hashtags"))),
-            mentions=unique(
-                m.get("username") for e in entity_sets for m in dicts(e.get("mentions"))
-            ),
-            links=links(url_entities),
+            hashtags=found.hashtags,
+            mentions=found.mentions,
+            links=found.links,
             media_count=len(mapping(tweet.get("attachments")).get("media_keys") or []),
             metrics=metrics(mapping(tweet.get("public_metrics")), _METRICS),
             place=self.places.get(geo.get("place_id") or "") or text_or_none(geo.get("full_name")),
@@ -431,6 +433,20 @@ def _entity_sets(tweet: dict[str, Any]) -> list[dict[str, Any]]:
     note = mapping(tweet.get("note_tweet"))
     sets = [mapping(note.get("entities")), mapping(tweet.get("entities"))]
     return [s for s in sets if s]
+
+
+def _entities(
+    entity_sets: list[dict[str, Any]], url_entities: list[dict[str, Any]], text: str
+) -> TextEntities:
+    """The tweet's hashtags, mentions and links: from its entity sets, or
+    from its text when it has none (the payload did not ask for entities)."""
+    if not entity_sets:
+        return from_text(text)
+    return TextEntities(
+        hashtags=unique(h.get("tag") for e in entity_sets for h in dicts(e.get("hashtags"))),
+        mentions=unique(m.get("username") for e in entity_sets for m in dicts(e.get("mentions"))),
+        links=links(url_entities),
+    )
 
 
 def _chain(tweet: dict[str, Any]) -> tuple[str, ...]:

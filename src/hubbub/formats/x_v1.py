@@ -32,6 +32,7 @@ from hubbub.formats.x_common import (
     unique,
     withheld,
 )
+from hubbub.formats.x_entities import TextEntities, from_text
 from hubbub.post import Author, Deletion, Item, Post, Skipped, parse_time
 
 _METRICS = {
@@ -209,6 +210,8 @@ def _post(status: dict[str, Any], *, embedded: bool) -> Post:
     place = mapping(status.get("place"))
     reposted = _is_status(status.get("retweeted_status"))
     quoted_id = str_id(status.get("quoted_status_id_str")) or str_id(status.get("quoted_status_id"))
+    text = expand_text(raw, url_entities + media)
+    found = _entities(entities, url_entities, text)
     reply_id = str_id(status.get("in_reply_to_status_id_str")) or str_id(
         status.get("in_reply_to_status_id")
     )
@@ -219,7 +222,7 @@ def _post(status: dict[str, Any], *, embedded: bool) -> Post:
         # Media t.co links are replaced too (by the media permalink), like v2.
         # display_text_range is not applied: v2 text also keeps the leading
         # @replies and trailing links, and the two formats should agree.
-        text=expand_text(raw, url_entities + media),
+        text=text,
         created_at=created_at(status.get("created_at"), status_id),
         url=post_url(author.handle if author.url else None, status_id),
         langs=langs(status.get("lang")),
@@ -228,9 +231,9 @@ def _post(status: dict[str, Any], *, embedded: bool) -> Post:
         # the retweeted post's; v2 gives such a retweet only "retweeted".
         quote_of=None if reposted else _identity(status.get("quoted_status"), quoted_id),
         repost_of=_identity(status.get("retweeted_status"), None),
-        hashtags=unique(h.get("text") for h in dicts(entities.get("hashtags"))),
-        mentions=unique(m.get("screen_name") for m in dicts(entities.get("user_mentions"))),
-        links=links(url_entities),
+        hashtags=found.hashtags,
+        mentions=found.mentions,
+        links=found.links,
         media_count=len(media),
         metrics=metrics(status, _METRICS),
         place=text_or_none(place.get("full_name")),
@@ -240,6 +243,21 @@ def _post(status: dict[str, Any], *, embedded: bool) -> Post:
         version_id=status_id,
         withheld=withheld(status.get("withheld_copyright"), status.get("withheld_in_countries")),
         embedded=embedded,
+    )
+
+
+def _entities(
+    entities: dict[str, Any], url_entities: list[dict[str, Any]], text: str
+) -> TextEntities:
+    """The status's hashtags, mentions and links. v1.1 always sends entities,
+    but a trimmed or hand-made status may not: then they are read from the
+    text, as the v2 parser does for a tweet fetched without them."""
+    if not entities:
+        return from_text(text)
+    return TextEntities(
+        hashtags=unique(h.get("text") for h in dicts(entities.get("hashtags"))),
+        mentions=unique(m.get("screen_name") for m in dicts(entities.get("user_mentions"))),
+        links=links(url_entities),
     )
 
 
