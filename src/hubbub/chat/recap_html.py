@@ -10,6 +10,7 @@ from typing import Any
 
 import jinja2
 
+from hubbub.chat.recap_markdown import no_top_answers
 from hubbub.i18n import _
 
 
@@ -23,6 +24,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.globals["_"] = _
+    env.globals["no_top_answers"] = no_top_answers
     return env
 
 

@@ -42,6 +42,17 @@ def _who(post: dict[str, Any]) -> str:
     return f"**{inline(post.get('author_name') or label)}** ({inline(label)}, {post['network']})"
 
 
+def no_top_answers(r: dict[str, Any]) -> str:
+    """What "Top answers" says when it lists none, for every recap format: a
+    day without questions has no answers to rank, which "no answer had any
+    engagement" wrongly suggested."""
+    if not r["questions"]:
+        return _("No questions were asked, so there are no answers.")
+    if not any(q["answers"] for q in r["transcript"]):
+        return _("No question got an answer.")
+    return _("No answer had any engagement.")
+
+
 def render_recap_markdown(r: dict[str, Any]) -> str:
     out: list[str] = [f"# {_('Recap')} \\#{inline(r['tag'])} · {r['day']} (UTC)", ""]
     figures = [
@@ -72,7 +83,7 @@ def render_recap_markdown(r: dict[str, Any]) -> str:
         out.append("")
     out += [f"## {_('Top answers')}", ""]
     if not r["top_answers"]:
-        out += [_("No answer had any engagement."), ""]
+        out += [no_top_answers(r), ""]
     for a in r["top_answers"]:
         out.append(f"1. A{a['question']} · {_who(a)}: {inline(a['text'])} · {a['engagement']}")
     out += ["", f"## {_('Unanswered questions')}", ""]

@@ -11,6 +11,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from hubbub.chat.pdf_fonts import pdf_fonts
+from hubbub.chat.recap_markdown import no_top_answers
 from hubbub.i18n import _
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ def render_recap_pdf(r: dict[str, Any]) -> bytes:
             writer.line(f"{_who(a)}: {a['text']}{extra}", indent=6)
     writer.heading(_("Top answers"))
     if not r["top_answers"]:
-        writer.line(_("No answer had any engagement."))
+        writer.line(no_top_answers(r))
     for a in r["top_answers"]:
         writer.line(f"A{a['question']} · {_who(a)}: {a['text']} · {a['engagement']}")
     writer.heading(_("Unanswered questions"))

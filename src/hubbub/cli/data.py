@@ -17,9 +17,11 @@ from hubbub.cli.errors import workspace_name
 from hubbub.cli.output_file import (
     STDOUT,
     check_out,
+    format_for_out,
     is_stdout,
     open_binary_out,
     open_text_out,
+    out_format_help,
     out_option,
 )
 from hubbub.formats import FORMATS
@@ -34,6 +36,8 @@ from hubbub.store.engine import StoreError
 from hubbub.terminal_text import plain
 from hubbub.transfer.exporter import write_csv, write_jsonl, write_raw
 from hubbub.transfer.importer import import_paths
+
+EXPORT_FORMATS = ("jsonl", "csv", "gexf")
 
 db_option = click.option(
     "--db",
@@ -275,18 +279,19 @@ def _print_table(posts: list[Post], labels: AuthorLabels) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["jsonl", "csv", "gexf"]),
-    default="jsonl",
-    show_default=True,
-    help="gexf: the conversation network (accounts, mention/reply/repost/quote edges) for Gephi.",
+    type=click.Choice(EXPORT_FORMATS),
+    default=None,
+    help="gexf: the conversation network (accounts, mention/reply/repost/quote edges) for "
+    "Gephi. " + out_format_help(EXPORT_FORMATS, "jsonl"),
 )
 @click.option("--raw", is_flag=True, help="Write the original payloads as received instead.")
 @out_option("Write to FILE (replaced only once complete); '-' for standard output.")
 def export_command(
-    query: str | None, db: str | None, workspace: str, fmt: str, raw: bool, out: str | None
+    query: str | None, db: str | None, workspace: str, fmt: str | None, raw: bool, out: str | None
 ) -> None:
     """Write posts (all, or those matching QUERY) to standard output or --out, oldest first."""
     node = parse_query_or_fail(query) if query else None
+    fmt = format_for_out(out, fmt, EXPORT_FORMATS, "jsonl")
     if raw and fmt != "jsonl":
         raise click.UsageError(
             f"--raw writes payloads as received (JSONL); it cannot be {fmt.upper()}"

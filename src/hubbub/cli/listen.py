@@ -8,10 +8,19 @@ import orjson
 from hubbub.cli.audit import cli_record
 from hubbub.cli.dash_args import DashArgsCommand
 from hubbub.cli.data import db_option, parse_query_or_fail, store_from, workspace_option
-from hubbub.cli.output_file import check_out, is_stdout, open_text_out, out_option
+from hubbub.cli.output_file import (
+    check_out,
+    format_for_out,
+    is_stdout,
+    open_text_out,
+    out_format_help,
+    out_option,
+)
 from hubbub.i18n import _
 from hubbub.store.audit import DetailValue
 from hubbub.terminal_text import plain
+
+REPORT_FORMATS = ("json", "html", "csv")
 
 
 @click.group("listen")
@@ -138,7 +147,11 @@ def remove_command(name: str, force: bool, db: str | None, workspace: str) -> No
     "newest matching post.",
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(["json", "html", "csv"]), default="json", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(REPORT_FORMATS),
+    default=None,
+    help=out_format_help(REPORT_FORMATS, "json"),
 )
 @out_option("Write to FILE (replaced only once complete); '-' for standard output.")
 def report_command(
@@ -149,7 +162,7 @@ def report_command(
     workspace: str,
     since: str | None,
     until: str | None,
-    fmt: str,
+    fmt: str | None,
     out: str | None,
 ) -> None:
     """Scorecard, share of voice and the Who/What/When/Where/Why/How/Extent
@@ -177,6 +190,7 @@ def report_command(
                 parse_when(value, ZoneInfo("UTC"))
             except PeriodError as exc:
                 raise click.UsageError(f"{name}: {exc}") from None
+    fmt = format_for_out(out, fmt, REPORT_FORMATS, "json")
     check_out(out, db)  # never over the database, never into a missing folder
     with store_from(db, must_exist=True, workspace=workspace) as store:
         try:

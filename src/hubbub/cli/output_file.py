@@ -14,6 +14,10 @@ made a file called "-". So every ``--out`` is checked and written here:
   half-way leaves the old file (or no file) and no temporary file behind.
   Devices and pipes (``/dev/null``, a FIFO) cannot be renamed over and are
   written in place.
+
+Which format goes into ``--out FILE`` is decided here too (:func:`format_for_out`),
+the same way for report, recap and export: ``--out r.markdown`` once wrote
+JSON into a file every program then took for Markdown.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import os
 import stat
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, TextIO, TypeVar
@@ -49,6 +53,76 @@ def out_option(help_text: str) -> Callable[[_Command], _Command]:
         metavar="FILE",
         help=help_text,
     )
+
+
+# The format a file name's extension names (lower-cased), for --out.
+FORMAT_OF_EXTENSION = {
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".html": "html",
+    ".htm": "html",
+    ".md": "md",
+    ".markdown": "md",
+    ".csv": "csv",
+    ".pdf": "pdf",
+    ".gexf": "gexf",
+}
+
+
+# How a message names each format.
+_FORMAT_NAMES = {
+    "json": "JSON",
+    "jsonl": "JSON Lines",
+    "html": "HTML",
+    "md": "Markdown",
+    "csv": "CSV",
+    "pdf": "PDF",
+    "gexf": "GEXF",
+}
+
+
+def out_format_help(choices: Sequence[str], default: str) -> str:
+    """The --format help text: the rule of :func:`format_for_out` for this command."""
+    named = "; ".join(
+        "/".join(ext for ext, named in FORMAT_OF_EXTENSION.items() if named == fmt) + f": {fmt}"
+        for fmt in choices
+    )
+    return (
+        f"Default: the format --out's extension names ({named}), else {default}. "
+        "A file named for another format is refused: for one this command writes, "
+        "with --format too; for one it does not, unless --format is given."
+    )
+
+
+def format_for_out(out: str | None, fmt: str | None, choices: Sequence[str], default: str) -> str:
+    """The format to write: ``--format`` when given, else the one ``--out``'s
+    extension names, else ``default``. A file named for one format never
+    silently receives another: an extension naming a format this command
+    writes must agree with ``--format``; without ``--format``, an extension
+    naming a format this command cannot write (``report --out r.pdf``) is
+    refused too, where one naming no format (``.txt``, none) takes ``default``.
+    A usage error (exit 2), before any work is done."""
+    named = None if is_stdout(out) else FORMAT_OF_EXTENSION.get(Path(str(out)).suffix.lower())
+    if named is None:
+        return fmt or default
+    if fmt is None:
+        if named in choices:
+            return named
+        raise click.BadParameter(
+            f"{out} is named for {_FORMAT_NAMES[named]}, which this command does not "
+            f"write (formats: {', '.join(choices)}); name the file for one of them, or "
+            "give --format to write one there anyway.",
+            param_hint="'--out'",
+        )
+    if named != fmt and named in choices:
+        raise click.BadParameter(
+            f"{out} is named for {_FORMAT_NAMES[named]} but --format is {fmt}; "
+            f"drop --format to write {_FORMAT_NAMES[named]}, or name the file for "
+            f"{_FORMAT_NAMES[fmt]}.",
+            param_hint="'--out'",
+        )
+    return fmt
 
 
 def is_stdout(out: str | None) -> bool:

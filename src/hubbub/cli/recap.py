@@ -5,20 +5,26 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from hubbub.cli.data import db_option, store_from, workspace_option
-from hubbub.cli.output_file import check_out, is_stdout, open_binary_out, out_option
+from hubbub.cli.output_file import (
+    check_out,
+    format_for_out,
+    is_stdout,
+    open_binary_out,
+    out_format_help,
+    out_option,
+)
 from hubbub.i18n import _
 
 if TYPE_CHECKING:
     from hubbub.post import Post
     from hubbub.store import Store
 
-_EXTENSIONS = {".json": "json", ".html": "html", ".htm": "html", ".md": "md", ".pdf": "pdf"}
+FORMATS = ("html", "md", "pdf", "json")
 
 
 @click.command("recap")
@@ -29,9 +35,9 @@ _EXTENSIONS = {".json": "json", ".html": "html", ".htm": "html", ".md": "md", ".
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["html", "md", "pdf", "json"]),
+    type=click.Choice(FORMATS),
     default=None,
-    help="Output format. Default: from --out's extension, else json.",
+    help="Output format. " + out_format_help(FORMATS, "json"),
 )
 @out_option(
     "Write to FILE instead of standard output (replaced only once complete); "
@@ -49,10 +55,9 @@ def recap_command(
     from hubbub.chat.recap import RecapError, build_recap, parse_day
     from hubbub.chat.recap_output import render_recap
 
+    fmt = format_for_out(out, fmt, FORMATS, "json")
     if is_stdout(out):
         out = None
-    if fmt is None:
-        fmt = _EXTENSIONS.get(Path(out).suffix.lower(), "json") if out is not None else "json"
     check_out(out, db)  # never over the database, never into a missing folder
     try:
         on = parse_day(day) if day else None
