@@ -67,3 +67,31 @@ def test_closing_guest_posting_hides_the_guests_compose_box(
         expect(guest.locator("#compose")).to_be_hidden()
     finally:
         context.close()
+
+
+def test_a_viewer_posts_from_the_compose_box_the_room_offers(browser, server, tag) -> None:
+    """The page offers a viewer the compose box where the room takes guest
+    posts, and the server takes the post (it used to answer 403)."""
+    from hubbub.web.accounts import create_user
+    from tests.web.conftest import PASSWORD, login
+
+    name = "viewer" + tag
+    create_user(server.app.state.store, "default", name, PASSWORD, role="viewer")
+    server.app.state.rooms.update(tag, allow_guests=True)
+    server.call(server.app.state.hubs.refresh(tag))
+    context = browser.new_context()
+    try:
+        viewer = context.new_page()
+        viewer.set_default_timeout(10_000)
+        login(viewer, server.url, name)
+        viewer.goto(f"{server.url}/rooms/{tag}")
+        viewer.wait_for_function(LIVE)
+        expect(viewer.locator("#compose")).to_be_visible()
+        expect(viewer.locator("#c-name")).to_be_hidden()  # posts under their own name
+        viewer.fill("#c-text", "a viewer's answer")
+        with viewer.expect_response(lambda r: r.url.endswith("/posts") and r.status == 201):
+            viewer.click("#c-send")
+        expect(viewer.locator("#c-msg")).to_have_text("Posted.")
+        expect(viewer.locator("#posts")).to_contain_text("a viewer's answer")
+    finally:
+        context.close()
