@@ -15,7 +15,8 @@ import pytest
 from tests.conftest import PAYLOADS, require_shared_data
 
 IMPORT_KEYS = [
-    "imported", "duplicates", "updated", "deleted", "skipped", "rejected", "errors", "bad_posts"
+    "imported", "duplicates", "updated", "deleted", "skipped", "rejected", "errors", "bad_posts",
+    "not_posts",
 ]  # fmt: skip
 
 

@@ -40,7 +40,7 @@ def test_import_keeps_the_good_tweets_of_a_page_and_names_the_bad_one(tmp_path: 
     done = hubbub("import", "--db", str(tmp_path / "h.db"), str(path))
     assert done.returncode == 1
     assert done.stdout.decode().strip() == (
-        "imported 2, duplicates 0, updated 0, deleted 0, skipped 0, rejected 0, bad posts 1"
+        "imported 2, duplicates 0, updated 0, deleted 0, rejected 0, bad posts 1"
     )
     assert done.stderr.decode().splitlines() == [
         f"{path}:1: X post 2 skipped (field 'text'): text is an object, not a string"

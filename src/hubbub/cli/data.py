@@ -178,7 +178,9 @@ def import_command(
 
     UTF-8, or UTF-16/32 with or without a byte order mark; gzip-compressed
     files are read as they are. A post that cannot be read is skipped and
-    named (file, line, post id, field); the rest of its page is imported.
+    named (file, line, post id, field), counted as a bad post; the rest of
+    its page is imported. Records that are not posts (tweet counts, users,
+    likes, follows…) are counted by kind and ignored: they are not errors.
 
     Exit status 0 when every record was read, 1 when some were rejected or
     posts skipped (the rest is stored), 2 for usage errors.
@@ -186,6 +188,7 @@ def import_command(
     missing = [f for f in files if f != "-" and not os.path.exists(f)]
     if missing:
         raise click.UsageError(f"no such file: {missing[0]}")
+    from hubbub.cli.import_summary import summary_line
     from hubbub.listen.imported import listen_after_import
     from hubbub.transfer.parse_worker import ParserDied
 
@@ -206,12 +209,7 @@ def import_command(
     if as_json:
         click.echo(orjson.dumps(report.as_json()).decode())
     else:
-        c = report.counts
-        click.echo(
-            f"imported {c.imported}, duplicates {c.duplicates}, updated {c.updated}, "
-            f"deleted {c.deleted}, skipped {c.skipped}, rejected {report.rejected}, "
-            f"bad posts {report.bad_posts}"
-        )
+        click.echo(summary_line(report))
         for error in report.errors:
             # A reason can quote the rejected record: hostile text.
             where = f"{plain(error['file'])}:{error['line']}"

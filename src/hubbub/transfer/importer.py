@@ -20,6 +20,7 @@ from typing import IO, Any, Generic, TypeVar
 
 from hubbub.formats import BadPost, Context, FormatError, parse_record
 from hubbub.formats.reader import DEFAULT_MAX_BYTES, Record, iter_file_records
+from hubbub.post import Author, Skipped
 from hubbub.store import Ingest, IngestCounts, IngestResult, RawPayload, Store
 
 BATCH_SIZE = 2000
@@ -56,6 +57,8 @@ def _as_stage(
 # thousands of lines of the same error; past this many a summary says how
 # many more there were (the counts are always complete).
 MAX_LISTED_ERRORS = 20
+# Kinds of non-post records named apart; the rest are counted as "other".
+MAX_NOT_POST_KINDS = 50
 
 
 @dataclass(slots=True)
@@ -64,6 +67,25 @@ class ImportReport:
     rejected: int = 0  # lines, documents or events that could not be read at all
     bad_posts: int = 0  # posts skipped inside records whose other posts were imported
     errors: list[dict[str, Any]] = field(default_factory=list)
+    # What the records that are not posts were (tweet counts, users, likes…),
+    # by kind: counts.skipped is their total. Valid records, read and ignored:
+    # not the bad posts that make the exit status 1.
+    not_posts: dict[str, int] = field(default_factory=dict)
+
+    def count_not_posts(self, batch: Sequence[Ingest]) -> None:
+        """Count ``batch``'s non-post items by kind (the store counts them as skipped)."""
+        kinds = self.not_posts
+        for ingest in batch:
+            item = ingest.item
+            if isinstance(item, Skipped):
+                kind = item.kind
+            elif isinstance(item, Author):
+                kind = "identity"  # a handle learnt for an account, not a post
+            else:
+                continue
+            if kind not in kinds and len(kinds) >= MAX_NOT_POST_KINDS:
+                kind = "other"  # kinds come from the payload: a hostile file has many
+            kinds[kind] = kinds.get(kind, 0) + 1
 
     def as_json(self) -> dict[str, Any]:
         c = self.counts
@@ -77,6 +99,7 @@ class ImportReport:
             "errors": self.errors,
             # Added after the keys above, which other tools read in this order.
             "bad_posts": self.bad_posts,
+            "not_posts": self.not_posts,
         }
 
 
@@ -219,6 +242,7 @@ def store_prepared(
     """Write one batch and hand it to the stage with what ``prepare`` made of it."""
     result = store.ingest(batch, workspace=workspace)
     report.counts.add(result.counts)
+    report.count_not_posts(batch)
     if stage is not None:
         stage.stored(result, prepared)
 
