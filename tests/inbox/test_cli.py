@@ -141,8 +141,9 @@ def test_saved_replies_hours_and_targets(world: tuple[str, XState, dict]) -> Non
     bad = hubbub(env, "saved", "add", "evil", "{name.__class__.__init__.__globals__}", ok=False)
     assert bad.returncode == 1 and b"not a field" in bad.stderr
     assert b"sorry" in hubbub(env, "saved", "list").stdout
-    hubbub(env, "reply", str(row["id"]), "--saved", "sorry")
-    assert writes.tweets[0]["text"].startswith("Hi Cust, sorry! (cli:")
+    # {agent} is the name given with --as: never the command line's cli:<os user>.
+    hubbub(env, "reply", str(row["id"]), "--saved", "sorry", "--as", "Ann")
+    assert writes.tweets[0]["text"].startswith("Hi Cust, sorry! (Ann)")
     out = hubbub(
         env, "hours", "--timezone", "Europe/Warsaw", "--days", "mon-fri", "--hours", "09:00-17:00"
     ).stdout.decode()
