@@ -29,10 +29,12 @@ from hubbub.formats.reader import DEFAULT_MAX_BYTES
 from hubbub.i18n import _
 from hubbub.post import Post
 from hubbub.query.parser import QuerySyntaxError, parse
+from hubbub.repost_text import needs_original, repost_text
 from hubbub.store import Store, open_store
 from hubbub.store.api import DEFAULT_WORKSPACE
 from hubbub.store.audit import DetailValue
 from hubbub.store.engine import StoreError
+from hubbub.store.originals import stored_originals
 from hubbub.terminal_text import plain
 from hubbub.transfer.exporter import write_csv, write_jsonl, write_raw
 from hubbub.transfer.importer import import_paths
@@ -237,20 +239,28 @@ def search_command(query: str, db: str | None, workspace: str, limit: int, fmt: 
     has:links, has:media, since:YYYY-MM-DD, until:YYYY-MM-DD.
     """
     node = parse_query_or_fail(query)
+    originals: dict[tuple[str, str], Post] = {}
+    labels: AuthorLabels | None = None
     with store_from(db, must_exist=True, workspace=workspace) as store:
         posts = store.search(node, workspace=workspace, limit=limit)
-        # The table names authors by handle, not a Jetstream post's DID: one lookup.
-        labels = AuthorLabels.of_posts(store, workspace, posts) if fmt == "table" else None
+        if fmt == "table":
+            # A repost with no text (Bluesky, Mastodon) is shown by its original:
+            # one lookup for the originals, one for every author's handle (not a
+            # Jetstream post's DID).
+            originals = stored_originals(store, workspace, filter(needs_original, posts))
+            labels = AuthorLabels.of_posts(store, workspace, [*posts, *originals.values()])
     if fmt == "jsonl":
         write_jsonl(posts, sys.stdout.buffer)
     elif fmt == "csv":
         write_csv(posts, sys.stdout)
     else:
         assert labels is not None
-        _print_table(posts, labels)
+        _print_table(posts, labels, originals)
 
 
-def _print_table(posts: list[Post], labels: AuthorLabels) -> None:
+def _print_table(
+    posts: list[Post], labels: AuthorLabels, originals: dict[tuple[str, str], Post]
+) -> None:
     from rich.table import Table
 
     from hubbub.cli.tables import table_console
@@ -263,11 +273,16 @@ def _print_table(posts: list[Post], labels: AuthorLabels) -> None:
             post.created_at.strftime("%Y-%m-%d %H:%M"),
             plain(post.network),
             plain(labels.label(post.network, post.author.id)),
-            plain(" ".join(post.text.split())),
+            plain(" ".join(_shown_text(post, labels, originals).split())),
         )
     # Network text is hostile: no markup (table_console), no escape codes (plain).
     table_console().print(table)
     click.echo(f"{len(posts)} posts")
+
+
+def _shown_text(post: Post, labels: AuthorLabels, originals: dict[tuple[str, str], Post]) -> str:
+    original = originals.get((post.network, post.repost_of)) if post.repost_of else None
+    return repost_text(post, original, labels)
 
 
 @click.command("export", cls=DashArgsCommand)

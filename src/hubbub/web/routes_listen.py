@@ -39,7 +39,9 @@ from hubbub.listen.saved import (
 from hubbub.post import rfc3339
 from hubbub.query.ast import Node
 from hubbub.query.parser import QueryLimitError, QuerySyntaxError, parse
+from hubbub.repost_text import needs_original, repost_text
 from hubbub.store import Store
+from hubbub.store.originals import stored_originals
 from hubbub.web.accounts import User
 from hubbub.web.audit_hooks import audit_event, audit_export
 from hubbub.web.deps import current_user, require_host, tenant
@@ -333,8 +335,11 @@ async def preview(request: Request, q: str = "") -> dict[str, Any] | JSONRespons
 
     def read() -> dict[str, Any]:
         posts = store.search(node, ws, limit=PREVIEW_LIMIT)
+        # A repost with no text (Bluesky, Mastodon) is shown by its original.
+        originals = stored_originals(store, ws, filter(needs_original, posts))
         labels = AuthorLabels.of_authors(
-            here.scope, ((p.network, p.author.id, p.author.handle) for p in posts)
+            here.scope,
+            ((p.network, p.author.id, p.author.handle) for p in [*posts, *originals.values()]),
         )
         return {
             "ok": True,
@@ -347,7 +352,10 @@ async def preview(request: Request, q: str = "") -> dict[str, Any] | JSONRespons
                     "author_id": p.author.id,
                     **labels.fields(p.network, p.author.id),
                     "name": p.author.display_name,
-                    "text": p.text[:500],
+                    "text": repost_text(p, originals.get((p.network, p.repost_of or "")), labels)[
+                        :500
+                    ],
+                    "repost_of": p.repost_of,
                     "created_at": rfc3339(p.created_at),
                 }
                 for p in posts
