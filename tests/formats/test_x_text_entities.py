@@ -106,6 +106,7 @@ def test_a_v1_status_without_entities_is_read_the_same_way() -> None:
         ("⭐️#star", ("star",)),  # a variation selector is a boundary
         ("https://example.com/#anchor and #real", ("real",)),  # not inside a URL
         ("#Dup #dup #Dup", ("Dup", "dup")),  # as written, each once
+        ("#a https://x.co/#b #c https://y.co/p#d #e https://z.co/#f", ("a", "c", "e")),
     ],
 )
 def test_hashtags_follow_twitter_text(text: str, hashtags: tuple[str, ...] | None) -> None:
