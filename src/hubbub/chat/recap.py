@@ -16,7 +16,8 @@ it as it is). Definitions, repeated in docs/chats.md:
   bucket of the chat's time span; posts not classified yet count as
   ``unsupported`` and ``sentiment.unclassified`` says how many;
 - reach: followers of the distinct participants the store has a profile for,
-  and potential impressions (each post × its author's followers).
+  potential impressions (each post × its author's followers), and engagement
+  with each post counted once (a retweet carries its original's figures).
 
 People are named as ``hubbub.author_labels`` names them: every post and
 person carries ``author_id`` (the network's stable id: a Bluesky DID),
@@ -37,6 +38,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from hubbub.analyze.engagement import engagement_totals
 from hubbub.author_labels import AuthorLabels
 from hubbub.chat.qa import QA, build_qa, question_text
 from hubbub.chat.repo import ChatRepo
@@ -276,7 +278,15 @@ def sentiment(rows: list[tuple[int, Post]], classes: dict[int, dict[str, Any]]) 
 
 def reach(posts: list[Post], followers: dict[tuple[str, str], int]) -> dict[str, Any]:
     authors = {author_key(p) for p in posts}
-    totals = {name: sum(int(p.metrics.get(name, 0) or 0) for p in posts) for name in ENGAGEMENT}
+    # Each post counted once: a retweet carries its original's figures
+    # (hubbub.analyze.engagement, the listening report's rule).
+    counted = engagement_totals(
+        [
+            {"network": p.network, "post_id": p.id, "repost_of": p.repost_of, "metrics": p.metrics}
+            for p in posts
+        ]
+    )
+    totals = {name: counted[name] for name in ENGAGEMENT}
     return {
         "posts": len(posts),
         "authors": len(authors),
