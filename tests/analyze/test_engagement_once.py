@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from hubbub.analyze import Selection, build_report
+from hubbub.analyze import Selection, build_report, render_csv, render_html
 from hubbub.analyze.engagement import engagement_totals, own_engagement
 from hubbub.store import open_store
 from tests.cli.test_data_commands import hubbub
@@ -65,6 +65,15 @@ def test_report_counts_a_retweeted_original_once(db_url: str) -> None:
     assert tweets[RETWEETED_17_TIMES]["public_metrics"]["retweet_count"] == 22
     e = extent["engagement"]
     assert e["total"] == e["likes"] + e["reposts"] + e["replies"] + e["quotes"] == 11913
+
+    # The HTML report and the CSV say how it was counted.
+    assert "each post once: 67 reposts add nothing of their own" in render_html(report)
+    total_row = next(
+        line
+        for line in render_csv(report).splitlines()
+        if line.startswith("extent.engagement,total")
+    )
+    assert total_row.startswith("extent.engagement,total,11913,") and "counted once" in total_row
 
     # The "most engaged" examples rank a retweet by its own engagement (none),
     # not by its original's: no retweet outranks an original of its intent.

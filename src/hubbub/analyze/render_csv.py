@@ -94,8 +94,11 @@ def _rows(report: dict[str, Any]) -> list[tuple[object, ...]]:
             f"{ext['authors_with_followers']} of {ext['authors']} authors with known followers",
         )
     )
+    counting = ext.get("engagement_counting")
     for key, value in ext["engagement"].items():
-        add(("extent.engagement", key, value, ""))
+        # How it was counted, beside the total (reports made before the rule have none).
+        rule = counting["rule"] if counting and key == "total" else ""
+        add(("extent.engagement", key, value, rule))
     return rows
 
 

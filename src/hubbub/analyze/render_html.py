@@ -111,6 +111,16 @@ def _card(label: str, value: str, note: str = "") -> str:
     return f'<div class="card"><small>{_e(label)}</small><b>{_e(value)}</b><small>{_e(note)}</small></div>'
 
 
+def _counted_once(ext: dict[str, Any]) -> str:
+    """How engagement was counted (a report made before the rule has no note)."""
+    counting = ext.get("engagement_counting")
+    if not counting or not counting["reposts_not_counted"]:
+        return ""
+    return " · " + _("each post once: {n} reposts add nothing of their own").format(
+        n=counting["reposts_not_counted"]
+    )
+
+
 def render_html(report: dict[str, Any]) -> str:
     s = report["sentiment"]
     acc = report["accuracy"]
@@ -282,7 +292,8 @@ def render_html(report: dict[str, Any]) -> str:
         _card(
             _("Engagement"),
             f"{eng['total']:,}",
-            f"♥{eng['likes']} ⟲{eng['reposts']} ↩{eng['replies']} ❝{eng['quotes']}",
+            f"♥{eng['likes']} ⟲{eng['reposts']} ↩{eng['replies']} ❝{eng['quotes']}"
+            + _counted_once(ext),
         )
     )
     out.append("</div>")
