@@ -66,11 +66,14 @@ class WorkspaceSummary:
     posts: int
     accounts: int
     saved_queries: int
+    # The IANA zone its reports and business hours use (store/workspace_settings.py).
+    timezone: str = "UTC"
 
     def as_json(self) -> dict[str, object]:
         return {
             "name": self.name,
             "created_at": _iso(self.created_at),
+            "timezone": self.timezone,
             "users": self.users,
             "posts": self.posts,
             "accounts": self.accounts,
@@ -155,12 +158,12 @@ def _newest(*times: datetime | None) -> datetime | None:
 
 
 def workspace_summaries(store: Store) -> list[WorkspaceSummary]:
-    """Every workspace with its number of users, stored posts (as ``hubbub
-    search`` counts them: not deleted), network accounts and saved queries,
-    sorted by name."""
+    """Every workspace with its time zone and its number of users, stored
+    posts (as ``hubbub search`` counts them: not deleted), network accounts
+    and saved queries, sorted by name."""
     w = t.workspaces
     with store.engine.connect() as conn:
-        rows = conn.execute(sa.select(w.c.id, w.c.name, w.c.created_at)).all()
+        rows = conn.execute(sa.select(w.c.id, w.c.name, w.c.created_at, w.c.timezone)).all()
         counts = [
             _count_by_workspace(conn, users, ()),
             # "= false", not "IS false": PostgreSQL uses an index only for the former.
@@ -173,7 +176,9 @@ def workspace_summaries(store: Store) -> list[WorkspaceSummary]:
         ws = int(r.id)
         n_users, n_posts, n_accounts, n_queries = (c.get(ws, 0) for c in counts)
         found.append(
-            WorkspaceSummary(r.name, r.created_at, n_users, n_posts, n_accounts, n_queries)
+            WorkspaceSummary(
+                r.name, r.created_at, n_users, n_posts, n_accounts, n_queries, r.timezone or "UTC"
+            )
         )
     return sorted(found, key=lambda x: x.name)
 

@@ -23,6 +23,7 @@ from hubbub.store.inbox_schema import (
 )
 from hubbub.store.scope import Scope
 from hubbub.store.web_schema import users
+from hubbub.store.workspace_settings import timezone_in, write_timezone
 
 _c = inbox_cases
 DEFAULT_CAP = 10  # open cases an agent gets from the round robin unless set
@@ -214,10 +215,13 @@ class SettingsRepo:
     def hours_in(self, conn: sa.Connection) -> Hours:
         s = inbox_settings
         row = conn.execute(sa.select(s).where(self.scope.owns(s))).mappings().first()
+        # The zone is the workspace's one time zone (reports use it too), not
+        # the inbox's older copy: see store/workspace_settings.py.
+        zone = timezone_in(conn, self.scope)
         if row is None:
-            return Hours()
+            return Hours(timezone=zone)
         return Hours(
-            timezone=row["timezone"],
+            timezone=zone,
             days=tuple(int(d) for d in row["days"]),
             start_minute=int(row["start_minute"]),
             end_minute=int(row["end_minute"]),
@@ -244,6 +248,7 @@ class SettingsRepo:
             moved = conn.execute(s.update().where(self.scope.owns(s)).values(**values)).rowcount
             if not moved:
                 conn.execute(s.insert().values(**self.scope.values(), **values))
+            write_timezone(conn, self.scope, hours.timezone)
         return self.hours()
 
     def target_in(self, conn: sa.Connection, priority: Priority) -> Target:
