@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -29,6 +28,14 @@ from hubbub.store.search_plan import page as search_page
 from hubbub.store.sql import dialect_insert as _dialect_insert
 from hubbub.store.sql import insert_ignore as _insert_ignore
 from hubbub.store.transactions import run_write
+from hubbub.store.workspace_names import (
+    MAX_WORKSPACE_NAME,
+    WorkspaceNameError,
+    check_new_workspace_name,
+    check_workspace_name,
+    folded,
+    looks_alike_error,
+)
 
 __all__ = [
     "DamagedDatabase",
@@ -46,11 +53,6 @@ __all__ = [
 ]
 
 DEFAULT_WORKSPACE = "default"
-MAX_WORKSPACE_NAME = 100
-
-
-class WorkspaceNameError(StoreError, ValueError):
-    """A workspace name that cannot be stored (empty or too long)."""
 
 
 class QueryTooComplex(StoreError, ValueError):
@@ -66,21 +68,6 @@ def _too_complex(exc: sa.exc.DBAPIError) -> bool:
     return any(
         words in text for words in ("too large", "too many", "too complex", "stack overflow")
     )
-
-
-def check_workspace_name(name: str) -> str:
-    """``name`` if it can name a workspace; the rule every entry point applies."""
-    if not name or len(name) > MAX_WORKSPACE_NAME:
-        raise WorkspaceNameError(
-            f"a workspace name is 1 to {MAX_WORKSPACE_NAME} characters (got {len(name)})"
-        )
-    # Bytes that are not UTF-8 (surrogates, from a shell) no database can
-    # store; control characters (NUL: PostgreSQL) and blank names name nothing.
-    if not name.strip() or any(unicodedata.category(ch) in ("Cc", "Cs") for ch in name):
-        raise WorkspaceNameError(
-            "a workspace name is printable text, not blank, without control characters"
-        )
-    return name
 
 
 def open_store(db: str | None = None, *, migrate_schema: bool = True) -> Store:
@@ -136,6 +123,10 @@ class Store:
         with self.engine.connect() as c:
             found = c.execute(sa.select(w.c.id).where(w.c.name == name)).scalar()
         if found is None:
+            # Only a new workspace must meet the stricter rule: names stored
+            # before it keep working (hubbub.store.workspace_names).
+            check_new_workspace_name(name)
+            self._refuse_look_alike(name)
             made: list[bool] = []
 
             def create(c: sa.Connection) -> int:
@@ -153,6 +144,16 @@ class Store:
                 self.on_new_workspace(name)
         self._workspace_ids[name] = found
         return found
+
+    def _refuse_look_alike(self, name: str) -> None:
+        """WorkspaceNameError when a workspace whose name differs only in case exists."""
+        w = t.workspaces
+        with self.engine.connect() as c:
+            existing = c.execute(
+                sa.select(w.c.name).where(sa.func.lower(w.c.name) == folded(name)).limit(1)
+            ).scalar()
+        if existing is not None and existing != name:
+            raise looks_alike_error(name, existing)
 
     def find_workspace(self, name: str) -> int | None:
         """The id of workspace ``name`` if it exists; never creates one."""
