@@ -1,4 +1,5 @@
-"""User rows of one workspace (names are unique within a workspace).
+"""User rows of one workspace (names are unique within a workspace, and a
+new name may not look like an existing one: :func:`look_alike_key`).
 
 Hashing and the password rules stay with the web layer
 (``hubbub.web.accounts``); this module stores and finds rows. The only
@@ -9,6 +10,7 @@ workspace names only.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +26,26 @@ from hubbub.store.web_schema import users
 
 class NameTaken(ValueError):
     """A user of that name exists in the workspace already."""
+
+
+class LookAlikeName(NameTaken):
+    """A user whose name reads the same (``existing``) exists in the workspace."""
+
+    def __init__(self, name: str, existing: str) -> None:
+        super().__init__(name)
+        self.existing = existing
+
+
+def look_alike_key(name: str) -> str:
+    """What two user names are compared by when a user is created: NFKC and
+    case folded (``Ann``, ``ＡＮＮ`` and ``ann`` are one key), invisible format
+    characters (zero-width space, bidi marks) dropped. A page header shows a
+    name, not its code points; two accounts that read the same would let one
+    pass for the other. Sign-in still matches the name exactly: accounts made
+    before this rule may differ only in case, and each keeps its own name.
+    """
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+    return "".join(ch for ch in folded if unicodedata.category(ch) != "Cf")
 
 
 @dataclass(slots=True, frozen=True)
@@ -60,13 +82,22 @@ class UserRepo:
             return self._row(conn.execute(self._select().where(users.c.id == user_id)).first())
 
     def add(self, name: str, password_hash: str, role: str) -> UserRow:
-        """A new user; ``NameTaken`` when the name is in use here."""
+        """A new user; ``NameTaken`` when the name is in use here,
+        ``LookAlikeName`` when an existing name reads the same."""
         with self.scope.engine.begin() as conn:
-            taken = conn.execute(
-                sa.select(users.c.id).where(self.scope.owns(users), users.c.name == name)
-            ).first()
-            if taken:
+            # A workspace has a team's worth of users: fold them all here
+            # (NFKC is not something SQLite or PostgreSQL can compare by).
+            existing = list(
+                conn.execute(
+                    sa.select(users.c.name).where(self.scope.owns(users)).order_by(users.c.id)
+                ).scalars()
+            )
+            if name in existing:
                 raise NameTaken(name)
+            reads_as = look_alike_key(name)
+            for other in existing:
+                if look_alike_key(other) == reads_as:
+                    raise LookAlikeName(name, other)
             try:
                 result = conn.execute(
                     users.insert().values(

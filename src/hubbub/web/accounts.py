@@ -19,7 +19,13 @@ from hubbub.i18n import _
 from hubbub.store import Store
 from hubbub.store.api import check_workspace_name
 from hubbub.store.scope import NoSuchWorkspace, Scope, existing_scope, scope
-from hubbub.store.users_repo import NameTaken, UserRepo, UserRow, workspaces_with_user
+from hubbub.store.users_repo import (
+    LookAlikeName,
+    NameTaken,
+    UserRepo,
+    UserRow,
+    workspaces_with_user,
+)
 
 ROLES = ("owner", "agent", "viewer")
 MIN_PASSWORD_CHARS = 8
@@ -96,6 +102,11 @@ def create_user(
         raise AccountError(f"role must be one of {', '.join(ROLES)}")
     try:
         row = UserRepo(scope(store, workspace)).add(name, _hasher.hash(password), role)
+    except LookAlikeName as exc:
+        raise AccountError(
+            f"user {name!r} would look like existing user {exc.existing!r} "
+            "(names are compared ignoring case and width); choose another name"
+        ) from None
     except NameTaken:
         raise AccountError(f"user {name!r} already exists") from None
     return _user(row)
