@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING
@@ -24,7 +24,7 @@ from hubbub.i18n import _, ngettext
 from hubbub.terminal_text import plain
 
 if TYPE_CHECKING:
-    from hubbub.inbox.model import Actor, CaseEvent, Clock
+    from hubbub.inbox.model import Actor, Clock
     from hubbub.inbox.service import Inbox
     from hubbub.networks.secrets import SecretBox
 
@@ -186,7 +186,6 @@ def inbox_show(case_id: int, as_json: bool, db: str | None, workspace: str) -> N
     """A case: its posts, timeline and response-time clocks."""
     with _inbox(db, workspace, refresh=True, reads=True) as inbox:
         case = inbox.get_case(_actor(), case_id)
-        sent_or_not = _outbox_states(inbox, case.timeline)
     if as_json:
         sys.stdout.buffer.write(orjson.dumps(case.as_json()) + b"\n")
         return
@@ -219,18 +218,10 @@ def inbox_show(case_id: int, as_json: bool, db: str | None, workspace: str) -> N
         if e.outbox_id is not None:
             # Whether the reply went out is what a reader of the case needs
             # first: on its own line, with the reason when it did not.
-            click.echo("    " + _("outbox: {state}").format(state=plain(sent_or_not[e.id])))
+            state = e.outbox_text or _("no outbox record")
+            click.echo("    " + _("outbox: {state}").format(state=plain(state)))
         if e.text:
             click.echo("    " + plain(e.text, keep_newlines=True).replace("\n", "\n    "))
-
-
-def _outbox_states(inbox: Inbox, timeline: Iterable[CaseEvent]) -> dict[int, str]:
-    """Each outbox-backed event's state in words (``hubbub.outbox.status_text``)."""
-    from hubbub.outbox.queue import Outbox
-    from hubbub.outbox.status_text import status_text
-
-    outbox = Outbox(inbox.scope.store, inbox.scope.name)
-    return {e.id: status_text(outbox.get(e.outbox_id)) for e in timeline if e.outbox_id is not None}
 
 
 @inbox_group.command("assign")
@@ -370,7 +361,7 @@ def inbox_reply(
         if box is not None:
             asyncio.run(_send(inbox, batch_of(key), box))
             event = next(e for e in inbox.get_case(actor, case_id).timeline if e.id == event.id)
-        error = _outbox_error(inbox, event.outbox_id) if event.outbox_status == "failed" else None
+        error = event.outbox_error if event.outbox_status == "failed" else None
     status = event.outbox_status or "queued"
     line = f"case {case_id}: reply {status} {event.url or ''}".rstrip()
     click.echo(line + (f": {plain(error)}" if error else ""))
@@ -379,15 +370,6 @@ def inbox_reply(
     click.echo("    " + plain(event.text, keep_newlines=True).replace("\n", "\n    "))
     if status not in ("sent", "queued") or (status == "queued" and not no_wait):
         sys.exit(1)
-
-
-def _outbox_error(inbox: Inbox, outbox_id: int | None) -> str | None:
-    from hubbub.outbox.queue import Outbox
-
-    if outbox_id is None:
-        return None
-    action = Outbox(inbox.scope.store, inbox.scope.name).get(outbox_id)
-    return action.error if action is not None else None
 
 
 def _box(inbox: Inbox) -> SecretBox:

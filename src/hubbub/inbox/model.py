@@ -244,6 +244,13 @@ class CaseEvent:
     outbox_id: int | None = None
     outbox_status: str | None = None
     url: str | None = None  # where a sent reply can be seen
+    # Why the last try failed (redacted and cleaned when stored; hostile all
+    # the same: shown as text), whether the network may have it already (a
+    # retry could post twice), and the state in words a person acts on
+    # (``hubbub.outbox.status_text``: "failed: not sent, safe to retry: …").
+    outbox_error: str | None = None
+    outbox_maybe_sent: bool = False
+    outbox_text: str | None = None
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -255,6 +262,9 @@ class CaseEvent:
             "detail": dict(self.detail),
             "outbox_id": self.outbox_id,
             "outbox_status": self.outbox_status,
+            "outbox_error": self.outbox_error,
+            "outbox_maybe_sent": self.outbox_maybe_sent,
+            "outbox_text": self.outbox_text,
             "url": self.url,
         }
 

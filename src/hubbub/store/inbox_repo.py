@@ -257,9 +257,17 @@ class InboxRepo(SettingsRepo):
         )
 
     def _timeline(self, conn: sa.Connection, case_id: int) -> tuple[CaseEvent, ...]:
+        from hubbub.outbox.status_text import describe
+
         o = outbox_actions
         stmt = (
-            sa.select(_e, o.c.status.label("outbox_status"), o.c.remote_url)
+            sa.select(
+                _e,
+                o.c.status.label("outbox_status"),
+                o.c.remote_url,
+                o.c.error.label("outbox_error"),
+                o.c.maybe_sent.label("outbox_maybe_sent"),
+            )
             .select_from(_e.outerjoin(o, sa.and_(o.c.id == _e.c.outbox_id, self.scope.owns(o))))
             .where(self.scope.owns(_e), _e.c.case_id == case_id)
             .order_by(_e.c.id)
@@ -275,6 +283,18 @@ class InboxRepo(SettingsRepo):
                 outbox_id=r["outbox_id"],
                 outbox_status=r["outbox_status"],
                 url=r["remote_url"],
+                outbox_error=r["outbox_error"],
+                outbox_maybe_sent=bool(r["outbox_maybe_sent"]),
+                outbox_text=(
+                    None
+                    if r["outbox_status"] is None
+                    else describe(
+                        r["outbox_status"],
+                        r["outbox_error"],
+                        bool(r["outbox_maybe_sent"]),
+                        r["remote_url"],
+                    )
+                ),
             )
             for r in conn.execute(stmt).mappings()
         )

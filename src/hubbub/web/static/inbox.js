@@ -333,7 +333,14 @@
       const post = postId ? posts.get(postId) : null;
       if (!text && post) text = post.text;
       if (text) li.append(el("p", "ev-text", text));
-      if (ev.outbox_status) li.append(el("span", "ev-outbox", fmt(T.outbox, { status: ev.outbox_status })));
+      if (ev.outbox_status) {
+        // The state in words with its reason ("failed: not sent, safe to retry: …"),
+        // not the bare status: the reason is what tells a person what to do.
+        li.append(el("span", "ev-outbox", fmt(T.outbox, { status: ev.outbox_text || ev.outbox_status })));
+        if (ev.outbox_status === "failed" && !ev.outbox_maybe_sent && ev.outbox_id !== null) {
+          li.append(" ", el("span", "ev-outbox-retry", fmt(T.outbox_retry, { id: ev.outbox_id })));
+        }
+      }
       const href = safeHref(ev.url || (post && post.url) || "");
       if (href) {
         const a = el("a", "ev-link", T.view_post);
