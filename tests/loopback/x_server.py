@@ -12,9 +12,15 @@ real HTTP/1.1 on a loopback socket (``asyncio`` streams, no framework):
   ``x-rate-limit-*`` headers;
 - ``GET /2/users/me``.
 
+Like X, a served tweet carries ``note_tweet`` (a long post's whole text and
+its entities; ``text`` is then cut at 280 characters) only when the
+request's ``tweet.fields`` asks for it: on the search request, or on the
+stream's URL for every line of that connection.
+
 The posts it serves are the recorded tweets in ``../shared/data/payloads``
 (``x_v2_twarc2`` pages and stream lines, ``x_api_responses``) and posts
-generated from them with new time-ordered ids (``publish_generated``).
+generated from them with new time-ordered ids (``publish_generated``, and
+``publish_long`` for a long post).
 A post matches a rule or query that is one hashtag or one word it contains.
 
 Faults (``Fault``), consumed in order by the next stream connection or
@@ -34,6 +40,7 @@ import contextlib
 import copy
 import itertools
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -48,6 +55,23 @@ TWITTER_EPOCH_MS = 1288834974657
 
 
 _LEAN = ("author_id", "lang", "public_metrics", "source", "text")
+
+# Tweet fields X sends only when ``tweet.fields`` names them. The others this
+# server always sends, as the clients under test ask for them anyway.
+_ON_REQUEST_ONLY = ("note_tweet",)
+
+
+def requested_fields(query: dict[str, str]) -> frozenset[str]:
+    """The ``tweet.fields`` a request asked for."""
+    return frozenset(f.strip() for f in query.get("tweet.fields", "").split(",") if f.strip())
+
+
+def as_requested(tweet: dict[str, Any], fields: frozenset[str]) -> dict[str, Any]:
+    """``tweet`` as X would serve it to a request asking for ``fields``."""
+    left_out = [f for f in _ON_REQUEST_ONLY if f in tweet and f not in fields]
+    if not left_out:
+        return tweet
+    return {k: v for k, v in tweet.items() if k not in left_out}
 
 
 def snowflake(ms: int, seq: int) -> str:
@@ -160,14 +184,44 @@ class XServer:
             text = f"#{tag} " + str(base.get("text", ""))
             tweet["text"] = text
             tweet["entities"] = {"hashtags": [{"start": 0, "end": len(tag) + 1, "tag": tag}]}
-            self.posts[post_id] = tweet
-            for user in users:
-                self.users[user["id"]] = user
-            self.published.append(post_id)
+            self._publish(tweet, users)
             ids.append(post_id)
-            for queue in self._listeners:
-                queue.put_nowait(post_id)
         return ids
+
+    def publish_long(self, text: str, tag: str = "hubchat") -> str:
+        """A long post (over 280 characters) starting ``#tag``, as X serves
+        one: its ``text`` cut at 280 characters ending ``…``, with entities
+        of that cut part only; ``note_tweet`` holds the whole ``#tag text``
+        with its hashtag and mention entities. Pushed to the open stream; returns its id."""
+        base, users = self.recorded[next(self._ids) % len(self.recorded)]
+        self._ms += 50
+        post_id = snowflake(self._ms, next(self._ids))
+        whole = f"#{tag} {text}"
+        if len(whole) <= 280:
+            raise ValueError("a long post has more than 280 characters")
+        cut = whole[:279] + "…"
+        tweet = {
+            "id": post_id,
+            "author_id": base["author_id"],
+            "edit_history_tweet_ids": [post_id],
+            "conversation_id": post_id,
+            "created_at": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(self._ms / 1000)),
+            "lang": "en",
+            "text": cut,
+            "entities": _entities(cut[:-1]),
+            "note_tweet": {"text": whole, "entities": _entities(whole)},
+        }
+        self._publish(tweet, users)
+        return post_id
+
+    def _publish(self, tweet: dict[str, Any], users: list[dict[str, Any]]) -> None:
+        post_id = tweet["id"]
+        self.posts[post_id] = tweet
+        for user in users:
+            self.users[user["id"]] = user
+        self.published.append(post_id)
+        for queue in self._listeners:
+            queue.put_nowait(post_id)
 
     def _matches(self, value: str, tweet: dict[str, Any]) -> bool:
         value = value.strip().lower()
@@ -191,11 +245,12 @@ class XServer:
             if (query and self._matches(query, self.posts[i])) or self.matching_rules(self.posts[i])
         }
 
-    def _line(self, post_id: str) -> bytes:
+    def _line(self, post_id: str, fields: frozenset[str]) -> bytes:
         tweet = self.posts[post_id]
         users = [self.users[tweet["author_id"]]] if tweet.get("author_id") in self.users else []
         rules = [{"id": r.id, "tag": r.tag} for r in self.matching_rules(tweet)]
-        return orjson.dumps({"data": tweet, "includes": {"users": users}, "matching_rules": rules})
+        data = as_requested(tweet, fields)
+        return orjson.dumps({"data": data, "includes": {"users": users}, "matching_rules": rules})
 
     # -- server --------------------------------------------------------------------
 
@@ -236,7 +291,7 @@ class XServer:
                 url = urlsplit(target)
                 query = {k: v[-1] for k, v in parse_qs(url.query).items()}
                 if url.path == "/2/tweets/search/stream" and method == "GET":
-                    await self._stream(reader, writer)
+                    await self._stream(reader, writer, requested_fields(query))
                     return
                 if url.path == "/2/tweets/search/stream/rules":
                     self.rules_requests += 1
@@ -374,7 +429,8 @@ class XServer:
                 if len(hits) > size:
                     break
         page, more = hits[:size], len(hits) > size
-        data = [self.posts[i] for i in page]
+        fields = requested_fields(query)
+        data = [as_requested(self.posts[i], fields) for i in page]
         users = {self.posts[i].get("author_id") for i in page}
         meta: dict[str, Any] = {"result_count": len(page)}
         if page:
@@ -397,7 +453,9 @@ class XServer:
             },
         )
 
-    async def _stream(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _stream(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, fields: frozenset[str]
+    ) -> None:
         self.connect_times.append(time.monotonic())
         if self.open_streams >= 1:
             self.refused.append(429)
@@ -428,7 +486,7 @@ class XServer:
             await writer.drain()
             # The client sends nothing more: EOF means it is gone (X notices a
             # dead connection too), so a restarted client is not refused.
-            pump = asyncio.ensure_future(self._pump(writer, queue))
+            pump = asyncio.ensure_future(self._pump(writer, queue, fields))
             gone = asyncio.ensure_future(reader.read(1))
             await asyncio.wait({pump, gone}, return_when=asyncio.FIRST_COMPLETED)
             for task in (pump, gone):
@@ -447,7 +505,9 @@ class XServer:
                 return self.faults.pop(i) if fault.kind not in ("429", "5xx") else None
         return None
 
-    async def _pump(self, writer: asyncio.StreamWriter, queue: asyncio.Queue[str]) -> None:
+    async def _pump(
+        self, writer: asyncio.StreamWriter, queue: asyncio.Queue[str], fields: frozenset[str]
+    ) -> None:
         def chunk(data: bytes) -> bytes:
             return f"{len(data):x}\r\n".encode() + data + b"\r\n"
 
@@ -471,7 +531,7 @@ class XServer:
                 fault = None
             out = b""
             for pid in pending:
-                line = self._line(pid) + b"\r\n"
+                line = self._line(pid, fields) + b"\r\n"
                 sent += 1
                 if fault is not None and fault.kind == "duplicate":
                     out += line
@@ -496,6 +556,19 @@ class XServer:
                 out += line
             writer.write(chunk(out))
             await writer.drain()
+
+
+def _entities(text: str) -> dict[str, list[dict[str, Any]]]:
+    """X v2 hashtag and mention entities of ``text``: each word starting with
+    ``#`` or ``@``, indexed in characters as X does."""
+    out: dict[str, list[dict[str, Any]]] = {"hashtags": [], "mentions": []}
+    for match in re.finditer(r"([#@])(\w+)", text):
+        mark, name = match.group(1), match.group(2)
+        if mark == "#":
+            out["hashtags"].append({"start": match.start(), "end": match.end(), "tag": name})
+        else:
+            out["mentions"].append({"start": match.start(), "end": match.end(), "username": name})
+    return {k: v for k, v in out.items() if v}
 
 
 @contextlib.contextmanager

@@ -34,10 +34,12 @@ SEARCH_PATH = "/2/tweets/search/recent"
 ME_PATH = "/2/users/me"
 
 # What every read asks for, so the stored raw payload has what the parser
-# and the reports use (authors, referenced posts, media, places).
+# and the reports use (authors, referenced posts, media, places). X cuts a
+# long post's ``text`` at 280 characters and sends the whole text and its
+# entities in ``note_tweet`` only when asked for it.
 TWEET_FIELDS = (
     "attachments,author_id,conversation_id,created_at,edit_history_tweet_ids,entities,geo,id,"
-    "in_reply_to_user_id,lang,possibly_sensitive,public_metrics,referenced_tweets,"
+    "in_reply_to_user_id,lang,note_tweet,possibly_sensitive,public_metrics,referenced_tweets,"
     "reply_settings,source,text,withheld"
 )
 EXPANSIONS = (
