@@ -247,7 +247,7 @@ def cmd_cv(root: Path, kind: str) -> None:
         extra = _extra_columns(kind, corpora)
         x = hstack([x, csr_matrix(extra["complaints"])]).tocsr()
         general = hstack([general, csr_matrix(extra["olid"])]).tocsr()
-    pred = train.cross_validate_complaint(x, y, general)
+    pred = train.cross_validate_complaint(x, y, train.GeneralPosts.of(general))
     print(f"{kind}: complaint macro-F1 {f1_score(y, pred, average='macro'):.4f}")
 
 

@@ -108,3 +108,21 @@ def test_to_dict_has_every_field() -> None:
 
     (c,) = classify_texts(["I love this phone"], ["en"])
     assert c.to_dict() == asdict(c)
+
+
+def test_a_buying_phrase_outweighs_an_unsure_complaint_only() -> None:
+    """Below 0.5 the calibrated model itself rates a complaint less likely than not, so an
+    explicit buying phrase wins there; at 0.5 or more the complaint stands. Fixed
+    probabilities: this pins the rule, not the model."""
+    from hubbub.classify import rules
+    from hubbub.classify.api import _intents
+
+    texts = [
+        "I want to buy 20 licenses for my team",
+        "I want to buy 20 licenses for my team",
+        "my order arrived broken and nobody answers",
+        "my order arrived broken and nobody answers",
+    ]
+    neutral = [0.2, 0.6, 0.2]
+    got = _intents([rules.prepare(t) for t in texts], [0.45, 0.6, 0.45, 0.3], [neutral] * 4, 0.4)
+    assert got == ["lead", "complaint", "complaint", "other"]

@@ -7,6 +7,7 @@ The data lives outside the repository (``../shared/data``, or wherever
 from __future__ import annotations
 
 import csv
+import hashlib
 import os
 from pathlib import Path
 
@@ -34,6 +35,40 @@ def semeval_sentiment(root: Path) -> tuple[list[str], list[int]]:
             texts.append(row["text"])
             labels.append(SENTIMENT_INDEX[row["label"]])
     return texts, labels
+
+
+# Hand labels for SemEval train tweets (row number in train.csv, a hash of the text,
+# complaint 0/1): ids only, so no tweet text enters the repository.
+LABELLED_GENERAL = Path(__file__).resolve().parent / "labelled" / "semeval_complaints.tsv"
+
+
+def labelled_general_complaints(
+    root: Path, labels_file: Path = LABELLED_GENERAL
+) -> tuple[list[str], list[int]]:
+    """General tweets labelled complaint or not by hand, with the evaluation set's rules
+    (docs/classifiers.md, "Hand-labelled evaluation set"); a training set, never evaluated on.
+
+    Each label names its tweet by row and checks it by the first 8 hex digits of the
+    SHA-1 of its text, so a changed data file fails loudly (file and line) instead of
+    pairing labels with the wrong tweets."""
+    texts, _ = semeval_sentiment(root)
+    out_texts: list[str] = []
+    out_labels: list[int] = []
+    with labels_file.open(encoding="utf-8", newline="") as fh:
+        for line_no, line in enumerate(fh, start=1):
+            if line_no == 1 or not line.strip():
+                continue  # the header
+            row, sha, label = line.rstrip("\n").split("\t")
+            index = int(row)
+            if not 0 <= index < len(texts):
+                raise ValueError(f"{labels_file}:{line_no}: row {index} is not in train.csv")
+            if hashlib.sha1(texts[index].encode(), usedforsecurity=False).hexdigest()[:8] != sha:
+                raise ValueError(f"{labels_file}:{line_no}: row {index}'s text has changed")
+            if label not in ("0", "1"):
+                raise ValueError(f"{labels_file}:{line_no}: label {label!r} is not 0 or 1")
+            out_texts.append(texts[index])
+            out_labels.append(int(label))
+    return out_texts, out_labels
 
 
 def tweeteval(root: Path, task: str, split: str) -> tuple[list[str], list[int]]:

@@ -9,7 +9,9 @@ Run with ``make models`` (``python -m hubbub.classify.train``). Needs the
   2019 (``complaints/train.csv``) less a fixed, stratified 20% held out from
   every training run and choice (``datasets.complaint_split``), plus general posts as
   non-complaints: TweetEval offensive train (political and everyday tweets
-  from OLID, none of them addressed to a brand), down-weighted. Sentiment
+  from OLID, none of them addressed to a brand), down-weighted, and SemEval
+  tweets labelled complaint or not by hand (``labelled/semeval_complaints.tsv``,
+  full weight). Sentiment
   probabilities are stacked in as three extra features. Calibrated (Platt
   scaling on out-of-fold scores) with the decision threshold chosen on the
   training data's own out-of-fold scores, never on a test fold.
@@ -54,6 +56,9 @@ COMPLAINT_C = 30.0
 # text: enough to stop the head firing on angry posts about politics, not so much that
 # brand complaints are drowned.
 GENERAL_WEIGHT = 0.3
+# Hand-labelled general tweets (labelled/semeval_complaints.tsv): their labels are read,
+# so they count like the complaint data's own. Fixed before any result was seen.
+LABELLED_GENERAL_WEIGHT = 1.0
 THRESHOLD_GRID = np.round(np.arange(0.2, 0.81, 0.02), 2)
 INNER_FOLDS = 5
 OFFSET_GRID = np.round(np.arange(-1.0, 1.01, 0.1), 2)
@@ -133,15 +138,54 @@ def sentiment_offsets(x: csr_matrix, y: np.ndarray) -> np.ndarray:
     return offsets
 
 
+@dataclass(frozen=True)
+class GeneralPosts:
+    """Posts from outside the complaint data, added to every complaint training run.
+
+    The complaint data holds only tweets addressed to brands, so on its own the
+    head learns "negative tweet" and fires on angry posts about politics. Two
+    kinds of general posts correct that: OLID's tweets as assumed non-complaints
+    (down-weighted: a few of them are complaints) and general tweets labelled by
+    hand with the evaluation set's rules (full weight: their labels are read,
+    not assumed, and they include the complaints that do occur in general talk).
+    """
+
+    x: csr_matrix
+    y: np.ndarray
+    weight: np.ndarray
+
+    @classmethod
+    def of(
+        cls,
+        assumed_not: csr_matrix | None,
+        labelled: csr_matrix | None = None,
+        labels: np.ndarray | None = None,
+    ) -> GeneralPosts | None:
+        parts: list[tuple[csr_matrix, np.ndarray, float]] = []
+        if assumed_not is not None and assumed_not.shape[0]:
+            parts.append((assumed_not, np.zeros(assumed_not.shape[0], np.int64), GENERAL_WEIGHT))
+        if labelled is not None and labelled.shape[0]:
+            if labels is None or len(labels) != labelled.shape[0]:
+                raise ValueError("labelled general posts need one label each")
+            parts.append((labelled, np.asarray(labels, np.int64), LABELLED_GENERAL_WEIGHT))
+        if not parts:
+            return None
+        return cls(
+            vstack([p[0] for p in parts]).tocsr(),
+            np.concatenate([p[1] for p in parts]),
+            np.concatenate([np.full(p[0].shape[0], p[2]) for p in parts]),
+        )
+
+
 def fit_complaint(
-    x: csr_matrix, y: np.ndarray, general: csr_matrix | None, c: float = COMPLAINT_C
+    x: csr_matrix, y: np.ndarray, general: GeneralPosts | None, c: float = COMPLAINT_C
 ) -> LogisticRegression:
-    """The complaint head on complaint texts plus general posts as weighted non-complaints."""
+    """The complaint head on complaint texts plus the general posts, each with its weight."""
     weights = np.ones(x.shape[0])
-    if general is not None and general.shape[0]:
-        x = vstack([x, general]).tocsr()
-        y = np.concatenate([y, np.zeros(general.shape[0], dtype=y.dtype)])
-        weights = np.concatenate([weights, np.full(general.shape[0], GENERAL_WEIGHT)])
+    if general is not None:
+        x = vstack([x, general.x]).tocsr()
+        y = np.concatenate([y, general.y.astype(y.dtype)])
+        weights = np.concatenate([weights, general.weight])
     model = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", random_state=SEED)
     return model.fit(x, y, sample_weight=weights)
 
@@ -160,7 +204,7 @@ class ComplaintModel:
         return (self.probability(x) >= self.threshold).astype(int)
 
 
-def train_complaint(x: csr_matrix, y: np.ndarray, general: csr_matrix | None) -> ComplaintModel:
+def train_complaint(x: csr_matrix, y: np.ndarray, general: GeneralPosts | None) -> ComplaintModel:
     """Head, calibration and threshold from ``x``/``y`` alone: out-of-fold scores on the
     training texts fit the Platt scaling and choose the threshold (best macro-F1)."""
     from sklearn.metrics import f1_score
@@ -180,17 +224,29 @@ def train_complaint(x: csr_matrix, y: np.ndarray, general: csr_matrix | None) ->
     return ComplaintModel(fit_complaint(x, y, general), (a, b), float(threshold))
 
 
-def cross_validate_complaint(
-    x: csr_matrix, y: np.ndarray, general: csr_matrix | None, folds: int = 10
-) -> np.ndarray:
-    """Out-of-fold complaint decisions: each fold's model (head, calibration and
-    threshold) is trained on the other folds only."""
+def cross_validate_complaint_probability(
+    x: csr_matrix, y: np.ndarray, general: GeneralPosts | None, folds: int = 10
+) -> tuple[np.ndarray, np.ndarray]:
+    """Out-of-fold calibrated complaint probabilities, and for each text the threshold
+    of the model that scored it: each fold's model (head, calibration and threshold)
+    is trained on the other folds only."""
     from sklearn.model_selection import StratifiedKFold
 
-    pred = np.zeros_like(y)
+    probability = np.zeros(len(y))
+    threshold = np.zeros(len(y))
     for tr, te in StratifiedKFold(folds, shuffle=True, random_state=SEED).split(x, y):
-        pred[te] = train_complaint(x[tr], y[tr], general).predict(x[te])
-    return pred
+        model = train_complaint(x[tr], y[tr], general)
+        probability[te] = model.probability(x[te])
+        threshold[te] = model.threshold
+    return probability, threshold
+
+
+def cross_validate_complaint(
+    x: csr_matrix, y: np.ndarray, general: GeneralPosts | None, folds: int = 10
+) -> np.ndarray:
+    """Out-of-fold complaint decisions of the complaint model alone."""
+    probability, threshold = cross_validate_complaint_probability(x, y, general, folds)
+    return (probability >= threshold).astype(y.dtype)
 
 
 def fit_offensive(x: csr_matrix, y: np.ndarray) -> LogisticRegression:
@@ -240,11 +296,18 @@ def main(argv: list[str] | None = None) -> None:
     xc = matrix(c_texts, idf, lexicon)
     design = complaint_design(xc, sentiment_proba(xc, s_coef, s_bias))
     xo = matrix(o_texts, idf, lexicon)
-    general = complaint_design(xo, sentiment_proba(xo, s_coef, s_bias))
+    g_texts, g_labels = datasets.labelled_general_complaints(root)
+    xg = matrix(g_texts, idf, lexicon)
+    general = GeneralPosts.of(
+        complaint_design(xo, sentiment_proba(xo, s_coef, s_bias)),
+        complaint_design(xg, sentiment_proba(xg, s_coef, s_bias)),
+        np.asarray(g_labels),
+    )
     complaint_model = train_complaint(design[kept], y_c[kept], general)
     complaint = complaint_model.head
     print(
-        f"complaint trained on {len(kept)} texts + {general.shape[0]} general posts "
+        f"complaint trained on {len(kept)} texts + {len(o_texts)} OLID posts + "
+        f"{len(g_texts)} hand-labelled general tweets ({sum(g_labels)} complaints) "
         f"({len(held_out)} held out): Platt {complaint_model.platt}, threshold "
         f"{complaint_model.threshold} ({time.perf_counter() - t0:.0f}s)",
         flush=True,
