@@ -452,6 +452,12 @@ class Walk:
         default_factory=dict
     )
     seen_own: set[str] = field(default_factory=set)
+    # Every marker this identity has sent so far. The audit log records what its own
+    # user asked for (a report downloaded for a query naming the other workspace's
+    # word is an export of *this* workspace, with that query as its detail), so on
+    # the audit pages those are echoes; anything else of the other workspace there
+    # (its users, its actions, its objects' names) is still a leak.
+    sent_before: set[str] = field(default_factory=set)
 
     def headers(self) -> dict[str, str]:
         n = next(_addresses)
@@ -463,8 +469,12 @@ class Walk:
 
     # The leak check ---------------------------------------------------------
 
-    def check(self, label: str, sent: str, text: str, path_ws: set[str]) -> None:
+    def check(
+        self, label: str, sent: str, text: str, path_ws: set[str], audit_page: bool = False
+    ) -> None:
         mine = set(TOKEN_FULL.findall(sent.lower()))
+        if audit_page:
+            mine |= self.sent_before
         for tok in set(TOKEN_FULL.findall(text.lower())):
             ws, vis = TOKEN.match(tok).groups()  # type: ignore[union-attr]
             if tok in mine or tok in self.world.planted:
@@ -483,6 +493,7 @@ class Walk:
         return not (vis == "pub" and ws in path_ws)
 
 
+AUDIT_PAGES = frozenset({"/audit", "/api/audit"})
 TOKEN_FULL = re.compile(r"zq(?:acme|globex)(?:pub|priv)[a-z0-9]*")
 
 
@@ -612,7 +623,8 @@ def send(walk: Walk, p: Plan, choices: list[Choice], phase: str) -> None:
             sign_in(world, who)
         elif "set-cookie" in response.headers:
             who.token = _csrf(who.client.get("/login").text)
-    walk.check(label, sent, text, path_ws)
+    walk.check(label, sent, text, path_ws, audit_page=spec.path in AUDIT_PAGES)
+    walk.sent_before.update(TOKEN_FULL.findall(sent.lower()))
     walk.statuses[(phase, spec.method, spec.path, key_of(choices))] = status
 
 
