@@ -14,37 +14,22 @@ import sqlalchemy as sa
 from hubbub.post import Post
 from hubbub.store import schema as t
 from hubbub.store.api import Store
+from hubbub.store.repost_index import rows_by_key
 from hubbub.store.rows import row_to_post
-from hubbub.store.sql import chunks
-
-_CHUNK = 500
 
 
 def stored_originals(
     store: Store, workspace: str, posts: Iterable[Post]
 ) -> dict[tuple[str, str], Post]:
     """The live stored originals of the reposts among ``posts``, by (network, post id)."""
-    by_network: dict[str, set[str]] = {}
-    for post in posts:
-        if post.repost_of:
-            by_network.setdefault(post.network, set()).add(post.repost_of)
-    if not by_network:
+    keys = {(post.network, post.repost_of) for post in posts if post.repost_of}
+    if not keys:
         return {}
-    ws = store.workspace_id(workspace)
     p = t.posts
-    found: dict[tuple[str, str], Post] = {}
+    ws = store.workspace_id(workspace)
     with store.engine.connect() as conn:
-        for network, ids in sorted(by_network.items()):
-            for chunk in chunks(sorted(ids), _CHUNK):
-                stmt = sa.select(p).where(
-                    p.c.workspace_id == ws,
-                    p.c.network == network,
-                    p.c.post_id.in_(chunk),
-                    p.c.deleted == sa.false(),
-                )
-                for row in conn.execute(stmt).mappings():
-                    found[(network, row["post_id"])] = row_to_post(row)
-    return found
+        rows = rows_by_key(conn, ws, keys, list(p.c), p.c.deleted == sa.false())
+    return {key: row_to_post(row) for key, row in rows.items()}
 
 
 __all__ = ["stored_originals"]

@@ -13,7 +13,7 @@ or is deleted) are indexed again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -43,24 +43,40 @@ def indexed_as(repost: Mapping[str, Any], original: Mapping[str, Any] | None) ->
     return row
 
 
+def rows_by_key(
+    conn: sa.Connection,
+    workspace_id: int,
+    keys: Iterable[tuple[str, str]],
+    columns: Sequence[sa.ColumnElement[Any]],
+    *where: sa.ColumnElement[bool],
+) -> dict[tuple[str, str], sa.RowMapping]:
+    """The stored posts among ``keys`` ((network, post_id)) in one workspace, with
+    ``columns`` (post_id among them): one query per network and chunk of ids."""
+    p = t.posts
+    by_network: dict[str, set[str]] = {}
+    for network, post_id in keys:
+        by_network.setdefault(network, set()).add(post_id)
+    found: dict[tuple[str, str], sa.RowMapping] = {}
+    for network, ids in sorted(by_network.items()):
+        for chunk in chunks(sorted(ids), _CHUNK):
+            stmt = sa.select(*columns).where(
+                p.c.workspace_id == workspace_id,
+                p.c.network == network,
+                p.c.post_id.in_(chunk),
+                *where,
+            )
+            for row in conn.execute(stmt).mappings():
+                found[(network, row["post_id"])] = row
+    return found
+
+
 def load_originals(
     conn: sa.Connection, workspace_id: int, keys: Iterable[tuple[str, str]]
 ) -> dict[tuple[str, str], dict[str, Any]]:
     """The stored posts among ``keys``, with the columns ``indexed_as`` reads."""
     p = t.posts
-    by_network: dict[str, set[str]] = {}
-    for network, post_id in keys:
-        by_network.setdefault(network, set()).add(post_id)
     columns = (p.c.post_id, p.c.search_text, p.c.hashtags, p.c.mentions, p.c.langs, p.c.deleted)
-    found: dict[tuple[str, str], dict[str, Any]] = {}
-    for network, ids in sorted(by_network.items()):
-        for chunk in chunks(sorted(ids), _CHUNK):
-            stmt = sa.select(*columns).where(
-                p.c.workspace_id == workspace_id, p.c.network == network, p.c.post_id.in_(chunk)
-            )
-            for row in conn.execute(stmt).mappings():
-                found[(network, row["post_id"])] = dict(row)
-    return found
+    return {key: dict(row) for key, row in rows_by_key(conn, workspace_id, keys, columns).items()}
 
 
 def index_reposts(
