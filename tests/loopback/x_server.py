@@ -25,8 +25,8 @@ A post matches a rule or query that is one hashtag or one word it contains.
 
 Faults (``Fault``), consumed in order by the next stream connection or
 request: a disconnect in the middle of a line, a stall (silence, no
-keep-alive), 429 with ``x-rate-limit-reset``, 5xx, a truncated JSON line,
-duplicates, out-of-order delivery.
+keep-alive), 429 with ``x-rate-limit-reset``, 5xx, any status with an X
+problem body, a truncated JSON line, duplicates, out-of-order delivery.
 
 The oracle is ``served_ids()``: every post published that matches a rule
 Hubbub asked for (what X would have had for us).
@@ -53,6 +53,9 @@ import orjson
 
 TWITTER_EPOCH_MS = 1288834974657
 
+
+# Fault kinds that refuse a request (or a stream connection) with a status.
+_REFUSALS = ("429", "5xx", "problem")
 
 _LEAN = ("author_id", "lang", "public_metrics", "source", "text")
 
@@ -109,13 +112,17 @@ class Fault:
     x-rate-limit-reset ``seconds`` ahead), ``5xx`` (refuse with 503),
     ``truncated`` (a line cut short, then go on), ``duplicate`` (send the
     next ``count`` posts twice), ``shuffle`` (send the next ``count`` posts
-    in random order). ``on``: ``stream``, ``search`` or ``rules`` (where
-    ``cut`` closes the connection before answering)."""
+    in random order), ``problem`` (refuse with ``status`` and ``body``, an
+    X problem or v1 error body, as X words a failure). ``on``: ``stream``,
+    ``search`` or ``rules`` (where ``cut`` closes the connection before
+    answering)."""
 
     kind: str
     on: str = "stream"
     seconds: float = 0.0
     count: int = 5
+    status: int = 400
+    body: Any = None
 
 
 @dataclass(slots=True)
@@ -356,6 +363,8 @@ class XServer:
             )
         if fault.kind == "5xx":
             return 503, {"title": "Service Unavailable"}, {}
+        if fault.kind == "problem":
+            return fault.status, fault.body, {}
         return None
 
     # -- endpoints -------------------------------------------------------------------
@@ -467,7 +476,7 @@ class XServer:
             )
             return
         fault = None
-        if self.faults and self.faults[0].on == "stream" and self.faults[0].kind in ("429", "5xx"):
+        if self.faults and self.faults[0].on == "stream" and self.faults[0].kind in _REFUSALS:
             fault = self.faults.pop(0)
         refusal = self._refusal(fault)
         if refusal is not None:
@@ -502,7 +511,7 @@ class XServer:
         """The next fault for an open stream (refusals wait for a connection)."""
         for i, fault in enumerate(self.faults):
             if fault.on == "stream":
-                return self.faults.pop(i) if fault.kind not in ("429", "5xx") else None
+                return self.faults.pop(i) if fault.kind not in _REFUSALS else None
         return None
 
     async def _pump(

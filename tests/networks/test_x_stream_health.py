@@ -118,8 +118,11 @@ async def test_rules_failures_show_as_reconnecting_then_connected(tmp_path: Path
             _at_most_just_before(snap.next_at - delay, snap.updated_at)
             assert snap.reason is not None and snap.reason.startswith("rules: ")
             assert server.token not in snap.reason
-        assert "RemoteProtocolError" in (failed[0][1].reason or "")  # the cut connection
-        assert "HTTP 503" in (failed[3][1].reason or "")
+        # The cut connection: no HTTP answer, so no status, and httpx's words.
+        assert failed[0][1].reason == (
+            "rules: connection failed: Server disconnected without sending a response."
+        )
+        assert failed[3][1].reason == "rules: HTTP 503 (Service Unavailable)"
         delay, limited = failed[5]
         assert limited.state is State.RATE_LIMITED
         assert limited.until is not None
@@ -152,7 +155,7 @@ async def test_unreachable_x_is_reconnecting_in_stored_status(tmp_path: Path, re
         for attempt, (_, snap) in enumerate(clock.waits[:8], start=1):
             assert snap.state is State.RECONNECTING
             assert snap.attempt == attempt
-            assert snap.reason == "rules: ConnectError"
+            assert snap.reason == "rules: connection failed: All connection attempts failed"
         tracker = board.tracker(run.source_name, "x")
         snapshot = tracker.take()
         assert snapshot is not None
@@ -161,7 +164,7 @@ async def test_unreachable_x_is_reconnecting_in_stored_status(tmp_path: Path, re
         assert stored.state is State.RECONNECTING
         assert stored.attempt >= 8
         assert stored.next_at is not None and stored.next_at >= snapshot.updated_at
-        assert stored.reason == "rules: ConnectError"
+        assert stored.reason == "rules: connection failed: All connection attempts failed"
         assert server.token not in str(stored.as_json())
         assert "reconnecting (try" in stored.line()
     finally:

@@ -31,6 +31,7 @@ import orjson
 from hubbub.networks.accounts_check import CheckFailed
 from hubbub.networks.clock import Clock, SystemClock
 from hubbub.networks.env import Credentials
+from hubbub.networks.failure_text import CONNECTION_FAILED, cause
 from hubbub.networks.http_owner import OwnsHttp
 from hubbub.sources.base import redact
 
@@ -54,7 +55,13 @@ class XrpcError(Exception):
         # Both come from the server (hostile, and may echo our login): scrubbed here.
         self.status, self.error = status, redact(error, 80, known=known)
         self.message = redact(message, 200, known=known)
-        super().__init__(f"{status} {error}" + (f": {self.message}" if self.message else ""))
+        if status == 0:
+            # No HTTP answer came (``error`` names the httpx error): no status
+            # to show, and the library's words say more than its type.
+            super().__init__(f"{CONNECTION_FAILED}: {self.message or self.error}")
+        else:
+            text = f"{status} {self.error}"  # the server's error name, redacted above
+            super().__init__(text + (f": {self.message}" if self.message else ""))
 
 
 class AuthFailed(XrpcError):
@@ -269,7 +276,9 @@ class BlueskyClient(OwnsHttp):
                 body = await _read_capped(response)
         except httpx.HTTPError as exc:
             # httpx errors can quote the URL; ours never carries a secret, but scrub anyway.
-            raise XrpcError(0, type(exc).__name__, str(exc), known=self._known_secrets()) from None
+            raise XrpcError(
+                0, type(exc).__name__, cause(exc), known=self._known_secrets()
+            ) from None
         return _decode(response, body, self.clock, self._known_secrets())
 
 

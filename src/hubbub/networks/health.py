@@ -55,6 +55,14 @@ class HealthSnapshot:
     posts_missed: int = 0  # posts known lost (outside every backfill window)
     updated_at: float = 0.0
     via: str | None = None  # what the last connection speaks to, e.g. "jetstream v2 at host"
+    # What the source follows, kept in step with the workspace apart from the
+    # connection (X stream rules): a connected stream whose rules cannot be
+    # updated still delivers, but not what was followed since, so it is
+    # shown beside the state, which stays the connection's.
+    rules_error: str | None = None  # why the last sync failed; None when in step
+    rules_synced_at: float | None = None  # unix time of the last successful sync
+    rules_attempt: int = 0  # failed syncs in a row
+    rules_next_at: float | None = None  # unix time of the next sync try
 
     def as_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -77,15 +85,35 @@ class HealthSnapshot:
                 return "?"
             return datetime.fromtimestamp(ts, UTC).strftime("%H:%M:%S UTC")
 
-        if self.state is State.RECONNECTING:
-            return f"reconnecting (try {self.attempt + 1}, next at {at(self.next_at)})"
-        if self.state is State.RATE_LIMITED:
-            return f"rate-limited until {at(self.until)}"
         if self.state is State.STOPPED:
             return f"stopped: {self.reason or 'no reason given'}"
         if self.state is State.STALE:
             return f"stale: worker not running (last seen {at(self.updated_at)})"
-        return str(self.state)
+        if self.state is State.RECONNECTING:
+            line = f"reconnecting (try {self.attempt + 1}, next at {at(self.next_at)})"
+        elif self.state is State.RATE_LIMITED:
+            line = f"rate-limited until {at(self.until)}"
+        else:
+            line = str(self.state)
+        # Before the first sync a failing sync is the state's own reason
+        # (x:stream waits for it): said once.
+        if self.rules_error is not None and self.rules_error != self.reason:
+            line += "; " + self.rules_line()
+        return line
+
+    def rules_line(self) -> str:
+        """``rules out of sync (last synced 12:00:00 UTC; try 3 at 12:05:05 UTC): why``."""
+        from datetime import UTC, datetime
+
+        def at(ts: float | None) -> str:
+            if ts is None:
+                return "never"
+            return datetime.fromtimestamp(ts, UTC).strftime("%H:%M:%S UTC")
+
+        when = f"last synced {at(self.rules_synced_at)}"
+        if self.rules_next_at is not None:
+            when += f"; try {self.rules_attempt + 1} at {at(self.rules_next_at)}"
+        return f"rules out of sync ({when}): {self.rules_error}"
 
     def seen_at(self, now: float, stale_after: float) -> HealthSnapshot:
         """This snapshot as a reader at ``now`` should show it: a source whose
@@ -97,6 +125,7 @@ class HealthSnapshot:
         out = HealthSnapshot.from_json(self.as_json())
         out.state = State.STALE
         out.next_at = out.until = None  # nobody is going to try again at T
+        out.rules_next_at = None
         return out
 
 
@@ -129,7 +158,16 @@ class HealthTracker:
         """A new source under this name is about to run: the state, the last
         error and the retry times of a source that ran under it before go
         (its counters stay: they are this name's history in this process)."""
-        self._set(State.STARTING, attempt=0, next_at=None, until=None, reason=None)
+        self._set(
+            State.STARTING,
+            attempt=0,
+            next_at=None,
+            until=None,
+            reason=None,
+            rules_error=None,
+            rules_attempt=0,
+            rules_next_at=None,
+        )
 
     def connected(self, via: str | None = None) -> None:
         changes: dict[str, Any] = {"via": via} if via is not None else {}
@@ -153,7 +191,28 @@ class HealthTracker:
         self._set(State.STALLED, reason=f"no data for {seconds:g} s")
 
     def stopped(self, reason: str) -> None:
-        self._set(State.STOPPED, reason=redact(reason), next_at=None)
+        self._set(State.STOPPED, reason=redact(reason), next_at=None, rules_next_at=None)
+
+    def rules_synced(self) -> None:
+        """The followed rules are in step with the workspace now. The state
+        is left alone: it is the connection's."""
+        self._set(
+            self.snapshot.state,
+            rules_error=None,
+            rules_attempt=0,
+            rules_next_at=None,
+            rules_synced_at=self.clock.time(),
+        )
+
+    def rules_failed(self, attempt: int, delay: float, reason: str) -> None:
+        """Sync ``attempt`` failed; the next try is in ``delay`` seconds.
+        The state is left alone (a connected stream stays connected)."""
+        self._set(
+            self.snapshot.state,
+            rules_error=redact(reason),
+            rules_attempt=attempt,
+            rules_next_at=self.clock.time() + delay,
+        )
 
     def events(self, posts: int) -> None:
         """``posts`` posts arrived (live or backfilled)."""

@@ -39,6 +39,7 @@ from hubbub.networks.accounts_check import CheckFailed
 from hubbub.networks.budget import WindowBudget
 from hubbub.networks.clock import Clock, SystemClock
 from hubbub.networks.env import Credentials
+from hubbub.networks.failure_text import CONNECTION_FAILED, cause
 from hubbub.networks.http_owner import OwnsHttp
 from hubbub.sources.base import redact
 
@@ -54,9 +55,13 @@ _LINK = re.compile(r'<([^>]*)>\s*;\s*rel="?([a-z]+)"?')
 class MastodonError(Exception):
     def __init__(self, status: int, message: str = "", *, known: Iterable[str] = ()) -> None:
         # ``message`` may be the server's text (hostile, may echo our token): scrubbed.
+        # Status 0: no HTTP answer came, so none is named (not "HTTP 0").
         self.status = status
         self.message = redact(message, 200, known=known)
-        super().__init__(f"HTTP {status}" + (f": {self.message}" if self.message else ""))
+        if status == 0:
+            super().__init__(f"{CONNECTION_FAILED}: {self.message or 'no answer'}")
+        else:
+            super().__init__(f"HTTP {status}" + (f": {self.message}" if self.message else ""))
 
 
 class MastodonAuthFailed(MastodonError):
@@ -232,7 +237,7 @@ class MastodonClient(OwnsHttp):
             ) as response:
                 body = await _read_capped(response)
         except httpx.HTTPError as exc:
-            raise MastodonError(0, f"{type(exc).__name__}: {exc}", known=known) from None
+            raise MastodonError(0, cause(exc), known=known) from None
         self._observe(response)
         status = response.status_code
         if status == 429:

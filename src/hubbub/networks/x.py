@@ -6,7 +6,8 @@ caller is doing. No storage.
 Every call takes the base URL (``https://api.x.com`` by default) so tests
 point it at a loopback server. The token goes in the ``Authorization``
 header only; errors never carry it (``XError`` messages are built here from
-the status and X's own error title).
+the status and X's own words, ``rules: HTTP 403 (Client Forbidden: …)``,
+redacted and cut; or ``rules: connection failed: …`` when no answer came).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from hubbub.networks.backoff import Failure
 from hubbub.networks.budget import WindowBudget
 from hubbub.networks.clock import Clock, SystemClock
 from hubbub.networks.env import Credentials
+from hubbub.networks.failure_text import connection_failed
 from hubbub.sources.base import redact
 
 DEFAULT_BASE = "https://api.x.com"
@@ -52,6 +54,8 @@ USER_FIELDS = (
 )
 MEDIA_FIELDS = "media_key,type,url,preview_image_url,public_metrics,alt_text"
 PLACE_FIELDS = "full_name,id,country,country_code,geo,name,place_type"
+# An error body is read this far for X's words; the message keeps ~200 characters.
+_PROBLEM_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,22 +145,31 @@ def _remaining(response: httpx.Response) -> int | None:
 
 
 def _problem(body: bytes) -> str:
-    """X's error title/detail as X sent it (hostile: the caller redacts it)."""
+    """What X said about a failure, as X sent it (hostile: the caller
+    redacts it): a v2 problem's ``title`` and ``detail`` ("Client Forbidden:
+    When authenticating requests…"), a v1 body's ``errors[0].message``, an
+    OAuth ``error`` / ``error_description``; "" when the body is none of them."""
     try:
-        value = orjson.loads(body)
+        value = orjson.loads(body[:_PROBLEM_BYTES])
     except orjson.JSONDecodeError:
         return ""
-    if isinstance(value, dict):
-        for key in ("title", "detail", "error"):
-            text = value.get(key)
-            if isinstance(text, str):
-                return text
+    if not isinstance(value, dict):
+        return ""
+    parts: list[str] = []
+    for key in ("title", "detail", "error", "error_description"):
+        text = value.get(key)
+        if isinstance(text, str) and text.strip() and text.strip() not in parts:
+            parts.append(text.strip())
+    if not parts:
         errors = value.get("errors")
-        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-            text = errors[0].get("message") or errors[0].get("title")
-            if isinstance(text, str):
-                return text
-    return ""
+        first = errors[0] if isinstance(errors, list) and errors else None
+        if isinstance(first, dict):
+            for key in ("message", "title", "detail"):
+                text = first.get(key)
+                if isinstance(text, str) and text.strip():
+                    parts.append(text.strip())
+                    break
+    return ": ".join(parts)
 
 
 class XClient:
@@ -224,6 +237,11 @@ class XClient:
             return XError(message, Failure.RATE_LIMIT, status, _reset_in(response, self.clock))
         return XError(message, Failure.HTTP, status)
 
+    def _unconnected(self, what: str, exc: httpx.HTTPError) -> XError:
+        """No HTTP answer: ``rules: connection failed: <what httpx said>``."""
+        text = redact(connection_failed(exc), 200, known=self._known_secrets)
+        return XError(f"{what}: {text}", Failure.NETWORK)
+
     async def _request(
         self,
         method: str,
@@ -240,7 +258,7 @@ class XClient:
                 method, path, params=params, json=json, timeout=30.0
             )
         except httpx.HTTPError as exc:
-            raise XError(f"{what}: {type(exc).__name__}", Failure.NETWORK) from None
+            raise self._unconnected(what, exc) from None
         body = response.content
         budget.observe(_remaining(response), _reset_in(response, self.clock))
         if response.status_code != 200 and response.status_code != 201:
@@ -342,7 +360,7 @@ class XClient:
         try:
             response = await self._http.send(request, stream=True)
         except httpx.HTTPError as exc:
-            raise XError(f"stream: {type(exc).__name__}", Failure.NETWORK) from None
+            raise self._unconnected("stream", exc) from None
         try:
             self.connect_budget.observe(_remaining(response), _reset_in(response, self.clock))
             if response.status_code != 200:
@@ -351,12 +369,12 @@ class XClient:
                 except httpx.HTTPError:
                     body = b""
                 raise self._error(response, "stream", body[:10_000])
-            yield _lines(response)
+            yield _lines(response, self._known_secrets)
         finally:
             await response.aclose()
 
 
-async def _lines(response: httpx.Response) -> AsyncIterator[bytes]:
+async def _lines(response: httpx.Response, known: tuple[str, ...]) -> AsyncIterator[bytes]:
     """Lines of the chunked body, ``\\r\\n``-separated; the last partial
     line of a dropped connection is never yielded (it is incomplete)."""
     buffer = b""
@@ -372,7 +390,8 @@ async def _lines(response: httpx.Response) -> AsyncIterator[bytes]:
             if len(buffer) > 16 * 1024 * 1024:
                 raise XError("stream: a line over 16 MB", Failure.NETWORK)
     except httpx.HTTPError as exc:
-        raise XError(f"stream: {type(exc).__name__}", Failure.NETWORK) from None
+        text = redact(connection_failed(exc, lost=True), 200, known=known)
+        raise XError(f"stream: {text}", Failure.NETWORK) from None
 
 
 async def check_account(credentials: Credentials, base_url: str | None = None) -> str:

@@ -7,7 +7,9 @@ Three tasks feed one queue that the pipeline reads:
   ``hubbub:``; foreign rules are left alone). New rules are backfilled.
   The stream waits for the first sync, so until then a failing sync is
   the source's health (reconnecting, attempt, reason, next try), backed
-  off as a failing stream connection is.
+  off as a failing stream connection is. Later the state is the stream's,
+  and a failing sync shows beside it (``rules_error``, the last good sync,
+  the next try), retried with the same backoff.
 - **stream**: one connection (X allows one per app; it is never opened twice),
   read line by line with a 20 s stall limit. A dropped connection reconnects
   at once, failed attempts back off as X documents (``X_POLICY``). Every
@@ -134,7 +136,8 @@ class XStreamSource:
         failures = Reconnect(X_POLICY)
         while True:
             try:
-                await self._sync_rules()
+                if await self._sync_rules() or failures.failures:
+                    self.health.rules_synced()
                 failures.connected()
                 self._synced.set()
                 await self.clock.sleep(self.limits.rules_check_seconds)
@@ -145,6 +148,10 @@ class XStreamSource:
                     return
                 delay = failures.failed(exc.kind, reset_in=exc.reset_in)
                 log.warning("%s: rules not synced (%s); again in %.1f s", self.name, exc, delay)
+                # Once the stream runs, its state is the connection's: a sync
+                # that keeps failing (new queries and rooms not followed) is
+                # shown beside it, with the last good sync and the next try.
+                self.health.rules_failed(failures.failures, delay, str(exc))
                 if not self._synced.is_set():
                     # The stream waits for a first sync, so until then this
                     # failure is what the source is doing: say so as a stream
@@ -153,14 +160,15 @@ class XStreamSource:
                     self._backing_off(failures, exc, delay)
                 await self.clock.sleep(delay)
 
-    async def _sync_rules(self) -> None:
+    async def _sync_rules(self) -> bool:
+        """Bring X's rules in step; False when nothing had to change."""
         follows = await asyncio.to_thread(self.env.follows)
         wanted, problems = wanted_rules(follows.queries, follows.hashtags, self.limits.rule_chars)
         for problem in problems:
             log.warning("%s: %s", self.name, problem)
         by_tag = {rule.tag: rule for rule in wanted}
         if set(by_tag) == set(self.rules) and self._synced.is_set():
-            return
+            return False
         current = await self.client.get_rules()
         ours = {r.value: r for r in current if is_ours(r.tag)}
         foreign = [r for r in current if not is_ours(r.tag)]
@@ -191,6 +199,7 @@ class XStreamSource:
             for tag in added:
                 self._open(tag)
             self._wake.set()
+        return True
 
     # -- stream ------------------------------------------------------------------
 

@@ -9,6 +9,8 @@ counters); even then reasons are the redacted ones the trackers keep.
 A ``hubbub worker`` beside the web server runs sources this process has no
 tracker for: their stored rows count too, and one whose worker stopped
 writing (killed, crashed) is ``stale`` and makes the overall state degraded.
+So does a source whose followed rules are out of sync (``rules_error``: an
+X stream that stays connected while its rule updates fail).
 """
 
 from __future__ import annotations
@@ -30,18 +32,17 @@ _NETWORK_BAD = {
 }
 
 
-def _stale_rows(state: Any) -> list[HealthSnapshot]:
-    """Stored rows of sources whose runtime stopped writing (see source_health)."""
+def _stored_rows(state: Any) -> list[HealthSnapshot]:
+    """Stored rows of every source (a worker's too; see source_health)."""
     from hubbub.store.source_health import read_health
 
     store, settings = getattr(state, "store", None), getattr(state, "settings", None)
     if store is None or settings is None:
         return []
     try:
-        rows = read_health(store, settings.workspace)
+        return read_health(store, settings.workspace)
     except Exception:  # noqa: BLE001 - a health check answers even when the store does not
         return []
-    return [snap for snap in rows if snap.state is State.STALE]
 
 
 def health_view(request: Request) -> dict[str, Any]:
@@ -53,11 +54,14 @@ def health_view(request: Request) -> dict[str, Any]:
     runtime = getattr(state, "runtime", None)
     board = getattr(runtime, "health", None)
     networks = [t.snapshot for t in board.trackers()] if board is not None else []
-    stale = _stale_rows(state)
+    stored = _stored_rows(state)
+    stale = [snap for snap in stored if snap.state is State.STALE]
     degraded = (
         any(s.get("state") in _BAD for s in sources.values())
         or any(snap.state in _NETWORK_BAD for snap in networks)
         or bool(stale)
+        # Connected, but new queries and rooms are not followed (X rules).
+        or any(snap.rules_error is not None for snap in (*networks, *stored))
     )
     out: dict[str, Any] = {"ok": True, "state": "degraded" if degraded else "ok"}
     if current_user(request) is None:
