@@ -177,6 +177,32 @@ class AuditLog:
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
 
+    def _values(
+        self,
+        actor: str,
+        action: str,
+        target: str | None,
+        detail: Mapping[str, DetailValue] | None,
+        address: str | None,
+        at: datetime | None,
+    ) -> dict[str, object]:
+        """The row of one event, cleaned (see the module docstring)."""
+        if action not in ACTIONS:
+            raise ValueError(f"unknown audit action {action!r}")
+        if at is None:
+            at = datetime.now(UTC)
+        elif at.tzinfo is None:
+            raise ValueError("audit times are aware datetimes (UTC)")
+        return {
+            **self.scope.values(),
+            "at": at,
+            "actor": clean_text(actor, MAX_ACTOR) or "?",
+            "action": action,
+            "target": _optional(target, MAX_TARGET),
+            "detail": _clean_detail(detail),
+            "address": _optional(address, MAX_ADDRESS),
+        }
+
     def record(
         self,
         actor: str,
@@ -188,27 +214,61 @@ class AuditLog:
         at: datetime | None = None,
     ) -> int:
         """Append one event; its id."""
-        if action not in ACTIONS:
-            raise ValueError(f"unknown audit action {action!r}")
-        if at is None:
-            at = datetime.now(UTC)
-        elif at.tzinfo is None:
-            raise ValueError("audit times are aware datetimes (UTC)")
-        values = {
-            **self.scope.values(),
-            "at": at,
-            "actor": clean_text(actor, MAX_ACTOR) or "?",
-            "action": action,
-            "target": _optional(target, MAX_TARGET),
-            "detail": _clean_detail(detail),
-            "address": _optional(address, MAX_ADDRESS),
-        }
+        values = self._values(actor, action, target, detail, address, at)
 
         def write(conn: sa.Connection) -> int:
             result = conn.execute(audit_events.insert().values(**values))
             key = result.inserted_primary_key
             assert key is not None
             return int(key[0])
+
+        return run_write(self.scope.engine, write)
+
+    def record_once_per_hour(
+        self,
+        actor: str,
+        action: str,
+        *,
+        target: str | None = None,
+        detail: Mapping[str, DetailValue] | None = None,
+        address: str | None = None,
+        at: datetime | None = None,
+    ) -> int | None:
+        """Append the event unless the same actor already did ``action`` to
+        the same ``target`` from the same ``address`` in the same clock hour
+        (UTC); the new event's id, or None when one was already there.
+
+        For what anyone may repeat without signing in (a public room's
+        recap): recording each fetch let a loop grow the log without bound,
+        while the first of each hour still says who took what, from where,
+        and when. ``detail`` is not compared (it holds counts that change as
+        posts arrive). The row stays append-only: nothing is counted up.
+
+        One statement (INSERT ... SELECT ... WHERE NOT EXISTS) on the index
+        (action, workspace, actor, at). Two fetches racing in the same
+        instant on PostgreSQL may both insert; the rate limit in front of
+        the route bounds that to a handful, which is the point."""
+        values = self._values(actor, action, target, detail, address, at)
+        when = values["at"]
+        assert isinstance(when, datetime)
+        hour = when.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        a = audit_events
+        seen = sa.exists().where(
+            self.scope.owns(a),
+            a.c.action == values["action"],
+            a.c.actor == values["actor"],
+            a.c.at >= hour,
+            a.c.at < hour + timedelta(hours=1),
+            a.c.target.is_not_distinct_from(values["target"]),
+            a.c.address.is_not_distinct_from(values["address"]),
+        )
+        names = list(values)
+        row = sa.select(*(sa.bindparam(None, values[n], type_=a.c[n].type) for n in names))
+        stmt = a.insert().from_select(names, row.where(~seen)).returning(a.c.id)
+
+        def write(conn: sa.Connection) -> int | None:
+            found = conn.execute(stmt).scalar_one_or_none()
+            return None if found is None else int(found)
 
         return run_write(self.scope.engine, write)
 

@@ -29,6 +29,11 @@ audit_events = sa.Table(
     sa.Column("address", sa.String(64)),  # client address of a web request
     sa.Index("ix_audit_events_ws_id", "workspace_id", "id"),
     sa.Index("ix_audit_events_ws_at", "workspace_id", "at"),
+    # One kind of event, newest per actor: the last sign-in of each user
+    # (``hubbub user list``) and whether an anonymous download was already
+    # recorded this hour (``AuditLog.record_once``). The action leads so the
+    # list of every workspace's users seeks it too. Migration 0015.
+    sa.Index("ix_audit_events_action", "action", "workspace_id", "actor", "at"),
 )
 
 AUDIT_TABLES: tuple[str, ...] = ("audit_events",)

@@ -70,13 +70,22 @@ async def audit_export(
     data: an ``export``, as ``hubbub export`` and ``hubbub report`` record.
     ``detail`` says what was exported, e.g. ``{"command": "report",
     "format": "csv", "saved": "brand"}``, and how much when that is cheap to
-    know. Called once the download is built, before it is sent."""
+    know. Called once the download is built, before it is sent.
+
+    An anonymous visitor's download is recorded once per hour per file
+    (``target``: room, day and format) and client address
+    (``AuditLog.record_once_per_hour``): anyone can fetch a public recap in
+    a loop, and each fetch adding a row let them grow the database without
+    bound. A signed-in user's every download is recorded."""
     store = request.app.state.store
     address = client_address(request, getattr(request.app.state, "trusted_proxies", ()))
     actor = user.name if user is not None else ANONYMOUS
 
     def write() -> None:
         log = AuditLog(existing_scope(store, workspace))
-        log.record(actor, "export", target=target, detail=detail, address=address)
+        if user is None:
+            log.record_once_per_hour(actor, "export", target=target, detail=detail, address=address)
+        else:
+            log.record(actor, "export", target=target, detail=detail, address=address)
 
     await asyncio.to_thread(write)

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import time
 
+# A room's recap in every format, a few times over, per minute and address;
+# a loop gets 429 and builds nothing.
+RECAP_DOWNLOADS_PER_MINUTE = 20.0
+
 
 class RateLimiter:
     def __init__(self, count: float, per_seconds: float = 60.0, max_keys: int = 100_000) -> None:

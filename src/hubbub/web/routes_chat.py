@@ -10,6 +10,7 @@ token and Origin of every POST before it gets here.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -26,8 +27,10 @@ from hubbub.post import Post
 from hubbub.query.tokens import fold
 from hubbub.store.audit import DetailValue
 from hubbub.web.audit_hooks import audit_export
+from hubbub.web.client_address import client_address
 from hubbub.web.deps import current_user, live_hub, readable_room, require_host, tenant
 from hubbub.web.errors import invalid
+from hubbub.web.ratelimit import RECAP_DOWNLOADS_PER_MINUTE, RateLimiter
 from hubbub.web.rooms import Room, post_json
 
 router = APIRouter(prefix="/api")
@@ -270,6 +273,16 @@ async def recap(
     if format not in FORMATS:
         raise invalid("query", "format", _("Choose a format: html, md, pdf or json."))
     app = request.app
+    # Before any work: a loop of downloads builds no files and, for an
+    # anonymous visitor, would only repeat the hour's audit entry anyway.
+    address = client_address(request, app.state.trusted_proxies)
+    limiter: RateLimiter = app.state.recap_limiter
+    if not limiter.allow(f"{tenant(request).name}|{address}|recap"):
+        raise HTTPException(
+            429,
+            _("Slow down: too many recap downloads from this address."),
+            headers={"Retry-After": str(math.ceil(60 / RECAP_DOWNLOADS_PER_MINUTE))},
+        )
 
     def work() -> tuple[dict[str, Any], bytes]:
         day: date | None = parse_day(on) if on else None
