@@ -88,6 +88,9 @@ inbox_case_events = sa.Table(
     sa.Column("outbox_id", BigId),  # the outbox action a reply became
     sa.UniqueConstraint("workspace_id", "reply_key", name="uq_inbox_reply_key"),
     sa.Index("ix_inbox_case_events_case", "case_id", "id"),
+    # The outbox finds the reply it just sent, and case building the cases of
+    # sent replies, by this link (migration 0016 adds it to older databases).
+    sa.Index("ix_inbox_case_events_outbox", "workspace_id", "outbox_id"),
 )
 
 inbox_case_labels = sa.Table(
