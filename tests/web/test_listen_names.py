@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 from click.testing import CliRunner
 
@@ -26,6 +27,13 @@ REFUSED = [
     ("fine", "grp\x1b[2J", "group"),
     ("fine", "two\nlines", "group"),
     ("fine", "   ", "group"),
+    # Stripped first, then counted: spaces alone are empty, padding does not
+    # hide a name that is too long.
+    ("", "brand", "name"),
+    (" " * 40, "brand", "name"),
+    (" " * 50 + "x" * (NAME_MAX + 1) + " " * 50, "brand", "name"),
+    ("fine", "", "group"),
+    ("fine", "\t" + "g" * (NAME_MAX + 1), "group"),
     ("..", "brand", "name"),  # /api/listen/queries/.. resolves to /api/listen/
     (".", "brand", "name"),
 ]
@@ -60,8 +68,7 @@ def test_web_and_cli_refuse_the_same_names(
         headers={"X-CSRF-Token": token},
     )
     assert r.status_code == 422, r.text
-    if len(name) <= NAME_MAX and group.strip():  # else the form's own limits answer first
-        assert r.json()["detail"] == reason
+    assert r.json()["detail"] == reason
     db = str(tmp_path / "h.db")
     done = CliRunner().invoke(main, ["listen", "add", name, "acme", "--group", group, "--db", db])
     assert done.exit_code == 2
@@ -78,3 +85,38 @@ def test_good_names_are_kept_as_typed(tmp_path: Path) -> None:
     )
     assert done.exit_code == 0, done.output
     assert "saved Marka ąę (konkurencja)" in done.stdout
+
+
+PADDED = [
+    ("   x   ", "brand", "x", "brand"),
+    # Past the limit only with its padding: kept, stripped, as the CLI keeps it.
+    (" " * 30 + "n" * NAME_MAX + " " * 30, "brand", "n" * NAME_MAX, "brand"),
+    ("fine", "  " + "g" * NAME_MAX + "\t", "fine", "g" * NAME_MAX),
+]
+
+
+@pytest.mark.parametrize(("name", "group", "kept", "kept_group"), PADDED)
+def test_padding_is_stripped_before_the_length_is_checked(
+    tmp_path: Path,
+    host: tuple[httpx.Client, str],
+    name: str,
+    group: str,
+    kept: str,
+    kept_group: str,
+) -> None:
+    client, token = host
+    r = client.post(
+        "/api/listen/queries",
+        json={"name": name, "query": "acme", "group": group},
+        headers={"X-CSRF-Token": token},
+    )
+    assert r.status_code == 201, r.text
+    assert (r.json()["name"], r.json()["group"]) == (kept, kept_group)
+    listed = client.get("/api/listen/queries").json()
+    assert (kept, kept_group) in [(q["name"], q["group"]) for q in listed]
+    assert client.delete(f"/api/listen/queries/{kept}", headers={"X-CSRF-Token": token}).is_success
+    db = str(tmp_path / "h.db")
+    done = CliRunner().invoke(main, ["listen", "add", name, "acme", "--group", group, "--db", db])
+    assert done.exit_code == 0, done.output
+    listed_cli = CliRunner().invoke(main, ["listen", "list", "--db", db, "--format", "jsonl"])
+    assert orjson.loads(listed_cli.stdout)["name"] == kept

@@ -51,7 +51,6 @@ from hubbub.web.routes_pages import _page
 log = logging.getLogger(__name__)
 
 PREVIEW_LIMIT = 10
-NAME_MAX = 100
 QUERY_MAX = 2000
 # "The last N days": a day to a year (and a leap day). Out of range is refused,
 # not quietly clamped: days=0 showing one day's figures misleads.
@@ -262,16 +261,20 @@ async def get_queries(request: Request) -> list[dict[str, Any]]:
 
 
 class QueryIn(BaseModel):
-    name: str = Field(min_length=1, max_length=NAME_MAX)
+    # No length limits here: the listen layer strips a name, then checks its
+    # length, as it does for the CLI (a limit here counted the padding, and
+    # let a name of spaces through). The body limit bounds what is read.
+    name: str
     query: str = Field(min_length=1, max_length=QUERY_MAX)
-    group: str = Field(default="brand", min_length=1, max_length=NAME_MAX)
+    group: str = "brand"
 
 
 @router.post("/api/listen/queries", status_code=201, response_model=None)
 async def post_query(request: Request, body: QueryIn) -> dict[str, Any] | JSONResponse:
     user = require_host(request)
     app = request.app
-    # Names and groups are checked once, by the listen layer (the CLI's check too).
+    # Names and groups are stripped and checked once, by the listen layer
+    # (the CLI's check too); stripped here as well for the audit line.
     name, group = body.name.strip(), body.group.strip()
     try:
         saved = await asyncio.to_thread(
