@@ -146,7 +146,9 @@ def build_recap(
 
     authors = {author_key(p): p for p in posts}  # the last post names the author
     before = repo.seen_before(key, span.start)
-    new = sorted((k for k in authors if k not in before), key=lambda k: _name_key(authors[k]))
+    new = sorted(
+        (k for k in authors if k not in before), key=lambda k: _name_key(authors[k], labels)
+    )
     followers = repo.followers(set(authors))
 
     from hubbub.classify.stored import stored_classes
@@ -178,8 +180,12 @@ def build_recap(
     }
 
 
-def _name_key(post: Post) -> tuple[str, str, str]:
-    return (fold(post.author.handle), post.network, post.author.id)
+def _name_key(post: Post, labels: AuthorLabels) -> tuple[str, str, str]:
+    """People in the order a reader reads them: by the label shown
+    (``@handle`` or a short DID), case-folded; not by the stored handle,
+    which for a Jetstream author is the DID."""
+    label = labels.label(post.network, post.author.id)
+    return (fold(label), post.network, post.author.id)
 
 
 def _person(post: Post, labels: AuthorLabels) -> dict[str, Any]:
@@ -214,7 +220,7 @@ def participants(posts: list[Post], labels: AuthorLabels) -> dict[str, Any]:
     per_author = Counter(author_key(p) for p in posts)
     sample = {author_key(p): p for p in posts}
     by_network = Counter(network for network, _id in per_author)
-    active = sorted(per_author.items(), key=lambda kv: (-kv[1], _name_key(sample[kv[0]])))
+    active = sorted(per_author.items(), key=lambda kv: (-kv[1], _name_key(sample[kv[0]], labels)))
     return {
         "total": len(per_author),
         "by_network": dict(sorted(by_network.items())),

@@ -24,7 +24,7 @@ import contextlib
 import logging
 import struct
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -36,6 +36,7 @@ from hubbub.chat.moderation import is_spam
 from hubbub.pipeline.bus import live_tags, post_tags
 from hubbub.post import Post, rfc3339
 from hubbub.web.roles import has_role
+from hubbub.web.room_reposts import Key, LiveOriginals
 from hubbub.web.rooms import Room, RoomAuthorNames, RoomRepo, RoomsFull, post_json, replay_tags
 
 log = logging.getLogger(__name__)
@@ -131,11 +132,12 @@ def live_message(
     room: Room,
     entered_at: float | None,
     labels: AuthorLabels | RoomAuthorNames | None = None,
+    originals: Mapping[Key, Post] | None = None,
 ) -> dict[str, Any]:
     """A post as sent over the WebSocket: the API keys plus ``received_at``
     (when Hubbub received it, RFC 3339 ms) and ``entered_at`` (the same
     moment as epoch seconds, for latency measurements)."""
-    data = post_json(post, room, labels)
+    data = post_json(post, room, labels, originals)
     data["spam"] = is_spam(post.text)  # the projector leaves likely spam out
     at = entered_at if entered_at is not None else time.time()
     data["received_at"] = rfc3339(datetime.fromtimestamp(at, UTC), millis=True)
@@ -156,6 +158,8 @@ class RoomHub:
         self.last_read = time.monotonic()  # idle rooms are evicted (unless kept live)
         # Handles of authors whose posts carry none, looked up once each.
         self.names = RoomAuthorNames(hubs.repo.scope if hubs is not None else None)
+        # Originals of reposts with nothing of their own to show, looked up once each.
+        self.originals = LiveOriginals(hubs.repo.scope if hubs is not None else None)
 
     def start(self) -> None:
         if self._task is None:
@@ -192,9 +196,19 @@ class RoomHub:
         client.pending.clear()
         self.last_read = time.monotonic()
 
-    def broadcast(self, post: Post, entered_at: float | None = None) -> None:
-        """Send ``post`` to every client: encoded once, never waiting."""
-        self._fan_out(orjson.dumps(live_message(post, self.room, entered_at, self.names)))
+    def broadcast(
+        self,
+        post: Post,
+        entered_at: float | None = None,
+        originals: Mapping[Key, Post] | None = None,
+    ) -> None:
+        """Send ``post`` to every client: encoded once, never waiting.
+        ``originals``: its original, when it is a repost shown by it (else
+        the one this room keeps, if any)."""
+        if originals is None:
+            originals = self.originals.of(post)
+        message = live_message(post, self.room, entered_at, self.names, originals)
+        self._fan_out(orjson.dumps(message))
 
     def announce(self, event: dict[str, object]) -> None:
         """Send a room event (``{"event": "pins" | "removed", ...}``) to every
@@ -264,12 +278,19 @@ class RoomHub:
                 await asyncio.to_thread(self.hubs.repo.hold, self.room, post)
                 self.pending_version += 1
             return
-        if self.names.missing(post):  # a new author known only by id: once per author
+        if self.originals.missing(post):  # a repost with no text of its own: once per original
             try:
-                await asyncio.to_thread(self.names.learn, [post])
+                await asyncio.to_thread(self.originals.learn, [post])
+            except Exception:  # noqa: BLE001 - shown as a repost of a post not stored
+                log.warning("room %s: cannot look up an original", self.room.tag, exc_info=True)
+        originals = self.originals.of(post)
+        named = [post, *originals.values()]
+        if any(self.names.missing(p) for p in named):  # known only by id: once per author
+            try:
+                await asyncio.to_thread(self.names.learn, named)
             except Exception:  # noqa: BLE001 - a name is not worth the post: shown by id
                 log.warning("room %s: cannot look up a handle", self.room.tag, exc_info=True)
-        self.broadcast(post, live.entered_at)
+        self.broadcast(post, live.entered_at, originals)
 
 
 class Hubs:
@@ -526,15 +547,21 @@ class Hubs:
         self._roles[uid] = (now, host)
         return host
 
-    def publish_approved(self, post: Post, room_tag: str | None = None) -> None:
+    def publish_approved(
+        self,
+        post: Post,
+        room_tag: str | None = None,
+        originals: Mapping[Key, Post] | None = None,
+    ) -> None:
         """An approved post goes live in every live room it names, and in
         ``room_tag``, where it was approved (a repost held there by its
-        original's hashtag does not name that room itself)."""
+        original's hashtag does not name that room itself); ``originals``:
+        the repost's stored original (``RoomRepo.originals``)."""
         tags = post_tags(post) | ({room_tag} if room_tag else set())
         for tag in tags:
             hub = self._hubs.get(tag)
             if hub is not None and not hub.room.is_hidden(post):
-                hub.broadcast(post)
+                hub.broadcast(post, originals=originals)
 
     async def stop(self) -> None:
         for task in self._tasks:

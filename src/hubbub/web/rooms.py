@@ -19,7 +19,7 @@ import logging
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ from hubbub.store.known_handles import known_handles
 from hubbub.store.rooms_repo import PersonRecord, RoomRecord, RoomRows
 from hubbub.store.scope import Scope, scope
 from hubbub.tags import TagError, parse_tag
+from hubbub.web.room_reposts import Key, repost_json, stored_originals
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +127,11 @@ class Room:
                 "label": self.labels.get((role, n, a), a),
                 "role": role,
             }
-            for (role, n, a) in sorted(self.labels)
+            # Each role's people in the order a reader reads them: by the
+            # label shown (``@handle`` or a short DID), not by the stored id.
+            for (role, n, a) in sorted(
+                self.labels, key=lambda k: (k[0], fold(self.labels[k]), k[1], k[2])
+            )
             if role in HIDDEN_ROLES
         ]
         return data
@@ -281,6 +286,16 @@ class RoomRepo:
         return AuthorLabels.of_authors(
             self.scope, ((p.network, p.author.id, p.author.handle) for p in posts)
         )
+
+    def originals(self, posts: Iterable[Post]) -> dict[Key, Post]:
+        """The stored originals a page's reposts are shown by (``room_reposts``)."""
+        return stored_originals(self.scope, posts)
+
+    def page_names(self, posts: list[Post]) -> tuple[AuthorLabels, dict[Key, Post]]:
+        """A page's author labels and its reposts' originals, their authors
+        labelled with the rest: one lookup each."""
+        originals = self.originals(posts)
+        return self.author_labels([*posts, *originals.values()]), originals
 
     def visible_posts(self, room: Room, limit: int) -> list[Post]:
         """The newest posts of the room a visitor may see, newest first."""
@@ -445,23 +460,39 @@ def crosspost_key(post: Post) -> str:
 
 
 def post_json(
-    post: Post, room: Room | None = None, labels: AuthorLabels | RoomAuthorNames | None = None
+    post: Post,
+    room: Room | None = None,
+    labels: AuthorLabels | RoomAuthorNames | None = None,
+    originals: Mapping[Key, Post] | None = None,
 ) -> dict[str, Any]:
     """The contract keys (network, id, author, author_name, text, created_at)
     plus what the room page needs to filter, merge and group.
 
     ``author`` stays the handle as stored (the DID for a Jetstream post);
     ``author_handle`` and ``author_label`` name the author as ``labels`` (the
-    page's, see ``RoomRepo.author_labels``) does, else from the post alone."""
+    page's, see ``RoomRepo.page_names``) does, else from the post alone.
+    ``repost`` shows a repost with nothing of its own to show by its original
+    among ``originals`` (``room_reposts``; absent there: not stored)."""
     qa = qa_number(post.text)
     if qa and qa[0] == "Q" and room is not None and _asks_nothing(post, room):
         qa = None
     if isinstance(labels, RoomAuthorNames):
-        author = labels.fields(post)
+        names = labels
+        author = names.fields(post)
+
+        def label(p: Post) -> str:
+            return names.fields(p)["author_label"] or p.author.id
+
     else:
-        if labels is None:
-            labels = AuthorLabels([(post.network, post.author.id, post.author.handle)])
-        author = labels.fields(post.network, post.author.id)
+        if labels is None:  # named from the posts alone: the post and its original
+            shown = [post, *(originals or {}).values()]
+            labels = AuthorLabels((p.network, p.author.id, p.author.handle) for p in shown)
+        page = labels
+        author = page.fields(post.network, post.author.id)
+
+        def label(p: Post) -> str:
+            return page.label(p.network, p.author.id)
+
     return {
         "network": post.network,
         "id": post.id,
@@ -475,6 +506,7 @@ def post_json(
         "langs": list(post.langs),
         "reply_to": post.reply_to,
         "repost_of": post.repost_of,
+        "repost": repost_json(post, originals, label),
         "sensitive": post.sensitive,
         "content_warning": post.content_warning,
         "question": qa[1] if qa and qa[0] == "Q" else None,

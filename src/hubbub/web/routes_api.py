@@ -50,8 +50,9 @@ async def room_posts(request: Request, tag: str, limit: int = 50) -> list[dict[s
     posts = await asyncio.to_thread(repo.visible_posts, hub.room, max(1, min(limit, 500)))
     removed = await asyncio.to_thread(removed_posts, request, hub.room.tag)
     shown = [p for p in posts if (p.network, p.id) not in removed]
-    labels = await asyncio.to_thread(repo.author_labels, shown)
-    return [post_json(p, hub.room, labels) for p in shown]
+    # A repost with nothing of its own to show is shown by its original.
+    labels, originals = await asyncio.to_thread(repo.page_names, shown)
+    return [post_json(p, hub.room, labels, originals) for p in shown]
 
 
 @router.get("/rooms/{tag}/state")
@@ -165,8 +166,8 @@ async def pending(request: Request, tag: str) -> list[dict[str, Any]]:
     hub = await live_hub(request, readable_room(request, tag, user))
     repo = tenant(request).rooms
     posts = await asyncio.to_thread(repo.pending, hub.room)
-    labels = await asyncio.to_thread(repo.author_labels, posts)
-    return [post_json(p, hub.room, labels) for p in posts]
+    labels, originals = await asyncio.to_thread(repo.page_names, posts)
+    return [post_json(p, hub.room, labels, originals) for p in posts]
 
 
 class DecisionIn(BaseModel):
@@ -184,7 +185,8 @@ async def decide(request: Request, tag: str, body: DecisionIn) -> dict[str, Any]
         here.rooms.decide, hub.room, body.network, body.id, body.approve, user.name
     )
     if post is not None:
-        here.hubs.publish_approved(post, hub.room.tag)
+        originals = await asyncio.to_thread(here.rooms.originals, [post])
+        here.hubs.publish_approved(post, hub.room.tag, originals)
     return {"ok": True, "published": post is not None}
 
 

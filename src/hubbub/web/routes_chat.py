@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -31,6 +32,7 @@ from hubbub.web.client_address import client_address
 from hubbub.web.deps import current_user, live_hub, readable_room, require_host, tenant
 from hubbub.web.errors import invalid
 from hubbub.web.ratelimit import RECAP_DOWNLOADS_PER_MINUTE, RateLimiter
+from hubbub.web.room_reposts import Key
 from hubbub.web.rooms import Room, post_json
 
 router = APIRouter(prefix="/api")
@@ -71,11 +73,16 @@ def _visible(request: Request, room: Room, posts: list[Post]) -> list[Post]:
 
 
 def chat_post_json(
-    post: Post, room: Room, cursor: int | None = None, labels: AuthorLabels | None = None
+    post: Post,
+    room: Room,
+    cursor: int | None = None,
+    labels: AuthorLabels | None = None,
+    originals: Mapping[Key, Post] | None = None,
 ) -> dict[str, Any]:
     """A post as the room's API sends it, plus the projector's spam flag and
-    the catch-up cursor where there is one; ``labels``: the page's author names."""
-    data = post_json(post, room, labels)
+    the catch-up cursor where there is one; ``labels``: the page's author
+    names, ``originals``: its reposts' (``RoomRepo.page_names``)."""
+    data = post_json(post, room, labels, originals)
     data["spam"] = is_spam(post.text)
     if cursor is not None:
         data["cursor"] = cursor
@@ -162,10 +169,10 @@ async def room_feed(
         page = repo.newest(room.tag, last) if after is None else repo.after(room.tag, after, limit)
         shown = _visible(request, room, [p for _pk, p in page.posts])
         keep = {(p.network, p.id) for p in shown}
-        labels = tenant(request).rooms.author_labels(shown)
+        labels, originals = tenant(request).rooms.page_names(shown)
         return {
             "posts": [
-                chat_post_json(p, room, pk, labels)
+                chat_post_json(p, room, pk, labels, originals)
                 for pk, p in page.posts
                 if (p.network, p.id) in keep
             ],
@@ -204,8 +211,8 @@ class PostRef(BaseModel):
 async def _pins_json(request: Request, room: Room) -> list[dict[str, Any]]:
     def work() -> list[dict[str, Any]]:
         pins = _visible(request, room, _chat(request).pins(room.tag))
-        labels = tenant(request).rooms.author_labels(pins)
-        return [chat_post_json(p, room, labels=labels) for p in pins]
+        labels, originals = tenant(request).rooms.page_names(pins)
+        return [chat_post_json(p, room, labels=labels, originals=originals) for p in pins]
 
     return await asyncio.to_thread(work)
 

@@ -177,18 +177,49 @@
     }
     li.appendChild(meta);
 
-    const body = el("p", "text");
-    fillText(body, p.text || "");
-    if (p.content_warning || p.sensitive) {
+    const body = p.repost ? repostBody(p) : el("p", "text");
+    if (!p.repost) fillText(body, p.text || "");
+    // A repost shows its original's words: the original's warning folds it too.
+    const original = p.repost && p.repost.original;
+    const warning = p.content_warning || (original && original.content_warning);
+    if (warning || p.sensitive || (original && original.sensitive)) {
       // Folded until the reader opens it (native <details>, no script needed).
       const details = el("details", "cw");
-      details.appendChild(el("summary", "cw-summary", p.content_warning || T.sensitive));
+      details.appendChild(el("summary", "cw-summary", warning || T.sensitive));
       details.appendChild(body);
       li.appendChild(details);
     } else {
       li.appendChild(body);
     }
     return li;
+  }
+
+  // A repost with nothing of its own to show (a Bluesky repost, a Mastodon
+  // reblog, a retweet cut short with "…"): "reposted by @x" and the
+  // original's author and text, or, when the store does not have the
+  // original, the post's own words (if any) and a note saying so. Never blank.
+  function repostBody(p) {
+    const box = el("div", "repost-body");
+    box.appendChild(el("p", "repost-by", "↻ " + T.reposted_by.replace("{who}", p.repost.by || authorLabel(p))));
+    const original = p.repost.original;
+    if (original) {
+      const quote = el("blockquote", "original");
+      quote.dataset.network = original.network;
+      quote.dataset.id = original.id;
+      quote.appendChild(authorEl("span", "handle original-author", original, original.author_label));
+      const text = el("p", "text");
+      fillText(text, original.text || "");
+      quote.appendChild(text);
+      box.appendChild(quote);
+    } else {
+      if ((p.text || "").trim()) {
+        const own = el("p", "text");
+        fillText(own, p.text);
+        box.appendChild(own);
+      }
+      box.appendChild(el("p", "text repost-missing", T.repost_missing));
+    }
+    return box;
   }
 
   function noteLang(p) {
@@ -514,8 +545,8 @@
         li.dataset.id = p.id;
         li.appendChild(badge(p.network));
         li.appendChild(authorEl("span", "name", p, p.author_name || authorLabel(p)));
-        const t = el("span", "text");
-        fillText(t, " " + p.text);
+        const t = p.repost ? repostBody(p) : el("span", "text");
+        if (!p.repost) fillText(t, " " + p.text);
         li.appendChild(t);
         for (const [label, approve] of [[T.approve, true], [T.reject, false]]) {
           const b = el("button", approve ? "approve" : "reject", label);
