@@ -19,7 +19,8 @@ def _key(text: str) -> str:
 def test_every_label_names_its_tweet() -> None:
     root = require_shared_data()
     texts, labels = datasets.labelled_general_complaints(root)
-    assert len(texts) == 1800
+    assert len(texts) == 3600  # two rounds of 1,800 (research/general_complaint_sample.py)
+    assert len({_key(t) for t in texts}) == len(texts)  # no tweet labelled twice
     assert set(labels) == {0, 1}
     # Complaints occur in general talk, but rarely: the set is mostly non-complaints.
     assert 0.05 < sum(labels) / len(labels) < 0.2
