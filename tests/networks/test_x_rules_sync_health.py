@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
@@ -200,3 +201,63 @@ async def test_no_answer_reads_connection_failed_not_a_status(recorded) -> None:
             await client.get_rules()
     assert str(caught.value) == "rules: connection failed: All connection attempts failed"
     assert caught.value.status is None
+
+
+def test_stopped_drops_the_rules_fields_and_keeps_them_dropped() -> None:
+    """A stopped source follows nothing: its last rule sync's error, times and
+    attempts go with the stop, and a sync failing in the same moment (the
+    rules task racing the stop) does not bring them back."""
+    tracker = HealthBoard().tracker("x:stream", "x")
+    tracker.connected()
+    tracker.rules_synced()
+    tracker.rules_failed(1, 5.0, "rules: HTTP 503")
+    tracker.stopped("the runtime running it stopped")
+    tracker.rules_failed(2, 10.0, "rules: HTTP 503")
+    tracker.rules_synced()
+    snap = tracker.snapshot
+    assert snap.state is State.STOPPED
+    assert snap.rules_error is None and snap.rules_synced_at is None
+    assert snap.rules_attempt == 0 and snap.rules_next_at is None
+    # A new run under the name syncs again as before.
+    tracker.starting()
+    tracker.rules_failed(1, 5.0, "rules: HTTP 503")
+    assert tracker.snapshot.rules_error == "rules: HTTP 503"
+
+
+# The shape of an X app bearer token: percent-encoded, with %2B and %3D.
+ENCODED_TOKEN = "AAAAAAAAAAAAAAAAAAAAAMLheAAAAAAA0%2BuSeid%2BULvsea4JtiGRiSDSJSI%3DEUifiRBkKG5E2XzM"  # noqa: S105
+DECODED_TOKEN = unquote(ENCODED_TOKEN)  # ...0+uSeid+ULvsea4JtiGRiSDSJSI=EUif...
+
+
+@pytest.mark.parametrize(
+    ("configured", "echoed"),
+    [
+        (ENCODED_TOKEN, DECODED_TOKEN),  # X's own page gives the encoded form
+        (DECODED_TOKEN, ENCODED_TOKEN),  # configured decoded, echoed encoded
+        (ENCODED_TOKEN, ENCODED_TOKEN.replace("%2B", "%2b").replace("%3D", "%3d")),
+    ],
+)
+async def test_an_echoed_token_is_masked_decoded_or_encoded(
+    recorded, configured: str, echoed: str
+) -> None:
+    """A 403 whose problem detail echoes the bearer token in another
+    percent-encoding than the one configured: the reason hides it all."""
+    server = XServer(recorded, token=configured)
+    body = {
+        "title": "Forbidden",
+        "detail": f"Token {echoed} is not allowed to use this endpoint",
+        "type": "https://api.twitter.com/2/problems/client-forbidden",
+    }
+    server.faults.append(Fault("problem", on="rules", status=403, body=body))
+    url = await server.start()
+    try:
+        async with XClient(configured, base_url=url) as client:
+            with pytest.raises(XError) as caught:
+                await client.get_rules()
+    finally:
+        await server.stop()
+    reason = str(caught.value)
+    assert reason == "rules: HTTP 403 (Forbidden: Token *** is not allowed to use this endpoint)"
+    # No long piece of the token survives either.
+    for token in (ENCODED_TOKEN, DECODED_TOKEN):
+        assert not any(token[i : i + 12] in reason for i in range(len(token) - 11))

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from hubbub.networks.health import HealthSnapshot, State
+from hubbub.networks.health import HealthBoard, HealthSnapshot, State
 from hubbub.store import open_store
 from hubbub.store.source_health import write_health
 from tests.web.conftest import Server, http_client, start_server, stop_server
@@ -65,3 +65,35 @@ def test_rules_out_of_sync_is_degraded_and_shown_to_members(server: Server) -> N
     assert "try 3 at " in page
     assert html.escape(REASON, quote=False) in page  # text, not markup
     assert "<b>now</b>" not in page
+
+
+def test_a_stopped_source_does_not_keep_health_degraded(server: Server) -> None:
+    """The runtime stops every source at shutdown: after a restart without
+    x:stream its stopped row stays, and its last rules error must not make
+    /api/health "degraded" with nothing on any page to say why."""
+    now = time.time()
+    # As the tracker writes it now: stopped() drops the rules fields.
+    tracker = HealthBoard().tracker("x:stream", "x")
+    tracker.connected()
+    tracker.rules_synced()
+    tracker.rules_failed(1, 5.0, REASON)
+    tracker.stopped("the runtime running it stopped")
+    snap = tracker.take()
+    assert snap is not None and snap.state is State.STOPPED
+    assert (snap.rules_error, snap.rules_synced_at, snap.rules_attempt, snap.rules_next_at) == (
+        None,
+        None,
+        0,
+        None,
+    )
+    assert snap.line() == "stopped: the runtime running it stopped"
+    _write(server, snap)
+    with http_client(server) as anonymous:
+        assert anonymous.get("/api/health").json() == {"ok": True, "state": "ok"}
+
+        # As older code wrote it: stopped, the last sync's error kept.
+        old = HealthSnapshot("x:stream", "x", State.STOPPED, updated_at=now - 3600)
+        old.reason = "the runtime running it stopped"
+        old.rules_error, old.rules_attempt, old.rules_synced_at = REASON, 3, now - 7200
+        _write(server, old)
+        assert anonymous.get("/api/health").json() == {"ok": True, "state": "ok"}

@@ -191,11 +191,25 @@ class HealthTracker:
         self._set(State.STALLED, reason=f"no data for {seconds:g} s")
 
     def stopped(self, reason: str) -> None:
-        self._set(State.STOPPED, reason=redact(reason), next_at=None, rules_next_at=None)
+        """Stopped for good: nothing follows any rules any more, so a rule
+        sync's error and times go with the state (kept, a stopped row read
+        back by ``/api/health`` would say "degraded" until the source ran
+        again, and the runtime stops every source at shutdown)."""
+        self._set(
+            State.STOPPED,
+            reason=redact(reason),
+            next_at=None,
+            rules_error=None,
+            rules_synced_at=None,
+            rules_attempt=0,
+            rules_next_at=None,
+        )
 
     def rules_synced(self) -> None:
         """The followed rules are in step with the workspace now. The state
         is left alone: it is the connection's."""
+        if self.snapshot.state is State.STOPPED:
+            return  # a sync racing the stop: a stopped source follows nothing
         self._set(
             self.snapshot.state,
             rules_error=None,
@@ -207,6 +221,8 @@ class HealthTracker:
     def rules_failed(self, attempt: int, delay: float, reason: str) -> None:
         """Sync ``attempt`` failed; the next try is in ``delay`` seconds.
         The state is left alone (a connected stream stays connected)."""
+        if self.snapshot.state is State.STOPPED:
+            return  # as in rules_synced: nothing to show beside "stopped"
         self._set(
             self.snapshot.state,
             rules_error=redact(reason),

@@ -8,7 +8,7 @@ import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
 import orjson
 
@@ -88,12 +88,21 @@ _URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s:]+(:[^/@\s]*)?@"
 # everywhere would garble the message, and no network issues such tokens.
 _KNOWN_MIN = 4
 MASK = "***"
+_HEX = re.compile(r"%[0-9A-F]{2}")
 
 
 def _known_forms(secret: str) -> list[str]:
     """``secret`` as it may appear in an echoed request: raw, URL-encoded
-    (query strings, form bodies), JSON-escaped (a body quoted in a body)."""
-    forms = {secret, quote(secret, safe=""), quote_plus(secret), json.dumps(secret)[1:-1]}
+    (query strings, form bodies), JSON-escaped (a body quoted in a body).
+    A secret configured percent-encoded (X bearer tokens hold %2B and %3D)
+    may come back decoded ('+', '='): its decoded forms and their encodings
+    count too, with the escapes' hex in either case."""
+    bases = {secret, unquote(secret), unquote_plus(secret)}
+    forms: set[str] = set()
+    for base in bases:
+        encoded = {quote(base, safe=""), quote_plus(base)}
+        forms |= {base, json.dumps(base)[1:-1], *encoded}
+        forms |= {_HEX.sub(lambda m: m[0].lower(), e) for e in encoded}
     return [f for f in forms if len(f) >= _KNOWN_MIN]
 
 

@@ -9,8 +9,11 @@ counters); even then reasons are the redacted ones the trackers keep.
 A ``hubbub worker`` beside the web server runs sources this process has no
 tracker for: their stored rows count too, and one whose worker stopped
 writing (killed, crashed) is ``stale`` and makes the overall state degraded.
-So does a source whose followed rules are out of sync (``rules_error``: an
-X stream that stays connected while its rule updates fail).
+So does a running source whose followed rules are out of sync
+(``rules_error``: an X stream that stays connected while its rule updates
+fail); a stopped or stale source's rules_error is not counted (rows written
+before ``stopped()`` cleared it keep one, and a source that is not running
+follows nothing: its state says so).
 """
 
 from __future__ import annotations
@@ -29,6 +32,14 @@ _NETWORK_BAD = {
     State.STALLED,
     State.RATE_LIMITED,
     State.STALE,
+}
+# States of a source that runs and so should follow its rules.
+_RUNNING = {
+    State.STARTING,
+    State.CONNECTED,
+    State.RECONNECTING,
+    State.RATE_LIMITED,
+    State.STALLED,
 }
 
 
@@ -61,7 +72,9 @@ def health_view(request: Request) -> dict[str, Any]:
         or any(snap.state in _NETWORK_BAD for snap in networks)
         or bool(stale)
         # Connected, but new queries and rooms are not followed (X rules).
-        or any(snap.rules_error is not None for snap in (*networks, *stored))
+        or any(
+            snap.rules_error is not None and snap.state in _RUNNING for snap in (*networks, *stored)
+        )
     )
     out: dict[str, Any] = {"ok": True, "state": "degraded" if degraded else "ok"}
     if current_user(request) is None:
