@@ -120,3 +120,39 @@ def test_padding_is_stripped_before_the_length_is_checked(
     assert done.exit_code == 0, done.output
     listed_cli = CliRunner().invoke(main, ["listen", "list", "--db", db, "--format", "jsonl"])
     assert orjson.loads(listed_cli.stdout)["name"] == kept
+
+
+def test_a_padded_name_finds_the_query_saved_from_it(
+    tmp_path: Path, host: tuple[httpx.Client, str]
+) -> None:
+    """Saved from " pad " the query is named "pad"; asked for as " pad "
+    (a URL, a shell argument) it is the same query: shown, reported on and
+    deleted, not 404. Groups alike."""
+    client, token = host
+    r = client.post(
+        "/api/listen/queries",
+        json={"name": " pad ", "query": "acme", "group": "  padgrp "},
+        headers={"X-CSRF-Token": token},
+    )
+    assert r.status_code == 201, r.text
+    for kind, asked, kept in (("saved", " pad ", "pad"), ("group", "\tpadgrp  ", "padgrp")):
+        sc = client.get("/api/listen/scorecard", params={kind: asked})
+        assert sc.status_code == 200, sc.text
+        assert sc.json()["selection"]["value"] == kept
+    report = client.get("/api/listen/report", params={"saved": " pad ", "format": "json"})
+    assert report.status_code == 200, report.text
+    assert client.get("/api/listen/scorecard", params={"saved": "   "}).status_code == 400
+    gone = client.delete("/api/listen/queries/%20pad%20", headers={"X-CSRF-Token": token})
+    assert gone.status_code == 200, gone.text
+    assert "pad" not in [q["name"] for q in client.get("/api/listen/queries").json()]
+    again = client.delete("/api/listen/queries/%20pad%20", headers={"X-CSRF-Token": token})
+    assert again.status_code == 404
+
+    db = str(tmp_path / "h.db")
+    done = CliRunner().invoke(main, ["listen", "add", " pad ", "acme", "--db", db])
+    assert done.exit_code == 0, done.output
+    removed = CliRunner().invoke(main, ["listen", "remove", " pad ", "--db", db])
+    assert removed.exit_code == 0, removed.output
+    assert removed.stdout == "removed pad\n"
+    listed = CliRunner().invoke(main, ["listen", "list", "--db", db, "--format", "jsonl"])
+    assert listed.stdout == ""

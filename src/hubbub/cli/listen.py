@@ -107,6 +107,7 @@ def remove_command(name: str, force: bool, db: str | None, workspace: str) -> No
     rules are built on it (it names them), unless --force."""
     from hubbub.listen import SavedQueryInUse, remove_query, rules_of_query
 
+    name = name.strip()  # as 'listen add' stored it
     with store_from(db) as store:
         # Named before they go, to say what --force removed.
         rules = rules_of_query(store, name, workspace=workspace) if force else ()

@@ -98,7 +98,8 @@ def add_query(
 def get_query(
     store: Store, name: str, *, workspace: str = "default", with_matches: bool = False
 ) -> SavedQuery | None:
-    return saved_queries(store, workspace).get(name, with_matches=with_matches)
+    """The saved query ``name`` (stripped, as ``add_query`` stored it), or None."""
+    return saved_queries(store, workspace).get(name.strip(), with_matches=with_matches)
 
 
 def list_queries(
@@ -133,7 +134,7 @@ class SavedQueryInUse(SavedQueryError):
 
 def rules_of_query(store: Store, name: str, *, workspace: str = "default") -> tuple[int, ...]:
     """Ids of the inbox rules built on saved query ``name`` (none: ``()``)."""
-    return saved_queries(store, workspace).rules_of(name)
+    return saved_queries(store, workspace).rules_of(name.strip())
 
 
 def remove_query(
@@ -141,9 +142,11 @@ def remove_query(
 ) -> bool:
     """Delete a saved query and its stored matches; False if there was none.
     A query that inbox rules are built on is kept (SavedQueryInUse, naming
-    them) unless ``force``: then the rules go too (the cases they made stay)."""
+    them) unless ``force``: then the rules go too (the cases they made stay).
+    ``name`` is stripped as ``add_query`` strips it: a query saved from " x "
+    is named "x", and asked for as " x " (a URL, a shell) it is still found."""
     try:
-        return saved_queries(store, workspace).remove(name, with_rules=force)
+        return saved_queries(store, workspace).remove(name.strip(), with_rules=force)
     except QueryFeedsRules as exc:
         raise SavedQueryInUse(exc.name, exc.rule_ids) from None
 

@@ -124,6 +124,9 @@ def _parse_query(text: str) -> Node:
 
 
 def _selection(saved: str | None, group: str | None, q: str | None) -> Selection:
+    # Saved names and groups are stored stripped (check_name): asked for
+    # padded, they are the same one.
+    saved, group = (v.strip() if v is not None else None for v in (saved, group))
     given = [(k, v) for k, v in (("saved", saved), ("group", group), ("query", q)) if v]
     if len(given) != 1:
         raise HTTPException(400, _("Choose one of a saved query, a group or a query."))
@@ -302,6 +305,8 @@ async def delete_query(request: Request, name: str, force: bool = False) -> dict
     ``force`` (then they go too; their cases stay)."""
     user = require_host(request)
     app = request.app
+    # Stripped as on create (and for the audit line and the live matcher's key).
+    name = name.strip()
     try:
         removed = await asyncio.to_thread(
             remove_query, app.state.store, name, workspace=tenant(request).name, force=force
