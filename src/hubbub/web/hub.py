@@ -210,6 +210,18 @@ class RoomHub:
         message = live_message(post, self.room, entered_at, self.names, originals)
         self._fan_out(orjson.dumps(message))
 
+    def _store_hides(self, originals: list[Post]) -> set[Key]:
+        """Which ``originals`` the store hides from this room (in a worker thread)."""
+        repo = self.hubs.repo
+        return repo.hidden_originals(self.room, originals, repo.removed(self.room.tag))
+
+    def hides_original(self, post: Post, originals: Mapping[Key, Post]) -> bool:
+        """Whether ``post`` reposts what this room hides: an original the
+        store hides here (as last learned) or by a person muted or blocked now."""
+        if self.originals.hidden(post):
+            return True
+        return any(o.deleted or self.room.is_hidden(o) for o in originals.values())
+
     def announce(self, event: dict[str, object]) -> None:
         """Send a room event (``{"event": "pins" | "removed", ...}``) to every
         client, in line with the posts around it."""
@@ -278,12 +290,14 @@ class RoomHub:
                 await asyncio.to_thread(self.hubs.repo.hold, self.room, post)
                 self.pending_version += 1
             return
-        if self.originals.missing(post):  # a repost with no text of its own: once per original
+        if self.originals.missing(post):  # a repost: once per original
             try:
-                await asyncio.to_thread(self.originals.learn, [post])
+                await asyncio.to_thread(self.originals.learn, [post], self._store_hides)
             except Exception:  # noqa: BLE001 - shown as a repost of a post not stored
                 log.warning("room %s: cannot look up an original", self.room.tag, exc_info=True)
         originals = self.originals.of(post)
+        if self.hides_original(post, originals):
+            return  # a repost of what the room hides would bring it back
         named = [post, *originals.values()]
         if any(self.names.missing(p) for p in named):  # known only by id: once per author
             try:
@@ -509,6 +523,7 @@ class Hubs:
         self.rooms[tag] = room
         if hub is not None:
             hub.room = room
+            hub.originals.forget()  # an original's author may be muted or unmuted
             # Readers re-read the room (a host added mid-chat is highlighted
             # on posts already shown, not only on new ones).
             hub.announce({"event": "room"})
@@ -558,9 +573,13 @@ class Hubs:
         original's hashtag does not name that room itself); ``originals``:
         the repost's stored original (``RoomRepo.originals``)."""
         tags = post_tags(post) | ({room_tag} if room_tag else set())
+        for live in self._hubs.values():
+            live.originals.forget()  # an approved original is no longer hidden
         for tag in tags:
             hub = self._hubs.get(tag)
-            if hub is not None and not hub.room.is_hidden(post):
+            if hub is None or hub.room.is_hidden(post):
+                continue
+            if not hub.hides_original(post, originals or {}):
                 hub.broadcast(post, originals=originals)
 
     async def stop(self) -> None:

@@ -12,13 +12,24 @@ of showing a blank entry.
 
 An X retweet whose text is whole (it ends without "…") is shown as it is:
 "RT @bob: …" already says what it is.
+
+A repost never brings back what the room hides: when the room would not
+show its original (a host removed it, muted or blocked its author, it is
+held for approval or rejected, or deleted), the repost is left out of the
+room too (``RoomRepo.page_names``, ``RoomHub``): it would add only the
+hidden words. Every repost's original is looked up for that, a whole X
+retweet's too ("RT @bob: …" repeats bob's words).
+
+Texts are sent cut at ``TEXT_LIMIT`` characters (ending in "…", with
+``truncated``): one long original reposted hundreds of times must not make
+a page of posts hundreds of megabytes.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 from hubbub.post import Post, rfc3339
@@ -27,6 +38,17 @@ from hubbub.store.scoped_posts import WorkspacePosts
 
 Key = tuple[str, str]  # (network, post id)
 CUT = "…"  # how X ends a retweet's text it cut short
+# The most a room sends of one text: above the longest post the networks
+# allow by default (X 4,000 for subscribers, Mastodon 500, Bluesky 300); a
+# Mastodon server set to allow more is cut here.
+TEXT_LIMIT = 5_000
+
+
+def capped(text: str) -> tuple[str, bool]:
+    """``text`` cut at ``TEXT_LIMIT`` characters (ending in "…"), and whether it was."""
+    if len(text) <= TEXT_LIMIT:
+        return text, False
+    return text[: TEXT_LIMIT - 1] + CUT, True
 
 
 def shows_original(post: Post) -> bool:
@@ -43,35 +65,49 @@ def original_key(post: Post) -> Key | None:
     return (post.network, post.repost_of) if shows_original(post) and post.repost_of else None
 
 
+def repost_key(post: Post) -> Key | None:
+    """The (network, id) of the original of any repost, shown by it or not:
+    the room leaves a repost out when it hides the original."""
+    return (post.network, post.repost_of) if post.repost_of else None
+
+
 def stored_originals(scope: Scope, posts: Iterable[Post]) -> dict[Key, Post]:
-    """The stored, not deleted originals of the reposts among ``posts`` that
-    are shown by their original: one query per network (and chunk of ids)."""
-    keys = {key for post in posts if (key := original_key(post)) is not None}
+    """The stored originals of the reposts among ``posts``, deleted ones
+    too (the room hides those): one query per network (and chunk of ids)."""
+    keys = {key for post in posts if (key := repost_key(post)) is not None}
     if not keys:
         return {}
-    found = WorkspacePosts(scope).posts(keys)
-    return {key: post for key, post in found.items() if not post.deleted}
+    return dict(WorkspacePosts(scope).posts(keys))
+
+
+def without_hidden(posts: Iterable[Post], hidden: Collection[Key]) -> list[Post]:
+    """``posts`` less the reposts of an original in ``hidden`` (those the
+    room would not show): a repost of a hidden post adds only its words."""
+    return [p for p in posts if repost_key(p) not in hidden]
 
 
 def repost_json(
     post: Post, originals: Mapping[Key, Post] | None, label: Callable[[Post], str]
 ) -> dict[str, Any] | None:
     """The ``repost`` key of a room post's JSON (see the module doc);
-    ``label`` names an author as the page does."""
+    ``label`` names an author as the page does. ``originals`` holds only
+    originals the room shows (a caller leaves out reposts of the others)."""
     key = original_key(post)
     if key is None:
         return None
     original = originals.get(key) if originals else None
     shown: dict[str, Any] | None = None
-    if original is not None:
+    if original is not None and not original.deleted:
         url = original.url
+        text, truncated = capped(original.text)
         shown = {
             "network": original.network,
             "id": original.id,
             "author_id": original.author.id,
             "author_name": original.author.display_name,
             "author_label": label(original),
-            "text": original.text,
+            "text": text,
+            "truncated": truncated,
             "created_at": rfc3339(original.created_at),
             "url": url if url and url.startswith(("https://", "http://")) else None,
             # The original's warning folds the repost too: it shows the same words.
@@ -86,7 +122,11 @@ class LiveOriginals:
 
     The live stream must not query the store per post on the event loop: a
     repost's original is looked up off the loop (``learn``) and kept, so the
-    reposts of one popular post ask once. An original not found is not kept
+    reposts of one popular post ask once. With it is kept whether the store
+    hides it from this room (deleted, removed by a host, held or rejected:
+    ``learn``'s ``hidden``); the room's muted and blocked people are checked
+    with every post, as they change. ``forget`` drops what was kept when a
+    removal or an approval changes that. An original not found is not kept
     (it may be stored by the next batch). Bounded: past ``limit`` the least
     recently used is forgotten. An original edited after it was kept shows
     its new text on the next page load, not in the live stream."""
@@ -95,31 +135,55 @@ class LiveOriginals:
         self._scope = scope  # None: a hub tested on its own, nothing to ask
         self._limit = max(1, limit)
         self._kept: OrderedDict[Key, Post] = OrderedDict()
+        self._hidden: set[Key] = set()  # kept originals the store hides here
         self._lock = threading.Lock()  # learn() runs in a worker thread
 
     def __len__(self) -> int:
         return len(self._kept)
 
     def missing(self, post: Post) -> bool:
-        """Whether ``post`` is shown by an original that is not kept yet."""
-        key = original_key(post)
+        """Whether ``post`` is a repost whose original is not kept yet."""
+        key = repost_key(post)
         return self._scope is not None and key is not None and key not in self._kept
 
-    def learn(self, posts: Iterable[Post]) -> None:
-        """Look up the originals of ``posts`` not kept yet (one query)."""
+    def learn(
+        self,
+        posts: Iterable[Post],
+        hidden: Callable[[list[Post]], Collection[Key]] = lambda _found: (),
+    ) -> None:
+        """Look up the originals of ``posts`` not kept yet (one query) and,
+        with ``hidden``, which of them the room's store hides."""
         if self._scope is None:
             return
         found = stored_originals(self._scope, [p for p in posts if self.missing(p)])
+        hides = set(hidden(list(found.values()))) if found else set()
         with self._lock:
             for key, original in found.items():
                 self._kept[key] = original
                 self._kept.move_to_end(key)
+                if key in hides or original.deleted:
+                    self._hidden.add(key)
+                else:
+                    self._hidden.discard(key)
             while len(self._kept) > self._limit:
-                self._kept.popitem(last=False)
+                key, _post = self._kept.popitem(last=False)
+                self._hidden.discard(key)
+
+    def forget(self) -> None:
+        """Ask again: a removal or an approval changed what the room hides."""
+        with self._lock:
+            self._kept.clear()
+            self._hidden.clear()
+
+    def hidden(self, post: Post) -> bool:
+        """Whether ``post`` is a repost of a kept original the store hides here."""
+        key = repost_key(post)
+        with self._lock:
+            return key is not None and key in self._hidden
 
     def of(self, post: Post) -> dict[Key, Post]:
-        """``post``'s original as the ``originals`` of ``post_json`` (no I/O)."""
-        key = original_key(post)
+        """``post``'s kept original as the ``originals`` of ``post_json`` (no I/O)."""
+        key = repost_key(post)
         with self._lock:
             original = self._kept.get(key) if key is not None else None
             if original is None or key is None:
@@ -129,9 +193,13 @@ class LiveOriginals:
 
 
 __all__ = [
+    "TEXT_LIMIT",
     "LiveOriginals",
+    "capped",
     "original_key",
     "repost_json",
+    "repost_key",
     "shows_original",
     "stored_originals",
+    "without_hidden",
 ]

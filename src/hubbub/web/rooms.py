@@ -19,7 +19,7 @@ import logging
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,11 +30,12 @@ from hubbub.post import Post, rfc3339
 from hubbub.query.ast import Hashtag
 from hubbub.query.tokens import fold
 from hubbub.store import Store
+from hubbub.store.chat_repo import ChatData
 from hubbub.store.known_handles import known_handles
 from hubbub.store.rooms_repo import PersonRecord, RoomRecord, RoomRows
 from hubbub.store.scope import Scope, scope
 from hubbub.tags import TagError, parse_tag
-from hubbub.web.room_reposts import Key, repost_json, stored_originals
+from hubbub.web.room_reposts import Key, capped, repost_json, stored_originals, without_hidden
 
 log = logging.getLogger(__name__)
 
@@ -287,24 +288,60 @@ class RoomRepo:
             self.scope, ((p.network, p.author.id, p.author.handle) for p in posts)
         )
 
-    def originals(self, posts: Iterable[Post]) -> dict[Key, Post]:
-        """The stored originals a page's reposts are shown by (``room_reposts``)."""
-        return stored_originals(self.scope, posts)
+    def removed(self, tag: str) -> set[tuple[str, str]]:
+        """(network, post id) of the posts a host took out of room ``tag``."""
+        return ChatData(self.scope).removed(tag)
 
-    def page_names(self, posts: list[Post]) -> tuple[AuthorLabels, dict[Key, Post]]:
-        """A page's author labels and its reposts' originals, their authors
-        labelled with the rest: one lookup each."""
-        originals = self.originals(posts)
-        return self.author_labels([*posts, *originals.values()]), originals
+    def shown(self, room: Room, posts: list[Post], removed: Collection[Key]) -> list[Post]:
+        """What any reader of the room may see of ``posts``: no hidden author,
+        no post held for approval or rejected, none a host removed (``removed``)."""
+        held = self.withheld(posts)
+        return [
+            p
+            for p in posts
+            if not room.is_hidden(p)
+            and (p.network, p.id) not in held
+            and (p.network, p.id) not in removed
+        ]
+
+    def hidden_originals(
+        self, room: Room, originals: Iterable[Post], removed: Collection[Key]
+    ) -> set[Key]:
+        """Which stored ``originals`` the room would not show (``shown``, and
+        deleted ones): their reposts are left out with them."""
+        found = list(originals)
+        seen = {
+            (p.network, p.id)
+            for p in self.shown(room, [p for p in found if not p.deleted], removed)
+        }
+        return {(p.network, p.id) for p in found} - seen
+
+    def originals(
+        self, room: Room, posts: Iterable[Post], removed: Collection[Key]
+    ) -> tuple[dict[Key, Post], set[Key]]:
+        """The stored originals of ``posts``' reposts the room shows, and
+        those it hides (``room_reposts``)."""
+        found = stored_originals(self.scope, posts)
+        hidden = self.hidden_originals(room, found.values(), removed) if found else set()
+        return {k: p for k, p in found.items() if k not in hidden}, hidden
+
+    def page_names(
+        self, room: Room, posts: list[Post], removed: Collection[Key]
+    ) -> tuple[list[Post], AuthorLabels, dict[Key, Post]]:
+        """A page's posts less the reposts of what the room hides (a host
+        removed it, ``removed``, or it is hidden as ``shown`` hides), their
+        author labels and the originals shown, their authors labelled with
+        the rest: one lookup each."""
+        originals, hidden = self.originals(room, posts, removed)
+        kept = without_hidden(posts, hidden)
+        return kept, self.author_labels([*kept, *originals.values()]), originals
 
     def visible_posts(self, room: Room, limit: int) -> list[Post]:
         """The newest posts of the room a visitor may see, newest first."""
         limit = max(1, min(limit, 1000))
         # Ask for more than needed: some may be hidden or held.
         posts = self.store.search(Hashtag(room.tag), self.workspace, limit=limit * 2 + 20)
-        held = self.withheld(posts)
-        shown = [p for p in posts if not room.is_hidden(p) and (p.network, p.id) not in held]
-        return shown[:limit]
+        return self.shown(room, posts, ())[:limit]
 
 
 class RoomAuthorNames:
@@ -493,6 +530,8 @@ def post_json(
         def label(p: Post) -> str:
             return page.label(p.network, p.author.id)
 
+    # Cut as a repost's original is: no text makes a page of posts huge.
+    text, truncated = capped(post.text)
     return {
         "network": post.network,
         "id": post.id,
@@ -500,7 +539,8 @@ def post_json(
         "author_name": post.author.display_name,
         "author_id": post.author.id,
         **author,
-        "text": post.text,
+        "text": text,
+        "truncated": truncated,
         "created_at": rfc3339(post.created_at),
         "url": post.url if post.url and post.url.startswith(("https://", "http://")) else None,
         "langs": list(post.langs),

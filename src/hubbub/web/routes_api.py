@@ -25,6 +25,7 @@ from hubbub.web.deps import (
     tenant,
 )
 from hubbub.web.roles import has_role
+from hubbub.web.room_reposts import without_hidden
 from hubbub.web.rooms import GUEST_PREFIX, Room, RoomError, post_json
 
 router = APIRouter(prefix="/api")
@@ -50,8 +51,9 @@ async def room_posts(request: Request, tag: str, limit: int = 50) -> list[dict[s
     posts = await asyncio.to_thread(repo.visible_posts, hub.room, max(1, min(limit, 500)))
     removed = await asyncio.to_thread(removed_posts, request, hub.room.tag)
     shown = [p for p in posts if (p.network, p.id) not in removed]
-    # A repost with nothing of its own to show is shown by its original.
-    labels, originals = await asyncio.to_thread(repo.page_names, shown)
+    # A repost with nothing of its own to show is shown by its original, and
+    # left out with it when the room hides the original.
+    shown, labels, originals = await asyncio.to_thread(repo.page_names, hub.room, shown, removed)
     return [post_json(p, hub.room, labels, originals) for p in shown]
 
 
@@ -166,7 +168,9 @@ async def pending(request: Request, tag: str) -> list[dict[str, Any]]:
     hub = await live_hub(request, readable_room(request, tag, user))
     repo = tenant(request).rooms
     posts = await asyncio.to_thread(repo.pending, hub.room)
-    labels, originals = await asyncio.to_thread(repo.page_names, posts)
+    # A held repost of what the room hides is not worth a decision: left out.
+    removed = await asyncio.to_thread(repo.removed, hub.room.tag)
+    posts, labels, originals = await asyncio.to_thread(repo.page_names, hub.room, posts, removed)
     return [post_json(p, hub.room, labels, originals) for p in posts]
 
 
@@ -185,8 +189,12 @@ async def decide(request: Request, tag: str, body: DecisionIn) -> dict[str, Any]
         here.rooms.decide, hub.room, body.network, body.id, body.approve, user.name
     )
     if post is not None:
-        originals = await asyncio.to_thread(here.rooms.originals, [post])
-        here.hubs.publish_approved(post, hub.room.tag, originals)
+        removed = await asyncio.to_thread(here.rooms.removed, hub.room.tag)
+        originals, hidden = await asyncio.to_thread(here.rooms.originals, hub.room, [post], removed)
+        # Approved, but a repost of what the room hides stays out of the stream.
+        post = next(iter(without_hidden([post], hidden)), None)
+        if post is not None:
+            here.hubs.publish_approved(post, hub.room.tag, originals)
     return {"ok": True, "published": post is not None}
 
 

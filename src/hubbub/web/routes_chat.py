@@ -67,9 +67,17 @@ def removed_posts(request: Request, tag: str) -> set[tuple[str, str]]:
 def _visible(request: Request, room: Room, posts: list[Post]) -> list[Post]:
     """What any reader of the room may see: no hidden author, no post held
     for approval or rejected, no post a host removed."""
-    held = tenant(request).rooms.withheld(posts)
+    return tenant(request).rooms.shown(room, posts, _chat(request).removed(room.tag))
+
+
+def _page(
+    request: Request, room: Room, posts: list[Post]
+) -> tuple[list[Post], AuthorLabels, dict[Key, Post]]:
+    """``_visible`` less the reposts of what the room hides, with the page's
+    author labels and the originals its reposts are shown by."""
     removed = _chat(request).removed(room.tag)
-    return [p for p in posts if not room.is_hidden(p) and (p.network, p.id) not in held | removed]
+    rooms = tenant(request).rooms
+    return rooms.page_names(room, rooms.shown(room, posts, removed), removed)
 
 
 def chat_post_json(
@@ -167,9 +175,8 @@ async def room_feed(
 
     def work() -> dict[str, Any]:
         page = repo.newest(room.tag, last) if after is None else repo.after(room.tag, after, limit)
-        shown = _visible(request, room, [p for _pk, p in page.posts])
+        shown, labels, originals = _page(request, room, [p for _pk, p in page.posts])
         keep = {(p.network, p.id) for p in shown}
-        labels, originals = tenant(request).rooms.page_names(shown)
         return {
             "posts": [
                 chat_post_json(p, room, pk, labels, originals)
@@ -210,8 +217,7 @@ class PostRef(BaseModel):
 
 async def _pins_json(request: Request, room: Room) -> list[dict[str, Any]]:
     def work() -> list[dict[str, Any]]:
-        pins = _visible(request, room, _chat(request).pins(room.tag))
-        labels, originals = tenant(request).rooms.page_names(pins)
+        pins, labels, originals = _page(request, room, _chat(request).pins(room.tag))
         return [chat_post_json(p, room, labels=labels, originals=originals) for p in pins]
 
     return await asyncio.to_thread(work)
@@ -259,6 +265,7 @@ async def remove(request: Request, tag: str, body: PostRef) -> dict[str, Any]:
         _chat(request).set_removed, room.tag, post.network, post.id, user.name, body.on
     )
     hub = await live_hub(request, room)
+    hub.originals.forget()  # its reposts go (or come back) with it in the live stream too
     hub.announce({"event": "removed", "network": post.network, "post": post.id, "on": body.on})
     hub.announce({"event": "pins", "pins": await _pins_json(request, room)})
     return {"ok": True}

@@ -434,7 +434,14 @@
       if (v.el.parentNode) v.el.parentNode.removeChild(v.el);
       state.shown.delete(id);
     }
-    state.waiting = state.waiting.filter((w) => !(w.network === network && w.id === id));
+    // Its reposts already shown go with it: they show its words.
+    for (const [rid, r] of Array.from(state.shown)) {
+      if (r.post.network === network && r.post.repost_of === id) {
+        if (r.el.parentNode) r.el.parentNode.removeChild(r.el);
+        state.shown.delete(rid);
+      }
+    }
+    state.waiting = state.waiting.filter((w) => !(w.network === network && (w.id === id || w.repost_of === id)));
     updateWaiting();
     if (state.qaView) scheduleQA();
   }
