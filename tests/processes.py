@@ -13,9 +13,11 @@ def children_of(pid: int) -> set[int]:
     """The direct children of ``pid`` (every thread's list: forks may come from any)."""
     found: set[int] = set()
     for task in Path(f"/proc/{pid}/task").glob("*"):
-        listed = task / "children"
-        if listed.exists():
-            found.update(int(c) for c in listed.read_text().split())
+        try:
+            listed = (task / "children").read_text()
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # the thread ended while we looked: it has no children to give
+        found.update(int(c) for c in listed.split())
     return found
 
 

@@ -45,8 +45,12 @@ def test_a_jetstream_customer_is_named_by_known_handle_else_short_did(
         add_query(store, "chat", "#didchat", workspace="default")
         inbox = Inbox(scope(store, "default"))
         inbox.add_rule(OPERATOR, "chat", ["complaint", "question", "lead"])
-        # The capture has one complaint: its author is known only by DID.
-        (case,) = inbox.list_cases(OPERATOR, status=STATUSES)
+        # Every author of the capture is known only by DID. How many of its posts
+        # become cases is the classifier's call (a retrained model may open more);
+        # the first case is the one followed.
+        cases = inbox.list_cases(OPERATOR, status=STATUSES)
+        assert cases
+        case = cases[0]
         did = case.author_id
         assert did.startswith("did:plc:") and case.author == did
         listed = case.as_json()
@@ -61,8 +65,13 @@ def test_a_jetstream_customer_is_named_by_known_handle_else_short_did(
         # An audience fetch later names the DID: the case shows the handle.
         followers_fetched(store, "default", {did: NAME})
         with statements(store.engine) as seen:
-            (case,) = inbox.list_cases(OPERATOR, status=STATUSES)
+            listed_now = inbox.list_cases(OPERATOR, status=STATUSES)
         assert audience_lookups(seen) == 1  # one lookup for the whole list
+        (case,) = [c for c in listed_now if c.id == case.id]
+        others = {c.author_id for c in listed_now if c.author_id != did}
+        assert all(
+            c.as_json()["author_handle"] is None for c in listed_now if c.author_id in others
+        )
         listed = case.as_json()
         assert (listed["author"], listed["author_id"]) == (did, did)
         assert (listed["author_handle"], listed["author_label"]) == (NAME, f"@{NAME}")

@@ -114,8 +114,8 @@ def _last_sign_ins(db_url: str) -> dict[tuple[str, str], datetime | None]:
     return {(u.workspace, u.name): u.last_sign_in for u in found}
 
 
-def test_upgrade_from_0014_with_rows_present_and_back(db_url: str) -> None:
-    engine = create_engine(resolve_db_url(db_url))
+def test_upgrade_from_0014_with_rows_present_and_back(empty_db_url: str) -> None:
+    engine = create_engine(resolve_db_url(empty_db_url))
     try:
         _upgrade(engine, "0014")
         # Migration 0009 builds audit_events from today's metadata; take the
@@ -138,7 +138,7 @@ def test_upgrade_from_0014_with_rows_present_and_back(db_url: str) -> None:
     finally:
         engine.dispose()
     # The user list reads the same last sign-ins through the index.
-    assert _last_sign_ins(db_url) == {
+    assert _last_sign_ins(empty_db_url) == {
         ("acme", "ann"): NOW - timedelta(days=1.5),
         ("acme", "bob"): None,
         ("acme", "cy"): None,
@@ -148,8 +148,8 @@ def test_upgrade_from_0014_with_rows_present_and_back(db_url: str) -> None:
     }
 
 
-def test_a_new_database_has_the_index(db_url: str) -> None:
-    with open_store(db_url) as store:
+def test_a_new_database_has_the_index(empty_db_url: str) -> None:
+    with open_store(empty_db_url) as store:
         assert _index(store.engine) == COLUMNS
 
 

@@ -31,8 +31,8 @@ def _columns(engine: sa.Engine, table: str) -> set[str]:
     return {c["name"] for c in sa.inspect(engine).get_columns(table)}
 
 
-def test_rooms_made_before_0005_stay_public(db_url: str) -> None:
-    engine = create_engine(resolve_db_url(db_url))
+def test_rooms_made_before_0005_stay_public(empty_db_url: str) -> None:
+    engine = create_engine(resolve_db_url(empty_db_url))
     try:
         _upgrade(engine, "0004")
         # Migration 0002 builds the web tables from today's metadata; take the
@@ -66,8 +66,8 @@ def test_rooms_made_before_0005_stay_public(db_url: str) -> None:
         engine.dispose()
 
 
-def test_a_new_database_has_the_room_access_schema(db_url: str) -> None:
-    with open_store(db_url) as store:
+def test_a_new_database_has_the_room_access_schema(empty_db_url: str) -> None:
+    with open_store(empty_db_url) as store:
         assert "public" in _columns(store.engine, "rooms")
         assert {"address", "name_key"} <= _columns(store.engine, "room_people")
         assert "web_guests" in sa.inspect(store.engine).get_table_names()

@@ -147,8 +147,8 @@ def _upgrade(engine: sa.Engine, revision: str) -> None:
         command.upgrade(config, revision)
 
 
-def test_migration_makes_the_inbox_zone_the_workspaces(db_url: str) -> None:
-    engine = create_engine(resolve_db_url(db_url))
+def test_migration_makes_the_inbox_zone_the_workspaces(empty_db_url: str) -> None:
+    engine = create_engine(resolve_db_url(empty_db_url))
     try:
         _upgrade(engine, "0013")
         now = datetime.now(UTC)
