@@ -33,6 +33,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 from hubbub.post import Post, rfc3339
+from hubbub.repost_text import needs_original
 from hubbub.store.scope import Scope
 from hubbub.store.scoped_posts import WorkspacePosts
 
@@ -54,10 +55,7 @@ def capped(text: str) -> tuple[str, bool]:
 def shows_original(post: Post) -> bool:
     """A repost with nothing of its own to show (no text), or only the start
     of its original (a retweet's text cut short with "…")."""
-    if not post.repost_of:
-        return False
-    own = post.text.strip()
-    return not own or own.endswith(CUT)
+    return needs_original(post) or (bool(post.repost_of) and post.text.strip().endswith(CUT))
 
 
 def original_key(post: Post) -> Key | None:
@@ -71,9 +69,10 @@ def repost_key(post: Post) -> Key | None:
     return (post.network, post.repost_of) if post.repost_of else None
 
 
-def stored_originals(scope: Scope, posts: Iterable[Post]) -> dict[Key, Post]:
+def room_originals(scope: Scope, posts: Iterable[Post]) -> dict[Key, Post]:
     """The stored originals of the reposts among ``posts``, deleted ones
-    too (the room hides those): one query per network (and chunk of ids)."""
+    too (the room hides a repost of those; ``store.originals.stored_originals``,
+    for search, keeps only live ones): one query per network (and chunk of ids)."""
     keys = {key for post in posts if (key := repost_key(post)) is not None}
     if not keys:
         return {}
@@ -155,7 +154,7 @@ class LiveOriginals:
         with ``hidden``, which of them the room's store hides."""
         if self._scope is None:
             return
-        found = stored_originals(self._scope, [p for p in posts if self.missing(p)])
+        found = room_originals(self._scope, [p for p in posts if self.missing(p)])
         hides = set(hidden(list(found.values()))) if found else set()
         with self._lock:
             for key, original in found.items():
@@ -199,7 +198,7 @@ __all__ = [
     "original_key",
     "repost_json",
     "repost_key",
+    "room_originals",
     "shows_original",
-    "stored_originals",
     "without_hidden",
 ]

@@ -35,7 +35,7 @@ from hubbub.store.known_handles import known_handles
 from hubbub.store.rooms_repo import PersonRecord, RoomRecord, RoomRows
 from hubbub.store.scope import Scope, scope
 from hubbub.tags import TagError, parse_tag
-from hubbub.web.room_reposts import Key, capped, repost_json, stored_originals, without_hidden
+from hubbub.web.room_reposts import Key, capped, repost_json, room_originals, without_hidden
 
 log = logging.getLogger(__name__)
 
@@ -321,7 +321,7 @@ class RoomRepo:
     ) -> tuple[dict[Key, Post], set[Key]]:
         """The stored originals of ``posts``' reposts the room shows, and
         those it hides (``room_reposts``)."""
-        found = stored_originals(self.scope, posts)
+        found = room_originals(self.scope, posts)
         hidden = self.hidden_originals(room, found.values(), removed) if found else set()
         return {k: p for k, p in found.items() if k not in hidden}, hidden
 
