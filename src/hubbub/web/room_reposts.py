@@ -136,6 +136,9 @@ class LiveOriginals:
         self._kept: OrderedDict[Key, Post] = OrderedDict()
         self._hidden: set[Key] = set()  # kept originals the store hides here
         self._lock = threading.Lock()  # learn() runs in a worker thread
+        # Bumped by ``forget``: what a lookup under an older generation found
+        # may predate the removal or approval that made the room forget.
+        self.generation = 0
 
     def __len__(self) -> int:
         return len(self._kept)
@@ -151,12 +154,17 @@ class LiveOriginals:
         hidden: Callable[[list[Post]], Collection[Key]] = lambda _found: (),
     ) -> None:
         """Look up the originals of ``posts`` not kept yet (one query) and,
-        with ``hidden``, which of them the room's store hides."""
+        with ``hidden``, which of them the room's store hides. Nothing is kept
+        when ``forget`` ran meanwhile: the answer may be older than the change
+        it was told of, so those originals stay missing and are asked again."""
         if self._scope is None:
             return
+        generation = self.generation
         found = room_originals(self._scope, [p for p in posts if self.missing(p)])
         hides = set(hidden(list(found.values()))) if found else set()
         with self._lock:
+            if generation != self.generation:
+                return
             for key, original in found.items():
                 self._kept[key] = original
                 self._kept.move_to_end(key)
@@ -171,6 +179,7 @@ class LiveOriginals:
     def forget(self) -> None:
         """Ask again: a removal or an approval changed what the room hides."""
         with self._lock:
+            self.generation += 1
             self._kept.clear()
             self._hidden.clear()
 
