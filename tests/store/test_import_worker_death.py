@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import require_shared_data
+from tests.processes import children_of
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
@@ -26,15 +27,6 @@ def _big_file(tmp_path: Path) -> Path:
     return path
 
 
-def _children(pid: int) -> list[int]:
-    tasks = Path(f"/proc/{pid}/task")
-    found: list[int] = []
-    for task in tasks.glob("*"):
-        children = (task / "children").read_text().split() if (task / "children").exists() else []
-        found += [int(c) for c in children]
-    return found
-
-
 def _start(tmp_path: Path, path: Path) -> tuple[subprocess.Popen[bytes], int]:
     env = {**os.environ, "TMPDIR": str(tmp_path)}
     db = tmp_path / "k.db"
@@ -42,7 +34,7 @@ def _start(tmp_path: Path, path: Path) -> tuple[subprocess.Popen[bytes], int]:
     proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        kids = _children(proc.pid)
+        kids = sorted(children_of(proc.pid))
         if kids and any(tmp_path.glob("hubbub-import-*")):
             return proc, kids[0]
         if proc.poll() is not None:
