@@ -127,3 +127,21 @@ def test_the_web_route_refuses_too_and_force_removes_both(server: Server) -> Non
         client.close()
     with open_store(str(server.db)) as store:
         assert Inbox(scope(store, "default")).rules(OPERATOR) == []
+
+
+def test_padded_names_find_what_was_saved_stripped(world: str) -> None:
+    """Names are stored stripped (``listen add " q9 "`` saves "q9"), so every
+    command that takes one strips it too: a padded name from a shell script or
+    a copied cell had given "unknown saved query" / "no saved queries in group"."""
+    added = _cli(world, "inbox", "rule", "add", "--saved", "  q9 ", "--intent", "lead")
+    assert added.exit_code == 0, added.output
+    assert added.output.startswith(f"rule {_rule_ids(world)['q9']}: q9 →"), added.output
+    removed = _cli(world, "inbox", "rule", "remove", " q9  ")
+    assert removed.exit_code == 0, removed.output
+    assert _rule_ids(world) == {}
+    with open_store(world) as store:
+        group = get_query(store, "q9", workspace="default").group  # type: ignore[union-attr]
+    for option, value in (("--group", f"  {group} "), ("--saved", " q9 ")):
+        report = _cli(world, "report", option, value)
+        assert report.exit_code == 0, report.output
+        assert value.strip() in report.output and value not in report.output

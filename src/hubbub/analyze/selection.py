@@ -197,9 +197,10 @@ def selection_condition(store: Store, workspace: str, selection: Selection) -> P
             raise SavedQueryError(f"no saved query named {selection.value!r}")
         return data.saved_filter(saved.id)
     if selection.kind == "group":
-        if not list_queries(store, workspace=workspace, group=selection.value):
-            raise SavedQueryError(f"no saved queries in group {selection.value!r}")
-        return data.group_filter(selection.value)
+        group = selection.value.strip()  # as add_query stored it
+        if not list_queries(store, workspace=workspace, group=group):
+            raise SavedQueryError(f"no saved queries in group {group!r}")
+        return data.group_filter(group)
     raise ValueError(f"unknown selection kind {selection.kind!r}")
 
 

@@ -361,7 +361,9 @@ class Inbox:
         those to come. Replaces the query's rule if it has one. InboxError
         for an unknown query or intent."""
         self._own(actor)
-        _clean(saved_query, "the saved query name")
+        # Stripped as the listen layer strips the names it stores and looks up:
+        # " brand " from a shell or a form names the query "brand".
+        saved_query = _clean(saved_query, "the saved query name").strip()
         chosen = sorted({i.strip().lower() for i in intents if i.strip()})
         if not chosen:
             raise InboxError(f"name at least one intent ({', '.join(INTENTS)})")
@@ -384,7 +386,7 @@ class Inbox:
     def remove_rule(self, actor: Actor, rule: int | str) -> bool:
         """Remove a rule by id or saved query name (its cases stay)."""
         self._own(actor)
-        return self.repo.remove_rule(rule)
+        return self.repo.remove_rule(rule.strip() if isinstance(rule, str) else rule)
 
     # -- settings ----------------------------------------------------------------
 

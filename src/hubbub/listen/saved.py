@@ -110,9 +110,12 @@ def list_queries(
     active_only: bool = False,
     with_matches: bool = False,
 ) -> list[SavedQuery]:
-    """Saved queries of a workspace in the order they were added."""
+    """Saved queries of a workspace in the order they were added (``group``
+    stripped, as ``add_query`` stored it)."""
     return saved_queries(store, workspace).list(
-        group=group, active_only=active_only, with_matches=with_matches
+        group=group.strip() if group is not None else None,
+        active_only=active_only,
+        with_matches=with_matches,
     )
 
 
