@@ -46,6 +46,23 @@ def _trusted(address: str, trusted: tuple[Network, ...]) -> bool:
     return ip is not None and any(ip in net for net in trusted)
 
 
+def address_block(address: str) -> str:
+    """The key a limit counts ``address`` under: an IPv4 address as it is
+    (an IPv4-mapped IPv6 address as its IPv4), an IPv6 address as its /64.
+
+    One subscriber usually holds a whole /64 (2^64 addresses), so a limit
+    keyed by the full IPv6 address is dodged by picking a fresh one per
+    request. Anything that is not an address is kept (cut to 64 characters)."""
+    ip = _parse(address)
+    if ip is None:
+        return address[:64]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
 def client_address(conn: HTTPConnection, trusted: tuple[Network, ...] = ()) -> str:
     peer = conn.client.host if conn.client else "-"
     if not trusted or not _trusted(peer, trusted):

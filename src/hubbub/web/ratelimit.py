@@ -1,12 +1,20 @@
 """A small token-bucket limiter for web guests (in memory, per key).
 
-Keys are the client address as the socket reports it plus the room: we never
-trust ``X-Forwarded-For`` here (a spoofed header must not reset the limit).
+Callers key it by what they limit plus ``address_block`` of the client's
+address (``client_address``: the socket's peer, or the first hop a trusted
+proxy did not add). An IPv6 client counts per /64: with a key per full
+address, one subscriber's 2^64 addresses would each get a fresh bucket.
+
+The number of keys is bounded. When full, the keys least recently used go
+first: a flood of new keys then forgets idle visitors, never the busy ones.
+(Clearing every bucket, as this did before, let anyone with enough addresses
+reset everyone's limit, their own included.)
 """
 
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 
 # A room's recap in every format, a few times over, per minute and address;
 # a loop gets 429 and builds nothing.
@@ -17,17 +25,15 @@ class RateLimiter:
     def __init__(self, count: float, per_seconds: float = 60.0, max_keys: int = 100_000) -> None:
         self.capacity = max(1.0, count)
         self.rate = count / per_seconds if per_seconds > 0 else 0.0
-        self.max_keys = max_keys
-        self._buckets: dict[str, tuple[float, float]] = {}
+        self.max_keys = max(1, max_keys)
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
 
     def allow(self, key: str, now: float | None = None) -> bool:
         now = time.monotonic() if now is None else now
-        tokens, last = self._buckets.get(key, (self.capacity, now))
+        tokens, last = self._buckets.pop(key, (self.capacity, now))
         tokens = min(self.capacity, tokens + (now - last) * self.rate)
-        if tokens < 1.0:
-            self._buckets[key] = (tokens, now)
-            return False
-        if len(self._buckets) >= self.max_keys and key not in self._buckets:
-            self._buckets.clear()  # crude but bounded: forget everyone rather than grow
-        self._buckets[key] = (tokens - 1.0, now)
-        return True
+        allowed = tokens >= 1.0
+        while len(self._buckets) >= self.max_keys:
+            self._buckets.popitem(last=False)  # the least recently used key
+        self._buckets[key] = (tokens - 1.0 if allowed else tokens, now)
+        return allowed

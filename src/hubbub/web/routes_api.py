@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from hubbub.i18n import _
 from hubbub.outbox import public_post_text
 from hubbub.web import compose
+from hubbub.web.client_address import address_block
 from hubbub.web.deps import (
     client_address,
     current_user,
@@ -254,7 +255,7 @@ async def write_post(request: Request, tag: str, body: PostIn) -> dict[str, Any]
                 raise HTTPException(403, _("You cannot post in this room."))
         if not display:
             raise HTTPException(422, _("Choose a name to post as a guest."))
-        if not app.state.guest_limiter.allow(f"{here.name}|{address}|{key}"):
+        if not app.state.guest_limiter.allow(f"{here.name}|{address_block(address)}|{key}"):
             raise HTTPException(429, _("Slow down: too many posts from guests at this address."))
         await asyncio.to_thread(here.rooms.note_guest, author_id, address, display)
     elif ("web", author_id) in room.hidden:

@@ -28,7 +28,7 @@ from hubbub.post import Post
 from hubbub.query.tokens import fold
 from hubbub.store.audit import DetailValue
 from hubbub.web.audit_hooks import audit_export
-from hubbub.web.client_address import client_address
+from hubbub.web.client_address import address_block, client_address
 from hubbub.web.deps import current_user, live_hub, readable_room, require_host, tenant
 from hubbub.web.errors import invalid
 from hubbub.web.ratelimit import RECAP_DOWNLOADS_PER_MINUTE, RateLimiter
@@ -291,7 +291,7 @@ async def recap(
     # anonymous visitor, would only repeat the hour's audit entry anyway.
     address = client_address(request, app.state.trusted_proxies)
     limiter: RateLimiter = app.state.recap_limiter
-    if not limiter.allow(f"{tenant(request).name}|{address}|recap"):
+    if not limiter.allow(f"{tenant(request).name}|{address_block(address)}|recap"):
         raise HTTPException(
             429,
             _("Slow down: too many recap downloads from this address."),

@@ -28,13 +28,14 @@ past the limit before the first of them is counted.
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from hubbub.web.client_address import address_block
 
 WINDOW_SECONDS = 15 * 60.0
 ACCOUNT_LIMIT = 5
@@ -200,15 +201,7 @@ class SigninThrottle:
 
 
 def _address_key(address: str) -> str:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return "addr:" + address[:64]
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return "addr:" + str(ip.ipv4_mapped)
-        return "addr:" + str(ipaddress.ip_network(f"{ip}/64", strict=False))
-    return "addr:" + str(ip)
+    return "addr:" + address_block(address)
 
 
 def _whole_seconds(seconds: float) -> int:
