@@ -30,7 +30,13 @@ class SettingError(ValueError):
 
 
 _INTS = ("port", "max_live_rooms", "max_readers", "max_body_bytes")
-_FLOATS = ("session_idle_hours", "session_days", "guest_posts_per_minute", "room_idle_seconds")
+_FLOATS = (
+    "session_idle_hours",
+    "session_days",
+    "guest_posts_per_minute",
+    "recap_downloads_per_minute",
+    "room_idle_seconds",
+)
 _LISTS = ("trusted_proxies", "sources", "allowed_origins", "allowed_hosts", "rooms")
 _EXPECTED = {
     **{name: "not a whole number" for name in _INTS},
@@ -70,6 +76,9 @@ class Settings:
     # empty: client addresses come from the socket.
     trusted_proxies: tuple[str, ...] = ()
     guest_posts_per_minute: float = 6.0  # web guests, per client address and room
+    # Recap downloads per client address and workspace (each builds a file; a
+    # PDF is costly, and anyone may fetch a public room's recap).
+    recap_downloads_per_minute: float = 20.0
     sources: tuple[str, ...] = ()  # source specs: "sim:TAG?rate=2", "replay:FILE"
     # Rooms: the configured ones (public, always live) besides those the
     # sources name; how many other rooms may be live at once, how many

@@ -59,3 +59,46 @@ def test_a_bucket_refills_with_time() -> None:
     assert not limiter.allow("k", now=10.0)  # a third of a token back
     assert limiter.allow("k", now=31.0)
     assert not limiter.allow("k", now=31.0)
+
+
+def test_the_recap_limit_is_a_setting_and_counts_ipv6_per_block(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """HUBBUB_RECAP_DOWNLOADS_PER_MINUTE, through a real server that trusts
+    loopback as its proxy (each request names its client in X-Forwarded-For)."""
+    from contextlib import closing
+    from datetime import timedelta
+
+    from hubbub.store import open_store
+    from tests.audience import audience_data as data
+    from tests.web.conftest import open_room, start_server, stop_server
+    from tests.web.test_room_access import visitor
+
+    srv = start_server(
+        tmp_path_factory.mktemp("recap-limit"),
+        trusted_proxies=("127.0.0.1",),
+        recap_downloads_per_minute=2.0,
+    )
+    try:
+        with open_store(str(srv.db)) as store:
+            data.load(store)
+        open_room(srv, data.ROOM)
+        day = (data.NOW - timedelta(days=3)).date().isoformat()
+        anon, _token = visitor(srv)
+        with closing(anon):
+
+            def fetch(address: str) -> tuple[int, str | None]:
+                r = anon.get(
+                    f"/api/rooms/{data.ROOM}/recap",
+                    params={"format": "json", "on": day},
+                    headers={"X-Forwarded-For": address},
+                )
+                return r.status_code, r.headers.get("retry-after")
+
+            # Three addresses of one /64: one client, two downloads a minute.
+            assert fetch("2001:db8:7:7::1")[0] == 200
+            assert fetch("2001:db8:7:7::2")[0] == 200
+            assert fetch("2001:db8:7:7:ffff::3") == (429, "30")
+            assert fetch("2001:db8:7:8::1")[0] == 200  # the next /64 is someone else
+    finally:
+        stop_server(srv)

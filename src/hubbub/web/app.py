@@ -25,7 +25,7 @@ from hubbub.store import Store
 from hubbub.web.client_address import parse_networks
 from hubbub.web.host_guard import HostGuard, HostPolicy, warn_if_names_are_refused
 from hubbub.web.hub import Hubs
-from hubbub.web.ratelimit import RECAP_DOWNLOADS_PER_MINUTE, RateLimiter
+from hubbub.web.ratelimit import RateLimiter
 from hubbub.web.rooms import RoomRepo, fed_tags
 from hubbub.web.security import Sessions, security_middleware
 from hubbub.web.signin_throttle import SigninThrottle
@@ -127,7 +127,7 @@ def create_app(
     app.state.guest_limiter = RateLimiter(settings.guest_posts_per_minute, per_seconds=60.0)
     # Recap downloads, per workspace and client address: anyone may fetch a
     # public room's recap, and each one builds a file (a PDF is costly).
-    app.state.recap_limiter = RateLimiter(RECAP_DOWNLOADS_PER_MINUTE, per_seconds=60.0)
+    app.state.recap_limiter = RateLimiter(settings.recap_downloads_per_minute, per_seconds=60.0)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals["_"] = _
     app.state.templates = templates

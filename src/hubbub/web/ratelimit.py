@@ -13,12 +13,9 @@ reset everyone's limit, their own included.)
 
 from __future__ import annotations
 
+import math
 import time
 from collections import OrderedDict
-
-# A room's recap in every format, a few times over, per minute and address;
-# a loop gets 429 and builds nothing.
-RECAP_DOWNLOADS_PER_MINUTE = 20.0
 
 
 class RateLimiter:
@@ -37,3 +34,7 @@ class RateLimiter:
             self._buckets.popitem(last=False)  # the least recently used key
         self._buckets[key] = (tokens - 1.0 if allowed else tokens, now)
         return allowed
+
+    def retry_after(self) -> int:
+        """Whole seconds until a refused key has a token again (for ``Retry-After``)."""
+        return max(1, math.ceil(1.0 / self.rate)) if self.rate > 0 else 60

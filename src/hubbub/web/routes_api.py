@@ -256,7 +256,11 @@ async def write_post(request: Request, tag: str, body: PostIn) -> dict[str, Any]
         if not display:
             raise HTTPException(422, _("Choose a name to post as a guest."))
         if not app.state.guest_limiter.allow(f"{here.name}|{address_block(address)}|{key}"):
-            raise HTTPException(429, _("Slow down: too many posts from guests at this address."))
+            raise HTTPException(
+                429,
+                _("Slow down: too many posts from guests at this address."),
+                headers={"Retry-After": str(app.state.guest_limiter.retry_after())},
+            )
         await asyncio.to_thread(here.rooms.note_guest, author_id, address, display)
     elif ("web", author_id) in room.hidden:
         raise HTTPException(403, _("You cannot post in this room."))

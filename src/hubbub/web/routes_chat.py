@@ -10,7 +10,6 @@ token and Origin of every POST before it gets here.
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
@@ -31,7 +30,7 @@ from hubbub.web.audit_hooks import audit_export
 from hubbub.web.client_address import address_block, client_address
 from hubbub.web.deps import current_user, live_hub, readable_room, require_host, tenant
 from hubbub.web.errors import invalid
-from hubbub.web.ratelimit import RECAP_DOWNLOADS_PER_MINUTE, RateLimiter
+from hubbub.web.ratelimit import RateLimiter
 from hubbub.web.room_reposts import Key
 from hubbub.web.rooms import Room, post_json
 
@@ -295,7 +294,7 @@ async def recap(
         raise HTTPException(
             429,
             _("Slow down: too many recap downloads from this address."),
-            headers={"Retry-After": str(math.ceil(60 / RECAP_DOWNLOADS_PER_MINUTE))},
+            headers={"Retry-After": str(limiter.retry_after())},
         )
 
     def work() -> tuple[dict[str, Any], bytes]:
