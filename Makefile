@@ -37,8 +37,13 @@ services:
 demo: install fonts
 	$(VENV)/bin/hubbub demo
 
+# The tests mostly wait (uvicorn servers, CLI subprocesses, loopback servers,
+# Chromium): pytest used about 17% of a CPU, so the suite runs in pytest-xdist
+# workers, more than the 2 cores. --dist loadfile keeps each file on one worker, so
+# a module's server and browser start once. `make test TEST_WORKERS=0` runs serially.
+TEST_WORKERS ?= 4
 test: typecheck browser fonts services
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # mypy over src/hubbub and the bench/ scripts (the list and settings: pyproject.toml,
 # [tool.mypy]); `make test` runs it first.
