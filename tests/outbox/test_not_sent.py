@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import orjson
@@ -26,12 +27,14 @@ from hubbub.store.network_accounts import add_account
 from tests.loopback.write_servers import Running, XState, x_app
 
 
-def _closed_port() -> str:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()  # nothing listens there now: connecting is refused
-    return f"http://127.0.0.1:{port}"
+@pytest.fixture
+def closed_port() -> Iterator[str]:
+    """A loopback address that refuses connections. The socket stays bound but
+    never listens (Linux answers a connect with a reset): a port closed again
+    could be taken by another test's server under pytest-xdist before we use it."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
 def _one_post(store: Store, sqlite_url: str, server: str, token: str = "tok") -> int:  # noqa: S107
@@ -57,10 +60,17 @@ def key(monkeypatch: pytest.MonkeyPatch) -> str:
     return text
 
 
-@pytest.mark.parametrize("server", [_closed_port(), "http://nohost.invalid"])
+# Named, not a port picked at import: pytest-xdist workers each collect the
+# tests and must find the same ids.
+@pytest.mark.parametrize("where", ["closed-port", "unknown-host"])
 def test_a_waiting_sender_fails_at_once_with_the_cause(
-    sqlite_url: str, key: str, server: str
+    sqlite_url: str, key: str, where: str, request: pytest.FixtureRequest
 ) -> None:
+    server = (
+        request.getfixturevalue("closed_port")
+        if where == "closed-port"
+        else "http://nohost.invalid"
+    )
     with open_store(sqlite_url) as store:
         action_id = _one_post(store, sqlite_url, server)
         outbox = Outbox(store, "default")
@@ -75,11 +85,11 @@ def test_a_waiting_sender_fails_at_once_with_the_cause(
 
 
 def test_a_worker_tries_a_request_that_never_left_again_on_its_schedule(
-    sqlite_url: str, key: str
+    sqlite_url: str, key: str, closed_port: str
 ) -> None:
     clock = [datetime.now(UTC) + timedelta(days=1)]  # the row is due on this clock
     with open_store(sqlite_url) as store:
-        action_id = _one_post(store, sqlite_url, _closed_port())
+        action_id = _one_post(store, sqlite_url, closed_port)
         outbox = Outbox(store, "default")
         outbox.now = lambda: clock[0]  # type: ignore[method-assign]
         waits = []
