@@ -138,7 +138,13 @@ def test_padded_names_find_what_was_saved_stripped(world: str) -> None:
     assert added.output.startswith(f"rule {_rule_ids(world)['q9']}: q9 →"), added.output
     removed = _cli(world, "inbox", "rule", "remove", " q9  ")
     assert removed.exit_code == 0, removed.output
+    assert removed.output.strip() == "removed rule q9"
     assert _rule_ids(world) == {}
+    assert _cli(world, "inbox", "rule", "add", "--saved", "q9", "--intent", "lead").exit_code == 0
+    by_id = _cli(world, "inbox", "rule", "remove", f" {_rule_ids(world)['q9']} ")
+    assert by_id.exit_code == 0 and _rule_ids(world) == {}, by_id.output
+    odd = _cli(world, "inbox", "rule", "remove", "²")  # a digit to isdigit(), not to int()
+    assert odd.exit_code == 1 and "no rule ²" in odd.output and "Traceback" not in odd.output
     with open_store(world) as store:
         group = get_query(store, "q9", workspace="default").group  # type: ignore[union-attr]
     for option, value in (("--group", f"  {group} "), ("--saved", " q9 ")):

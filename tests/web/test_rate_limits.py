@@ -53,6 +53,27 @@ def test_a_flood_of_new_keys_does_not_reset_a_busy_key() -> None:
     assert len(limiter._buckets) <= 100
 
 
+def test_a_limit_of_zero_allows_nothing_and_promises_no_retry() -> None:
+    limiter = RateLimiter(0, per_seconds=60.0)
+    assert not any(limiter.allow("k", now=t) for t in (0.0, 1.0, 86_400.0))
+    assert limiter.retry_after_headers() == {}  # "come back in 60 s" would be false
+    assert RateLimiter(20).retry_after_headers() == {"Retry-After": "3"}
+    assert RateLimiter(0.5).allow("k", now=0.0)  # under one a minute still lets one through
+
+
+def test_a_room_block_of_a_guest_address_covers_its_ipv6_block() -> None:
+    from hubbub.web.rooms import Room
+
+    room = Room(1, "chat", allow_guests=True)
+    room.blocked_addresses.add(address_block("2001:db8:7::1"))
+    assert room.blocks("web:guest:new", "2001:db8:7:0:dead::beef", "fresh")
+    assert room.blocks("web:guest:new", "2001:DB8:7::2", None)
+    assert not room.blocks("web:guest:new", "2001:db8:7:1::1", "fresh")
+    room.blocked_addresses.add(address_block("::ffff:198.51.100.4"))
+    assert room.blocks("web:guest:new", "198.51.100.4", None)
+    assert not room.blocks("web:guest:new", "198.51.100.5", None)
+
+
 def test_a_bucket_refills_with_time() -> None:
     limiter = RateLimiter(2, per_seconds=60.0)
     assert limiter.allow("k", now=0.0) and limiter.allow("k", now=0.0)

@@ -449,8 +449,9 @@ def rule_list(db: str | None, workspace: str) -> None:
 @workspace_option
 def rule_remove(rule: str, db: str | None, workspace: str) -> None:
     """Remove a rule by id or saved query name (its cases stay)."""
+    rule = rule.strip()  # " 2 " from a script is rule 2, " q9 " the query "q9"
     with _inbox(db, workspace) as inbox:
-        done = inbox.remove_rule(_actor(), int(rule) if rule.isdigit() else rule)
+        done = inbox.remove_rule(_actor(), int(rule) if rule.isascii() and rule.isdigit() else rule)
     if not done:
         raise click.ClickException(_("no rule {rule}").format(rule=rule))
     click.echo(_("removed rule {rule}").format(rule=rule))

@@ -19,8 +19,12 @@ from collections import OrderedDict
 
 
 class RateLimiter:
+    """``count`` per ``per_seconds`` per key, in bursts of up to ``count`` (at
+    least 1); a ``count`` of 0 allows nothing (a setting of 0 turns the thing
+    off, it does not lift the limit)."""
+
     def __init__(self, count: float, per_seconds: float = 60.0, max_keys: int = 100_000) -> None:
-        self.capacity = max(1.0, count)
+        self.capacity = max(1.0, count) if count > 0 else 0.0
         self.rate = count / per_seconds if per_seconds > 0 else 0.0
         self.max_keys = max(1, max_keys)
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
@@ -35,6 +39,9 @@ class RateLimiter:
         self._buckets[key] = (tokens - 1.0 if allowed else tokens, now)
         return allowed
 
-    def retry_after(self) -> int:
-        """Whole seconds until a refused key has a token again (for ``Retry-After``)."""
-        return max(1, math.ceil(1.0 / self.rate)) if self.rate > 0 else 60
+    def retry_after_headers(self) -> dict[str, str]:
+        """``Retry-After`` for a refusal: whole seconds until a refused key has
+        a token again; none when nothing is ever allowed (a count of 0)."""
+        if self.rate <= 0:
+            return {}
+        return {"Retry-After": str(max(1, math.ceil(1.0 / self.rate)))}

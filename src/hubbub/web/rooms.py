@@ -35,6 +35,7 @@ from hubbub.store.known_handles import known_handles
 from hubbub.store.rooms_repo import PersonRecord, RoomRecord, RoomRows
 from hubbub.store.scope import Scope, scope
 from hubbub.tags import TagError, parse_tag
+from hubbub.web.client_address import address_block
 from hubbub.web.room_reposts import Key, capped, repost_json, room_originals, without_hidden
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,8 @@ class Room:
     # (network, author id) pairs hidden from the room
     hidden: set[tuple[str, str]] = field(default_factory=set)
     labels: dict[tuple[str, str, str], str] = field(default_factory=dict)
-    # What a block of a web guest extends to: its addresses and names.
+    # What a block of a web guest extends to: its addresses (as
+    # ``address_block``s: an IPv6 guest's whole /64) and names.
     blocked_addresses: set[str] = field(default_factory=set)
     blocked_names: set[str] = field(default_factory=set)
 
@@ -103,7 +105,7 @@ class Room:
         ``name`` is blocked here: by cookie, by address or by name."""
         if ("web", author_id) in self.hidden:
             return True
-        if address and address in self.blocked_addresses:
+        if address and address_block(address) in self.blocked_addresses:
             return True
         return bool(name) and name_key(name or "") in self.blocked_names
 
@@ -165,7 +167,7 @@ class RoomRepo:
                 room.hidden.add((p.network, p.who))
                 if p.role == "blocked":
                     if p.address:
-                        room.blocked_addresses.add(p.address)
+                        room.blocked_addresses.add(address_block(p.address))
                     if p.name_key:
                         room.blocked_names.add(p.name_key)
             else:

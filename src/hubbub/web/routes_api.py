@@ -259,7 +259,7 @@ async def write_post(request: Request, tag: str, body: PostIn) -> dict[str, Any]
             raise HTTPException(
                 429,
                 _("Slow down: too many posts from guests at this address."),
-                headers={"Retry-After": str(app.state.guest_limiter.retry_after())},
+                headers=app.state.guest_limiter.retry_after_headers(),
             )
         await asyncio.to_thread(here.rooms.note_guest, author_id, address, display)
     elif ("web", author_id) in room.hidden:

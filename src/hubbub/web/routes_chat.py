@@ -294,7 +294,7 @@ async def recap(
         raise HTTPException(
             429,
             _("Slow down: too many recap downloads from this address."),
-            headers={"Retry-After": str(limiter.retry_after())},
+            headers=limiter.retry_after_headers(),
         )
 
     def work() -> tuple[dict[str, Any], bytes]:
