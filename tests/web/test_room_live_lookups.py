@@ -45,9 +45,9 @@ class CountedOriginals(LiveOriginals):
         self,
         posts: Iterable[Post],
         hidden: Callable[[list[Post]], Collection[Key]] = lambda _found: (),
-    ) -> None:
+    ) -> bool:
         self.trips += 1
-        super().learn(posts, hidden)
+        return super().learn(posts, hidden)
 
 
 def _repost(original: Post) -> Post:
@@ -186,4 +186,83 @@ def test_a_removal_made_while_originals_are_looked_up_is_not_lost(db_url: str) -
                 await hubs.stop()
 
         got = in_thread(run)
+    assert [m["id"] for m in got] == [last.id]
+
+
+class Interrupted(RoomRepo):
+    """What happens to the room's lookups, one per lookup that reads the
+    room's removals, in order: "remove X" (a host removes post X from the
+    room while the lookup runs, then the room forgets, as routes_chat.remove
+    does) or "fail" (the store raises, as a locked database would)."""
+
+    def __init__(self, store: Store, steps: list[tuple[str, Post | None]], forget) -> None:  # noqa: ANN001
+        super().__init__(store, "default")
+        self.steps, self.forget = list(steps), forget
+
+    def hidden_originals(
+        self, room: Room, originals: Iterable[Post], removed: Collection[Key]
+    ) -> set[Key]:
+        if self.steps:
+            what, post = self.steps.pop(0)
+            if what == "fail":
+                raise RuntimeError("database is locked")
+            assert post is not None
+            ChatData(self.scope).set_removed(room.tag, post.network, post.id, "host")
+            self.forget()
+        return super().hidden_originals(room, originals, removed)
+
+
+def _live_room(store: Store, steps: list[tuple[str, Post | None]], posts: list[Post]) -> list[dict]:
+    async def run() -> list[dict]:
+        bus = MemoryBus()
+        hubs = Hubs(bus, RoomRepo(store, "default"))
+        hubs.rooms[TAG] = Room(None, TAG)
+        hub = await hubs.get(TAG)
+        hubs.repo = Interrupted(store, steps, hub.originals.forget)
+        client = hub.join()
+        await _publish_together(bus, posts)
+        try:
+            return await _received(client, posts[-1])
+        finally:
+            await hubs.stop()
+
+    return in_thread(run)
+
+
+def test_a_lookup_overtaken_twice_still_leaves_the_repost_out(db_url: str) -> None:
+    """The host removes O while the batch's lookup runs, then an unrelated P
+    while the repost's own lookup runs: the repost of O went out as "a post
+    not stored" (and an X retweet's own text repeats O's words)."""
+    original = make_post(TAG, "words the host removes", network="bluesky", handle="a.example.com")
+    other = make_post(TAG, "removed next", network="bluesky", handle="b.example.com")
+    repost, last = _repost(original), make_post(TAG, "the last one")
+    with open_store(db_url) as store:
+        _ingest(store, [original, other])
+        got = _live_room(store, [("remove", original), ("remove", other)], [repost, last])
+    assert [m["id"] for m in got] == [last.id]
+
+
+def test_a_failed_lookup_leaves_no_repost_unchecked(db_url: str) -> None:
+    """One store error in the batch's lookup: each repost asks again on its
+    own, so the reposts of a removed original stay out (all three went out)."""
+    original = make_post(TAG, "removed words", network="bluesky", handle="a.example.com")
+    shown = make_post(TAG, "words the room shows", network="bluesky", handle="c.example.com")
+    last = make_post(TAG, "the last one")
+    reposts = [_repost(original) for _ in range(3)]
+    with open_store(db_url) as store:
+        _ingest(store, [original, shown])
+        ChatData(scope(store, "default")).set_removed(TAG, original.network, original.id, "host")
+        got = _live_room(store, [("fail", None)], [*reposts, _repost(shown), last])
+    assert [m["repost"]["original"]["text"] for m in got if m["repost"]] == [shown.text]
+    assert got[-1]["id"] == last.id
+
+
+def test_a_repost_whose_original_cannot_be_settled_is_left_out(db_url: str) -> None:
+    """Every lookup fails: the live stream leaves the repost out rather than
+    show it unchecked (the next page load shows it if it may be shown)."""
+    original = make_post(TAG, "words", network="bluesky", handle="a.example.com")
+    repost, last = _repost(original), make_post(TAG, "the last one")
+    with open_store(db_url) as store:
+        _ingest(store, [original])
+        got = _live_room(store, [("fail", None)] * 10, [repost, last])
     assert [m["id"] for m in got] == [last.id]

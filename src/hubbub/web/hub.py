@@ -85,6 +85,9 @@ ENDED = 1008  # close code for a reader whose access ended (policy violation)
 # trip to a worker thread: a trip per repost (waiting for a thread and the
 # GIL, ~35 ms under load) held up every post behind it in the room.
 LOOKUP_BATCH = 500
+# Lookups of one repost's original before the live stream leaves it out
+# (each overtaken by a removal or approval, or failed).
+LOOKUP_TRIES = 3
 
 
 @dataclass(eq=False, slots=True)
@@ -288,24 +291,40 @@ class RoomHub:
         posts = [p for live in batch if not (p := live.post).deleted and not self.room.is_hidden(p)]
         generation = self.originals.generation
         asked = {k for p in posts if self.originals.missing(p) and (k := repost_key(p))}
-        if asked or any(self.names.missing(p) for p in posts):
-            await asyncio.to_thread(self._look_up, posts)
+        needed = asked or any(self.names.missing(p) for p in posts)
+        if needed and not await asyncio.to_thread(self._look_up, posts):
+            asked = set()  # not settled (failed or overtaken): each repost asks again
         for live in batch:
             await self._handle(live, asked, generation)
 
-    def _look_up(self, posts: list[Post]) -> None:
+    def _look_up(self, posts: list[Post]) -> bool:
         """In a worker thread: the originals of ``posts``' reposts not kept yet
         (and whether the store hides them), then the authors known only by id
-        among ``posts`` and those originals."""
+        among ``posts`` and those originals. Returns whether the originals'
+        answer stands (``LiveOriginals.learn``; False if it failed)."""
         try:
-            self.originals.learn(posts, self._store_hides)
-        except Exception:  # noqa: BLE001 - shown as a repost of a post not stored
+            settled = self.originals.learn(posts, self._store_hides)
+        except Exception:  # noqa: BLE001 - each repost asks again on its own
             log.warning("room %s: cannot look up an original", self.room.tag, exc_info=True)
+            settled = False
         originals = [o for p in posts for o in self.originals.of(p).values()]
         try:
             self.names.learn([*posts, *originals])
         except Exception:  # noqa: BLE001 - a name is not worth the post: shown by id
             log.warning("room %s: cannot look up a handle", self.room.tag, exc_info=True)
+        return settled
+
+    async def _settle(self, post: Post) -> bool:
+        """Look up ``post``'s original on its own until the answer stands (a
+        removal or an approval can overtake a lookup; the store can fail), at
+        most ``LOOKUP_TRIES`` times. False: its standing is unknown."""
+        for _ in range(LOOKUP_TRIES):
+            try:
+                if await asyncio.to_thread(self.originals.learn, [post], self._store_hides):
+                    return True
+            except Exception:  # noqa: BLE001 - asked again, then the repost is left out
+                log.warning("room %s: cannot look up an original", self.room.tag, exc_info=True)
+        return False
 
     async def _handle(
         self, live: LivePost, asked: Collection[Key] = (), generation: int | None = None
@@ -327,11 +346,12 @@ class RoomHub:
         # A repost whose original the batch's lookup did not settle (a removal
         # or an approval made the room forget since): asked on its own.
         fresh = generation == self.originals.generation
-        if self.originals.missing(post) and not (fresh and repost_key(post) in asked):
-            try:
-                await asyncio.to_thread(self.originals.learn, [post], self._store_hides)
-            except Exception:  # noqa: BLE001 - shown as a repost of a post not stored
-                log.warning("room %s: cannot look up an original", self.room.tag, exc_info=True)
+        settled = not self.originals.missing(post) or (fresh and repost_key(post) in asked)
+        if not settled and not await self._settle(post):
+            # Not known to be shown: a repost of a removed post would bring
+            # its words back. The next page load shows it if it may be shown.
+            log.warning("room %s: repost %s left out of the live stream", self.room.tag, post.id)
+            return
         originals = self.originals.of(post)
         if self.hides_original(post, originals):
             return  # a repost of what the room hides would bring it back

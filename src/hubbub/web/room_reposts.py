@@ -152,19 +152,20 @@ class LiveOriginals:
         self,
         posts: Iterable[Post],
         hidden: Callable[[list[Post]], Collection[Key]] = lambda _found: (),
-    ) -> None:
+    ) -> bool:
         """Look up the originals of ``posts`` not kept yet (one query) and,
-        with ``hidden``, which of them the room's store hides. Nothing is kept
-        when ``forget`` ran meanwhile: the answer may be older than the change
-        it was told of, so those originals stay missing and are asked again."""
+        with ``hidden``, which of them the room's store hides. Returns whether
+        the answer stands: False when ``forget`` ran meanwhile (the answer may
+        be older than the change it was told of), and then nothing is kept,
+        so those originals stay missing and must be asked again."""
         if self._scope is None:
-            return
+            return True
         generation = self.generation
         found = room_originals(self._scope, [p for p in posts if self.missing(p)])
         hides = set(hidden(list(found.values()))) if found else set()
         with self._lock:
             if generation != self.generation:
-                return
+                return False
             for key, original in found.items():
                 self._kept[key] = original
                 self._kept.move_to_end(key)
@@ -175,6 +176,7 @@ class LiveOriginals:
             while len(self._kept) > self._limit:
                 key, _post = self._kept.popitem(last=False)
                 self._hidden.discard(key)
+        return True
 
     def forget(self) -> None:
         """Ask again: a removal or an approval changed what the room hides."""
