@@ -36,7 +36,7 @@ from hubbub.chat.moderation import is_spam
 from hubbub.pipeline.bus import LivePost, Subscription, live_tags, post_tags
 from hubbub.post import Post, rfc3339
 from hubbub.web.roles import has_role
-from hubbub.web.room_reposts import Key, LiveOriginals, repost_key
+from hubbub.web.room_reposts import Key, LiveOriginals, repost_key, shown_text
 from hubbub.web.rooms import Room, RoomAuthorNames, RoomRepo, RoomsFull, post_json, replay_tags
 
 log = logging.getLogger(__name__)
@@ -146,7 +146,7 @@ def live_message(
     (when Hubbub received it, RFC 3339 ms) and ``entered_at`` (the same
     moment as epoch seconds, for latency measurements)."""
     data = post_json(post, room, labels, originals)
-    data["spam"] = is_spam(post.text)  # the projector leaves likely spam out
+    data["spam"] = is_spam(shown_text(post, originals))  # the projector leaves likely spam out
     at = entered_at if entered_at is not None else time.time()
     data["received_at"] = rfc3339(datetime.fromtimestamp(at, UTC), millis=True)
     data["entered_at"] = at

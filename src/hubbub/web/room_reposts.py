@@ -79,6 +79,16 @@ def room_originals(scope: Scope, posts: Iterable[Post]) -> dict[Key, Post]:
     return dict(WorkspacePosts(scope).posts(keys))
 
 
+def shown_text(post: Post, originals: Mapping[Key, Post] | None) -> str:
+    """The words a room shows for ``post``: its stored original's when it is
+    shown by one (``repost_json``), else its own. The projector's spam flag
+    reads these: a repost with no text of its own was never flagged, however
+    spammy the original it shows."""
+    key = original_key(post)
+    original = originals.get(key) if originals and key is not None else None
+    return original.text if original is not None and not original.deleted else post.text
+
+
 def without_hidden(posts: Iterable[Post], hidden: Collection[Key]) -> list[Post]:
     """``posts`` less the reposts of an original in ``hidden`` (those the
     room would not show): a repost of a hidden post adds only its words."""
@@ -210,6 +220,7 @@ __all__ = [
     "repost_json",
     "repost_key",
     "room_originals",
+    "shown_text",
     "shows_original",
     "without_hidden",
 ]

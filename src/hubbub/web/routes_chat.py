@@ -31,7 +31,7 @@ from hubbub.web.client_address import address_block, client_address
 from hubbub.web.deps import current_user, live_hub, readable_room, require_host, tenant
 from hubbub.web.errors import invalid
 from hubbub.web.ratelimit import RateLimiter
-from hubbub.web.room_reposts import Key
+from hubbub.web.room_reposts import Key, shown_text
 from hubbub.web.rooms import Room, post_json
 
 router = APIRouter(prefix="/api")
@@ -90,7 +90,7 @@ def chat_post_json(
     the catch-up cursor where there is one; ``labels``: the page's author
     names, ``originals``: its reposts' (``RoomRepo.page_names``)."""
     data = post_json(post, room, labels, originals)
-    data["spam"] = is_spam(post.text)
+    data["spam"] = is_spam(shown_text(post, originals))
     if cursor is not None:
         data["cursor"] = cursor
     return data
