@@ -633,7 +633,7 @@ class Hubs:
         self._roles[uid] = (now, host)
         return host
 
-    def publish_approved(
+    async def publish_approved(
         self,
         post: Post,
         room_tag: str | None = None,
@@ -642,16 +642,31 @@ class Hubs:
         """An approved post goes live in every live room it names, and in
         ``room_tag``, where it was approved (a repost held there by its
         original's hashtag does not name that room itself); ``originals``:
-        the repost's stored original (``RoomRepo.originals``)."""
+        the repost's stored original (``RoomRepo.originals``). The caller
+        checked ``room_tag``'s own removals; each other room's are read here:
+        a host of another room it names may have removed it, or its original,
+        already."""
         tags = post_tags(post) | ({room_tag} if room_tag else set())
         for live in self._hubs.values():
             live.originals.forget()  # an approved original is no longer hidden
-        for tag in tags:
+        for tag in sorted(tags):
             hub = self._hubs.get(tag)
             if hub is None or hub.room.is_hidden(post):
                 continue
+            if tag != room_tag and await asyncio.to_thread(
+                self._removed_in, hub.room, post, originals or {}
+            ):
+                continue
             if not hub.hides_original(post, originals or {}):
                 hub.broadcast(post, originals=originals)
+
+    def _removed_in(self, room: Room, post: Post, originals: Mapping[Key, Post]) -> bool:
+        """Whether a host of ``room`` removed ``post``, or the original it
+        reposts (in a worker thread)."""
+        removed = self.repo.removed(room.tag)
+        if (post.network, post.id) in removed:
+            return True
+        return bool(self.repo.hidden_originals(room, originals.values(), removed))
 
     async def stop(self) -> None:
         for task in self._tasks:

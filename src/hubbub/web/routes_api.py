@@ -195,7 +195,7 @@ async def decide(request: Request, tag: str, body: DecisionIn) -> dict[str, Any]
         # Approved, but a repost of what the room hides stays out of the stream.
         post = next(iter(without_hidden([post], hidden)), None)
         if post is not None:
-            here.hubs.publish_approved(post, hub.room.tag, originals)
+            await here.hubs.publish_approved(post, hub.room.tag, originals)
     return {"ok": True, "published": post is not None}
 
 
