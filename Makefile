@@ -42,8 +42,11 @@ demo: install fonts
 # workers, more than the 2 cores. --dist loadfile keeps each file on one worker, so
 # a module's server and browser start once. `make test TEST_WORKERS=0` runs serially.
 TEST_WORKERS ?= 4
+# Tests marked `serial` (kills at random moments, wall-clock deadlines) run
+# after the parallel pass, alone, so other workers' load cannot bend them.
 test: typecheck browser fonts services
-	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not serial"
+	$(PY) -m pytest -q -m serial
 
 # mypy over src/hubbub and the bench/ scripts (the list and settings: pyproject.toml,
 # [tool.mypy]); `make test` runs it first.

@@ -38,6 +38,7 @@ def _cli(db: str, account: str, url: str) -> list[str]:
 
 
 @pytest.mark.parametrize("network", ["x", "bluesky", "mastodon"])
+@pytest.mark.serial
 def test_killed_fetch_resumes(tmp_path: Path, shared_data: Path, network: str) -> None:
     db = str(tmp_path / "h.db")
     count = {"x": 5000, "bluesky": 1500, "mastodon": 2000}[network]

@@ -147,6 +147,7 @@ async def test_429_waits_for_reset_then_doubles(tmp_path: Path, recorded) -> Non
         await run.stop()
 
 
+@pytest.mark.serial
 async def test_429_with_reset_header_is_honoured(tmp_path: Path, recorded) -> None:
     server = _server(recorded, scale=0.001)
     server.faults += [Fault("429", seconds=120)]
@@ -209,6 +210,7 @@ async def test_refused_token_stops_with_reason(tmp_path: Path, recorded) -> None
         await run.stop()
 
 
+@pytest.mark.serial
 async def test_faults_lose_nothing_on_postgresql(
     tmp_path: Path, recorded, postgres_url: str
 ) -> None:

@@ -357,6 +357,7 @@ def test_cli_post_names_the_choices_when_ambiguous(
 
 
 @pytest.mark.slow
+@pytest.mark.serial
 def test_sender_killed_at_random_never_duplicates(
     sqlite_url: str, networks: Networks, key_env: str
 ):

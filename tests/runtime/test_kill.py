@@ -53,6 +53,7 @@ def _stored_set(db: str) -> set[str]:
 
 @pytest.mark.slow
 @pytest.mark.timeout(700)
+@pytest.mark.serial
 def test_sigkill_loses_nothing(tmp_path: Path) -> None:
     recorded = load_recorded_tweets(require_shared_data() / "payloads")
     server = XServer(recorded, keepalive=5.0, burst=200)

@@ -56,6 +56,7 @@ def _gone(pid: int, within: float = 60.0) -> bool:
     return False
 
 
+@pytest.mark.serial
 def test_killing_the_import_ends_its_parser_and_removes_its_batches(tmp_path: Path) -> None:
     proc, child = _start(tmp_path, _big_file(tmp_path))
     proc.send_signal(signal.SIGKILL)
