@@ -126,16 +126,39 @@ def make_post(
 def start_server(
     tmp: Path, sources: tuple[str, ...] = (), guest_rate: float = 100_000, **settings_extra: object
 ) -> Server:
-    import uvicorn
 
     from hubbub.store import open_store
-    from hubbub.web import create_app
     from hubbub.web.accounts import create_user
 
     db = tmp / "hubbub.db"
     with open_store(str(db)) as store:
         create_user(store, "default", "host", PASSWORD, role="owner")
-    port = free_port()
+    # Bound here and handed to uvicorn still bound: a port picked, closed and
+    # bound again later could be taken meanwhile by another pytest-xdist
+    # worker's server.
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    port = int(listening.getsockname()[1])
+    try:
+        return _serve(db, listening, port, sources, guest_rate, settings_extra)
+    except BaseException:
+        listening.close()  # uvicorn owns it only once it serves
+        raise
+
+
+def _serve(
+    db: Path,
+    listening: socket.socket,
+    port: int,
+    sources: tuple[str, ...],
+    guest_rate: float,
+    settings_extra: dict[str, object],
+) -> Server:
+    import uvicorn
+
+    from hubbub.store import open_store
+    from hubbub.web import create_app
+
     settings = Settings(
         db=str(db),
         host="127.0.0.1",
@@ -160,7 +183,9 @@ def start_server(
         app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", proxy_headers=False
     )
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="hubbub-test-server", daemon=True)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [listening]}, name="hubbub-test-server", daemon=True
+    )
     thread.start()
     deadline = time.monotonic() + 20
     while not server.started:
