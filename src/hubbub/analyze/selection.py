@@ -44,10 +44,16 @@ class PeriodError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Selection:
-    """What is reported on: ``kind`` is ``query``, ``saved`` or ``group``."""
+    """What is reported on: ``kind`` is ``query``, ``saved`` or ``group``.
+    A saved query's name and a group are stripped, as ``add_query`` stores
+    them: asked for padded (a shell, a URL), they name the same one."""
 
     kind: str
     value: str
+
+    def __post_init__(self) -> None:
+        if self.kind in ("saved", "group"):
+            object.__setattr__(self, "value", self.value.strip())
 
     @property
     def label(self) -> str:
@@ -197,10 +203,9 @@ def selection_condition(store: Store, workspace: str, selection: Selection) -> P
             raise SavedQueryError(f"no saved query named {selection.value!r}")
         return data.saved_filter(saved.id)
     if selection.kind == "group":
-        group = selection.value.strip()  # as add_query stored it
-        if not list_queries(store, workspace=workspace, group=group):
-            raise SavedQueryError(f"no saved queries in group {group!r}")
-        return data.group_filter(group)
+        if not list_queries(store, workspace=workspace, group=selection.value):
+            raise SavedQueryError(f"no saved queries in group {selection.value!r}")
+        return data.group_filter(selection.value)
     raise ValueError(f"unknown selection kind {selection.kind!r}")
 
 

@@ -179,9 +179,9 @@ def report_command(
         parse_query_or_fail(query)
         selection = Selection("query", query)
     elif saved_name is not None:
-        selection = Selection("saved", saved_name.strip())  # names are stored stripped
+        selection = Selection("saved", saved_name)
     else:
-        selection = Selection("group", (group or "").strip())
+        selection = Selection("group", group or "")
     from zoneinfo import ZoneInfo
 
     # Bad dates are usage errors before the database is even opened.
